@@ -1,0 +1,66 @@
+"""The `dq` command line. Each subcommand lives in dq_core/commands/<name>.py with two functions,
+``add_parser(subparsers)`` and ``run(args) -> int``, so commands stay small and independent.
+
+Contract (DESIGN.md): exit 0 on success; exit 2 with one line ``error: ...`` on stderr for bad input,
+no traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from dq_core.errors import DataError
+
+COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "filter", "train", "report")
+
+
+def _available_commands():
+    for name in COMMANDS:
+        try:
+            yield name, importlib.import_module(f"dq_core.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"dq_core.commands.{name}":
+                raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dq", description="Data quality for text-classification datasets.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for _name, module in _available_commands():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DataError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except MemoryError:
+        if args.debug:
+            raise
+        print("error: out of memory; try a smaller dataset or a sample", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

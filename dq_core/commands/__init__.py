@@ -1,0 +1,1 @@
+"""One module per `dq` subcommand; see dq_core/cli.py."""

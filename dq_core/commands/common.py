@@ -1,0 +1,58 @@
+"""Arguments and helpers shared by subcommands: the DATA / --reference / column options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from dq_core.dataset import TextDataset
+from dq_core.errors import DataError
+from dq_core.io import load_dataset
+
+
+def add_data_args(p: argparse.ArgumentParser, *, reference: str | None = "optional") -> None:
+    p.add_argument("data", metavar="DATA", help="a csv/tsv/json/jsonl/parquet file, a datasets folder, "
+                   "demo:NAME (tweets, sms_spam, tweets_airline) or hf:NAME (online only)")
+    p.add_argument("--text-col", help="text column (guessed when omitted)")
+    p.add_argument("--label-col", help="label column (guessed when omitted)")
+    p.add_argument("--id-col", help="optional unique id column (row positions otherwise)")
+    if reference:
+        p.add_argument("--reference", metavar="REF", required=reference == "required",
+                       help="reference data, same forms as DATA")
+
+
+def warn(msg: str) -> None:
+    print(f"note: {msg}", file=sys.stderr)
+
+
+def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, TextDataset | None]:
+    """DATA and REF as the user gave them. A demo preset's bundled reference is used when no REF is given."""
+    ds, bundled_ref = load_dataset(args.data, text_col=args.text_col, label_col=args.label_col,
+                                   id_col=getattr(args, "id_col", None), warn=warn)
+    ref = bundled_ref
+    ref_spec = getattr(args, "reference", None)
+    if ref_spec:
+        # The reference may be unlabelled (shift/coverage work on text alone).
+        ref, _ = load_dataset(ref_spec, text_col=args.text_col, label_col=args.label_col, warn=warn,
+                              require_labels=False)
+    if need_reference and ref is None:
+        raise DataError("this command needs --reference REF (a file, a datasets folder or demo:NAME)")
+    return ds, ref
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=_default, allow_nan=True)
+    sys.stdout.write("\n")
+
+
+def _default(o):
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)

@@ -1,0 +1,310 @@
+"""TextDataset: a validated, canonical view of a text-classification table.
+
+The canonical frame always has ``row_id``, ``text`` and ``label`` (label may be missing per row),
+optionally ``split``, plus the user's metadata columns under their own names. Labels are strings:
+numeric labels are categories, not numbers. A dataset is immutable in spirit: filtering returns
+a new dataset or a mask, never edits this one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from dq_core.errors import DataError
+
+CANONICAL = ("row_id", "text", "label", "split")
+
+_TEXT_NAMES = ("text", "sentence", "content", "body", "message", "review", "tweet", "document", "utterance",
+               "comment", "query", "question", "title", "sms", "post")
+_LABEL_NAMES = ("label", "labels", "class", "category", "target", "sentiment", "intent", "y", "tag",
+                "gold", "topic", "emotion", "rating", "stars")
+_ID_NAMES = ("id", "row_id", "uid", "uuid", "guid", "idx", "index", "example_id")
+_SPLIT_NAMES = ("split", "subset", "partition", "fold", "set")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which source column plays which role. Only ``text`` and ``label`` are required."""
+
+    text: str
+    label: str
+    id: str | None = None
+    split: str | None = None
+    metadata: tuple[str, ...] = ()
+    annotators: tuple[str, ...] = ()  # two or more per-annotator label columns (annotation consistency)
+    agreement: str | None = None  # a per-row agreement/confidence column, e.g. the tweets' "confidence"
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "label": self.label, "id": self.id, "split": self.split,
+                "metadata": list(self.metadata), "annotators": list(self.annotators),
+                "agreement": self.agreement}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ColumnMapping:
+        return cls(text=d["text"], label=d["label"], id=d.get("id"), split=d.get("split"),
+                   metadata=tuple(d.get("metadata") or ()), annotators=tuple(d.get("annotators") or ()),
+                   agreement=d.get("agreement"))
+
+
+@dataclass(frozen=True)
+class MappingGuess:
+    mapping: ColumnMapping | None
+    reasons: tuple[str, ...]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _is_texty(s: pd.Series) -> bool:
+    return s.dtype == object or pd.api.types.is_string_dtype(s)
+
+
+def guess_mapping(frame: pd.DataFrame) -> MappingGuess:
+    """Guess text/label/id/split columns by name first, then by content.
+
+    Text: a known name, else the string column with the longest mean length. Label: a known name, else
+    the low-cardinality column (<= 50 distinct values and < half the rows). Everything else becomes
+    metadata. Returns ``mapping=None`` with reasons when no sensible guess exists.
+    """
+    cols = list(frame.columns)
+    by_norm = {_norm(c): c for c in cols}
+    reasons: list[str] = []
+
+    def by_name(names: tuple[str, ...], exclude: set) -> str | None:
+        for n in names:
+            c = by_norm.get(n)
+            if c is not None and c not in exclude:
+                return c
+        return None
+
+    text = by_name(_TEXT_NAMES, set())
+    if text is None:
+        sample = frame.head(2000)
+        lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in cols if _is_texty(sample[c])}
+        lengths = {c: v for c, v in lengths.items() if pd.notna(v)}
+        if lengths:
+            text = max(lengths, key=lengths.get)
+            reasons.append(f"text column guessed as '{text}' (longest strings)")
+    else:
+        reasons.append(f"text column guessed as '{text}' (by name)")
+    if text is None:
+        return MappingGuess(None, ("no column holds text; map the text column by hand",))
+
+    label = by_name(_LABEL_NAMES, {text})
+    if label is None:
+        n = len(frame)
+        best = None
+        for c in cols:
+            if c == text:
+                continue
+            k = frame[c].nunique(dropna=True)
+            if 2 <= k <= 50 and k < max(2, n / 2):
+                if best is None or k < best[1]:
+                    best = (c, k)
+        if best:
+            label = best[0]
+            reasons.append(f"label column guessed as '{label}' ({best[1]} distinct values)")
+    else:
+        reasons.append(f"label column guessed as '{label}' (by name)")
+    if label is None:
+        return MappingGuess(None, (*reasons, "no column looks like a label; map the label column by hand"))
+
+    used = {text, label}
+    id_col = by_name(_ID_NAMES, used)
+    if id_col is not None and not frame[id_col].is_unique:
+        id_col = None
+    if id_col:
+        used.add(id_col)
+        reasons.append(f"id column guessed as '{id_col}'")
+    split = by_name(_SPLIT_NAMES, used)
+    if split is not None and frame[split].nunique(dropna=True) > 10:
+        split = None
+    if split:
+        used.add(split)
+        reasons.append(f"split column guessed as '{split}'")
+    agreement = None
+    for c in cols:
+        if c not in used and _norm(c) in ("confidence", "agreement", "annotatoragreement", "labelconfidence"):
+            if pd.api.types.is_numeric_dtype(frame[c]):
+                agreement = c
+                reasons.append(f"'{c}' kept as the per-row agreement hint")
+    metadata = tuple(c for c in cols if c not in used)
+    return MappingGuess(ColumnMapping(text=text, label=label, id=id_col, split=split, metadata=metadata,
+                                      agreement=agreement), tuple(reasons))
+
+
+def _check_text_column(s: pd.Series, name: str) -> pd.Series:
+    """Coerce the text column to str, refusing nested values (lists, dicts, arrays)."""
+    non_null = s.dropna()
+    if len(non_null):
+        probe = non_null.iloc[: min(len(non_null), 1000)]
+        nested = probe.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray)))
+        if bool(nested.any()):
+            raise DataError(
+                f"column '{name}' holds nested values (lists or records), not text; choose a column of "
+                "plain strings as the text column, or flatten it before loading"
+            )
+        if isinstance(probe.iloc[0], (bytes, bytearray)):
+            raise DataError(f"column '{name}' holds binary values, not text; choose a column of strings")
+    # Keep missing as missing (NA); everything else becomes its string form.
+    return s.map(lambda v: v if isinstance(v, str) else (None if _is_missing(v) else str(v))).astype("string")
+
+
+def _is_missing(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _labels_as_categories(s: pd.Series) -> pd.Series:
+    """Numeric labels are categories: 1.0 and 1 are the same class '1'."""
+    def fmt(v):
+        if _is_missing(v):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, str):
+            v = v.strip()
+            return v if v else None
+        return str(v)
+    return s.map(fmt).astype("string")
+
+
+def content_fingerprint(frame: pd.DataFrame) -> str:
+    """Stable hash of the canonical content (row order matters: row_id is positional by default)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(",".join(map(str, frame.columns)).encode())
+    hashed = pd.util.hash_pandas_object(frame.astype("string").fillna("\x00<NA>"), index=False)
+    h.update(hashed.to_numpy().tobytes())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class TextDataset:
+    """Canonical frame + the mapping it came from. Build with :func:`build_dataset`."""
+
+    frame: pd.DataFrame
+    mapping: ColumnMapping
+    name: str = "dataset"
+    source: str = ""
+    notes: tuple[str, ...] = ()
+    fingerprint: str = field(default="")
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def texts(self) -> pd.Series:
+        return self.frame["text"]
+
+    @property
+    def labels(self) -> pd.Series:
+        return self.frame["label"]
+
+    @property
+    def row_ids(self) -> np.ndarray:
+        return self.frame["row_id"].to_numpy()
+
+    @property
+    def has_split(self) -> bool:
+        return "split" in self.frame.columns
+
+    @property
+    def metadata_columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c not in CANONICAL]
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(self.frame["label"].dropna().unique().tolist())
+
+    def subset(self, mask: np.ndarray | pd.Series, *, name: str | None = None) -> TextDataset:
+        """A new dataset of the rows where ``mask`` is true; row_ids are kept."""
+        m = np.asarray(mask, dtype=bool)
+        frame = self.frame.loc[m].reset_index(drop=True)
+        return replace(self, frame=frame, name=name or self.name, fingerprint=content_fingerprint(frame))
+
+    def with_labels(self, labels: pd.Series | np.ndarray, *, name: str | None = None) -> TextDataset:
+        frame = self.frame.copy()
+        frame["label"] = pd.Series(np.asarray(labels, dtype=object), index=frame.index).astype("string")
+        return replace(self, frame=frame, name=name or self.name, fingerprint=content_fingerprint(frame))
+
+
+def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dataset", source: str = "",
+                  notes: tuple[str, ...] = (), require_labels: bool = True) -> TextDataset:
+    """Validate ``raw`` against ``mapping`` and build the canonical dataset.
+
+    Raises DataError with a fix-it message for: no rows, missing columns (with a close-match hint),
+    duplicate roles, nested text, non-unique ids, and (when ``require_labels``) no labels at all.
+    """
+    if raw is None or len(raw.columns) == 0:
+        raise DataError("the file has no columns; check that it is a table with a header row")
+    if len(raw) == 0:
+        raise DataError("the file has a header but no data rows; add rows or pick another file")
+    cols = [str(c) for c in raw.columns]
+    raw = raw.set_axis(cols, axis=1)
+    wanted = {"text": mapping.text, "label": mapping.label, "id": mapping.id, "split": mapping.split,
+              "agreement": mapping.agreement}
+    for role, col in [*wanted.items(), *[("metadata", c) for c in mapping.metadata],
+                      *[("annotator", c) for c in mapping.annotators]]:
+        if col is not None and col not in cols:
+            raise DataError(_missing_column_message(role, col, cols))
+    if mapping.text == mapping.label:
+        raise DataError(f"'{mapping.text}' is mapped as both text and label; pick two different columns")
+
+    frame = pd.DataFrame(index=raw.index)
+    if mapping.id:
+        ids = raw[mapping.id]
+        if ids.isna().any():
+            raise DataError(f"id column '{mapping.id}' has missing values; fill them or map no id column")
+        if not ids.is_unique:
+            dup = ids[ids.duplicated()].iloc[0]
+            raise DataError(f"id column '{mapping.id}' is not unique (e.g. '{dup}' repeats); "
+                            "map a unique column or none (row positions are used then)")
+        frame["row_id"] = ids.to_numpy() if pd.api.types.is_integer_dtype(ids) else ids.astype(str).to_numpy()
+    else:
+        frame["row_id"] = np.arange(len(raw), dtype=np.int64)
+    frame["text"] = _check_text_column(raw[mapping.text], mapping.text)
+    frame["label"] = _labels_as_categories(raw[mapping.label])
+    if mapping.split:
+        frame["split"] = raw[mapping.split].map(lambda v: None if _is_missing(v) else str(v)).astype("string")
+    extra = [*mapping.metadata, *mapping.annotators]
+    if mapping.agreement:
+        extra.append(mapping.agreement)
+    for c in dict.fromkeys(extra):
+        if c in (mapping.text, mapping.label, mapping.id, mapping.split):
+            continue
+        target = c if c not in CANONICAL else f"meta_{c}"
+        frame[target] = raw[c].to_numpy()
+    for c in mapping.annotators:
+        frame[c] = _labels_as_categories(raw[c])
+    frame = frame.reset_index(drop=True)
+
+    notes = list(notes)
+    n_labelled = int(frame["label"].notna().sum())
+    if require_labels and n_labelled == 0:
+        raise DataError(f"every value in label column '{mapping.label}' is missing; map the column that "
+                        "holds the labels")
+    if 0 < n_labelled < len(frame):
+        notes.append(f"{len(frame) - n_labelled} rows have no label")
+    n_classes = frame["label"].nunique(dropna=True)
+    if n_classes == 1:
+        notes.append(f"only one class ('{frame['label'].dropna().iloc[0]}') is present: balance and label "
+                     "checks need at least two")
+    return TextDataset(frame=frame, mapping=mapping, name=name, source=source, notes=tuple(notes),
+                       fingerprint=content_fingerprint(frame))
+
+
+def _missing_column_message(role: str, col: str, cols: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(col, cols, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    shown = ", ".join(f"'{c}'" for c in cols[:12]) + (" ..." if len(cols) > 12 else "")
+    return f"{role} column '{col}' is not in the file{hint} (columns: {shown})"

@@ -1,0 +1,1 @@
+"""Pure metric functions returning frozen *Result dataclasses with ``to_dict()``."""

@@ -1,0 +1,113 @@
+"""Dataset profile: balance + text lengths + empties + exact/conflicting duplicates + split sizes.
+
+The numbers behind `dq profile` and the Overview page (one function, so they always agree).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dq_core.dataset import TextDataset
+from dq_core.metrics.balance import BalanceResult, compute_class_balance
+from dq_core.text import char_counts, text_hashes, word_counts
+
+
+@dataclass(frozen=True)
+class LengthStats:
+    min: float
+    median: float
+    mean: float
+    p95: float
+    max: float
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> LengthStats:
+        if len(values) == 0:
+            return cls(*(float("nan"),) * 5)
+        v = np.asarray(values, dtype=float)
+        return cls(float(v.min()), float(np.median(v)), float(v.mean()), float(np.percentile(v, 95)),
+                   float(v.max()))
+
+    def to_dict(self) -> dict:
+        return {"min": self.min, "median": self.median, "mean": self.mean, "p95": self.p95, "max": self.max}
+
+
+@dataclass(frozen=True)
+class DuplicateGroups:
+    """Exact duplicates after whitespace/case normalisation, as row positions grouped by text."""
+
+    group_of_row: np.ndarray  # group id per row, -1 when the row's text is unique
+    n_exact_duplicates: int  # rows that repeat an earlier row's text (rows you could drop)
+    n_rows_in_groups: int
+    n_conflicting_duplicates: int  # rows in a duplicate group whose labels disagree
+    conflicting_group: np.ndarray  # bool per row
+
+
+def find_exact_duplicates(texts: pd.Series, labels: pd.Series) -> DuplicateGroups:
+    h = text_hashes(texts)
+    empty = texts.fillna("").astype(str).str.strip().eq("").to_numpy()
+    codes, uniq_counts = _group_codes(h)
+    sizes = uniq_counts[codes]
+    in_group = (sizes > 1) & ~empty  # empty texts are counted as empties, not as duplicates
+    group = np.where(in_group, codes, -1)
+    n_groups = len(np.unique(group[in_group]))
+    n_in = int(in_group.sum())
+    lab = labels.astype("string").fillna("\x00<NA>").to_numpy()
+    frame = pd.DataFrame({"g": group[in_group], "l": lab[in_group]})
+    n_labels = frame.groupby("g")["l"].nunique()
+    conflicting_groups = set(n_labels[n_labels > 1].index)
+    conflicting = np.zeros(len(h), dtype=bool)
+    if conflicting_groups:
+        conflicting = np.isin(group, list(conflicting_groups)) & in_group
+    return DuplicateGroups(group_of_row=group, n_exact_duplicates=n_in - n_groups, n_rows_in_groups=n_in,
+                           n_conflicting_duplicates=int(conflicting.sum()), conflicting_group=conflicting)
+
+
+def _group_codes(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    return inverse, counts
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    balance: BalanceResult
+    chars: LengthStats
+    words: LengthStats
+    n_empty: int
+    n_exact_duplicates: int
+    n_conflicting_duplicates: int
+    split_sizes: dict[str, int]
+
+    def to_dict(self) -> dict:
+        b = self.balance
+        return {
+            "n_rows": b.n_rows, "n_classes": b.n_classes, "class_counts": dict(b.class_counts),
+            "class_balance_index": b.class_balance_index, "imbalance_ratio": b.imbalance_ratio,
+            "normalized_entropy": b.normalized_entropy, "n_empty": self.n_empty,
+            "n_missing_labels": b.n_missing_labels, "rare_classes": list(b.rare_classes),
+            "n_exact_duplicates": self.n_exact_duplicates,
+            "n_conflicting_duplicates": self.n_conflicting_duplicates,
+            "text_length": {"chars": self.chars.to_dict(), "words": self.words.to_dict()},
+            "split_sizes": dict(self.split_sizes),
+        }
+
+
+def empty_mask(texts: pd.Series) -> np.ndarray:
+    return texts.fillna("").astype(str).str.strip().eq("").to_numpy()
+
+
+def compute_profile(ds: TextDataset) -> ProfileResult:
+    texts = ds.texts
+    dups = find_exact_duplicates(texts, ds.labels)
+    splits = {}
+    if ds.has_split:
+        vc = ds.frame["split"].fillna("(none)").value_counts()
+        splits = {str(k): int(v) for k, v in vc.items()}
+    return ProfileResult(
+        balance=compute_class_balance(ds.labels), chars=LengthStats.of(char_counts(texts)),
+        words=LengthStats.of(word_counts(texts)), n_empty=int(empty_mask(texts).sum()),
+        n_exact_duplicates=dups.n_exact_duplicates, n_conflicting_duplicates=dups.n_conflicting_duplicates,
+        split_sizes=splits)
