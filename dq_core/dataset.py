@@ -249,13 +249,15 @@ def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dat
         raise DataError("the file has a header but no data rows; add rows or pick another file")
     cols = [str(c) for c in raw.columns]
     raw = raw.set_axis(cols, axis=1)
-    wanted = {"text": mapping.text, "label": mapping.label, "id": mapping.id, "split": mapping.split,
+    if not mapping.label and require_labels:
+        raise DataError("no label column is mapped; choose the column that holds the labels")
+    wanted = {"text": mapping.text, "label": mapping.label or None, "id": mapping.id, "split": mapping.split,
               "agreement": mapping.agreement}
     for role, col in [*wanted.items(), *[("metadata", c) for c in mapping.metadata],
                       *[("annotator", c) for c in mapping.annotators]]:
         if col is not None and col not in cols:
             raise DataError(_missing_column_message(role, col, cols))
-    if mapping.text == mapping.label:
+    if mapping.label and mapping.text == mapping.label:
         raise DataError(f"'{mapping.text}' is mapped as both text and label; pick two different columns")
 
     frame = pd.DataFrame(index=raw.index)
@@ -271,7 +273,10 @@ def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dat
     else:
         frame["row_id"] = np.arange(len(raw), dtype=np.int64)
     frame["text"] = _check_text_column(raw[mapping.text], mapping.text)
-    frame["label"] = _labels_as_categories(raw[mapping.label])
+    if mapping.label:
+        frame["label"] = _labels_as_categories(raw[mapping.label])
+    else:  # an unlabelled reference: text-only views (coverage, shift) still work
+        frame["label"] = pd.Series(pd.NA, index=raw.index, dtype="string")
     if mapping.split:
         frame["split"] = raw[mapping.split].map(lambda v: None if _is_missing(v) else str(v)).astype("string")
     extra = [*mapping.metadata, *mapping.annotators]

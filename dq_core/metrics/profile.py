@@ -111,3 +111,26 @@ def compute_profile(ds: TextDataset) -> ProfileResult:
         words=LengthStats.of(word_counts(texts)), n_empty=int(empty_mask(texts).sum()),
         n_exact_duplicates=dups.n_exact_duplicates, n_conflicting_duplicates=dups.n_conflicting_duplicates,
         split_sizes=splits)
+
+
+PROFILE_ROW_KINDS = ("empty", "missing_label", "exact_duplicate", "conflicting_duplicate")
+
+
+def profile_rows(ds: TextDataset, kind: str) -> pd.DataFrame:
+    """The rows behind one profile count, duplicates sorted so each group sits together."""
+    f = ds.frame
+    if kind == "empty":
+        return f.loc[empty_mask(f["text"])]
+    if kind == "missing_label":
+        return f.loc[f["label"].isna().to_numpy()]
+    if kind in ("exact_duplicate", "conflicting_duplicate"):
+        d = find_exact_duplicates(f["text"], f["label"])
+        mask = d.group_of_row >= 0 if kind == "exact_duplicate" else d.conflicting_group
+        out = f.loc[mask].assign(duplicate_group=d.group_of_row[mask])
+        return out.sort_values(["duplicate_group", "row_id"], kind="stable")
+    raise ValueError(f"unknown kind {kind!r}; one of {PROFILE_ROW_KINDS}")
+
+
+def length_frame(ds: TextDataset, unit: str = "words") -> pd.DataFrame:
+    lengths = word_counts(ds.texts) if unit == "words" else char_counts(ds.texts)
+    return pd.DataFrame({"label": ds.labels.fillna("(missing)").to_numpy(), "length": lengths})

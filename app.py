@@ -1,0 +1,46 @@
+"""dq-dashboard entry point: navigation and the sidebar. No logic here; pages do the work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import state
+
+st.set_page_config(page_title="dq-dashboard", page_icon="🧹", layout="wide")
+
+HERE = Path(__file__).parent
+PAGES = [  # (file, title, icon); a page appears once its file exists
+    ("pages/load.py", "Load", "📂"),
+    ("pages/overview.py", "Overview", "📊"),
+    ("pages/coverage.py", "Coverage", "🗺️"),
+    ("pages/shift.py", "Shift", "📐"),
+    ("pages/clean.py", "Clean", "🧽"),
+    ("pages/train.py", "Train", "🏋️"),
+    ("pages/report.py", "Report", "📝"),
+]
+
+state.ensure_default_dataset()
+ds_id, _ = state.active_ids()
+pages = [st.Page(f, title=t, icon=i, default=(f == "pages/overview.py" and bool(ds_id))
+                 or (f == "pages/load.py" and not ds_id))
+         for f, t, i in PAGES if (HERE / f).exists()]
+nav = st.navigation(pages)
+state.keep_query_params()
+
+with st.sidebar:
+    ds = state.active_dataset()
+    ref = state.active_reference()
+    if err := st.session_state.get("_dq_default_error"):
+        st.warning(f"The bundled demo could not be opened: {err}")
+    if ds is None:
+        st.info("No dataset loaded.")
+    else:
+        st.markdown(f"**Dataset**  \n{ds.name}  \n{len(ds):,} rows · {len(ds.classes)} classes")
+        if ref is not None:
+            st.markdown(f"**Reference**  \n{ref.name}  \n{len(ref):,} rows")
+        else:
+            st.caption("No reference set (choose one on Load).")
+
+nav.run()

@@ -1,0 +1,128 @@
+"""Load: pick a dataset (demo, upload, data folder, datasets folder, Hub), map its columns, pick a reference."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dq_core import io as dqio
+from dq_core.dataset import build_dataset
+from dq_core.errors import DataError
+from ui import state
+from ui.loading import apply_reference_split, mapping_widgets, pick_source, preview
+from ui.widgets import user_errors
+
+st.title("📂 Load a dataset")
+st.caption("Your source file is only read: the dashboard works on a copy stored in the workspace.")
+
+current = state.active_dataset()
+if current is not None:
+    ref = state.active_reference()
+    st.success(f"Active: **{current.name}** ({len(current):,} rows)"
+               + (f" · reference **{ref.name}** ({len(ref):,} rows)" if ref is not None else " · no reference"))
+
+tab_new, tab_ref, tab_recent = st.tabs(["New dataset", "Reference set", "Recent"])
+
+with tab_new:
+    with user_errors("Reading the file"):
+        picked = pick_source("ds")
+        if picked and picked[0] == "demo":
+            name = picked[1]
+            st.caption("Demos come with their column mapping; the tweets keep the crowd's `confidence` "
+                       "as an agreement hint and a keyword-derived `topic`.")
+            if st.button("Load demo", type="primary", key="load_demo"):
+                with st.spinner("Loading the demo…"):
+                    ds, ref = dqio.load_demo(name)
+                    state.store_and_activate(ds, ref)
+                st.toast(f"Loaded demo:{name}")
+                st.switch_page("pages/overview.py")
+        elif picked:
+            raw = picked[1]
+            preview(raw.frame, raw.notes)
+            st.subheader("Column mapping")
+            mapping = mapping_widgets(raw.frame, "map")
+            if st.button("Use this dataset", type="primary", key="confirm_map"):
+                ds = build_dataset(raw.frame, mapping, name=raw.source, source=raw.source, notes=raw.notes)
+                for n in ds.notes:
+                    if "only one class" in n:
+                        st.warning(n)
+                state.store_and_activate(ds, None)
+                st.toast(f"Stored {ds.name} ({len(ds):,} rows)")
+                st.switch_page("pages/overview.py")
+
+with tab_ref:
+    if current is None:
+        st.info("Load a dataset first; then pick what to compare it with.")
+    else:
+        st.caption("The reference is what the model will meet (production traffic, a target domain, a test "
+                   "set). Coverage and shift compare the dataset against it.")
+        how = st.radio("Reference from", ["A second file or demo", "Rows matching a column value",
+                                          "Another split of this dataset", "No reference"],
+                       key="ref_how", horizontal=True)
+        with user_errors("Setting the reference"):
+            if how == "A second file or demo":
+                picked = pick_source("ref")
+                if picked and picked[0] == "demo":
+                    if st.button("Use demo as reference", key="ref_demo_go"):
+                        ref, _ = dqio.load_demo(picked[1])
+                        state.store_and_activate(current, ref)
+                        st.rerun()
+                elif picked:
+                    raw = picked[1]
+                    preview(raw.frame, raw.notes)
+                    mapping = mapping_widgets(raw.frame, "refmap", label_optional=True)
+                    if st.button("Use as reference", type="primary", key="ref_file_go"):
+                        ref = build_dataset(raw.frame, mapping, name=f"reference: {raw.source}",
+                                            source=raw.source, notes=raw.notes, require_labels=False)
+                        state.store_and_activate(current, ref)
+                        st.rerun()
+            elif how == "Rows matching a column value":
+                cols = [c for c in current.frame.columns if c not in ("row_id", "text")]
+                col = st.selectbox("Column", cols, key="ref_col")
+                values = current.frame[col].astype("string").fillna("(missing)").value_counts()
+                if len(values) > 200:
+                    st.warning(f"'{col}' has {len(values):,} distinct values; pick a categorical column.")
+                else:
+                    chosen = st.multiselect("Values that make up the reference", values.index.tolist(),
+                                            format_func=lambda v: f"{v} ({values[v]:,} rows)", key="ref_vals")
+                    st.caption("The matching rows become the reference; the rest stay the dataset.")
+                    if chosen and st.button("Split into dataset and reference", type="primary", key="ref_split_go"):
+                        mask = apply_reference_split(current.frame, col, chosen).to_numpy()
+                        if mask.all() or not mask.any():
+                            raise DataError("that choice leaves one side empty; pick fewer values")
+                        label = ", ".join(chosen[:3])
+                        state.store_and_activate(current.subset(~mask, name=f"{current.name} (not {col}={label})"),
+                                                 current.subset(mask, name=f"{current.name} ({col}={label})"))
+                        st.rerun()
+            elif how == "Another split of this dataset":
+                if not current.has_split:
+                    st.info("This dataset has no split column mapped. Map one on the New dataset tab, or use "
+                            "'Rows matching a column value'.")
+                else:
+                    splits = current.frame["split"].dropna().unique().tolist()
+                    c1, c2 = st.columns(2)
+                    ds_split = c1.selectbox("Dataset split", splits, key="ref_ds_split")
+                    ref_split = c2.selectbox("Reference split", [s for s in splits if s != ds_split] or splits,
+                                             key="ref_ref_split")
+                    if st.button("Use these splits", type="primary", key="ref_splits_go"):
+                        if ds_split == ref_split:
+                            raise DataError("pick two different splits")
+                        sp = current.frame["split"]
+                        state.store_and_activate(current.subset((sp == ds_split).fillna(False).to_numpy(),
+                                                                name=f"{current.name} [{ds_split}]"),
+                                                 current.subset((sp == ref_split).fillna(False).to_numpy(),
+                                                                name=f"{current.name} [{ref_split}]"))
+                        st.rerun()
+            elif st.button("Clear the reference", key="ref_clear"):
+                state.set_active(state.active_ids()[0], None)
+                st.rerun()
+
+with tab_recent:
+    items = state.workspace().list_datasets()
+    if not items:
+        st.caption("Nothing stored yet.")
+    for meta in items[:30]:
+        c1, c2 = st.columns([5, 1])
+        c1.markdown(f"**{meta['name']}** · {meta['n_rows']:,} rows · `{meta['id']}`")
+        if c2.button("Open", key=f"open_{meta['id']}"):
+            state.set_active(meta["id"], None)
+            st.switch_page("pages/overview.py")

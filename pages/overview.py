@@ -1,0 +1,87 @@
+"""Overview: class balance, text lengths, empties and duplicates, dataset beside reference."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dq_core import viz
+from dq_core.metrics.profile import length_frame, profile_rows
+from ui import cached, state
+from ui.widgets import fmt_num, show_rows, user_errors
+
+ds = state.require_dataset()
+ref = state.active_reference()
+
+st.title("📊 Overview")
+st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}** — {len(ref):,} rows" if ref is not None else ""))
+for note in ds.notes:
+    st.caption(f"ℹ️ {note}")
+
+with user_errors("Profiling"):
+    p = cached.profile(ds)
+    rp = cached.profile(ref) if ref is not None else None
+    b = p.balance
+    if b.n_classes < 2:
+        st.warning("Only one class is present: balance figures and label checks need at least two classes.")
+
+    st.subheader("Class balance")
+    sides = [("Dataset", p)] + ([("Reference", rp)] if rp is not None else [])
+    cols = st.columns(len(sides))
+    for col, (title, prof) in zip(cols, sides, strict=True):
+        bb = prof.balance
+        with col:
+            st.markdown(f"**{title}**")
+            m1, m2, m3, m4 = st.columns(4)
+            m1.metric("Rows", f"{bb.n_rows:,}")
+            m2.metric("Classes", bb.n_classes)
+            m3.metric("Balance index", fmt_num(bb.class_balance_index),
+                      help="1 − Σ_c (n_c/N − 1/C)²: 1 when every class has the same share")
+            m4.metric("Imbalance ratio", fmt_num(bb.imbalance_ratio, 2), help="largest class / smallest class")
+            st.caption(f"Normalised label entropy **{fmt_num(bb.normalized_entropy)}** (1 = uniform)")
+            for c in bb.rare_classes:
+                st.warning(f"Class **{c}** holds {bb.class_shares[c]:.2%} of the rows, under 10% of a uniform "
+                           f"share ({1 / bb.n_classes:.1%}).")
+
+    share = st.toggle("Show shares (off: counts)", value=True, key="ov_share")
+    st.plotly_chart(viz.class_balance_bar(b, rp.balance if rp is not None and rp.balance.n_classes else None,
+                                          share=share), width="stretch", key="ov_balance")
+    table = pd.DataFrame({"dataset rows": pd.Series(b.class_counts), "dataset share": pd.Series(b.class_shares)})
+    if rp is not None and rp.balance.n_classes:
+        table["reference rows"] = pd.Series(rp.balance.class_counts)
+        table["reference share"] = pd.Series(rp.balance.class_shares)
+    st.dataframe(table.fillna(0).style.format({c: "{:.1%}" for c in table.columns if "share" in c}
+                                              | {c: "{:,.0f}" for c in table.columns if "rows" in c}),
+                 width="stretch", key="ov_class_table")
+
+    st.subheader("Text length per class")
+    unit = st.radio("Unit", ["words", "chars"], horizontal=True, key="ov_unit")
+    lf = length_frame(ds, unit)
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(viz.length_histogram(lf, unit=unit), width="stretch", key="ov_len_hist")
+    c2.plotly_chart(viz.length_box(lf, unit=unit), width="stretch", key="ov_len_box")
+    stats = p.words if unit == "words" else p.chars
+    st.caption("Dataset " + unit + ": " + " · ".join(f"{k} {fmt_num(v, 1)}" for k, v in stats.to_dict().items()))
+
+    st.subheader("Rows to look at")
+    counts = {
+        "empty": ("Empty or whitespace-only texts", p.n_empty),
+        "missing_label": ("Missing labels", b.n_missing_labels),
+        "exact_duplicate": ("Exact duplicates (after case/whitespace normalisation; rows beyond the first)",
+                            p.n_exact_duplicates),
+        "conflicting_duplicate": ("Duplicates whose labels conflict (rows in such groups)",
+                                  p.n_conflicting_duplicates),
+    }
+    q = st.columns(4)
+    for (kind, (label, n)), col in zip(counts.items(), q, strict=True):
+        col.metric(label.split(" (")[0], f"{n:,}", help=label)
+    for kind, (label, n) in counts.items():
+        if n:
+            with st.expander(f"{label}: {n:,}"):
+                rows = profile_rows(ds, kind)
+                cols_shown = [c for c in ("row_id", "duplicate_group", "text", "label") if c in rows.columns]
+                show_rows(rows, key=f"ov_rows_{kind}", columns=cols_shown)
+
+    if p.split_sizes:
+        st.subheader("Splits")
+        st.dataframe(pd.Series(p.split_sizes, name="rows").to_frame(), width="stretch", key="ov_splits")

@@ -1,0 +1,133 @@
+"""Widgets of the Load page: pick a source, read it, map its columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dq_core import io as dqio
+from dq_core.dataset import ColumnMapping, guess_mapping
+from dq_core.errors import DataError
+
+SOURCES = ("Demo", "Upload", "Data folder", "Hugging Face Hub")
+NONE = "(none)"
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the file…")
+def _read_bytes(data: bytes, filename: str) -> dqio.RawTable:
+    return dqio.read_table_bytes(data, filename)
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading from the data folder…")
+def _read_path(path: str, mtime: float) -> dqio.RawTable:  # mtime: re-read when the file changes
+    return dqio.read_path(path)
+
+
+@st.cache_data(max_entries=4, show_spinner="Loading from the Hugging Face Hub…")
+def _read_hub(name: str, split: str | None) -> dqio.RawTable:
+    return dqio.read_hf_hub(name, split=split)
+
+
+def pick_source(key: str, *, allow_demo: bool = True) -> tuple[str, object] | None:
+    """Source widgets. Returns ("demo", name) or ("raw", RawTable), or None while nothing is chosen.
+
+    Raises DataError for unreadable input; the caller shows it.
+    """
+    sources = SOURCES if allow_demo else SOURCES[1:]
+    kind = st.radio("Source", sources, horizontal=True, key=f"{key}_source")
+    if kind == "Demo":
+        names = list(dqio.DEMOS)
+        name = st.selectbox("Demo dataset", names, format_func=lambda n: f"demo:{n} — {dqio.DEMOS[n]}",
+                            key=f"{key}_demo")
+        return ("demo", name)
+    if kind == "Upload":
+        up = st.file_uploader("CSV, TSV, JSON (records), JSONL or Parquet",
+                              type=[e.lstrip(".") for e in dqio.TABLE_EXTENSIONS], key=f"{key}_upload")
+        if up is None:
+            return None
+        return ("raw", _read_bytes(up.getvalue(), up.name))
+    if kind == "Data folder":
+        root = dqio.data_dir()
+        files = dqio.list_data_files(root)
+        st.caption(f"Files under the data folder `{root}` (set `DQ_DATA_DIR` to change it).")
+        typed = st.text_input("Path inside the data folder", key=f"{key}_path",
+                              placeholder=files[0] if files else "my_data.csv")
+        if files:
+            picked = st.selectbox("…or pick one", [NONE, *files], key=f"{key}_pick")
+            if not typed and picked != NONE:
+                typed = picked
+        if not typed:
+            if not files:
+                st.info(f"The data folder `{root}` has no readable files yet.")
+            return None
+        path = dqio.resolve_in_data_dir(typed.strip(), root)
+        return ("raw", _read_path(str(path), path.stat().st_mtime))
+    name = st.text_input("Dataset name on the Hub", key=f"{key}_hub", placeholder="e.g. imdb or user/dataset")
+    split = st.text_input("Split (optional)", key=f"{key}_hub_split", placeholder="train")
+    if not name.strip():
+        st.caption("Needs internet access to the Hub. Offline, use `save_to_disk` elsewhere and load the folder.")
+        return None
+    if not st.button("Fetch from the Hub", key=f"{key}_hub_go"):
+        return st.session_state.get(f"{key}_hub_raw")
+    raw = ("raw", _read_hub(name.strip(), split.strip() or None))
+    st.session_state[f"{key}_hub_raw"] = raw
+    return raw
+
+
+def mapping_widgets(frame: pd.DataFrame, key: str, *, label_optional: bool = False) -> ColumnMapping | None:
+    """Column-mapping widgets pre-filled with guesses; shows the reasons for each guess."""
+    guess = guess_mapping(frame)
+    g = guess.mapping
+    cols = [str(c) for c in frame.columns]
+    for r in guess.reasons:
+        st.caption(f"• {r}")
+
+    def idx(options, value):
+        return options.index(value) if value in options else 0
+
+    c1, c2, c3, c4 = st.columns(4)
+    text = c1.selectbox("Text column", cols, index=idx(cols, g.text if g else None), key=f"{key}_text")
+    label_opts = ([NONE] if label_optional else []) + cols
+    label = c2.selectbox("Label column", label_opts, index=idx(label_opts, g.label if g else NONE),
+                         key=f"{key}_label")
+    opt = [NONE, *cols]
+    id_col = c3.selectbox("Id column (optional)", opt, index=idx(opt, g.id if g else NONE), key=f"{key}_id")
+    split = c4.selectbox("Split column (optional)", opt, index=idx(opt, g.split if g else NONE),
+                         key=f"{key}_split")
+    used = {text, label, id_col, split}
+    rest = [c for c in cols if c not in used]
+    with st.expander("Metadata, annotator and agreement columns"):
+        metadata = st.multiselect("Metadata columns to keep", rest,
+                                  default=[c for c in (g.metadata if g else ()) if c in rest], key=f"{key}_meta")
+        annotators = st.multiselect("Per-annotator label columns (two or more)", rest, key=f"{key}_ann")
+        numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])
+                   or pd.to_numeric(frame[c].head(200), errors="coerce").notna().mean() > 0.9]
+        agr_opts = [NONE, *numeric]
+        agreement = st.selectbox("Per-row agreement / confidence column", agr_opts,
+                                 index=idx(agr_opts, g.agreement if g else NONE), key=f"{key}_agr")
+    if label == NONE:
+        # An unlabelled reference: keep a label column of missing values.
+        label = None
+    none = lambda v: None if v in (NONE, None) else v  # noqa: E731
+    return ColumnMapping(text=text, label=label or "", id=none(id_col), split=none(split),
+                         metadata=tuple(metadata), annotators=tuple(annotators), agreement=none(agreement))
+
+
+def preview(frame: pd.DataFrame, notes: tuple[str, ...]) -> None:
+    for n in notes:
+        st.info(n, icon="ℹ️")
+    st.caption(f"{len(frame):,} rows × {len(frame.columns)} columns — first rows:")
+    st.dataframe(frame.head(20).astype(str), hide_index=True, width="stretch", height=240)
+
+
+def reference_name(source: str) -> str:
+    return f"reference: {Path(source).name}"
+
+
+def apply_reference_split(frame: pd.DataFrame, column: str, values: list[str]) -> pd.Series:
+    """Rows whose ``column`` value (as text) is one of ``values``."""
+    if column not in frame.columns:
+        raise DataError(f"column '{column}' is not in the dataset")
+    return frame[column].astype("string").isin(values).fillna(False)

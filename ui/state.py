@@ -1,0 +1,120 @@
+"""Which dataset and reference are active, kept in session state *and* the URL query string.
+
+The query string (``?ds=<id>&ref=<id>``) is what brings a user back to the same data after a browser
+reload or a server restart: both ids name Parquet copies in the workspace.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from dq_core.dataset import TextDataset
+from dq_core.errors import DataError
+from dq_core.workspace import Workspace
+
+DS = "ds"
+REF = "ref"
+DEFAULT_DEMO = os.environ.get("DQ_DEFAULT_DEMO", "tweets_airline")
+
+
+def workspace() -> Workspace:
+    return Workspace.default()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _load_stored(root: str, ds_id: str) -> TextDataset:
+    return Workspace(root=__import__("pathlib").Path(root)).load_dataset(ds_id)
+
+
+def load_stored(ds_id: str) -> TextDataset:
+    ws = workspace()
+    return _load_stored(str(ws.root), ds_id)
+
+
+def _get(key: str) -> str | None:
+    if key in st.session_state:
+        return st.session_state[key]
+    val = st.query_params.get(key)
+    return val or None
+
+
+def active_ids() -> tuple[str | None, str | None]:
+    return _get(DS), _get(REF)
+
+
+def set_active(ds_id: str | None, ref_id: str | None) -> None:
+    for key, val in ((DS, ds_id), (REF, ref_id)):
+        st.session_state[key] = val
+        if val:
+            st.query_params[key] = val
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def keep_query_params() -> None:
+    """Page switches drop the query string; put the active ids back so a reload lands on the same data."""
+    ds_id, ref_id = active_ids()
+    if ds_id and st.query_params.get(DS) != ds_id:
+        st.query_params[DS] = ds_id
+    if ref_id and st.query_params.get(REF) != ref_id:
+        st.query_params[REF] = ref_id
+
+
+def store_and_activate(ds: TextDataset, ref: TextDataset | None) -> tuple[str, str | None]:
+    ws = workspace()
+    ds_id = ws.save_dataset(ds)
+    ref_id = ws.save_dataset(ref) if ref is not None else None
+    set_active(ds_id, ref_id)
+    return ds_id, ref_id
+
+
+def ensure_default_dataset() -> None:
+    """First visit with nothing chosen: open on the bundled demo so every page has real data to show."""
+    ds_id, _ = active_ids()
+    if ds_id or st.session_state.get("_dq_default_tried"):
+        return
+    st.session_state["_dq_default_tried"] = True
+    from dq_core.io import load_demo
+
+    try:
+        ds, ref = load_demo(DEFAULT_DEMO)
+    except DataError as exc:
+        st.session_state["_dq_default_error"] = str(exc)
+        return
+    store_and_activate(ds, ref)
+
+
+def active_dataset() -> TextDataset | None:
+    ds_id, _ = active_ids()
+    if not ds_id:
+        return None
+    try:
+        return load_stored(ds_id)
+    except DataError as exc:
+        st.warning(f"The dataset in the link could not be opened: {exc}")
+        set_active(None, None)
+        return None
+
+
+def active_reference() -> TextDataset | None:
+    _, ref_id = active_ids()
+    if not ref_id:
+        return None
+    try:
+        return load_stored(ref_id)
+    except DataError as exc:
+        st.warning(f"The reference in the link could not be opened: {exc}")
+        set_active(active_ids()[0], None)
+        return None
+
+
+def require_dataset() -> TextDataset:
+    """The active dataset, or a pointer to the Load page and a stop."""
+    ds = active_dataset()
+    if ds is None:
+        st.info("No dataset is loaded yet. Open **Load** to pick a file or a demo.")
+        st.page_link("pages/load.py", label="Go to Load", icon="📂")
+        st.stop()
+    return ds

@@ -1,0 +1,48 @@
+"""Common widgets: error boundaries, metric cards, row viewers."""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+
+import pandas as pd
+import streamlit as st
+
+from dq_core.errors import DataError
+
+
+@contextlib.contextmanager
+def user_errors(what: str = "That"):
+    """Show DataError as a clear message, and any other bug as a short error, keeping the app alive.
+
+    The page goes on rendering what it can; nothing in session state is touched.
+    """
+    try:
+        yield
+    except DataError as exc:
+        st.error(str(exc), icon="⚠️")
+    except Exception as exc:  # noqa: BLE001 - last line of defence for the page
+        # st.stop()/st.rerun() signal with exceptions: let them pass.
+        if type(exc).__name__ in ("StopException", "RerunException"):
+            raise
+        st.error(f"{what} failed unexpectedly ({type(exc).__name__}: {exc}). Your data is unchanged; "
+                 "please report this with the details below.", icon="🛑")
+        with st.expander("Details"):
+            st.code("".join(traceback.format_exception(exc))[-4000:])
+
+
+def fmt_num(x: float, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and (x != x)):
+        return "n/a"
+    if isinstance(x, float) and x == float("inf"):
+        return "∞"
+    if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1000:
+        return f"{int(x):,}"
+    return f"{x:.{digits}f}"
+
+
+def show_rows(frame: pd.DataFrame, *, key: str, height: int = 300, columns: list[str] | None = None) -> None:
+    """A read-only table of rows (text first) with a row count caption."""
+    cols = columns or [c for c in ("row_id", "text", "label", "split") if c in frame.columns]
+    st.caption(f"{len(frame):,} rows")
+    st.dataframe(frame[cols], hide_index=True, width="stretch", height=height, key=key)
