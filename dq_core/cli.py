@@ -16,8 +16,10 @@ from dq_core.errors import DataError
 COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "filter", "train", "report")
 
 
-def _available_commands():
+def _available_commands(only: str | None = None):
     for name in COMMANDS:
+        if only is not None and name != only:
+            continue
         try:
             yield name, importlib.import_module(f"dq_core.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -25,18 +27,26 @@ def _available_commands():
                 raise
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; when ``argv`` names a command, only that command's module is imported.
+
+    Importing every command module cost `dq profile` the import time of the heaviest sibling (and broke
+    it whenever any sibling failed to import); `dq --help` and unknown commands still load them all.
+    """
     parser = argparse.ArgumentParser(prog="dq", description="Data quality for text-classification datasets.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for _name, module in _available_commands():
+    wanted = next((a for a in (argv or []) if a in COMMANDS), None)
+    modules = list(_available_commands(only=wanted)) if wanted else []
+    for _name, module in modules or _available_commands():
         module.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -65,12 +65,13 @@ def _is_texty(s: pd.Series) -> bool:
     return s.dtype == object or pd.api.types.is_string_dtype(s)
 
 
-def guess_mapping(frame: pd.DataFrame) -> MappingGuess:
+def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | None = None) -> MappingGuess:
     """Guess text/label/id/split columns by name first, then by content.
 
     Text: a known name, else the string column with the longest mean length. Label: a known name, else
     the low-cardinality column (<= 50 distinct values and < half the rows). Everything else becomes
-    metadata. Returns ``mapping=None`` with reasons when no sensible guess exists.
+    metadata. ``text``/``label`` fix a role the user already chose, so only the rest is guessed.
+    Returns ``mapping=None`` with reasons when no sensible guess exists.
     """
     cols = list(frame.columns)
     by_norm = {_norm(c): c for c in cols}
@@ -83,48 +84,62 @@ def guess_mapping(frame: pd.DataFrame) -> MappingGuess:
                 return c
         return None
 
-    text = by_name(_TEXT_NAMES, set())
+    # Fix: a role the user chose is kept, so `dq profile F --label-col X` no longer fails when only the
+    # label would have been unguessable (guess_mapping used to drop the whole mapping then).
+    fixed_text = text
+    if text is None:
+        text = by_name(_TEXT_NAMES, {label})
     if text is None:
         sample = frame.head(2000)
-        lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in cols if _is_texty(sample[c])}
+        # Fix: columns named like a label/id/split, or holding numbers as strings (CSV ids), are not
+        # text; before, a file without a text column got its label or id column guessed as the text.
+        role_names = {*_LABEL_NAMES, *_ID_NAMES, *_SPLIT_NAMES}
+        lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in cols
+                   if c != label and _norm(c) not in role_names and _is_texty(sample[c])
+                   and not _mostly_numeric(sample[c])}
         lengths = {c: v for c, v in lengths.items() if pd.notna(v)}
         if lengths:
             text = max(lengths, key=lengths.get)
             reasons.append(f"text column guessed as '{text}' (longest strings)")
-    else:
+    elif fixed_text is None:
         reasons.append(f"text column guessed as '{text}' (by name)")
     if text is None:
         return MappingGuess(None, ("no column holds text; map the text column by hand",))
 
-    label = by_name(_LABEL_NAMES, {text})
+    if label is None:
+        label = by_name(_LABEL_NAMES, {text})
+        if label is not None:
+            reasons.append(f"label column guessed as '{label}' (by name)")
     if label is None:
         n = len(frame)
         best = None
         for c in cols:
             if c == text:
                 continue
-            k = frame[c].nunique(dropna=True)
+            k = _nunique(frame[c])
+            if k is None:  # nested values (lists, dicts) are never labels
+                continue
             if 2 <= k <= 50 and k < max(2, n / 2):
                 if best is None or k < best[1]:
                     best = (c, k)
         if best:
             label = best[0]
             reasons.append(f"label column guessed as '{label}' ({best[1]} distinct values)")
-    else:
-        reasons.append(f"label column guessed as '{label}' (by name)")
     if label is None:
         return MappingGuess(None, (*reasons, "no column looks like a label; map the label column by hand"))
 
     used = {text, label}
     id_col = by_name(_ID_NAMES, used)
-    if id_col is not None and not frame[id_col].is_unique:
+    if id_col is not None and _nunique(frame[id_col]) != len(frame):
         id_col = None
     if id_col:
         used.add(id_col)
         reasons.append(f"id column guessed as '{id_col}'")
     split = by_name(_SPLIT_NAMES, used)
-    if split is not None and frame[split].nunique(dropna=True) > 10:
-        split = None
+    if split is not None:
+        k = _nunique(frame[split])
+        if k is None or k > 10:
+            split = None
     if split:
         used.add(split)
         reasons.append(f"split column guessed as '{split}'")
@@ -137,6 +152,28 @@ def guess_mapping(frame: pd.DataFrame) -> MappingGuess:
     metadata = tuple(c for c in cols if c not in used)
     return MappingGuess(ColumnMapping(text=text, label=label, id=id_col, split=split, metadata=metadata,
                                       agreement=agreement), tuple(reasons))
+
+
+def _mostly_numeric(s: pd.Series) -> bool:
+    non_null = s.dropna()
+    if len(non_null) == 0:
+        return False
+    try:
+        return bool(pd.to_numeric(non_null.astype(str), errors="coerce").notna().mean() > 0.9)
+    except (TypeError, ValueError):
+        return False
+
+
+def _nunique(s: pd.Series) -> int | None:
+    """Distinct non-missing values, or None for unhashable (nested) values.
+
+    Fix: ``Series.nunique`` raised TypeError on list columns (Parquet/HF list features), so guessing a
+    mapping for such a file crashed with a traceback instead of just skipping the column.
+    """
+    try:
+        return int(s.nunique(dropna=True))
+    except TypeError:
+        return None
 
 
 def _check_text_column(s: pd.Series, name: str) -> pd.Series:

@@ -225,7 +225,8 @@ def list_data_files(root: Path | None = None, limit: int = 500) -> list[str]:
     for p in sorted(root.rglob("*")):
         if p.is_file() and p.suffix.lower() in TABLE_EXTENSIONS:
             out.append(str(p.relative_to(root)))
-        elif p.is_dir() and (p / "dataset_info.json").exists() or (p / "dataset_dict.json").exists():
+        # Fix: parenthesised; `a and b or c` listed any path whose dataset_dict.json exists, files included.
+        elif p.is_dir() and ((p / "dataset_info.json").exists() or (p / "dataset_dict.json").exists()):
             out.append(str(p.relative_to(root)) + "/")
         if len(out) >= limit:
             break
@@ -280,7 +281,9 @@ def read_hf_hub(name: str, *, split: str | None = None) -> RawTable:
         import datasets
     except ImportError:  # pragma: no cover
         raise DataError("loading from the Hub needs the 'datasets' package") from None
-    if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
+    # Fix: huggingface_hub treats 1/ON/YES/TRUE (any case) as on; only "1" was recognised here.
+    if any(os.environ.get(v, "").strip().upper() in ("1", "ON", "YES", "TRUE")
+           for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
         raise DataError(f"cannot load '{name}' from the Hugging Face Hub: offline mode is on "
                         "(HF_HUB_OFFLINE=1); download it elsewhere with save_to_disk and load that folder")
     try:
@@ -387,13 +390,15 @@ def load_dataset(spec: str, *, text_col: str | None = None, label_col: str | Non
 
 def mapping_for(frame: pd.DataFrame, *, text_col: str | None, label_col: str | None,
                 id_col: str | None = None, warn=None) -> ColumnMapping:
-    guess = guess_mapping(frame)
+    # Fix: the user's columns go into the guess, so only the missing roles are guessed; before, an
+    # unguessable label dropped the guessed text too and the error named the wrong column.
+    guess = guess_mapping(frame, text=text_col, label=label_col)
     g = guess.mapping
-    text = text_col or (g.text if g else None)
-    label = label_col or (g.label if g else None)
-    if text is None or label is None:
-        raise DataError("could not guess the " + ("text" if text is None else "label") + " column; pass "
-                        f"--text-col/--label-col (columns: {', '.join(map(str, frame.columns[:12]))})")
+    if g is None:
+        role = "text" if any(r.startswith("no column holds text") for r in guess.reasons) else "label"
+        raise DataError(f"could not guess the {role} column; pass --{role}-col NAME "
+                        f"(columns: {', '.join(map(str, frame.columns[:12]))})")
+    text, label = g.text, g.label
     if warn:
         if not text_col:
             warn(f"guessed text column '{text}' (pass --text-col to choose)")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+
+import numpy as np
 
 from dq_core.dataset import TextDataset
 from dq_core.errors import DataError
@@ -36,14 +39,32 @@ def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, Tex
         # The reference may be unlabelled (shift/coverage work on text alone).
         ref, _ = load_dataset(ref_spec, text_col=args.text_col, label_col=args.label_col, warn=warn,
                               require_labels=False)
+    # Fix: the loader's notes (encoding fallback, one class only, missing labels) were dropped by the
+    # CLI; the issue asks to "say so", so they go to stderr like the column guesses.
+    for n in ds.notes:
+        warn(n)
+    for n in ref.notes if ref is not None else ():
+        warn(f"reference: {n}")
     if need_reference and ref is None:
         raise DataError("this command needs --reference REF (a file, a datasets folder or demo:NAME)")
     return ds, ref
 
 
 def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2, default=_default, allow_nan=True)
+    # Fix: NaN (e.g. the balance of an unlabelled reference) was written as a bare NaN, which is not
+    # JSON (jq and JSON.parse reject it); non-finite numbers are now null.
+    json.dump(_finite(obj), sys.stdout, indent=2, default=_default, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def _finite(o):
+    if isinstance(o, (float, np.floating)):
+        return float(o) if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    return o
 
 
 def _default(o):

@@ -55,9 +55,11 @@ def find_exact_duplicates(texts: pd.Series, labels: pd.Series) -> DuplicateGroup
     group = np.where(in_group, codes, -1)
     n_groups = len(np.unique(group[in_group]))
     n_in = int(in_group.sum())
-    lab = labels.astype("string").fillna("\x00<NA>").to_numpy()
+    # Fix: a missing label used to count as one more label, so a labelled row and its unlabelled copy
+    # were "conflicting"; only two different actual labels conflict.
+    lab = labels.astype("string").to_numpy(dtype=object, na_value=None)
     frame = pd.DataFrame({"g": group[in_group], "l": lab[in_group]})
-    n_labels = frame.groupby("g")["l"].nunique()
+    n_labels = frame.groupby("g")["l"].nunique(dropna=True)
     conflicting_groups = set(n_labels[n_labels > 1].index)
     conflicting = np.zeros(len(h), dtype=bool)
     if conflicting_groups:

@@ -1,0 +1,296 @@
+"""Sentence embeddings with a chunked, per-text disk cache.
+
+Why a per-text cache (and not one file per dataset): adding rows must embed only the new ones, and an
+interrupted run must resume where it stopped. Texts are hashed; vectors are stored in chunk files
+(``cache/embeddings/<model key>/chunk-*.npz``) written atomically as each chunk finishes. A consolidated
+matrix per (dataset, model) is also kept so reopening a dataset is a single ``np.load``.
+
+Vectors are L2-normalised float32, so cosine similarity is a dot product. Empty/missing texts are not
+sent to the model: their rows get a zero vector and ``valid=False``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dq_core import assets
+from dq_core.errors import DataError
+from dq_core.io import atomic_write_bytes
+from dq_core.workspace import Workspace
+
+CHUNK_SIZE = 2048  # texts per cache chunk: small enough to lose little on interrupt, big enough for speed
+DEFAULT_BATCH_SIZE = 64
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True)
+class EmbeddingResult:
+    vectors: np.ndarray  # (n, d) float32, L2-normalised; zeros where not valid
+    valid: np.ndarray  # (n,) bool: False for empty/missing texts (not embedded)
+    n_truncated: int  # texts longer than the model's max_seq_length (truncated by the model)
+    n_cached: int  # texts served from the cache
+    n_computed: int  # texts embedded in this call
+    model_name: str
+    max_seq_length: int
+
+    @property
+    def n_empty(self) -> int:
+        return int((~self.valid).sum())
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+
+def best_device() -> str:
+    """CUDA, then Apple MPS, then CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def resolve_model(model: str | os.PathLike | None) -> str:
+    """The model as SentenceTransformer takes it: the bundled folder, a local folder, or a hub name."""
+    if model is None or str(model) in ("", "default", "all-MiniLM-L6-v2"):
+        return str(assets.default_model_path())
+    p = Path(model).expanduser()
+    if p.exists():
+        if not p.is_dir():
+            raise DataError(f"model '{model}' is a file; give the folder of a sentence-transformers model")
+        if not ((p / "modules.json").exists() or (p / "config.json").exists()):
+            raise DataError(f"'{model}' is not a sentence-transformers model folder (no modules.json or "
+                            "config.json inside)")
+        return str(p.resolve())
+    s = str(model)
+    if s.startswith((".", "/", "~")) or s.count("/") > 1 or "\\" in s:  # a path, not an org/name hub id
+        raise DataError(f"model folder '{model}' does not exist")
+    return str(model)  # a hub name: works online only; load_model says so clearly otherwise
+
+
+@lru_cache(maxsize=2)
+def load_model(model: str | None = None, device: str | None = None):
+    """Load (and memoise per process) a SentenceTransformer; DataError with a fix when it fails."""
+    name = resolve_model(model)
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        m = SentenceTransformer(name, device=device or best_device(),
+                                local_files_only=not Path(name).exists() and os.environ.get("HF_HUB_OFFLINE") == "1")
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ST raises OSError/ValueError/HF errors for a bad model
+        where = "folder" if Path(name).exists() else "name (needs internet for the Hugging Face Hub)"
+        raise DataError(f"could not load the embedding model {where} '{model}': "
+                        f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+    return m
+
+
+def model_key(model: str | None) -> str:
+    """Cache key for a model: its name plus a digest of its weights' size/mtime (so a retrained folder misses)."""
+    name = resolve_model(model)
+    p = Path(name)
+    stamp = name
+    if p.is_dir():
+        files = sorted(p.rglob("*.safetensors")) + sorted(p.rglob("*.bin"))
+        stamp += "|" + "|".join(f"{f.name}:{f.stat().st_size}" for f in files)
+    return f"{p.name or 'model'}-{hashlib.blake2b(stamp.encode(), digest_size=6).hexdigest()}"
+
+
+def hash_texts(texts: Sequence[str]) -> np.ndarray:
+    """128-bit blake2b digests of each text, as a (n, 16) uint8 array turned into fixed bytes."""
+    return np.array([hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+                     for t in texts], dtype="S16")
+
+
+class EmbeddingCache:
+    """Chunk files of (hashes, vectors, truncated) for one model in the workspace."""
+
+    def __init__(self, ws: Workspace, mkey: str):
+        self.dir = ws.root / "cache" / "embeddings" / mkey
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def _chunks(self) -> list[Path]:
+        return sorted(self.dir.glob("chunk-*.npz"))
+
+    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """(found mask, vectors for found rows in order, truncated flags for found rows)."""
+        found = np.zeros(len(hashes), dtype=bool)
+        vecs: np.ndarray | None = None
+        trunc = np.zeros(len(hashes), dtype=bool)
+        if not len(hashes):
+            return found, vecs, trunc
+        want = pd.Index(hashes)
+        for path in self._chunks():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    ch, cv, ct = z["hashes"], z["vectors"], z["truncated"]
+            except (OSError, ValueError, KeyError):
+                continue  # a corrupt chunk is ignored; its texts are re-embedded
+            pos = pd.Index(ch).get_indexer(want)
+            hit = (pos >= 0) & ~found
+            if hit.any():
+                if vecs is None:
+                    vecs = np.zeros((len(hashes), cv.shape[1]), dtype=np.float32)
+                vecs[hit] = cv[pos[hit]]
+                trunc[hit] = ct[pos[hit]]
+                found |= hit
+            if found.all():
+                break
+        return found, vecs, trunc
+
+    def append(self, hashes: np.ndarray, vectors: np.ndarray, truncated: np.ndarray) -> None:
+        buf = io.BytesIO()
+        np.savez(buf, hashes=hashes, vectors=vectors.astype(np.float32), truncated=truncated)
+        name = f"chunk-{os.getpid()}-{hashlib.blake2b(hashes.tobytes(), digest_size=8).hexdigest()}.npz"
+        atomic_write_bytes(self.dir / name, buf.getvalue())
+
+
+def _count_truncated(model, texts: list[str]) -> np.ndarray:
+    tok = getattr(model, "tokenizer", None)
+    limit = int(getattr(model, "max_seq_length", 0) or 0)
+    if tok is None or not limit:
+        return np.zeros(len(texts), dtype=bool)
+    enc = tok(texts, add_special_tokens=True, truncation=False, return_attention_mask=False,
+              return_token_type_ids=False, verbose=False)
+    return np.fromiter((len(ids) > limit for ids in enc["input_ids"]), dtype=bool, count=len(texts))
+
+
+def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = None,
+                workspace: Workspace | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                progress: Progress | None = None, device: str | None = None,
+                use_cache: bool = True) -> EmbeddingResult:
+    """Embed ``texts`` in input order, reusing cached vectors and caching new ones chunk by chunk."""
+    if batch_size < 1 or batch_size > 4096:
+        raise DataError(f"batch size {batch_size} is out of range; use 1 to 4096")
+    raw = list(texts)
+    clean = [t if isinstance(t, str) else ("" if t is None or _isna(t) else str(t)) for t in raw]
+    valid = np.array([bool(t.strip()) for t in clean], dtype=bool)
+    n = len(clean)
+    ws = workspace or Workspace.default()
+    mkey = model_key(model)
+    cache = EmbeddingCache(ws, mkey) if use_cache else None
+
+    todo_idx = np.flatnonzero(valid)
+    hashes = hash_texts([clean[i] for i in todo_idx])
+    vectors: np.ndarray | None = None
+    truncated = np.zeros(n, dtype=bool)
+    n_cached = 0
+    if cache is not None and len(todo_idx):
+        found, cvecs, ctrunc = cache.lookup(hashes)
+        if found.any():
+            vectors = np.zeros((n, cvecs.shape[1]), dtype=np.float32)
+            vectors[todo_idx[found]] = cvecs[found]
+            truncated[todo_idx[found]] = ctrunc[found]
+        n_cached = int(found.sum())
+        missing = ~found
+    else:
+        missing = np.ones(len(todo_idx), dtype=bool)
+
+    m = None
+    need = todo_idx[missing]
+    need_hashes = hashes[missing]
+    # Identical texts are embedded once.
+    uniq_hashes, first_pos, inverse = np.unique(need_hashes, return_index=True, return_inverse=True)
+    uniq_idx = need[first_pos]
+    total = len(uniq_idx)
+    if progress:
+        progress(0, total)
+    if total:
+        m = load_model(model, device)
+        # Sort by length so each chunk (and each batch inside it) holds similar lengths: less padding.
+        order = np.argsort([len(clean[i]) for i in uniq_idx], kind="stable")
+        uvecs = np.zeros((total, m.get_embedding_dimension() or 0), dtype=np.float32)
+        utrunc = np.zeros(total, dtype=bool)
+        done = 0
+        for start in range(0, total, CHUNK_SIZE):
+            sel = order[start:start + CHUNK_SIZE]
+            batch_texts = [clean[i] for i in uniq_idx[sel]]
+            emb = m.encode(batch_texts, batch_size=batch_size, convert_to_numpy=True,
+                           normalize_embeddings=True, show_progress_bar=False)
+            tr = _count_truncated(m, batch_texts)
+            uvecs[sel] = emb
+            utrunc[sel] = tr
+            if cache is not None:
+                cache.append(uniq_hashes[sel], emb, tr)
+            done += len(sel)
+            if progress:
+                progress(done, total)
+        if vectors is None:
+            vectors = np.zeros((n, uvecs.shape[1]), dtype=np.float32)
+        vectors[need] = uvecs[inverse]
+        truncated[need] = utrunc[inverse]
+    if vectors is None:
+        if n == 0 or not valid.any():
+            dim = (m or load_model(model, device)).get_embedding_dimension()
+            vectors = np.zeros((n, dim), dtype=np.float32)
+    max_len = int(getattr(m, "max_seq_length", 0) or 0) if m is not None else _max_seq_length(model)
+    return EmbeddingResult(vectors=vectors, valid=valid, n_truncated=int(truncated.sum()), n_cached=n_cached,
+                           n_computed=total, model_name=mkey, max_seq_length=max_len)
+
+
+@lru_cache(maxsize=8)
+def _max_seq_length(model: str | None) -> int:
+    import json
+
+    p = Path(resolve_model(model)) / "sentence_bert_config.json"
+    try:
+        return int(json.loads(p.read_text()).get("max_seq_length", 0))
+    except (OSError, ValueError):
+        return 0
+
+
+def _isna(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _dataset_key(ds, model: str | None) -> str:
+    return f"{ds.fingerprint[:24]}-{model_key(model)}"
+
+
+def embed_dataset(ds, *, model: str | None = None, workspace: Workspace | None = None,
+                  progress: Progress | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> EmbeddingResult:
+    """Embeddings of a TextDataset's texts, with a consolidated per-dataset file for instant reopening."""
+    ws = workspace or Workspace.default()
+    hit = cached_dataset_embeddings(ds, model=model, workspace=ws)
+    if hit is not None:
+        if progress:
+            progress(len(ds), len(ds))
+        return hit
+    res = embed_texts(ds.texts, model=model, workspace=ws, progress=progress, batch_size=batch_size)
+    key = _dataset_key(ds, model)
+    ws.save_array("dataset_embeddings", key, res.vectors)
+    ws.save_json("dataset_embeddings", key, {"valid": res.valid.tolist(), "n_truncated": res.n_truncated,
+                                             "max_seq_length": res.max_seq_length})
+    return res
+
+
+def cached_dataset_embeddings(ds, *, model: str | None = None,
+                              workspace: Workspace | None = None) -> EmbeddingResult | None:
+    """The consolidated embeddings if they are already on disk, else None (never computes)."""
+    ws = workspace or Workspace.default()
+    key = _dataset_key(ds, model)
+    meta = ws.load_json("dataset_embeddings", key)
+    arr = ws.load_array("dataset_embeddings", key) if meta is not None else None
+    if arr is None or arr.shape[0] != len(ds):
+        return None
+    return EmbeddingResult(vectors=arr, valid=np.asarray(meta["valid"], dtype=bool),
+                           n_truncated=meta["n_truncated"], n_cached=len(ds), n_computed=0,
+                           model_name=model_key(model), max_seq_length=meta.get("max_seq_length", 0))

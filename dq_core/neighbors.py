@@ -1,0 +1,115 @@
+"""Nearest neighbours in embedding space, computed once and shared.
+
+Coverage, duplicates, outliers and label signals all read the same graph instead of each searching on
+its own. Vectors are L2-normalised, so cosine distance = 1 - dot product.
+
+Small problems use exact blocked search (BLAS matmul, deterministic); large ones use pynndescent's
+approximate graph (it ships with umap-learn), which scales near-linearly instead of O(n^2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dq_core.errors import DataError
+from dq_core.workspace import Workspace, config_key
+
+EXACT_MAX_PAIRS = 4e8  # n_query * n_index under which exact search beats the approximate graph here
+BLOCK = 2048
+
+
+@dataclass(frozen=True)
+class KnnResult:
+    indices: np.ndarray  # (n_query, k) int64 positions in the index set, nearest first
+    distances: np.ndarray  # (n_query, k) float32 cosine distances in [0, 2]
+    exact: bool
+
+    @property
+    def k(self) -> int:
+        return int(self.indices.shape[1])
+
+
+def _exact(index: np.ndarray, query: np.ndarray, k: int, exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
+    n_q = len(query)
+    kk = k + 1 if exclude_self else k
+    kk = min(kk, len(index))
+    idx = np.empty((n_q, kk), dtype=np.int64)
+    dist = np.empty((n_q, kk), dtype=np.float32)
+    for start in range(0, n_q, BLOCK):
+        sims = query[start:start + BLOCK] @ index.T
+        if exclude_self:
+            rows = np.arange(start, min(start + BLOCK, n_q))
+            sims[rows - start, rows] = np.inf  # self always first, removed below
+        part = np.argpartition(-sims, kth=kk - 1, axis=1)[:, :kk]
+        psims = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-psims, axis=1, kind="stable")
+        idx[start:start + BLOCK] = np.take_along_axis(part, order, axis=1)
+        dist[start:start + BLOCK] = 1.0 - np.take_along_axis(psims, order, axis=1)
+    if exclude_self:
+        idx, dist = idx[:, 1:], dist[:, 1:]
+    return idx, np.clip(dist, 0.0, 2.0)
+
+
+def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from pynndescent import NNDescent
+
+    nnd = NNDescent(index, n_neighbors=min(max(k + 1, 15), len(index) - 1) if query is None else max(k, 15),
+                    metric="cosine", random_state=seed, n_jobs=-1, low_memory=True, compressed=False)
+    if query is None:
+        idx, dist = nnd.neighbor_graph
+        # The graph lists each point itself first: drop it (or the first if duplicates tie).
+        self_first = idx[:, 0] == np.arange(len(index))
+        idx = np.where(self_first[:, None], idx[:, 1:k + 1], idx[:, :k])
+        dist = np.where(self_first[:, None], dist[:, 1:k + 1], dist[:, :k])
+        return idx.astype(np.int64), dist.astype(np.float32)
+    nnd.prepare()
+    idx, dist = nnd.query(query, k=k)
+    return idx.astype(np.int64), dist.astype(np.float32)
+
+
+def _fingerprint(a: np.ndarray) -> str:
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=12)
+    h.update(str(a.shape).encode())
+    h.update(np.ascontiguousarray(a).view(np.uint8).data)
+    return h.hexdigest()
+
+
+def find_neighbors(index: np.ndarray, query: np.ndarray | None = None, *, k: int = 10, seed: int = 0,
+                   workspace: Workspace | None = None, exact: bool | None = None) -> KnnResult:
+    """k nearest neighbours of each ``query`` row among ``index`` rows (cosine).
+
+    With ``query=None`` it is the self-graph of ``index`` with each row's own position excluded.
+    Results are cached in the workspace keyed by the arrays' content, so every caller shares one search.
+    """
+    if k < 1:
+        raise DataError(f"k={k} neighbours asked for; use at least 1")
+    n_index = len(index)
+    self_graph = query is None
+    available = n_index - 1 if self_graph else n_index
+    if available < 1:
+        raise DataError(f"nearest neighbours need at least {2 if self_graph else 1} rows; "
+                        f"got {n_index}")
+    if k > available:
+        raise DataError(f"{k} neighbours asked for but only {available} other rows exist; lower k")
+    index = np.ascontiguousarray(index, dtype=np.float32)
+    q = index if self_graph else np.ascontiguousarray(query, dtype=np.float32)
+    use_exact = exact if exact is not None else (len(q) * n_index <= EXACT_MAX_PAIRS or n_index < 64)
+    key = None
+    if workspace is not None:
+        key = config_key("knn", _fingerprint(index), None if self_graph else _fingerprint(q), k, use_exact, seed)
+        hit = workspace.load_array("knn", key + "-idx")
+        hd = workspace.load_array("knn", key + "-dist")
+        if hit is not None and hd is not None:
+            return KnnResult(hit, hd, use_exact)
+    if use_exact:
+        idx, dist = _exact(index, q, k, exclude_self=self_graph)
+    else:
+        idx, dist = _approx(index, None if self_graph else q, k, seed)
+    if workspace is not None and key is not None:
+        workspace.save_array("knn", key + "-idx", idx)
+        workspace.save_array("knn", key + "-dist", dist)
+    return KnnResult(idx, dist, use_exact)
