@@ -23,6 +23,7 @@ run: $(STAMP)
 	$(BIN)/dq app
 
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

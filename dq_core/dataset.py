@@ -55,6 +55,7 @@ class ColumnMapping:
 class MappingGuess:
     mapping: ColumnMapping | None
     reasons: tuple[str, ...]
+    text: str | None = None  # the text column, also when only the label could not be guessed
 
 
 def _norm(name: str) -> str:
@@ -126,7 +127,8 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
             label = best[0]
             reasons.append(f"label column guessed as '{label}' ({best[1]} distinct values)")
     if label is None:
-        return MappingGuess(None, (*reasons, "no column looks like a label; map the label column by hand"))
+        return MappingGuess(None, (*reasons, "no column looks like a label; map the label column by hand"),
+                            text=text)
 
     used = {text, label}
     id_col = by_name(_ID_NAMES, used)
@@ -151,7 +153,7 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
                 reasons.append(f"'{c}' kept as the per-row agreement hint")
     metadata = tuple(c for c in cols if c not in used)
     return MappingGuess(ColumnMapping(text=text, label=label, id=id_col, split=split, metadata=metadata,
-                                      agreement=agreement), tuple(reasons))
+                                      agreement=agreement), tuple(reasons), text=text)
 
 
 def _mostly_numeric(s: pd.Series) -> bool:

@@ -218,19 +218,25 @@ def resolve_in_data_dir(path: str | os.PathLike, root: Path | None = None) -> Pa
 
 
 def list_data_files(root: Path | None = None, limit: int = 500) -> list[str]:
+    """Tables and ``save_to_disk`` folders (with a trailing ``/``) under the data folder, sorted."""
+    # Fix: the old rglob walk also offered a datasets folder's internals (dataset_info.json, state.json,
+    # its split subfolders) as loadable tables, and an `a and b or c` slip let files match the folder test.
     root = (root or data_dir())
     if not root.is_dir():
         return []
     out = []
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix.lower() in TABLE_EXTENSIONS:
-            out.append(str(p.relative_to(root)))
-        # Fix: parenthesised; `a and b or c` listed any path whose dataset_dict.json exists, files included.
-        elif p.is_dir() and ((p / "dataset_info.json").exists() or (p / "dataset_dict.json").exists()):
-            out.append(str(p.relative_to(root)) + "/")
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if here != root and ((here / "dataset_info.json").exists() or (here / "dataset_dict.json").exists()):
+            out.append(str(here.relative_to(root)) + "/")
+            dirnames[:] = []  # its files are the folder's own bookkeeping, not tables
+            continue
+        out.extend(str((here / f).relative_to(root)) for f in filenames
+                   if Path(f).suffix.lower() in TABLE_EXTENSIONS)
         if len(out) >= limit:
             break
-    return out
+    return sorted(out)[:limit]
 
 
 def read_hf_disk(path: Path) -> RawTable:
@@ -383,27 +389,39 @@ def load_dataset(spec: str, *, text_col: str | None = None, label_col: str | Non
             raise DataError("demo datasets come with their column mapping; drop --text-col/--label-col")
         return ds, ref
     raw = read_hf_hub(spec[3:]) if spec.startswith("hf:") else read_path(spec)
-    mapping = mapping_for(raw.frame, text_col=text_col, label_col=label_col, id_col=id_col, warn=warn)
+    mapping = mapping_for(raw.frame, text_col=text_col, label_col=label_col, id_col=id_col, warn=warn,
+                          label_optional=not require_labels)
     return build_dataset(raw.frame, mapping, name=Path(spec).name, source=spec, notes=raw.notes,
                          require_labels=require_labels), None
 
 
 def mapping_for(frame: pd.DataFrame, *, text_col: str | None, label_col: str | None,
-                id_col: str | None = None, warn=None) -> ColumnMapping:
+                id_col: str | None = None, warn=None, label_optional: bool = False) -> ColumnMapping:
+    """Map columns: the user's choices first, guesses for the rest (each guess passed to ``warn``).
+
+    With ``label_optional`` (a reference set) a frame without the label column, or without anything
+    label-like, is read as unlabelled instead of failing.
+    """
     # Fix: the user's columns go into the guess, so only the missing roles are guessed; before, an
-    # unguessable label dropped the guessed text too and the error named the wrong column.
-    guess = guess_mapping(frame, text=text_col, label=label_col)
+    # unguessable label dropped the guessed text too and the error named the wrong column. And an
+    # unlabelled reference (allowed by require_labels=False) could never get past this function.
+    cols = [str(c) for c in frame.columns]
+    unlabelled = label_optional and label_col is not None and label_col not in cols
+    guess = guess_mapping(frame, text=text_col, label=None if unlabelled else label_col)
     g = guess.mapping
-    if g is None:
-        role = "text" if any(r.startswith("no column holds text") for r in guess.reasons) else "label"
+    text = g.text if g else guess.text
+    if text is None or (g is None and not label_optional):
+        role = "text" if text is None else "label"
         raise DataError(f"could not guess the {role} column; pass --{role}-col NAME "
-                        f"(columns: {', '.join(map(str, frame.columns[:12]))})")
-    text, label = g.text, g.label
+                        f"(columns: {', '.join(cols[:12])})")
+    label = "" if g is None or unlabelled else g.label
     if warn:
         if not text_col:
             warn(f"guessed text column '{text}' (pass --text-col to choose)")
-        if not label_col:
+        if label and not label_col:
             warn(f"guessed label column '{label}' (pass --label-col to choose)")
+        if not label:
+            warn("no label column found: read as unlabelled (text-only views still work)")
     used = {text, label, id_col}
     meta = tuple(c for c in frame.columns if c not in used)
     agreement = g.agreement if g and g.agreement in meta else None

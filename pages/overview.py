@@ -37,7 +37,7 @@ with user_errors("Profiling"):
             m2.metric("Classes", bb.n_classes)
             m3.metric("Balance index", fmt_num(bb.class_balance_index),
                       help="1 − Σ_c (n_c/N − 1/C)²: 1 when every class has the same share")
-            m4.metric("Imbalance ratio", fmt_num(bb.imbalance_ratio, 2), help="largest class / smallest class")
+            m4.metric("Imbalance", fmt_num(bb.imbalance_ratio, 2), help="Imbalance ratio: largest class / smallest class")
             st.caption(f"Normalised label entropy **{fmt_num(bb.normalized_entropy)}** (1 = uniform)")
             for c in bb.rare_classes:
                 st.warning(f"Class **{c}** holds {bb.class_shares[c]:.2%} of the rows, under 10% of a uniform "

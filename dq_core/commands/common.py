@@ -36,9 +36,11 @@ def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, Tex
     ref = bundled_ref
     ref_spec = getattr(args, "reference", None)
     if ref_spec:
-        # The reference may be unlabelled (shift/coverage work on text alone).
-        ref, _ = load_dataset(ref_spec, text_col=args.text_col, label_col=args.label_col, warn=warn,
-                              require_labels=False)
+        # The reference may be unlabelled (shift/coverage work on text alone). Fix: a demo reference
+        # comes with its own mapping, so the DATA column options no longer make it fail; the
+        # reference's guesses are prefixed so they are not mistaken for DATA's.
+        cols = {} if ref_spec.startswith("demo:") else {"text_col": args.text_col, "label_col": args.label_col}
+        ref, _ = load_dataset(ref_spec, **cols, warn=lambda m: warn(f"reference: {m}"), require_labels=False)
     # Fix: the loader's notes (encoding fallback, one class only, missing labels) were dropped by the
     # CLI; the issue asks to "say so", so they go to stderr like the column guesses.
     for n in ds.notes:

@@ -1,0 +1,101 @@
+"""`dq train DATA [--recipe R] [--test TEST] --trainer baseline|transformer --out RUN_DIR`.
+
+Runs in this process through the same code as a dashboard job (dq_core.jobs.execute), so RUN_DIR gets
+the same files: config.json, status.json, log.txt, history.jsonl, metrics.json (accuracy, macro_f1,
+weighted_f1, per_class, confusion_matrix, labels, ...), predictions.parquet and, for the transformer,
+model/ (loadable with transformers.pipeline("text-classification", model=RUN_DIR/model)).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.errors import DataError
+from dq_core.training.config import BALANCING, TEST_SOURCES, TRAINERS, TrainConfig
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a baseline or fine-tune a transformer; writes RUN_DIR/metrics.json")
+    add_data_args(p)
+    p.add_argument("--trainer", choices=TRAINERS, default="transformer",
+                   help="baseline: logistic regression on embeddings; transformer: fine-tune (default)")
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory to write")
+    p.add_argument("--recipe", metavar="R", help="a FilterRecipe file: train on the rows it keeps")
+    p.add_argument("--test", metavar="TEST", help="a labelled test file (same forms as DATA)")
+    p.add_argument("--test-source", choices=TEST_SOURCES, default=None,
+                   help="auto (default): --test, else the data's test split, else a stored stratified holdout")
+    p.add_argument("--name", default="", help="a name for the run in reports")
+    g = p.add_argument_group("transformer")
+    g.add_argument("--model", help="local Hugging Face model folder (default: bundled all-MiniLM-L6-v2)")
+    g.add_argument("--epochs", type=float, default=TrainConfig.epochs)
+    g.add_argument("--max-steps", type=int, default=0, help="stop after N optimiser steps (overrides epochs)")
+    g.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    g.add_argument("--lr", type=float, default=TrainConfig.learning_rate, help="learning rate")
+    g.add_argument("--max-length", type=int, default=TrainConfig.max_length, help="max tokens per text")
+    g.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+    g.add_argument("--warmup", type=float, default=TrainConfig.warmup_ratio, help="warm-up share of the steps")
+    g.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
+                   help="stop after PATIENCE evaluations without a lower validation loss (0 = off)")
+    g.add_argument("--no-mixed-precision", action="store_true", help="full precision even on a GPU")
+    d = p.add_argument_group("data and both trainers")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--class-weights", action="store_true", help="weight the loss by inverse class frequency")
+    d.add_argument("--max-train-rows", type=int, default=None,
+                   help="stratified cap on training rows (default 3000 for transformer, none for baseline; 0 = none)")
+    d.add_argument("--val-fraction", type=float, default=TrainConfig.val_fraction)
+    d.add_argument("--test-fraction", type=float, default=TrainConfig.test_fraction,
+                   help="share of rows held out as the test set when there is no test split")
+    d.add_argument("--max-test-rows", type=int, default=TrainConfig.max_test_rows)
+    d.add_argument("--balance", choices=BALANCING, default="none", help="balance the train split")
+    d.add_argument("--c", type=float, default=1.0, help="baseline: inverse regularisation strength")
+    d.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=run)
+
+
+def config_from_args(args) -> TrainConfig:
+    test_source = args.test_source or ("external" if args.test else "auto")
+    return TrainConfig(
+        trainer=args.trainer, name=args.name or f"{args.trainer} · {args.data}", model=args.model,
+        learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs, max_steps=args.max_steps,
+        max_length=args.max_length, weight_decay=args.weight_decay, warmup_ratio=args.warmup, seed=args.seed,
+        early_stopping_patience=args.early_stopping, class_weights=args.class_weights,
+        mixed_precision="no" if args.no_mixed_precision else "auto", c=args.c,
+        max_train_rows=args.max_train_rows, val_fraction=args.val_fraction, test_source=test_source,
+        test_fraction=args.test_fraction, max_test_rows=args.max_test_rows, balancing=args.balance,
+        recipe=str(Path(args.recipe).resolve()) if args.recipe else None,
+    ).validate()
+
+
+def run(args) -> int:
+    from dq_core import jobs
+    from dq_core.io import load_dataset
+    from dq_core.workspace import Workspace
+
+    cfg = config_from_args(args)
+    if cfg.recipe and not Path(cfg.recipe).exists():
+        raise DataError(f"recipe file '{args.recipe}' does not exist")
+    ds, ref = load_inputs(args)
+    test = None
+    if args.test:
+        test, _ = load_dataset(args.test, text_col=args.text_col, label_col=args.label_col, warn=warn)
+    ws = Workspace.default()
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--out '{args.out}' is a file; give a folder for the run")
+    data = {"workspace": str(ws.root), "source": args.data, "text_col": args.text_col,
+            "label_col": args.label_col, "dataset_name": ds.name, "dataset_fingerprint": ds.fingerprint,
+            "n_rows": len(ds), "test_source_file": args.test, "reference_source": getattr(args, "reference", None)}
+    jobs.create_run({"name": cfg.name, "train": cfg.to_dict(), "data": data}, out)
+    echo = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
+    with open(out / jobs.LOG, "a") as log:
+        st = jobs.execute(out, raise_errors=True, echo=echo, log_stream=log, datasets=(ds, ref, test, ws))
+    if st.get("state") != jobs.SUCCEEDED:
+        raise DataError(st.get("error") or f"the run ended {st.get('state')}")
+    m = jobs.read_metrics(out) or {}
+    print_json({"run_dir": str(out), "trainer": cfg.trainer, "accuracy": m.get("accuracy"),
+                "macro_f1": m.get("macro_f1"), "weighted_f1": m.get("weighted_f1"), "labels": m.get("labels"),
+                "n_train": m.get("split", {}).get("n_train"), "n_test": m.get("n_test"),
+                "model": str(out / "model") if cfg.trainer == "transformer" else None})
+    return 0

@@ -1,0 +1,269 @@
+"""One training run end to end, writing its files into a run directory.
+
+data -> (recipe) -> splits (test fixed first) -> balancing (train only) -> baseline | transformer ->
+evaluation on the test set -> ``metrics.json``, ``predictions.parquet``, ``splits.json``, the model.
+The job worker (dq_core.jobs) and ``dq train`` both call :func:`run_training`, so the dashboard and the
+CLI produce the same files and numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dq_core.dataset import CANONICAL, TextDataset
+from dq_core.errors import DataError
+from dq_core.io import atomic_write_bytes, atomic_write_text, load_dataset
+from dq_core.training.balancing import balance_train
+from dq_core.training.config import TrainConfig
+from dq_core.training.evaluate import evaluate_predictions
+from dq_core.training.progress import Cancelled, NullReporter, Reporter
+from dq_core.training.splits import SplitPlan, make_splits
+from dq_core.workspace import Workspace
+
+METRICS_FILE = "metrics.json"
+PREDICTIONS_FILE = "predictions.parquet"
+SPLITS_FILE = "splits.json"
+MODEL_DIR = "model"  # a transformers folder (transformer runs)
+BASELINE_DIR = "baseline_model"
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_text(path, json.dumps(_clean_nan(obj), indent=2, default=_json_default))
+
+
+def _clean_nan(o):
+    """NaN is not JSON: write null (metrics undefined for a class, e.g. ROC-AUC with no positives)."""
+    if isinstance(o, float) and o != o:
+        return None
+    if isinstance(o, dict):
+        return {k: _clean_nan(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean_nan(v) for v in o]
+    return o
+
+
+# --------------------------------------------------------------------------- inputs named in a run config
+
+def data_spec(ds: TextDataset, *, ws: Workspace, reference: TextDataset | None = None,
+              external_test: TextDataset | None = None, store: bool = True) -> dict:
+    """How a worker process finds the run's data again: ids of workspace copies (stored here if needed)."""
+    spec = {"workspace": str(ws.root), "dataset_name": ds.name, "dataset_fingerprint": ds.fingerprint,
+            "n_rows": len(ds)}
+    if store:
+        spec["dataset_id"] = ws.save_dataset(ds)
+        if reference is not None:
+            spec["reference_id"] = ws.save_dataset(reference)
+        if external_test is not None:
+            spec["test_id"] = ws.save_dataset(external_test)
+    return spec
+
+
+def load_data(spec: dict) -> tuple[TextDataset, TextDataset | None, TextDataset | None, Workspace]:
+    ws = Workspace(Path(spec["workspace"])) if spec.get("workspace") else Workspace.default()
+    if spec.get("dataset_id"):
+        ds = ws.load_dataset(spec["dataset_id"])
+    elif spec.get("source"):
+        ds, _ = load_dataset(spec["source"], text_col=spec.get("text_col"), label_col=spec.get("label_col"))
+    else:
+        raise DataError("the run config names no dataset")
+    ref = ws.load_dataset(spec["reference_id"]) if spec.get("reference_id") else None
+    test = ws.load_dataset(spec["test_id"]) if spec.get("test_id") else None
+    return ds, ref, test, ws
+
+
+# --------------------------------------------------------------------------- the run
+
+def _slice_columns(test: pd.DataFrame, cfg: TrainConfig) -> list[str]:
+    if cfg.slice_columns is not None:
+        missing = [c for c in cfg.slice_columns if c not in test.columns]
+        if missing:
+            raise DataError(f"slice column(s) {', '.join(missing)} are not in the test rows")
+        return list(cfg.slice_columns)
+    return [c for c in test.columns if c not in CANONICAL]
+
+
+def _cluster_slice(vectors: np.ndarray | None, k: int, seed: int = 0) -> np.ndarray | None:
+    if vectors is None or k < 2 or len(vectors) < 5 * k:
+        return None
+    from sklearn.cluster import KMeans
+
+    km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(vectors)
+    return np.array([f"cluster {c}" for c in km.labels_], dtype=object)
+
+
+def _test_vectors_from_cache(ds: TextDataset, test: pd.DataFrame, ws: Workspace) -> np.ndarray | None:
+    """Test-row embeddings if the dashboard already computed the dataset's; never computes them."""
+    try:
+        from dq_core.embed import cached_dataset_embeddings
+    except ImportError:
+        return None
+    res = cached_dataset_embeddings(ds, workspace=ws)
+    if res is None:
+        return None
+    pos = pd.Index(ds.frame["row_id"].astype(str)).get_indexer(test["row_id"].astype(str))
+    if (pos < 0).any():
+        return None
+    return res.vectors[pos]
+
+
+def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: Workspace,
+                 reference: TextDataset | None = None, external_test: TextDataset | None = None,
+                 keep_mask: np.ndarray | None = None, relabel: dict | None = None,
+                 reporter: Reporter | None = None) -> dict:
+    """Train and evaluate; returns the metrics dict also written to ``run_dir/metrics.json``."""
+    t0 = time.monotonic()
+    cfg.validate()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rep = reporter or NullReporter()
+    notes: list[str] = []
+
+    rep.update(phase="preparing data", progress=0.01, message="splitting the data")
+    if cfg.recipe:
+        from dq_core.training.recipe import apply_recipe
+
+        outcome = apply_recipe(ds, cfg.recipe, ws=ws)
+        keep_mask = outcome.keep_mask if keep_mask is None else (np.asarray(keep_mask, bool) & outcome.keep_mask)
+        relabel = {**outcome.relabel, **(relabel or {})}
+        notes.append(outcome.description)
+        rep.log(outcome.description)
+    plan = make_splits(ds, cfg, ws=ws, reference=reference, external_test=external_test,
+                       keep_mask=keep_mask, relabel=relabel)
+    n_before = len(plan.train)
+    rng = np.random.default_rng(cfg.seed)
+    train = balance_train(plan.train, cfg.balancing, target_share=cfg.balance_target, rng=rng)
+    if len(train) > n_before:
+        notes.append(f"balancing ({cfg.balancing}) added {len(train) - n_before:,} training rows")
+    split_summary = {**plan.summary(), "n_train": len(train), "n_train_before_balancing": n_before,
+                     "train_class_counts_balanced": train["label"].value_counts().sort_index().to_dict()}
+    write_json(run_dir / SPLITS_FILE, split_summary)
+    rep.log(f"splits: {len(train)} train, {len(plan.val)} validation, {len(plan.test)} test "
+            f"({plan.test_source}); classes {', '.join(plan.labels)}")
+    if rep.should_stop():
+        raise Cancelled()
+
+    test = plan.test
+    test_vectors = None
+    if cfg.trainer == "baseline":
+        proba, train_info, test_vectors = _run_baseline(cfg, plan, train, run_dir, ws=ws, rep=rep)
+    else:
+        proba, train_info = _run_transformer(cfg, plan, train, run_dir, rep=rep)
+
+    rep.update(phase="evaluating", progress=0.97, message="computing the test metrics")
+    slices = {c: test[c].to_numpy() for c in _slice_columns(test, cfg)}
+    if cfg.cluster_slices:
+        if test_vectors is None and plan.test_source in ("holdout", "split"):
+            test_vectors = _test_vectors_from_cache(ds, test, ws)
+        clusters = _cluster_slice(test_vectors, cfg.cluster_slices)
+        if clusters is not None:
+            slices["embedding_cluster"] = clusters
+    ev = evaluate_predictions(test["label"].tolist(), proba, plan.labels, row_ids=test["row_id"].tolist(),
+                              texts=test["text"].tolist(), slices=slices)
+    pred_idx = proba.argmax(axis=1)
+    preds = pd.DataFrame({"row_id": test["row_id"].astype(str), "text": test["text"], "label": test["label"],
+                          "predicted": [plan.labels[i] for i in pred_idx], "confidence": proba.max(axis=1),
+                          "proba": list(proba)})
+    for c in slices:
+        preds[f"slice:{c}"] = pd.Series(slices[c]).astype(str).to_numpy()
+    import io
+
+    buf = io.BytesIO()
+    preds.to_parquet(buf, index=False)
+    atomic_write_bytes(run_dir / PREDICTIONS_FILE, buf.getvalue())
+
+    metrics = {**ev.to_dict(), "trainer": cfg.trainer, "name": cfg.name, "test_source": plan.test_source,
+               "test_key": plan.test_key, "split": split_summary, "training": train_info,
+               "notes": notes, "duration_seconds": round(time.monotonic() - t0, 2),
+               "dataset": {"name": ds.name, "fingerprint": ds.fingerprint, "n_rows": len(ds)},
+               "environment": _environment()}
+    write_json(run_dir / METRICS_FILE, metrics)
+    rep.update(phase="done", progress=1.0, message=f"accuracy {ev.accuracy:.3f}, macro-F1 {ev.macro_f1:.3f}")
+    return metrics
+
+
+def _environment() -> dict:
+    env = {"python": platform.python_version(), "machine": platform.machine()}
+    try:
+        import torch
+
+        env.update(torch=torch.__version__, device="cuda" if torch.cuda.is_available() else "cpu",
+                   threads=torch.get_num_threads())
+    except ImportError:  # pragma: no cover
+        pass
+    return env
+
+
+def _run_baseline(cfg: TrainConfig, plan: SplitPlan, train: pd.DataFrame, run_dir: Path, *, ws: Workspace,
+                  rep: Reporter):
+    from dq_core.training.baseline import embed_frames, log_loss, train_baseline
+
+    t0 = time.monotonic()
+    rep.update(phase="embedding", progress=0.05, message="embedding the texts")
+
+    def on_progress(done: int, total: int) -> None:
+        if rep.should_stop():
+            raise Cancelled()
+        frac = done / total if total else 1.0
+        rep.update(progress=0.05 + 0.75 * frac, step=done, total_steps=total,
+                   message=f"embedding: {done:,}/{total:,} new texts")
+
+    (x_train, x_val, x_test), model_name = embed_frames([train, plan.val, plan.test], model=cfg.embedding_model,
+                                                         ws=ws, progress=on_progress)
+    t_embed = time.monotonic() - t0
+    if rep.should_stop():
+        raise Cancelled()
+    rep.update(phase="training", progress=0.82, message="fitting the logistic regression")
+    t1 = time.monotonic()
+    model = train_baseline(x_train, train["label"], labels=plan.labels, c=cfg.c, class_weights=cfg.class_weights,
+                           seed=cfg.seed, embedding_model=model_name)
+    t_fit = time.monotonic() - t1
+    rec = {"step": 1, "epoch": 1.0, "loss": log_loss(model.predict_proba(x_train), train["label"], plan.labels)}
+    if len(plan.val):
+        rec["eval_loss"] = log_loss(model.predict_proba(x_val), plan.val["label"], plan.labels)
+    rep.history(rec)
+    model.save(run_dir / BASELINE_DIR)
+    proba = model.predict_proba(x_test)
+    info = {"embedding_model": model_name, "embed_seconds": round(t_embed, 2), "fit_seconds": round(t_fit, 2),
+            "train_loss": rec["loss"], "eval_loss": rec.get("eval_loss"), "model_dir": BASELINE_DIR}
+    return proba, info, x_test
+
+
+def _run_transformer(cfg: TrainConfig, plan: SplitPlan, train: pd.DataFrame, run_dir: Path, *, rep: Reporter):
+    from dq_core.training.finetune import export_model, fine_tune, predict_proba
+
+    work = run_dir / "checkpoints"
+    try:
+        res = fine_tune(train, plan.val, plan.labels, cfg, work_dir=work, reporter=rep, span=(0.05, 0.85),
+                        n_test=len(plan.test))
+        rep.update(phase="testing", progress=0.85, message="predicting the test set")
+        proba = predict_proba(res, plan.test["text"].tolist(), max_length=cfg.max_length, reporter=rep,
+                              span=(0.85, 0.95))
+        rep.update(phase="saving", progress=0.95, message="saving the model")
+        export_model(res, run_dir / MODEL_DIR)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # checkpoints only served early stopping
+    state = res.trainer.state
+    info = {**{k: v for k, v in res.train_metrics.items() if isinstance(v, (int, float))},
+            "global_step": state.global_step, "max_steps": state.max_steps, "epoch": state.epoch,
+            "stopped_early": res.stopped_early, "best_eval_loss": state.best_metric,
+            "model_dir": MODEL_DIR, "backbone": str(cfg.model or "all-MiniLM-L6-v2")}
+    return proba, info

@@ -1,0 +1,49 @@
+"""Shared fixtures: every test gets its own workspace and data folder, and the Hub is offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = ROOT / "tests" / "data"
+APP = ROOT / "app.py"
+
+
+@pytest.fixture(autouse=True)
+def dq_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """DQ_HOME and DQ_DATA_DIR in a fresh tmp dir; HF_HUB_OFFLINE=1 so nothing reaches the network."""
+    home = tmp_path / "dq_home"
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("DQ_HOME", str(home))
+    monkeypatch.setenv("DQ_DATA_DIR", str(data))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    return SimpleNamespace(home=home, data=data)
+
+
+@pytest.fixture
+def test_data() -> Path:
+    return TEST_DATA
+
+
+@pytest.fixture
+def hf_disk_dataset(tmp_path: Path) -> Path:
+    """A ``datasets.save_to_disk`` DatasetDict (train/test) with a ClassLabel label, built per test."""
+    import datasets
+
+    features = datasets.Features({"text": datasets.Value("string"),
+                                  "label": datasets.ClassLabel(names=["negative", "positive"])})
+    dd = datasets.DatasetDict({
+        "train": datasets.Dataset.from_dict(
+            {"text": ["great service", "awful delay", "loved it", "never again"], "label": [1, 0, 1, 0]},
+            features=features),
+        "test": datasets.Dataset.from_dict({"text": ["fine flight", "lost bag"], "label": [1, 0]},
+                                           features=features),
+    })
+    path = tmp_path / "hf_folder"
+    dd.save_to_disk(str(path))
+    return path
