@@ -123,6 +123,18 @@ def read_delimited(text: str, *, sep: str, source: str, header: bool = True) -> 
     return frame
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _records_frame(rows: list[dict], text: str) -> pd.DataFrame:
+    # Fix: a lone surrogate escape (half an emoji, "\ud83d", common in truncated tweets) is valid JSON
+    # but not encodable text, and pandas' Arrow-backed strings crashed on it with a traceback.
+    if re.search(r"\\u[dD][89a-fA-F]", text):
+        rows = [{k: _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in r.items()}
+                for r in rows]
+    return pd.DataFrame.from_records(rows)
+
+
 def read_json_records(text: str, *, source: str) -> pd.DataFrame:
     try:
         obj = json.loads(text)
@@ -138,7 +150,7 @@ def read_json_records(text: str, *, source: str) -> pd.DataFrame:
         raise DataError(f"{source} is JSON but not a list of records; expected [{{\"text\": ..., \"label\": ...}}, ...]")
     if not obj:
         raise DataError(f"{source} holds no records; add rows or pick another file")
-    return pd.DataFrame.from_records(obj)
+    return _records_frame(obj, text)
 
 
 def read_jsonl(text: str, *, source: str) -> pd.DataFrame:
@@ -156,7 +168,7 @@ def read_jsonl(text: str, *, source: str) -> pd.DataFrame:
         rows.append(rec)
     if not rows:
         raise DataError(f"{source} holds no records; add rows or pick another file")
-    return pd.DataFrame.from_records(rows)
+    return _records_frame(rows, text)
 
 
 def read_parquet_bytes(data: bytes, *, source: str) -> pd.DataFrame:

@@ -59,3 +59,15 @@ def heatmap(matrix: np.ndarray, labels: list[str], *, title: str = "", fmt: str 
     fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=40, b=10),
                       xaxis_title=x_title, yaxis_title=y_title, yaxis_autorange="reversed")
     return fig
+
+
+def class_counts_before_after(table: pd.DataFrame) -> go.Figure:
+    """Grouped bars of rows per class before and after a filter recipe (``class``, ``before``, ``after``)."""
+    fig = go.Figure()
+    fig.add_bar(x=table["class"], y=table["before"], name="before", marker_color="#9AA5B1",
+                hovertemplate="%{x}<br>%{y:,} rows<extra>before</extra>")
+    fig.add_bar(x=table["class"], y=table["after"], name="after", marker_color=DATASET_COLOR,
+                hovertemplate="%{x}<br>%{y:,} rows<extra>after</extra>")
+    fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.12), yaxis_title="rows", xaxis_title=None)
+    return fig

@@ -5,6 +5,7 @@ Layout::
     datasets/<id>/data.parquet + meta.json   a loaded dataset, id = content fingerprint prefix
     cache/<kind>/<key>.*                     expensive results keyed by dataset + config fingerprints
     recipes/<dataset id>/...                 filter recipes and review decisions
+    exports/<dataset id>/...                 cleaned data, removal logs and recipes exported from Clean
     runs/<run id>/                           training runs (see jobs.py)
 
 Every write is a temp file + os.replace, so a crash never leaves a half-written file behind.
@@ -144,6 +145,13 @@ class Workspace:
     # ------------------------------------------------------------ other areas
     def recipes_dir(self, ds_id: str) -> Path:
         p = self.root / "recipes" / _safe_id(ds_id)
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def exports_dir(self, ds_id: str) -> Path:
+        """Cleaned datasets, removal logs and recipes exported from the Clean page (kept apart from
+        recipes/, whose *.json files training lists as recipes)."""
+        p = self.root / "exports" / _safe_id(ds_id)
         p.mkdir(parents=True, exist_ok=True)
         return p
 

@@ -47,3 +47,17 @@ def hf_disk_dataset(tmp_path: Path) -> Path:
     path = tmp_path / "hf_folder"
     dd.save_to_disk(str(path))
     return path
+
+
+@pytest.fixture
+def new_app():
+    """A factory of fresh Streamlit AppTest sessions on app.py (optionally with URL query params)."""
+    from streamlit.testing.v1 import AppTest
+
+    def make(query_params: dict[str, str] | None = None):
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        if query_params:
+            at.query_params.update(query_params)
+        return at
+
+    return make

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from bad_inputs import BAD_FILES, NOTED_FILES, cli_args
 
 from dq_core.io import load_dataset, load_demo
 from dq_core.metrics.profile import compute_profile
+from tests.bad_inputs import BAD_FILES, NOTED_FILES, cli_args
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = ROOT / "tests" / "data"

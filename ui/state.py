@@ -62,6 +62,16 @@ def keep_query_params() -> None:
         st.query_params[REF] = ref_id
 
 
+def switch_page(page: str) -> None:
+    """st.switch_page that keeps ``?ds=&ref=`` in the URL.
+
+    Fix: st.switch_page clears the query string unless ``query_params`` is given (Streamlit 1.67), so
+    after "Load demo" the URL lost the dataset id and a browser reload fell back to the default demo.
+    """
+    ds_id, ref_id = active_ids()
+    st.switch_page(page, query_params={k: v for k, v in ((DS, ds_id), (REF, ref_id)) if v})
+
+
 def store_and_activate(ds: TextDataset, ref: TextDataset | None) -> tuple[str, str | None]:
     ws = workspace()
     ds_id = ws.save_dataset(ds)

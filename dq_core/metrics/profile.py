@@ -12,7 +12,7 @@ import pandas as pd
 
 from dq_core.dataset import TextDataset
 from dq_core.metrics.balance import BalanceResult, compute_class_balance
-from dq_core.text import char_counts, text_hashes, word_counts
+from dq_core.text import char_counts, normalize_for_duplicates, word_counts
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,13 @@ class DuplicateGroups:
 
 
 def find_exact_duplicates(texts: pd.Series, labels: pd.Series) -> DuplicateGroups:
-    h = text_hashes(texts)
-    empty = texts.fillna("").astype(str).str.strip().eq("").to_numpy()
-    codes, uniq_counts = _group_codes(h)
+    # Perf: group the normalised texts themselves (factorize) instead of hashing them first and
+    # np.unique-ing the hashes: less work on 100k rows, and no 64-bit hash collisions. Group ids are
+    # now in order of first appearance. A whitespace-only text normalises to "".
+    norm = normalize_for_duplicates(texts)
+    empty = norm.eq("").to_numpy(dtype=bool, na_value=True)
+    codes, _ = pd.factorize(norm)
+    uniq_counts = np.bincount(codes)
     sizes = uniq_counts[codes]
     in_group = (sizes > 1) & ~empty  # empty texts are counted as empties, not as duplicates
     group = np.where(in_group, codes, -1)
@@ -61,16 +65,11 @@ def find_exact_duplicates(texts: pd.Series, labels: pd.Series) -> DuplicateGroup
     frame = pd.DataFrame({"g": group[in_group], "l": lab[in_group]})
     n_labels = frame.groupby("g")["l"].nunique(dropna=True)
     conflicting_groups = set(n_labels[n_labels > 1].index)
-    conflicting = np.zeros(len(h), dtype=bool)
+    conflicting = np.zeros(len(codes), dtype=bool)
     if conflicting_groups:
         conflicting = np.isin(group, list(conflicting_groups)) & in_group
     return DuplicateGroups(group_of_row=group, n_exact_duplicates=n_in - n_groups, n_rows_in_groups=n_in,
                            n_conflicting_duplicates=int(conflicting.sum()), conflicting_group=conflicting)
-
-
-def _group_codes(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
-    return inverse, counts
 
 
 @dataclass(frozen=True)

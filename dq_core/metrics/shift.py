@@ -16,8 +16,8 @@ Smoothing (empty bins)
     returns inf or nan.
 
 Per view (see :mod:`dq_core.metrics.shift_views`)
-    every registered divergence; a percentile bootstrap interval for JS (each side resampled on its
-    own); a permutation p-value for the chosen test statistic (which set each row belongs to is
+    every registered divergence; a basic (bias-reflecting) bootstrap interval for JS (each side
+    resampled on its own, see :func:`basic_interval`); a permutation p-value for the chosen test statistic (which set each row belongs to is
     shuffled, keeping the two sizes); a verdict against the test's threshold; and each bin's share of
     the JS divergence (what is over- or under-represented). Every view gets its own Generator derived
     from the seed and the view's name, so adding a view never changes another view's numbers.
@@ -133,7 +133,7 @@ def psi(p: Histogram, q: Histogram, *, alpha: float = DEFAULT_ALPHA) -> float | 
     """Population stability index sum_i (p_i - q_i) ln(p_i / q_i) (natural log, by convention), smoothed."""
     p, q = _check(p, q)
     ps, qs = _shares(p, alpha), _shares(q, alpha)
-    if alpha == 0 and (((qs == 0) ^ (ps == 0))).any():
+    if alpha == 0 and ((qs == 0) ^ (ps == 0)).any():
         raise DataError("PSI is infinite: some bins are empty on one side only; use smoothing (alpha > 0)")
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where((ps == 0) & (qs == 0), 0.0, (ps - qs) * np.log(ps / qs))
@@ -358,7 +358,8 @@ class ShiftView:
                 frame[k] = [self.bin_info.get(b, {}).get(k) for b in self.bins]
         return frame
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, top_bins: int | None = None) -> dict:
+        """JSON-ready; ``top_bins`` keeps only the bins that move JS most (all bins of ordered views)."""
         def f(x):
             return None if x is None else float(x)
 
@@ -375,7 +376,11 @@ class ShiftView:
             "rows_reference": self.rows_reference, "notes": list(self.notes), "skipped": self.skipped,
             "bins": [],
         }
-        for rec in self.attribution().to_dict(orient="records"):
+        a = self.attribution()
+        if top_bins is not None and not self.ordered and len(a) > top_bins:
+            a = a.sort_values("contribution", ascending=False, kind="stable").head(top_bins)
+            out["bins_shown"] = f"top {top_bins} of {len(self.bins)} bins by JS contribution"
+        for rec in a.to_dict(orient="records"):
             out["bins"].append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
         return out
 
@@ -387,8 +392,10 @@ def format_p(p: float, n_permutations: int) -> str:
     return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
-def skipped_view(name: str, title: str, reason: str) -> ShiftView:
-    return ShiftView(name=name, title=title, skipped=reason, notes=(reason,), verdict="skipped")
+def skipped_view(name: str, title: str, reason: str, config: ShiftConfig | None = None) -> ShiftView:
+    config = config or ShiftConfig()
+    return ShiftView(name=name, title=title, skipped=reason, notes=(reason,), verdict="skipped",
+                     test=config.test, threshold=config.effective_threshold)
 
 
 def view_rng(seed: int, name: str) -> np.random.Generator:
@@ -409,7 +416,7 @@ def compute_view_stats(view: sv.ViewData, config: ShiftConfig | None = None,
     rows_p, rows_q = view.sampler.n_rows
     if cp.sum() == 0 or cq.sum() == 0:
         side = "dataset" if cp.sum() == 0 else "reference"
-        return skipped_view(view.name, view.title, f"the {side} has nothing to count in this view")
+        return skipped_view(view.name, view.title, f"the {side} has nothing to count in this view", config)
     scores = {name: float(d.func(cp, cq)) for name, d in DIVERGENCES.items()}
     test = get_divergence(config.test)
     threshold = config.effective_threshold
@@ -431,10 +438,12 @@ def compute_view_stats(view: sv.ViewData, config: ShiftConfig | None = None,
             ok = _valid_pairs(bp, bq)
             if ok.any():
                 boot = np.asarray(js_divergence(bp[ok], bq[ok]))
-                tail = 50 * (1 - config.confidence)
-                lo, hi = np.percentile(boot, [tail, 100 - tail])
-                js_ci = (float(lo), float(hi))
+                js_ci = basic_interval(scores["js_divergence"], boot, config.confidence)
                 n_boot = int(ok.sum())
+        k_used = int(((cp + cq) > 0).sum())
+        if min(cp.sum(), cq.sum()) < 5 * k_used:
+            notes.append(f"few {view.sampler.unit} per bin (under 5 on average over {k_used:,} bins): JS is "
+                         "biased upward here and its interval is rough")
         if config.n_permutations:
             pp, pq = view.sampler.permute(rng, config.n_permutations)
             ok = _valid_pairs(pp, pq)
@@ -454,6 +463,23 @@ def compute_view_stats(view: sv.ViewData, config: ShiftConfig | None = None,
         threshold=float(threshold), verdict=verdict, null_median=null_median, n_bootstrap=n_boot,
         n_permutations=n_perm, ordered=view.ordered, notes=tuple(notes), bin_info=dict(view.bin_info),
         bootstrap_js=boot, null_distribution=null)
+
+
+def basic_interval(estimate: float, boot: np.ndarray, confidence: float = 0.95,
+                   bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
+    """The basic (reverse-percentile) bootstrap interval [2t - q_hi, 2t - q_lo], clipped to ``bounds``.
+
+    Why not the plain percentile interval: plug-in JS is biased upward (resampling adds spurious
+    differences), so bootstrap values sit above the estimate and the percentile interval misses the true
+    value (in a simulation with 20 bins and 200 rows a side it covered it 1% of the time, and never
+    contained 0 when there was no shift; the basic interval covered it 96-99%). The basic interval
+    reflects the bias back.
+    """
+    tail = 50 * (1 - confidence)
+    q_lo, q_hi = np.percentile(boot, [tail, 100 - tail])
+    lo = float(np.clip(2 * estimate - q_hi, *bounds))
+    hi = float(np.clip(2 * estimate - q_lo, *bounds))
+    return lo, hi
 
 
 def _verdict(statistic: float, threshold: float, p_value: float | None, significance: float) -> str:
@@ -542,7 +568,8 @@ def classify_domains(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *,
     oof = np.zeros(len(y), dtype=np.float64)
     aucs = []
     for train, test in StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed)).split(x, y):
-        model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
+        # tol 1e-3: the AUC is settled long before the default 1e-4 (3x fewer lbfgs iterations here).
+        model = LogisticRegression(C=1.0, tol=1e-3, max_iter=1000, class_weight="balanced")
         model.fit(x[train], y[train])
         oof[test] = model.predict_proba(x[test])[:, 1]
         if len(np.unique(y[test])) == 2:
@@ -587,10 +614,10 @@ class ShiftResult:
     def drifting(self) -> list[str]:
         return [name for name, v in self.views.items() if v.drift]
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, top_bins: int | None = None) -> dict:
         return {
             "n_rows": {"dataset": self.n_dataset, "reference": self.n_reference},
-            "views": {name: v.to_dict() for name, v in self.views.items()},
+            "views": {name: v.to_dict(top_bins=top_bins) for name, v in self.views.items()},
             "domain_classifier_auc": self.domain_classifier.auc,
             "domain_classifier": self.domain_classifier.to_dict(),
             "clusters": self.clusters, "drifting_views": self.drifting,
@@ -627,7 +654,7 @@ def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | No
         try:
             data = build()
         except sv.ViewSkipped as exc:
-            views[name] = skipped_view(name, title, str(exc))
+            views[name] = skipped_view(name, title, str(exc), config)
             return
         views[name] = compute_view_stats(data, config)
 
@@ -641,7 +668,7 @@ def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | No
     if not have_emb:
         reason = "no embeddings were given, so the embedding-cluster view is skipped"
         views["embedding_clusters"] = skipped_view("embedding_clusters", STANDARD_VIEWS["embedding_clusters"],
-                                                   reason)
+                                                   reason, config)
         domain = DomainClassifierResult(auc=None, skipped="no embeddings were given, so the domain "
                                         "classifier is skipped")
     else:

@@ -23,7 +23,6 @@ from dq_core.errors import DataError
 from dq_core.training.config import TrainConfig
 from dq_core.training.progress import Cancelled, NullReporter, Reporter
 
-
 # --------------------------------------------------------------------------- model folder checks
 
 def resolve_model_folder(model: str | os.PathLike | None) -> Path:

@@ -176,27 +176,41 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
         clusters = _cluster_slice(test_vectors, cfg.cluster_slices)
         if clusters is not None:
             slices["embedding_cluster"] = clusters
-    ev = evaluate_predictions(test["label"].tolist(), proba, plan.labels, row_ids=test["row_id"].tolist(),
-                              texts=test["text"].tolist(), slices=slices)
-    pred_idx = proba.argmax(axis=1)
-    preds = pd.DataFrame({"row_id": test["row_id"].astype(str), "text": test["text"], "label": test["label"],
-                          "predicted": [plan.labels[i] for i in pred_idx], "confidence": proba.max(axis=1),
-                          "proba": list(proba)})
-    for c in slices:
-        preds[f"slice:{c}"] = pd.Series(slices[c]).astype(str).to_numpy()
+    extra = {"trainer": cfg.trainer, "name": cfg.name, "test_source": plan.test_source, "test_key": plan.test_key,
+             "split": split_summary, "training": train_info, "notes": notes,
+             "duration_seconds": round(time.monotonic() - t0, 2),
+             "dataset": {"name": ds.name, "fingerprint": ds.fingerprint, "n_rows": len(ds)},
+             "environment": _environment()}
+    metrics = save_evaluation(run_dir, test, proba, plan.labels, slices=slices, extra=extra)
+    ev_acc, ev_f1 = metrics["accuracy"], metrics["macro_f1"]
+    rep.update(phase="done", progress=1.0, message=f"accuracy {ev_acc:.3f}, macro-F1 {ev_f1:.3f}")
+    return metrics
+
+
+def save_evaluation(run_dir: str | Path, test: pd.DataFrame, proba: np.ndarray, labels: tuple[str, ...], *,
+                    slices: dict | None = None, extra: dict | None = None) -> dict:
+    """Evaluate test predictions and write metrics.json + predictions.parquet; returns the metrics dict.
+
+    ``test`` has row_id, text, label in the rows of ``proba`` (n, len(labels)).
+    """
     import io
 
+    run_dir = Path(run_dir)
+    slices = slices or {}
+    ev = evaluate_predictions(test["label"].tolist(), proba, labels, row_ids=test["row_id"].tolist(),
+                              texts=test["text"].tolist(), slices=slices)
+    pred_idx = np.asarray(proba).argmax(axis=1)
+    preds = pd.DataFrame({"row_id": test["row_id"].astype(str).to_numpy(), "text": test["text"].to_numpy(),
+                          "label": test["label"].astype(str).to_numpy(),
+                          "predicted": [labels[i] for i in pred_idx], "confidence": np.asarray(proba).max(axis=1),
+                          "proba": list(np.asarray(proba, dtype=np.float64))})
+    for c, values in slices.items():
+        preds[f"slice:{c}"] = pd.Series(values).astype(str).to_numpy()
     buf = io.BytesIO()
     preds.to_parquet(buf, index=False)
     atomic_write_bytes(run_dir / PREDICTIONS_FILE, buf.getvalue())
-
-    metrics = {**ev.to_dict(), "trainer": cfg.trainer, "name": cfg.name, "test_source": plan.test_source,
-               "test_key": plan.test_key, "split": split_summary, "training": train_info,
-               "notes": notes, "duration_seconds": round(time.monotonic() - t0, 2),
-               "dataset": {"name": ds.name, "fingerprint": ds.fingerprint, "n_rows": len(ds)},
-               "environment": _environment()}
+    metrics = {**ev.to_dict(), **(extra or {})}
     write_json(run_dir / METRICS_FILE, metrics)
-    rep.update(phase="done", progress=1.0, message=f"accuracy {ev.accuracy:.3f}, macro-F1 {ev.macro_f1:.3f}")
     return metrics
 
 

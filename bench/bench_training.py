@@ -1,0 +1,383 @@
+"""Issue 7 benchmark: fine-tune throughput, the demo's default runs, and what filtering wins back.
+
+    .venv/bin/python bench/bench_training.py [--part all|throughput|demo|noise|agreed] [--no-write]
+
+1. throughput: fine-tuning MiniLM through dq_core (fine_tune + the run-directory progress callback) against a
+   bare ``transformers.Trainer`` on the same rows, same settings, in the same process, interleaved
+   bare/dq/dq/bare so drift in machine load hits both. Target: dq_core >= 0.95x bare.
+2. demo: the default transformer settings on the tweets demo through a real worker process
+   (``dq_core.jobs``), submit to finished (target < 3 minutes); the baseline with the defaults, cold
+   (empty embedding cache) and warm (embeddings cached, as after the dashboard's other pages) (target: seconds).
+3. noise: 20% injected label noise on the tweets; test accuracy / macro-F1 trained on clean, noisy, and
+   noisy filtered with the default FilterRecipe, for the baseline and a 1-epoch fine-tune (max length 64,
+   ~3,000 training rows); "won back" = (filtered - noisy) / (clean - noisy). Needs dq_core.filtering.
+4. agreed: the tweets as they are, tested on rows the crowd agreed on (confidence = 1): every row vs the
+   default recipe, with the paired bootstrap interval. Needs dq_core.filtering.
+
+Parts 3-4 are skipped with a note while dq_core.filtering (issue 6) does not exist. Results are kept in
+bench/results/issue7_training.json (so parts can be re-run alone) and written to docs/benchmarks.md
+under "## Issue 7: training" (that section only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+HEADING = "## Issue 7: training"
+RESULTS = ROOT / "bench" / "results" / "issue7_training.json"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python {platform.python_version()}"
+
+
+def load_avg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def tweets_sample(n: int, seed: int = 0):
+    import numpy as np
+
+    from dq_core.io import load_demo
+    from dq_core.training.splits import stratified_sample
+
+    ds, _ = load_demo("tweets")
+    f = ds.frame[ds.frame["label"].notna()].reset_index(drop=True)
+    pos = stratified_sample(f["label"].to_numpy(), n, np.random.default_rng(seed))
+    return f.iloc[pos][["row_id", "text", "label"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- 1. throughput
+
+def bare_trainer_throughput(train, labels, *, max_length: int, batch_size: int, lr: float, work: Path) -> float:
+    """What a user would write with transformers alone: tokenise, dynamic padding, Trainer.train()."""
+    import torch
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
+                              TrainingArguments)
+
+    from dq_core.assets import default_model_path
+
+    path = str(default_model_path())
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(labels), dtype=torch.float32)
+    index = {lab: i for i, lab in enumerate(labels)}
+    enc = tok(train["text"].tolist(), truncation=True, max_length=max_length)
+    rows = [{"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i],
+             "token_type_ids": enc["token_type_ids"][i], "labels": index[lab]}
+            for i, lab in enumerate(train["label"])]
+    args = TrainingArguments(output_dir=str(work), per_device_train_batch_size=batch_size, num_train_epochs=1,
+                             learning_rate=lr, weight_decay=0.01, warmup_steps=0.1, seed=0, report_to="none",
+                             save_strategy="no", logging_steps=max(1, len(rows) // batch_size // 100),
+                             disable_tqdm=True, dataloader_pin_memory=False)
+    trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=DataCollatorWithPadding(tok),
+                      processing_class=tok)
+    out = trainer.train()
+    return float(out.metrics["train_samples_per_second"])
+
+
+def dq_throughput(train, labels, *, max_length: int, batch_size: int, lr: float, work: Path) -> float:
+    """The same rows through dq_core: fine_tune with the callback writing status/history to a run dir."""
+    from dq_core import jobs
+    from dq_core.training.config import TrainConfig
+    from dq_core.training.finetune import fine_tune
+
+    run_dir = jobs.create_run({"name": "bench", "train": {}, "data": {}}, work / "run")
+    cfg = TrainConfig(trainer="transformer", max_length=max_length, batch_size=batch_size, learning_rate=lr)
+    res = fine_tune(train, train.iloc[:0], tuple(labels), cfg, work_dir=work / "ckpt",
+                    reporter=jobs.RunReporter(run_dir, log_stream=open(os.devnull, "w")))  # noqa: SIM115
+    assert len(jobs.read_history(run_dir)) > 0  # the callback really ran
+    return float(res.train_metrics["train_samples_per_second"])
+
+
+def part_throughput(rows: int) -> dict:
+    train = tweets_sample(rows, seed=1)
+    labels = sorted(train["label"].unique())
+    kw = {"max_length": 64, "batch_size": 16, "lr": 1e-4}
+    out = {"rows": rows, **kw, "bare": [], "dq": [], "load_before": load_avg()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, which in enumerate(("bare", "dq", "dq", "bare")):
+            fn = bare_trainer_throughput if which == "bare" else dq_throughput
+            sps = fn(train, labels, work=Path(tmp) / f"{which}{i}", **kw)
+            out[which].append(round(sps, 2))
+            print(f"  throughput {which}: {sps:.1f} samples/s", flush=True)
+    out["ratio"] = round(sum(out["dq"]) / sum(out["bare"]), 3)
+    out["load_after"] = load_avg()
+    return out
+
+
+# --------------------------------------------------------------------------- 2. demo defaults
+
+def _timed_job(config: dict, runs_dir: Path) -> tuple[float, dict, dict]:
+    from dq_core import jobs
+
+    t0 = time.monotonic()
+    run = jobs.submit(config, runs_dir=runs_dir)
+    st = jobs.wait(run, timeout=3600, poll=0.5)
+    wall = time.monotonic() - t0
+    if st["state"] != "succeeded":
+        raise RuntimeError(f"{run} {st['state']}: {st.get('error')}\n{jobs.log_tail(run)}")
+    return wall, st, jobs.read_metrics(run)
+
+
+def part_demo() -> dict:
+    from dq_core.io import load_demo
+    from dq_core.training.config import TrainConfig
+    from dq_core.training.runner import data_spec
+    from dq_core.workspace import Workspace
+
+    ds, _ = load_demo("tweets")
+    out = {"load_before": load_avg()}
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace(Path(tmp) / "ws")
+        data = data_spec(ds, ws=ws)
+        cfg = TrainConfig(trainer="transformer", name="demo default transformer")
+        wall, _, m = _timed_job({"name": cfg.name, "train": cfg.to_dict(), "data": data}, ws.runs_dir())
+        out["transformer"] = {"wall_seconds": round(wall, 1), "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+                              "n_train": m["split"]["n_train"], "n_val": m["split"]["n_val"], "n_test": m["n_test"],
+                              "train_samples_per_second": m["training"].get("train_samples_per_second"),
+                              "train_runtime": m["training"].get("train_runtime")}
+        print(f"  demo transformer: {wall:.1f}s, acc {m['accuracy']:.3f}", flush=True)
+        for phase in ("cold", "warm"):
+            cfg = TrainConfig(trainer="baseline", name=f"demo baseline ({phase})")
+            wall, _, m = _timed_job({"name": cfg.name, "train": cfg.to_dict(), "data": data}, ws.runs_dir())
+            out[f"baseline_{phase}"] = {"wall_seconds": round(wall, 1), "accuracy": m["accuracy"],
+                                        "macro_f1": m["macro_f1"], "n_train": m["split"]["n_train"],
+                                        "embed_seconds": m["training"]["embed_seconds"],
+                                        "fit_seconds": m["training"]["fit_seconds"]}
+            print(f"  demo baseline {phase}: {wall:.1f}s, acc {m['accuracy']:.3f}", flush=True)
+    out["load_after"] = load_avg()
+    return out
+
+
+# --------------------------------------------------------------------------- 3-4. filtering experiments
+
+def _recipe_or_skip():
+    from dq_core.training.recipe import recipes_available
+
+    if not recipes_available():
+        return ("skipped: dq_core.filtering (issue 6, the default FilterRecipe) is not in this build yet; "
+                "re-run `bench/bench_training.py --part noise` and `--part agreed` once it is")
+    return None
+
+
+def _train(cfg, ds, test, ws, run_dir, keep_mask=None, relabel=None) -> dict:
+    from dq_core.training.runner import run_training
+
+    m = run_training(cfg, run_dir, ds=ds, ws=ws, external_test=test, keep_mask=keep_mask, relabel=relabel)
+    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n_train": m["split"]["n_train"]}
+
+
+def part_noise(noise: float = 0.2, seed: int = 0) -> dict:
+    skip = _recipe_or_skip()
+    if skip:
+        return {"skipped": skip}
+    import numpy as np
+
+    from dq_core.io import load_demo
+    from dq_core.training.config import TrainConfig
+    from dq_core.training.recipe import apply_recipe
+    from dq_core.training.splits import holdout_row_ids
+    from dq_core.workspace import Workspace
+
+    full, _ = load_demo("tweets")
+    out: dict = {"noise": noise}
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace(Path(tmp) / "ws")
+        test_ids = set(holdout_row_ids(full, ws=ws, fraction=0.2, max_rows=2000))
+        is_test = full.frame["row_id"].astype(str).isin(test_ids).to_numpy()
+        test = full.subset(is_test, name="test")
+        clean = full.subset(~is_test & full.frame["label"].notna().to_numpy(), name="train (clean)")
+        rng = np.random.default_rng(seed)
+        labels = np.array(clean.classes)
+        y = clean.labels.to_numpy(dtype=object).copy()
+        flip = rng.random(len(y)) < noise
+        y[flip] = [rng.choice(labels[labels != v]) for v in y[flip]]
+        noisy = clean.with_labels(y, name="train (20% noise)")
+        out["n_flipped"] = int(flip.sum())
+        rec = apply_recipe(noisy, "default", ws=ws)
+        out["recipe"] = rec.description
+        removed = ~rec.keep_mask
+        out["recipe_precision"] = float(flip[removed].mean()) if removed.any() else None
+        out["recipe_recall"] = float(removed[flip].mean()) if flip.any() else None
+        for trainer, cap in (("baseline", 3000), ("transformer", 3000)):
+            cfg = TrainConfig(trainer=trainer, max_train_rows=cap, max_length=64, epochs=1, test_source="external")
+            res = {"clean": _train(cfg, clean, test, ws, Path(tmp) / f"{trainer}_clean"),
+                   "noisy": _train(cfg, noisy, test, ws, Path(tmp) / f"{trainer}_noisy"),
+                   "filtered": _train(cfg, noisy, test, ws, Path(tmp) / f"{trainer}_filtered",
+                                      keep_mask=rec.keep_mask, relabel=rec.relabel)}
+            for metric in ("accuracy", "macro_f1"):
+                cost = res["clean"][metric] - res["noisy"][metric]
+                res[f"won_back_{metric}"] = (res["filtered"][metric] - res["noisy"][metric]) / cost if cost > 0 else None
+            out[trainer] = res
+            print(f"  noise {trainer}: {res}", flush=True)
+    return out
+
+
+def part_agreed(seed: int = 0) -> dict:
+    skip = _recipe_or_skip()
+    if skip:
+        return {"skipped": skip}
+    import numpy as np
+
+    from dq_core.io import load_demo
+    from dq_core.report import compare_runs, load_run
+    from dq_core.training.config import TrainConfig
+    from dq_core.training.recipe import apply_recipe
+    from dq_core.training.splits import stratified_sample
+    from dq_core.workspace import Workspace
+
+    full, _ = load_demo("tweets")
+    f = full.frame
+    agreed = (f["confidence"] >= 1.0).to_numpy() & f["label"].notna().to_numpy()
+    pos = np.flatnonzero(agreed)
+    pick = pos[stratified_sample(f["label"].to_numpy()[pos], 2000, np.random.default_rng(seed))]
+    is_test = np.zeros(len(f), dtype=bool)
+    is_test[pick] = True
+    test, train = full.subset(is_test, name="agreed test"), full.subset(~is_test, name="train")
+    out: dict = {"n_test": int(is_test.sum())}
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace(Path(tmp) / "ws")
+        rec = apply_recipe(train, "default", ws=ws)
+        out["recipe"] = rec.description
+        for trainer in ("baseline", "transformer"):
+            cfg = TrainConfig(trainer=trainer, max_train_rows=3000, max_length=64, epochs=1, test_source="external")
+            a, b = Path(tmp) / f"{trainer}_all", Path(tmp) / f"{trainer}_filtered"
+            _train(cfg.with_(name="every row"), train, test, ws, a)
+            _train(cfg.with_(name="default recipe"), train, test, ws, b, keep_mask=rec.keep_mask, relabel=rec.relabel)
+            cmp = compare_runs([load_run(a), load_run(b)])
+            out[trainer] = {"table": {k: v for k, v in cmp.to_dict()["metrics"].items()},
+                            "paired_bootstrap": [d.to_dict() for d in cmp.differences]}
+            print(f"  agreed {trainer}: {out[trainer]['paired_bootstrap']}", flush=True)
+    return out
+
+
+# --------------------------------------------------------------------------- docs
+
+def write_section(text: str) -> Path:
+    """Replace (or append) this benchmark's section of docs/benchmarks.md, leaving the others alone."""
+    path = ROOT / "docs" / "benchmarks.md"
+    old = path.read_text() if path.exists() else "# Benchmarks\n\nFigures from the scripts in bench/.\n"
+    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(new)
+    os.replace(tmp, path)
+    return path
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{100 * x:.0f}%"
+
+
+def render(res: dict) -> str:
+    lines = [HEADING, "", f"Measured {res.get('date')} on {res.get('machine')}, shared with other jobs "
+             "(load average noted per part).", "", "Command: `.venv/bin/python bench/bench_training.py --part all`", ""]
+    t = res.get("throughput")
+    if t:
+        lines += ["### Fine-tune throughput: dq_core vs a bare Trainer", "",
+                  f"{t['rows']:,} tweets, MiniLM, max length {t['max_length']}, batch {t['batch_size']}, 1 epoch, "
+                  f"run order bare/dq/dq/bare in one process (load {t['load_before']} → {t['load_after']}).", "",
+                  "| path | samples/s (each run) | mean |", "|---|---|---|",
+                  f"| bare `Trainer` | {', '.join(map(str, t['bare']))} | {sum(t['bare']) / len(t['bare']):.1f} |",
+                  f"| dq_core `fine_tune` + run-dir callback | {', '.join(map(str, t['dq']))} | "
+                  f"{sum(t['dq']) / len(t['dq']):.1f} |", "",
+                  f"**Ratio dq_core / bare: {t['ratio']:.3f}** (target ≥ 0.95): "
+                  + ("met." if t["ratio"] >= 0.95 else "NOT met."), ""]
+    d = res.get("demo")
+    if d:
+        tr = d["transformer"]
+        lines += ["### Default settings on the tweets demo (real worker process, submit → finished)", "",
+                  f"Load {d['load_before']} → {d['load_after']}.", "",
+                  "| run | wall time | accuracy | macro-F1 | rows (train / val / test) | notes |", "|---|---|---|---|---|---|",
+                  f"| transformer, defaults (cap 3,000, max length 64, 1 epoch) | **{tr['wall_seconds']:.0f} s** | "
+                  f"{tr['accuracy']:.3f} | {tr['macro_f1']:.3f} | {tr['n_train']:,} / {tr['n_val']:,} / {tr['n_test']:,} | "
+                  f"training {tr.get('train_runtime') or 0:.0f} s at {tr.get('train_samples_per_second') or 0:.1f} samples/s |"]
+        for phase in ("cold", "warm"):
+            b = d[f"baseline_{phase}"]
+            lines.append(f"| baseline, defaults, {phase} embedding cache | **{b['wall_seconds']:.1f} s** | "
+                         f"{b['accuracy']:.3f} | {b['macro_f1']:.3f} | {b['n_train']:,} / – / – | "
+                         f"embedding {b['embed_seconds']:.1f} s, fit {b['fit_seconds']:.1f} s |")
+        ok = tr["wall_seconds"] < 180
+        lines += ["", f"Transformer under 3 minutes: {'met' if ok else 'NOT met'}. The baseline is seconds once the "
+                  "embeddings are cached (the dashboard computes them for coverage and signals); cold, it first embeds "
+                  "every row of the dataset.", ""]
+    for key, title in (("noise", "20% injected label noise: what the default recipe wins back"),
+                       ("agreed", "The tweets as they are, tested on rows the crowd agreed on")):
+        r = res.get(key)
+        if not r:
+            continue
+        lines += [f"### {title}", ""]
+        if "skipped" in r:
+            lines += [f"*{r['skipped']}.*", ""]
+            continue
+        if key == "noise":
+            lines += [f"{r['n_flipped']:,} training labels flipped; {r['recipe']}; the recipe's removals are "
+                      f"{_pct(r['recipe_precision'])} flipped rows and catch {_pct(r['recipe_recall'])} of the flips.", "",
+                      "| trainer | clean acc / F1 | noisy acc / F1 | filtered acc / F1 | won back (acc / F1) |",
+                      "|---|---|---|---|---|"]
+            for trainer in ("baseline", "transformer"):
+                x = r[trainer]
+                lines.append(f"| {trainer} | {x['clean']['accuracy']:.3f} / {x['clean']['macro_f1']:.3f} | "
+                             f"{x['noisy']['accuracy']:.3f} / {x['noisy']['macro_f1']:.3f} | "
+                             f"{x['filtered']['accuracy']:.3f} / {x['filtered']['macro_f1']:.3f} | "
+                             f"{_pct(x['won_back_accuracy'])} / {_pct(x['won_back_macro_f1'])} |")
+            lines += ["", "Targets: ≥ 90% won back for the fine-tune, ≥ 50% for the baseline.", ""]
+        else:
+            lines += [f"{r['n_test']:,} test rows with confidence 1; {r['recipe']}.", ""]
+            for trainer in ("baseline", "transformer"):
+                for dd in r[trainer]["paired_bootstrap"]:
+                    lines.append(f"- {trainer}, {dd['metric']}: {dd.get('b', 0):.3f} vs {dd.get('a', 0):.3f}, "
+                                 f"Δ {dd.get('delta', 0):+.4f}, 95% interval [{dd.get('ci_low', 0):+.4f}, "
+                                 f"{dd.get('ci_high', 0):+.4f}]")
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", choices=("all", "throughput", "demo", "noise", "agreed"), default="all")
+    ap.add_argument("--rows", type=int, default=1000, help="rows for the throughput comparison")
+    ap.add_argument("--no-write", action="store_true", help="print only; keep docs/benchmarks.md as it is")
+    args = ap.parse_args()
+    res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    res.update(date=dt.date.today().isoformat(), machine=machine())
+    parts = ("throughput", "demo", "noise", "agreed") if args.part == "all" else (args.part,)
+    for part in parts:
+        print(f"[{time.strftime('%H:%M:%S')}] {part} …", flush=True)
+        res[part] = {"throughput": lambda: part_throughput(args.rows), "demo": part_demo, "noise": part_noise,
+                     "agreed": part_agreed}[part]()
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(res, indent=2))
+    text = render(res)
+    print(text)
+    if not args.no_write:
+        print(f"wrote {write_section(text)}")
+
+
+if __name__ == "__main__":
+    main()

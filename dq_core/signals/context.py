@@ -1,0 +1,250 @@
+"""SignalContext: the shared, lazily computed inputs every signal reads.
+
+Embeddings, the kNN graph, reference neighbours and the K-fold out-of-sample probabilities are each
+computed at most once per context, on first use, so a run of ten signals pays for one search and one
+cross-validation. Signals only read from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from dq_core.dataset import TextDataset
+from dq_core.errors import DataError
+from dq_core.workspace import Workspace, config_key
+
+Progress = Callable[[str, float], None]  # (message, fraction done of the current step)
+
+GRAPH_K = 30  # one graph serves every signal: near duplicates and outliers read its first 10 columns
+
+
+@dataclass(frozen=True)
+class OofResult:
+    """K-fold out-of-sample class probabilities from logistic regression on the embeddings."""
+
+    probs: np.ndarray  # (n, k) rows sum to 1; unlabelled rows get the fold models' average
+    classes: tuple[str, ...]
+    n_folds: int
+    class_counts: np.ndarray  # labelled rows per class
+    unreliable: tuple[str, ...]  # classes too small for a trustworthy out-of-sample estimate
+
+
+class SignalContext:
+    """Dataset + shared inputs. Pass ``embeddings`` to skip the model; everything else is lazy."""
+
+    def __init__(self, ds: TextDataset, *, embeddings: np.ndarray | None = None,
+                 reference: TextDataset | None = None, reference_embeddings: np.ndarray | None = None,
+                 model: str | None = None, workspace: Workspace | None = None, seed: int = 0,
+                 progress: Progress | None = None, graph_k: int = GRAPH_K):
+        self.ds = ds
+        self.reference = reference
+        self.model = model
+        self.workspace = workspace
+        self.seed = int(seed)
+        self.graph_k = graph_k
+        self._progress = progress
+        self._given_emb = embeddings
+        self._given_ref_emb = reference_embeddings
+        self._knn = None
+        self._oof: dict[tuple, OofResult] = {}
+        self._memo: dict[str, object] = {}
+        if embeddings is not None and len(embeddings) != len(ds):
+            raise DataError(f"{len(embeddings)} embedding rows for {len(ds)} dataset rows")
+        if reference is not None and reference_embeddings is not None and len(reference_embeddings) != len(reference):
+            raise DataError(f"{len(reference_embeddings)} reference embedding rows for {len(reference)} rows")
+
+    # ------------------------------------------------------------ basics
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def rng(self, key: str) -> np.random.Generator:
+        """A fresh Generator per signal key: results do not depend on which signals ran before."""
+        salt = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "little")
+        return np.random.default_rng([self.seed, salt])
+
+    def progress(self, message: str, fraction: float = 0.0) -> None:
+        if self._progress is not None:
+            self._progress(message, float(fraction))
+
+    def memo(self, key: str, fn: Callable[[], object]):
+        """Compute-once storage for intermediate results several signals share."""
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
+
+    @cached_property
+    def texts(self) -> pd.Series:
+        return self.ds.texts
+
+    @cached_property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.ds.classes)
+
+    @cached_property
+    def label_codes(self) -> np.ndarray:
+        """Class index per row, -1 where the label is missing."""
+        lab = self.ds.labels.astype("string")
+        codes = pd.Categorical(lab, categories=list(self.classes)).codes
+        return np.asarray(codes, dtype=np.int64)
+
+    def available(self) -> set[str]:
+        """What this context can provide (``embeddings`` is assumed computable; it fails loudly if not)."""
+        out = {"embeddings", "text"}
+        if len(self.classes) >= 2:
+            out.add("labels")
+        if self.reference is not None and len(self.reference):
+            out.add("reference")
+        if len(self.ds.mapping.annotators) >= 2:
+            out.add("annotators")
+        return out
+
+    # ------------------------------------------------------------ embeddings + neighbours
+    @cached_property
+    def _embedding_pair(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._given_emb is not None:
+            v = np.ascontiguousarray(self._given_emb, dtype=np.float32)
+            return v, np.linalg.norm(v, axis=1) > 0
+        from dq_core.embed import embed_dataset
+
+        self.progress("embedding texts", 0.0)
+        res = embed_dataset(self.ds, model=self.model, workspace=self.workspace,
+                            progress=lambda d, t: self.progress("embedding texts", d / t if t else 1.0))
+        return res.vectors, res.valid
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        return self._embedding_pair[0]
+
+    @property
+    def valid(self) -> np.ndarray:
+        """False for rows without an embedding (empty texts get a zero vector)."""
+        return self._embedding_pair[1]
+
+    def knn(self, k: int):
+        """The shared self-graph (neighbours exclude the row itself), first ``k`` columns."""
+        from dq_core.neighbors import KnnResult, find_neighbors
+
+        n = len(self.ds)
+        if n < 2:
+            raise DataError("nearest-neighbour signals need at least 2 rows")
+        k = min(k, n - 1)
+        if self._knn is None or self._knn.k < k:
+            self.progress("nearest-neighbour graph", 0.0)
+            self._knn = find_neighbors(self.embeddings, k=min(max(k, self.graph_k), n - 1), seed=self.seed,
+                                       workspace=self.workspace)
+        g = self._knn
+        return KnnResult(g.indices[:, :k], g.distances[:, :k], g.exact)
+
+    @cached_property
+    def reference_embeddings(self) -> np.ndarray:
+        if self.reference is None:
+            raise DataError("no reference/test rows were given; load a reference first")
+        if self._given_ref_emb is not None:
+            return np.ascontiguousarray(self._given_ref_emb, dtype=np.float32)
+        from dq_core.embed import embed_dataset
+
+        self.progress("embedding reference texts", 0.0)
+        return embed_dataset(self.reference, model=self.model, workspace=self.workspace).vectors
+
+    def nearest_reference(self):
+        """For each dataset row, its nearest reference row (cosine)."""
+        from dq_core.neighbors import find_neighbors
+
+        return self.memo("nearest_reference", lambda: find_neighbors(
+            self.reference_embeddings, self.embeddings, k=1, seed=self.seed, workspace=self.workspace))
+
+    # ------------------------------------------------------------ out-of-sample probabilities
+    def oof_probabilities(self, *, folds: int = 5, C: float = 1.0, min_class_rows: int = 10) -> OofResult:
+        key = (folds, float(C), min_class_rows)
+        if key not in self._oof:
+            self._oof[key] = self._compute_oof(folds, C, min_class_rows)
+        return self._oof[key]
+
+    def _compute_oof(self, folds: int, C: float, min_class_rows: int) -> OofResult:
+        codes = self.label_codes
+        k = len(self.classes)
+        if k < 2:
+            raise DataError("label checks need at least two classes; this dataset has "
+                            f"{k} ({', '.join(self.classes) or 'none'})")
+        X = self.embeddings
+        counts = np.bincount(codes[codes >= 0], minlength=k)
+        cache_key = None
+        ws = self.workspace
+        if ws is not None:
+            from dq_core.neighbors import _fingerprint
+
+            cache_key = config_key("oof", _fingerprint(X), _fingerprint(codes), folds, C, self.seed)
+            hit = ws.load_array("oof", cache_key)
+            if hit is not None and hit.shape == (len(codes), k):
+                return self._oof_result(hit, counts, folds, min_class_rows)
+        probs = kfold_probabilities(X, codes, k, folds=folds, C=C, seed=self.seed,
+                                    progress=lambda f: self.progress("out-of-sample probabilities", f))
+        if ws is not None and cache_key is not None:
+            ws.save_array("oof", cache_key, probs)
+        return self._oof_result(probs, counts, folds, min_class_rows)
+
+    def _oof_result(self, probs, counts, folds, min_class_rows) -> OofResult:
+        unreliable = tuple(c for c, m in zip(self.classes, counts, strict=True) if m < min_class_rows)
+        return OofResult(probs=probs, classes=self.classes, n_folds=folds, class_counts=counts,
+                         unreliable=unreliable)
+
+
+def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int = 5, C: float = 1.0,
+                        seed: int = 0, progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """Out-of-sample P(class | x) for labelled rows (``codes >= 0``); unlabelled rows get the mean of the folds.
+
+    Stratified folds; a class missing from a training fold (1-2 row classes) gets probability 0 from
+    that fold's model rather than crashing, and its rows are reported as unreliable by the caller.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    n = len(codes)
+    lab = np.flatnonzero(codes >= 0)
+    unl = np.flatnonzero(codes < 0)
+    probs = np.zeros((n, k), dtype=np.float64)
+    y = codes[lab]
+    n_splits = int(min(folds, len(lab)))
+    if n_splits < 2:
+        raise DataError("label checks need at least two labelled rows")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "least populated class has only 1 member": handled below
+        if np.bincount(y).max() >= n_splits:
+            splits = list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(lab, y))
+        else:  # every class is smaller than the fold count: plain shuffled folds
+            from sklearn.model_selection import KFold
+
+            splits = list(KFold(n_splits, shuffle=True, random_state=seed).split(lab))
+    unl_sum = np.zeros((len(unl), k))
+    for i, (tr, te) in enumerate(splits):
+        ytr = y[tr]
+        present = np.unique(ytr)
+        if len(present) == 1:
+            p_te = np.zeros((len(te), k))
+            p_te[:, present[0]] = 1.0
+            p_unl = np.zeros((len(unl), k))
+            p_unl[:, present[0]] = 1.0
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # ConvergenceWarning: 200 lbfgs steps are plenty here
+                m = LogisticRegression(C=C, max_iter=200, tol=1e-3)
+                m.fit(X[lab[tr]], ytr)
+            p_te = np.zeros((len(te), k))
+            p_te[:, m.classes_] = m.predict_proba(X[lab[te]])
+            p_unl = np.zeros((len(unl), k))
+            if len(unl):
+                p_unl[:, m.classes_] = m.predict_proba(X[unl])
+        probs[lab[te]] = p_te
+        unl_sum += p_unl
+        if progress:
+            progress((i + 1) / len(splits))
+    if len(unl):
+        probs[unl] = unl_sum / len(splits)
+    return probs

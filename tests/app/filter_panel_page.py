@@ -1,0 +1,38 @@
+"""A tiny page that shows the filter panel alone (for AppTest): hand-built data and signals.
+
+The signals come from dq_core.signals.run_signals on synthetic embeddings when that module is present,
+else from the hand-built frame in tests/filter_data.py; embeddings are synthetic and put in the
+workspace cache, so the coverage figures work without the model.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.filter_data
+
+from tests.filter_data import (  # noqa: E402
+    cache_embeddings,
+    make_dataset,
+    make_embeddings,
+    make_reference,
+    make_signals,
+)
+
+from dq_core.workspace import Workspace  # noqa: E402
+from ui.filter_panel import render_filter_panel  # noqa: E402
+
+n = int(os.environ.get("DQ_FILTER_PAGE_ROWS", "120"))
+ds, ref = make_dataset(n), make_reference()
+ws = Workspace.default()
+emb, ref_emb = make_embeddings(ds), make_embeddings(ref, seed=1)
+cache_embeddings(ds, emb, ws)
+cache_embeddings(ref, ref_emb, ws)
+signals = make_signals(ds)
+
+st.title("Filter panel")
+render_filter_panel(ds, ref, signals, selections={"test selection": [0, 1, 2]}, workspace=ws)

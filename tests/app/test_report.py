@@ -1,0 +1,53 @@
+"""The Report page: one run's evaluation, and two runs compared with the paired bootstrap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from dq_core.workspace import Workspace
+from tests.train_helpers import random_predictions, tiny_dataset, write_run
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+LABELS = ("neg", "neu", "pos")
+
+
+def _open_report(ws: Workspace) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["ds"] = ws.save_dataset(tiny_dataset(30))
+    at.run()
+    at.switch_page("pages/report.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_no_runs_points_to_train(dq_env):
+    at = _open_report(Workspace.default())
+    assert any("No finished run" in i.value for i in at.info)
+
+
+def test_one_run_then_two_compared(dq_env):
+    ws = Workspace.default()
+    y, pa = random_predictions(200, LABELS, seed=1, skill=0.5)
+    t = np.array([LABELS.index(v) for v in y])
+    pb = np.full((200, 3), 0.1)
+    pb[np.arange(200), t] = 0.8  # the second run is right everywhere
+    texts = [f"<script>x()</script> {i}" for i in range(200)]
+    a = write_run(ws.runs_dir() / "20250101-000000-aaaaaa", labels=LABELS, y_true=y, proba=pa, name="all rows",
+                  texts=texts, history=[{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.8, "eval_loss": 0.9}])
+    b = write_run(ws.runs_dir() / "20250102-000000-bbbbbb", labels=LABELS, y_true=y, proba=pb, name="filtered",
+                  texts=texts)
+    at = _open_report(ws)
+    assert at.multiselect(key="rp_runs").value == [b.name]  # newest first
+    acc = next(m for m in at.metric if m.label == "Accuracy")
+    assert acc.value == "1.000"
+    assert len(at.get("plotly_chart")) >= 2
+
+    at.multiselect(key="rp_runs").set_value([a.name, b.name]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Δ filtered" in d.value.columns for d in at.dataframe)
+    text = " ".join(m.value for m in at.markdown)
+    assert "paired bootstrap" in text and "a real difference" in text
+    assert len(at.tabs) == 2

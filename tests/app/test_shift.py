@@ -1,0 +1,122 @@
+"""AppTest of the Shift page on a small slice of the tweets_airline demo preset (real model, real clusters)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dq_apptest import assert_no_exception, metric, plotly_figures, texts
+
+from dq_core.embed import cached_dataset_embeddings
+from dq_core.io import load_demo
+from dq_core.metrics.shift import ShiftConfig, compute_shift, format_p
+from dq_core.workspace import Workspace
+
+VIEW_TITLES = ["Labels", "Text length (words)", "Vocabulary (word unigrams)", "Embedding clusters"]
+
+
+def _slice(ds, n: int, seed: int):
+    keep = np.zeros(len(ds), dtype=bool)
+    keep[np.random.default_rng(seed).choice(len(ds), n, replace=False)] = True
+    return ds.subset(keep)
+
+
+@pytest.fixture(scope="module")
+def demo_slice():
+    ds, ref = load_demo("tweets_airline")
+    return _slice(ds, 60, 0), _slice(ref, 60, 1)
+
+
+@pytest.fixture
+def shift_app(new_app):
+    def make(ds, ref, **state):
+        ws = Workspace.default()
+        at = new_app()
+        at.session_state["ds"] = ws.save_dataset(ds)
+        at.session_state["ref"] = ws.save_dataset(ref) if ref is not None else None
+        for k, v in state.items():
+            at.session_state[k] = v
+        at.switch_page("pages/shift.py")
+        at.default_timeout = 300
+        return at
+    return make
+
+
+def _attribution_tables(at) -> list:
+    return [d.value for d in at.dataframe if "contribution" in d.value.columns]
+
+
+def test_shift_page_shows_every_view_with_the_numbers_of_dq_core(shift_app, demo_slice):
+    ds, ref = demo_slice
+    at = shift_app(ds, ref, sh_boot=100, sh_perm=100).run()
+    assert_no_exception(at)
+    assert texts(at.title) == ["📐 Shift"]
+    assert [t.label for t in at.tabs] == VIEW_TITLES
+
+    # the same numbers as compute_shift on the same data, settings and (now cached) embeddings
+    ws = Workspace.default()
+    emb_p, emb_q = cached_dataset_embeddings(ds, workspace=ws), cached_dataset_embeddings(ref, workspace=ws)
+    assert emb_p is not None and emb_q is not None  # the page embedded the small slice by itself
+    res = compute_shift(ds, ref, config=ShiftConfig(n_bootstrap=100, n_permutations=100), ds_embeddings=emb_p,
+                        ref_embeddings=emb_q, workspace=ws)
+    cards = [m.value for m in at.markdown if m.value.startswith("95% interval")]
+    assert len(cards) == 4
+    for title, card, v in zip(VIEW_TITLES, cards, res.views.values(), strict=True):
+        assert metric(at, title) == f"JS {v.js:.4f}"
+        assert f"[{v.js_ci[0]:.4f}, {v.js_ci[1]:.4f}]" in card
+        assert f"p-value **{format_p(v.p_value, v.n_permutations)}**" in card
+        assert f"**{v.verdict}**" in card
+    assert metric(at, "Domain classifier ROC-AUC") == f"{res.domain_classifier.auc:.3f}"
+    # airline tweets against other topics: the words and the clusters differ far beyond chance
+    assert res.views["vocabulary"].verdict == "drift" and res.domain_classifier.auc > 0.8
+
+    tables = _attribution_tables(at)
+    assert len(tables) == 4
+    assert sorted(tables[0]["bin"]) == ["negative", "neutral", "positive"]
+    assert tables[2]["bin"].iloc[0] == res.views["vocabulary"].attribution().sort_values(
+        "contribution", ascending=False).iloc[0]["bin"]
+    clusters = tables[3]
+    assert set(clusters["bin"]) == {f"cluster {i}" for i in range(res.clusters["k"])}
+    assert {"top_terms", "dataset_examples", "reference_examples"} <= set(clusters.columns)
+    assert any("Coverage map's ids" in c for c in texts(at.caption))
+
+    figs = plotly_figures(at)
+    overview = figs[0]["data"][0]
+    assert overview["y"] == VIEW_TITLES[::-1]
+    assert overview["x"] == pytest.approx([v.js for v in res.views.values()][::-1])
+    distinctive = [d.value for d in at.dataframe if "p_dataset" in d.value.columns]
+    assert len(distinctive) == 2 and all(len(d) == 8 and d["text"].notna().all() for d in distinctive)
+    shown = " ".join(m.value for m in at.metric) + " ".join(texts(at.markdown))
+    assert "nan" not in shown.lower().split() and "inf" not in shown.lower().split()
+
+
+def test_metadata_picker_adds_a_view(shift_app, demo_slice):
+    ds, ref = demo_slice
+    at = shift_app(ds, ref, sh_boot=0, sh_perm=100).run()
+    assert_no_exception(at)
+    picker = at.multiselect(key="sh_meta")
+    assert "topic" in picker.options
+    picker.set_value(["topic"]).run()
+    assert_no_exception(at)
+    assert [t.label for t in at.tabs] == [*VIEW_TITLES, "Metadata: topic"]
+    topic = _attribution_tables(at)[-1]
+    assert "airlines" in set(topic["bin"])
+    # airlines only in the dataset and the other topics only in the reference: JS at its maximum
+    assert metric(at, "Metadata: topic") == "JS 1.0000"
+
+
+def test_unlabelled_reference_skips_the_label_view_with_a_note(shift_app, demo_slice):
+    ds, ref = demo_slice
+    unlabelled = ref.with_labels(np.array([None] * len(ref), dtype=object), name="unlabelled ref")
+    at = shift_app(ds, unlabelled, sh_boot=0, sh_perm=0).run()
+    assert_no_exception(at)
+    assert metric(at, "Labels") == "skipped"
+    assert metric(at, "Text length (words)").startswith("JS ")
+    assert any("the reference has no labels" in w for w in texts(at.warning))
+
+
+def test_without_a_reference_the_page_points_to_load(shift_app, demo_slice):
+    ds, _ = demo_slice
+    at = shift_app(ds, None).run()
+    assert_no_exception(at)
+    assert any("reference" in i for i in texts(at.info))
+    assert not at.metric
