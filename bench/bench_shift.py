@@ -48,8 +48,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python "
-            f"{platform.python_version()}, numpy {np.__version__}")
+            f"{platform.python_version()}, numpy {np.__version__}; load average before the run {load}")
 
 
 def make_data(n_rows: int, seed: int = 0):
@@ -132,6 +133,7 @@ def run(n_rows: int, n_resamples: int, n_naive: int) -> dict:
     from dq_core.metrics.shift import ShiftConfig, compute_shift, compute_view_stats
     from dq_core.workspace import Workspace
 
+    where = machine()
     t0 = time.perf_counter()
     ds, ref = make_data(n_rows)
     rng = np.random.default_rng(0)
@@ -173,7 +175,7 @@ def run(n_rows: int, n_resamples: int, n_naive: int) -> dict:
         naive_s = naive_resampling(view, n_naive, np.random.default_rng(1))
         naive_full = naive_s * n_resamples / n_naive
         compare[name] = (vec_s, naive_full, naive_full / vec_s, len(view.bins))
-    return {"n_rows": n_rows, "n_resamples": n_resamples, "n_naive": n_naive, "prep_s": prep_s,
+    return {"machine": where, "n_rows": n_rows, "n_resamples": n_resamples, "n_naive": n_naive, "prep_s": prep_s,
             "cluster_cold_s": cluster_cold_s, "k": jc.k, "total_s": total_s, "per_stage": per_stage,
             "compare": compare, "result": res}
 
@@ -183,7 +185,7 @@ def render(r: dict, command: str) -> str:
     lines = [
         HEADING, "",
         f"- Date: {dt.date.today().isoformat()}",
-        f"- Machine: {machine()} (shared with other jobs while measured)",
+        f"- Machine: {r['machine']} (shared with other agents' jobs while measured)",
         f"- Command: `{command}`",
         f"- Data: tweets_airline resampled to {r['n_rows']:,} dataset rows (airline tweets) and {r['n_rows']:,} "
         "reference rows (other topics); embeddings are **synthetic** 384-d normalised vectors (30 blobs, "

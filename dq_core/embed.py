@@ -28,6 +28,7 @@ from dq_core.io import atomic_write_bytes
 from dq_core.workspace import Workspace
 
 CHUNK_SIZE = 2048  # texts per cache chunk: small enough to lose little on interrupt, big enough for speed
+PROGRESS_STEP = 256  # texts per encode call, i.e. how often progress is reported
 DEFAULT_BATCH_SIZE = 64
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -177,8 +178,7 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     """Embed ``texts`` in input order, reusing cached vectors and caching new ones chunk by chunk."""
     if batch_size < 1 or batch_size > 4096:
         raise DataError(f"batch size {batch_size} is out of range; use 1 to 4096")
-    raw = list(texts)
-    clean = [t if isinstance(t, str) else ("" if t is None or _isna(t) else str(t)) for t in raw]
+    clean = _as_texts(texts)
     valid = np.array([bool(t.strip()) for t in clean], dtype=bool)
     n = len(clean)
     ws = workspace or Workspace.default()
@@ -217,19 +217,28 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
         uvecs = np.zeros((total, m.get_embedding_dimension() or 0), dtype=np.float32)
         utrunc = np.zeros(total, dtype=bool)
         done = 0
+        # Progress is reported every PROGRESS_STEP texts (a few seconds of work on CPU) while the cache
+        # is written per CHUNK_SIZE: a bar that moves often, and few, large chunk files.
+        step = max(batch_size, PROGRESS_STEP)
         for start in range(0, total, CHUNK_SIZE):
             sel = order[start:start + CHUNK_SIZE]
-            batch_texts = [clean[i] for i in uniq_idx[sel]]
-            emb = m.encode(batch_texts, batch_size=batch_size, convert_to_numpy=True,
-                           normalize_embeddings=True, show_progress_bar=False)
-            tr = _count_truncated(m, batch_texts)
+            chunk_texts = [clean[i] for i in uniq_idx[sel]]
+            parts = []
+            for s0 in range(0, len(chunk_texts), step):
+                part = chunk_texts[s0:s0 + step]
+                parts.append(m.encode(part, batch_size=batch_size, convert_to_numpy=True,
+                                      normalize_embeddings=True, show_progress_bar=False))
+                done += len(part)
+                if progress and done < total:
+                    progress(done, total)
+            emb = np.vstack(parts).astype(np.float32, copy=False)
+            tr = _count_truncated(m, chunk_texts)
             uvecs[sel] = emb
             utrunc[sel] = tr
             if cache is not None:
                 cache.append(uniq_hashes[sel], emb, tr)
-            done += len(sel)
-            if progress:
-                progress(done, total)
+        if progress:
+            progress(total, total)
         if vectors is None:
             vectors = np.zeros((n, uvecs.shape[1]), dtype=np.float32)
         vectors[need] = uvecs[inverse]
@@ -252,6 +261,26 @@ def _max_seq_length(model: str | None) -> int:
         return int(json.loads(p.read_text()).get("max_seq_length", 0))
     except (OSError, ValueError):
         return 0
+
+
+def _as_texts(texts) -> list[str]:
+    """Strings as given; missing cells (None/NaN/NA) become "" (skipped, counted as empty).
+
+    Anything else (numbers, lists, bytes) is refused: silently embedding ``str([1, 2])`` or ``"3.0"``
+    hides a wrong text column.
+    """
+    out: list[str] = []
+    for i, t in enumerate(texts):
+        if isinstance(t, str):
+            out.append(t)
+        elif t is None or (not isinstance(t, (list, tuple, dict, set, np.ndarray)) and _isna(t)):
+            out.append("")
+        else:
+            shown = repr(t)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise DataError(f"text {i} is a {type(t).__name__} ({shown}), not a string; choose the column that "
+                            "holds the texts, or convert its cells to strings first")
+    return out
 
 
 def _isna(v) -> bool:

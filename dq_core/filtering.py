@@ -766,10 +766,26 @@ class FilterInputs:
         self._cond_cache: dict[str, np.ndarray] = {}
         self._hash_cache: dict[str, np.ndarray] = {}
         self._rank_cache: dict[tuple, np.ndarray] = {}
+        self._arrays: dict[str, object] = {}
 
     @cached_property
     def id_index(self) -> pd.Index:
         return _id_keys(self.row_ids)
+
+    def prepare(self) -> FilterInputs:
+        """Compute now what recipes would otherwise compute on first use (row-id index, suggestions,
+        duplicate groups, score arrays), so the first recipe is as fast as the next; returns self."""
+        self.id_index  # noqa: B018 - a cached property, computed for its side effect
+        if self.signals is not None:
+            if "suggested_label" in self.signals.columns:
+                self.suggestions()
+            for name in self.signal_names:
+                self.score(name)
+                self.flag(name)
+                if f"{name}_group" in self.signals.columns:
+                    self.group_codes(name)
+        self.random_rank(0)
+        return self
 
     def positions(self, ids: Sequence) -> tuple[np.ndarray, list]:
         """Positions of ``ids`` in the dataset and the ids that are not in it."""
@@ -810,13 +826,38 @@ class FilterInputs:
         col = f"{signal}_score"
         if self.signals is None or col not in self.signals.columns:
             return None
-        return pd.to_numeric(self.signals[col], errors="coerce").to_numpy(dtype=np.float64)
+        hit = self._arrays.get(col)
+        if hit is None:
+            hit = self._arrays[col] = pd.to_numeric(self.signals[col], errors="coerce").to_numpy(dtype=np.float64)
+        return hit
 
     def flag(self, signal: str) -> np.ndarray | None:
         col = f"is_{signal}_issue"
         if self.signals is None or col not in self.signals.columns:
             return None
-        return self.signals[col].fillna(False).to_numpy(dtype=bool)
+        hit = self._arrays.get(col)
+        if hit is None:
+            hit = self._arrays[col] = self.signals[col].fillna(False).to_numpy(dtype=bool)
+        return hit
+
+    def suggestions(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """(codes into the suggested labels, those labels sorted, probabilities) from the signals frame."""
+        hit = self._arrays.get("__suggestions")
+        if hit is not None:
+            return hit
+        sig = self.signals
+        if sig is None or "suggested_label" not in sig.columns:
+            raise DataError("a relabel rule needs the 'suggested_label' column the label signal produces; "
+                            "compute the label signal, or use the drop action")
+        lab = sig["suggested_label"].astype("string")
+        lab = lab.where(lab.str.strip().ne(""))
+        cat = pd.Categorical(lab, categories=sorted(lab.dropna().unique().tolist()))
+        if "suggested_label_prob" in sig.columns:
+            prob = pd.to_numeric(sig["suggested_label_prob"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
+        else:
+            prob = np.ones(self.n, dtype=np.float64)
+        hit = self._arrays["__suggestions"] = (cat.codes.astype(np.int64), list(cat.categories), prob)
+        return hit
 
     def group_codes(self, signal: str) -> np.ndarray:
         """Duplicate groups for ``signal``: its ``<signal>_group`` column when the frame has one
@@ -846,7 +887,11 @@ class FilterInputs:
         hit = self._rank_cache.get(key)
         if hit is None:
             hk = hashlib.blake2b(str(seed).encode(), digest_size=8).hexdigest()
-            hit = pd.util.hash_array(self.id_index.to_numpy(dtype=object), hash_key=hk)
+            ids = np.asarray(self.row_ids)
+            if ids.dtype.kind in "iu":  # integer ids hash as numbers: 1M rows in milliseconds
+                hit = pd.util.hash_array(ids.astype(np.int64) ^ np.int64(int(hk, 16) & 0x7FFFFFFFFFFFFFFF))
+            else:
+                hit = pd.util.hash_array(self.id_index.to_numpy(dtype=object), hash_key=hk)
             self._rank_cache[key] = hit
         return hit
 
@@ -1200,19 +1245,10 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
 
 
 def _suggestions(inp: FilterInputs, code_of) -> tuple[np.ndarray, np.ndarray]:
-    sig = inp.signals
-    if sig is None or "suggested_label" not in sig.columns:
-        raise DataError("a relabel rule needs the 'suggested_label' column the label signal produces; "
-                        "compute the label signal, or use the drop action")
-    lab = sig["suggested_label"].astype("string")
-    uniq = [u for u in lab.dropna().unique().tolist() if str(u).strip()]
-    lookup = {u: code_of(str(u)) for u in sorted(uniq)}
-    codes = lab.map(lookup).astype("Int64").fillna(-1).to_numpy(dtype=np.int64).astype(np.int32)
-    if "suggested_label_prob" in sig.columns:
-        prob = pd.to_numeric(sig["suggested_label_prob"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
-    else:
-        prob = np.ones(inp.n, dtype=np.float64)
-    return codes, prob
+    """Suggested label per row as codes of this application's class list (-1 = none), and its probability."""
+    fcodes, uniques, prob = inp.suggestions()
+    lut = np.array([code_of(str(u)) for u in uniques] + [-1], dtype=np.int32)
+    return lut[np.where(fcodes >= 0, fcodes, len(uniques))], prob
 
 
 def _problems(inp: FilterInputs, keep: np.ndarray, codes: np.ndarray, classes: list[str],
@@ -1497,23 +1533,21 @@ __all__ = [
 
 def load_or_compute_signals(ds: TextDataset, ref: TextDataset | None = None, *, workspace=None,
                             progress=None) -> pd.DataFrame:
-    """The wide signals frame of ``ds``, from the workspace cache or computed into it.
+    """The wide signals frame of ``ds`` with the default signals, from the workspace cache or computed into it.
 
-    One function for `dq filter`, training and the Clean page, so the same recipe selects the same rows
-    everywhere. Delegates to dq_core.signals (issue 5), which owns the computation and its cache.
+    One function for `dq filter`, training (through :func:`apply_recipe`) and the Clean page, so the same
+    recipe selects the same rows everywhere. dq_core.signals (issue 5) owns the computation and its cache
+    (keyed by dataset, signal keys, embedding model, reference and seed); this only fixes the arguments.
     """
     try:
-        from dq_core import signals as sigmod
+        from dq_core.signals import run_signals
     except ImportError:  # pragma: no cover - another issue's package
-        sigmod = None
-    run = getattr(sigmod, "run_signals", None) if sigmod is not None else None
-    if run is None:
         raise DataError("this recipe needs per-row signals, but the signals module is not available in this "
-                        "build; pass a signals file (dq signals DATA --out FILE, then --signals FILE)")
+                        "build; pass a signals file (dq signals DATA --out FILE, then --signals FILE)") from None
     from dq_core.workspace import Workspace
 
     ws = workspace or Workspace.default()
-    return run(ds, ref=ref, workspace=ws, progress=progress)
+    return run_signals(ds, reference=ref, workspace=ws, progress=progress)
 
 
 # =========================================================================== label next (active learning)
@@ -1562,57 +1596,67 @@ def label_next(ds: TextDataset, probs: np.ndarray | None = None, *, signals: pd.
     classes); without it they are read from the signals frame, and failing that only the suggested
     label's probability is used (least confidence). ``density`` (n,) in [0, 1], high = typical: the
     score becomes uncertainty * density**beta, so outliers do not crowd the batch. ``exclude``: rows
-    already decided or dropped. Ties break by row position, so the batch is deterministic.
+    already decided or dropped; empty texts are left out too. Ties break by row position, so the batch
+    is deterministic. Linear in the rows (a partial sort), so it stays quick on large sets.
     """
     classes = list(classes or ds.classes)
-    aligned = None
-    if signals is not None:
-        aligned = _align_signals(ds, signals)
+    aligned = _align_signals(ds, signals) if signals is not None else None
     if probs is None:
         probs = probabilities_from_signals(aligned, classes)
     n_rows = len(ds)
-    out = pd.DataFrame({"row_id": ds.row_ids, "text": ds.texts.to_numpy(dtype=object),
-                        "label": ds.labels.to_numpy(dtype=object)})
     if probs is not None:
         probs = np.asarray(probs, dtype=np.float64)
         if probs.shape != (n_rows, len(classes)):
             raise DataError(f"probabilities of shape {probs.shape} do not match {n_rows} rows x {len(classes)} classes")
         u = uncertainty(probs, method)
-        order = np.argsort(-probs, axis=1, kind="stable")
-        cls = np.array(classes, dtype=object)
-        out["predicted"] = cls[order[:, 0]]
-        out["p_predicted"] = probs[np.arange(n_rows), order[:, 0]]
-        out["second"] = cls[order[:, 1]]
-        out["p_second"] = probs[np.arange(n_rows), order[:, 1]]
-        out["margin"] = out["p_predicted"] - out["p_second"]
     else:
         if aligned is None or "suggested_label_prob" not in aligned.columns:
             raise DataError("label-next needs the out-of-sample probabilities of the label signal; compute "
                             "the signals first")
-        if method != "least_confidence":
-            method = "least_confidence"
-        p = pd.to_numeric(aligned["suggested_label_prob"], errors="coerce").fillna(1.0).to_numpy(dtype=np.float64)
+        method = "least_confidence"
+        p_sugg = pd.to_numeric(aligned["suggested_label_prob"], errors="coerce").fillna(1.0).to_numpy(dtype=np.float64)
         k = max(len(classes), 2)
-        u = np.clip((1.0 - p) * k / (k - 1), 0.0, 1.0)
-        out["predicted"] = aligned["suggested_label"].to_numpy(dtype=object) if "suggested_label" in aligned else None
-        out["p_predicted"] = p
-    out["uncertainty"] = u
+        u = np.clip((1.0 - p_sugg) * k / (k - 1), 0.0, 1.0)
     score = u
+    d = None
     if density is not None:
         d = np.clip(np.nan_to_num(np.asarray(density, dtype=np.float64), nan=0.0), 0.0, 1.0)
         if len(d) != n_rows:
             raise DataError(f"{len(d)} density values for {n_rows} rows")
-        out["density"] = d
         score = u * d ** float(beta)
-    out["score"] = score
-    out["method"] = method + (" × density" if density is not None else "")
     candidates = np.ones(n_rows, dtype=bool) if exclude is None else ~np.asarray(exclude, dtype=bool)
     candidates &= ds.texts.fillna("").str.strip().ne("").to_numpy()  # nothing to read in an empty row
     pos = np.flatnonzero(candidates)
-    pos = pos[np.lexsort((pos, -score[pos]))][: max(int(n), 0)]
-    res = out.iloc[pos].reset_index(drop=True)
-    res.insert(0, "rank", np.arange(1, len(res) + 1))
-    return res
+    take = max(int(n), 0)
+    if take < len(pos):
+        # the take-th largest score, then everything above it and the earliest rows tied with it
+        kth = np.partition(score[pos], len(pos) - take)[len(pos) - take]
+        above = pos[score[pos] > kth]
+        tied = pos[score[pos] == kth][: take - len(above)]
+        pos = np.r_[above, tied]
+    pos = pos[np.lexsort((pos, -score[pos]))][:take]
+    out = pd.DataFrame({"rank": np.arange(1, len(pos) + 1), "row_id": ds.row_ids[pos],
+                        "text": ds.texts.to_numpy(dtype=object)[pos], "label": ds.labels.to_numpy(dtype=object)[pos]})
+    if probs is not None:
+        pp = probs[pos]
+        order = np.argsort(-pp, axis=1, kind="stable")
+        cls = np.array(classes, dtype=object)
+        rows = np.arange(len(pos))
+        out["predicted"] = cls[order[:, 0]] if len(pos) else []
+        out["p_predicted"] = pp[rows, order[:, 0]] if len(pos) else []
+        out["second"] = cls[order[:, 1]] if len(pos) else []
+        out["p_second"] = pp[rows, order[:, 1]] if len(pos) else []
+        out["margin"] = out["p_predicted"] - out["p_second"]
+    else:
+        out["predicted"] = aligned["suggested_label"].to_numpy(dtype=object)[pos] if "suggested_label" in aligned \
+            else None
+        out["p_predicted"] = p_sugg[pos]
+    out["uncertainty"] = u[pos]
+    if d is not None:
+        out["density"] = d[pos]
+    out["score"] = score[pos]
+    out["method"] = method + (" × density" if d is not None else "")
+    return out
 
 
 def knn_density(distances: np.ndarray) -> np.ndarray:

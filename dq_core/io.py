@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +108,20 @@ def read_delimited(text: str, *, sep: str, source: str, header: bool = True) -> 
     if header:
         _check_header([c.strip() for c in first], source)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, header=0 if header else None, dtype=str,
-                            keep_default_na=False, na_values=[""], engine="c")
+        # Fix: index_col=False + the warning as an error. By default, when every row has one field more
+        # than the header, pandas silently made the first column the index and shifted the data (the
+        # text column then held the labels); now that is reported like any other ragged row.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, header=0 if header else None, dtype=str,
+                                keep_default_na=False, na_values=[""], engine="c", index_col=False)
+    except pd.errors.ParserWarning:
+        n_header = len(first)
+        for line_no, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+            if len(row) > n_header:
+                raise DataError(f"{source}: line {line_no} has {len(row)} fields but the header has {n_header}; "
+                                f"quote fields that contain '{sep}' or fix the header") from None
+        raise DataError(f"{source}: some rows have more fields than the header; fix the header") from None
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if m:

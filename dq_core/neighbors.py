@@ -18,6 +18,9 @@ from dq_core.workspace import Workspace, config_key
 
 EXACT_MAX_PAIRS = 4e8  # n_query * n_index under which exact search beats the approximate graph here
 BLOCK = 2048
+# The shared self-graph width. Signals (dq_core.signals.context.GRAPH_K) and coverage ask for this many
+# neighbours so they hit one cache entry; any caller reads the first columns it needs.
+GRAPH_K = 30
 
 
 @dataclass(frozen=True)
@@ -55,14 +58,22 @@ def _exact(index: np.ndarray, query: np.ndarray, k: int, exclude_self: bool) -> 
 def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from pynndescent import NNDescent
 
-    nnd = NNDescent(index, n_neighbors=min(max(k + 1, 15), len(index) - 1) if query is None else max(k, 15),
-                    metric="cosine", random_state=seed, n_jobs=-1, low_memory=True, compressed=False)
+    n = len(index)
+    # Fix: the query case could ask pynndescent for more neighbours than the index has rows.
+    n_neighbors = min(max(k + 1, 15), n - 1) if query is None else min(max(k, 15), n - 1)
+    nnd = NNDescent(index, n_neighbors=n_neighbors, metric="cosine", random_state=seed, n_jobs=-1,
+                    low_memory=True, compressed=False)
     if query is None:
         idx, dist = nnd.neighbor_graph
-        # The graph lists each point itself first: drop it (or the first if duplicates tie).
-        self_first = idx[:, 0] == np.arange(len(index))
-        idx = np.where(self_first[:, None], idx[:, 1:k + 1], idx[:, :k])
-        dist = np.where(self_first[:, None], dist[:, 1:k + 1], dist[:, :k])
+        # Fix: drop each point itself wherever it appears. With exact duplicates (distance 0 ties) the
+        # point is not always listed first, and taking idx[:, :k] then kept it as its own neighbour.
+        is_self = idx == np.arange(n)[:, None]
+        has_self = is_self.any(axis=1)
+        keep = ~is_self
+        keep[~has_self, -1] = False  # no self in the row: drop the farthest so every row keeps width-1
+        width = idx.shape[1] - 1
+        idx = idx[keep].reshape(n, width)[:, :k]
+        dist = dist[keep].reshape(n, width)[:, :k]
         return idx.astype(np.int64), dist.astype(np.float32)
     nnd.prepare()
     idx, dist = nnd.query(query, k=k)

@@ -88,8 +88,8 @@ def attribution_bar(view: ShiftView, *, top: int = 20) -> go.Figure:
                       "<br>%{customdata[2]:.1%} of the JS divergence<extra></extra>"))
     fig.add_vline(x=0, line_color="#444")
     fig.update_layout(height=120 + 22 * len(a), yaxis_type="category",
-                      xaxis_title="← under-represented in the dataset · JS contribution (bits) · "
-                                  "over-represented →",
+                      xaxis_title="JS contribution (bits)<br>← under-represented · over-represented in the "
+                                  "dataset →",
                       title=f"{view.title}: what moves the divergence", **_LAYOUT)
     return fig
 

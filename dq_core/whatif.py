@@ -157,16 +157,22 @@ def reference_coverage_exact(ds_vectors: np.ndarray, ref_vectors: np.ndarray, ra
     return float((nearest <= radius).mean())
 
 
-def nearest_distances(index: np.ndarray, query: np.ndarray, block: int = 2048) -> np.ndarray | None:
+def nearest_distances(index: np.ndarray, query: np.ndarray, block: int = 2048,
+                      mask: np.ndarray | None = None) -> np.ndarray | None:
+    """Cosine distance from each query row to its nearest ``index`` row (only rows where ``mask``)."""
     index = np.asarray(index, dtype=np.float32)
     query = np.asarray(query, dtype=np.float32)
     if len(query) == 0:
         return None
-    if len(index) == 0:
+    if len(index) == 0 or (mask is not None and not mask.any()):
         return np.full(len(query), np.inf)
+    # keep each block's similarity matrix near 200 MB whatever the index size
+    block = int(max(1, min(block, 50_000_000 // max(len(index), 1))))
     out = np.empty(len(query), dtype=np.float64)
     for s in range(0, len(query), block):
         sims = query[s:s + block] @ index.T
+        if mask is not None:
+            sims[:, ~mask] = -np.inf
         out[s:s + block] = 1.0 - sims.max(axis=1)
     return out
 
@@ -578,8 +584,7 @@ def _reference_coverage(ctx: WhatIfContext, live: np.ndarray) -> float | None:
         open_rows = np.flatnonzero(~any_kept & (dist[:, -1] <= r))
         if len(open_rows):
             ctx.fallbacks = len(open_rows)
-            pos_live = np.flatnonzero(live[ctx.ds_valid])
-            near = nearest_distances(ctx.ds_vectors[pos_live], ctx.ref_vectors[open_rows])
+            near = nearest_distances(ctx.ds_vectors, ctx.ref_vectors[open_rows], mask=live[ctx.ds_valid])
             covered[open_rows] = near <= r
     return float(covered.mean())
 

@@ -84,12 +84,14 @@ with user_errors("Shift"):
     cards = st.columns(min(len(views), 4))
     for i, v in enumerate(views.values()):
         with cards[i % len(cards)].container(border=True):
+            st.markdown(f"**{v.title}**")
             if v.skipped:
-                st.metric(v.title, "skipped")
+                st.metric("JS divergence", "skipped")
                 st.caption(v.skipped)
                 continue
-            st.metric(v.title, f"JS {v.js:.4f}", help=f"KL(P‖Q) {v.kl:.4f} · KL(Q‖P) {v.kl_reverse:.4f} bits · "
-                      f"PSI {v.scores['psi']:.3f} · TV {v.scores['total_variation']:.3f}")
+            st.metric("JS divergence", f"{v.js:.4f}",
+                      help=f"KL(P‖Q) {v.kl:.4f} · KL(Q‖P) {v.kl_reverse:.4f} bits · PSI {v.scores['psi']:.3f} · "
+                           f"total variation {v.scores['total_variation']:.3f}")
             ci = f"[{v.js_ci[0]:.4f}, {v.js_ci[1]:.4f}]" if v.js_ci else "n/a"
             p = format_p(v.p_value, v.n_permutations) if v.p_value is not None else "n/a"
             st.markdown(f"95% interval **{ci}**  \np-value **{p}**  \n"
@@ -121,21 +123,21 @@ with user_errors("Shift"):
                 continue
             st.markdown(v.summary())
             if name == "embedding_clusters" and res.clusters:
-                link = Path(__file__).parent / "coverage.py"
-                st.caption(f"Cluster ids are the Coverage map's ids ({res.clusters['how_k_chosen']}).")
-                if link.exists():
+                if (Path(__file__).parent / "coverage.py").exists():
                     st.page_link("pages/coverage.py", label="See these clusters on the Coverage map", icon="🗺️")
             g1, g2 = st.columns(2)
             g1.plotly_chart(viz_shift.histogram_pair(v), width="stretch", key=f"sh_hist_{name}")
             g2.plotly_chart(viz_shift.attribution_bar(v), width="stretch", key=f"sh_attr_{name}")
             table = v.attribution().sort_values("contribution", ascending=False, kind="stable")
+            first = ["bin", *[c for c in ("top_terms", "dataset_examples", "reference_examples") if c in table]]
+            table = table[first + [c for c in table.columns if c not in first]]
             fmt = {c: "{:.2%}" for c in ("dataset_share", "reference_share", "share_of_js")}
             fmt |= {"difference": "{:+.2%}", "contribution": "{:.5f}", "signed_contribution": "{:+.5f}",
                     "dataset_count": "{:,}", "reference_count": "{:,}"}
             st.caption(f"Each bin's part of the JS divergence ({len(table):,} bins, largest first; "
                        f"counts are {v.unit}).")
-            st.dataframe(table.style.format(fmt), hide_index=True, width="stretch", height=300,
-                         key=f"sh_table_{name}")
+            st.dataframe(table.style.format(fmt), hide_index=True, width="stretch",
+                         height=min(300, 40 + 35 * len(table)), key=f"sh_table_{name}")
             with st.expander("Observed value vs chance (permutations and bootstrap)"):
                 st.plotly_chart(viz_shift.resampling_figure(v), width="stretch", key=f"sh_resample_{name}")
                 if v.null_median is not None:

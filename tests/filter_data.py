@@ -112,11 +112,19 @@ class Embedded:
 
 
 def make_embeddings(ds: TextDataset, seed: int = 0, dim: int = 16) -> Embedded:
-    """Unit vectors around one centre per topic (empty texts get zeros and valid=False)."""
+    """Unit vectors around one centre per (topic, class) (empty texts get zeros and valid=False).
+
+    Every 9th row from row 3 sits with the *next* class: its given label is the planted mistake a
+    label signal should find (the same rows make_signals flags).
+    """
     rng = np.random.default_rng(seed)
-    centres = np.random.default_rng(123).normal(size=(len(TOPICS), dim))
+    centres = np.random.default_rng(123).normal(size=(len(TOPICS), len(CLASSES), dim))
     topic = ds.frame["topic"].astype(str).map({t: i for i, t in enumerate(TOPICS)}).fillna(0).astype(int).to_numpy()
-    x = centres[topic] + 0.6 * rng.normal(size=(len(ds), dim))
+    cls = ds.labels.astype(str).map({c: i for i, c in enumerate(CLASSES)}).fillna(0).astype(int).to_numpy()
+    flip = np.zeros(len(ds), dtype=bool)
+    flip[np.arange(3, len(ds), 9)] = True
+    cls = np.where(flip, (cls + 1) % len(CLASSES), cls)
+    x = 0.7 * centres[topic, cls] + 0.5 * rng.normal(size=(len(ds), dim))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     valid = ~ds.texts.fillna("").str.strip().eq("").to_numpy()
     x[~valid] = 0
@@ -131,3 +139,19 @@ def cache_embeddings(ds: TextDataset, emb: Embedded, workspace) -> None:
     workspace.save_array("dataset_embeddings", key, emb.vectors)
     workspace.save_json("dataset_embeddings", key, {"valid": emb.valid.tolist(), "n_truncated": 0,
                                                     "max_seq_length": 256})
+
+
+def page_signals(ds: TextDataset, ref: TextDataset, emb: Embedded, ref_emb: Embedded, workspace) -> pd.DataFrame:
+    """The signals the test page shows: dq_core.signals.run_signals on the synthetic embeddings when the
+    signals module is there (DQ_FILTER_PAGE_SIGNALS=handmade forces the hand-built frame)."""
+    import os
+
+    if os.environ.get("DQ_FILTER_PAGE_SIGNALS") != "handmade":
+        try:
+            from dq_core.signals import run_signals
+        except ImportError:
+            run_signals = None
+        if run_signals is not None:
+            return run_signals(ds, embeddings=emb.vectors, reference=ref, reference_embeddings=ref_emb.vectors,
+                               workspace=workspace)
+    return make_signals(ds)

@@ -25,7 +25,14 @@ from dq_core.filtering import (
 )
 from dq_core.io import load_dataset
 from dq_core.workspace import Workspace
-from tests.filter_data import make_dataset, make_frame, make_signals
+from tests.filter_data import (
+    make_dataset,
+    make_embeddings,
+    make_frame,
+    make_reference,
+    make_signals,
+    page_signals,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "tests" / "app" / "filter_panel_page.py")
@@ -42,6 +49,10 @@ def files(tmp_path: Path) -> Path:
     make_frame().to_csv(tmp_path / "data.csv", index=False)
     ds, _ = load_dataset(str(tmp_path / "data.csv"))
     make_signals(ds).to_parquet(tmp_path / "signals.parquet")
+    # the signals the test page shows (real signals on synthetic embeddings), for page/CLI parity
+    page_ds, ref = make_dataset(), make_reference()
+    page_signals(page_ds, ref, make_embeddings(page_ds), make_embeddings(ref, seed=1),
+                 Workspace(tmp_path / "scratch_ws")).to_parquet(tmp_path / "page_signals.parquet")
     return tmp_path
 
 
@@ -93,8 +104,8 @@ def test_page_and_cli_keep_the_same_rows_for_the_same_recipe(files):
     page_clean = pd.read_csv(next(exports.glob("*.cleaned.csv")))
     assert {0, 8}.isdisjoint(page_clean["row_id"])
 
-    r = dq("filter", "data.csv", "--recipe", str(page_recipe), "--signals", "signals.parquet", "--out", "cli.csv",
-           cwd=files)
+    r = dq("filter", "data.csv", "--recipe", str(page_recipe), "--signals", "page_signals.parquet", "--out",
+           "cli.csv", cwd=files)
     assert r.returncode == 0, r.stderr
     cli_clean = pd.read_csv(files / "cli.csv")
     pd.testing.assert_frame_equal(cli_clean[["row_id", "text", "label"]], page_clean[["row_id", "text", "label"]])

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.filter_data import make_dataset, make_embeddings, make_reference, make_signals
 
 from dq_core import whatif as wi
 from dq_core.dataset import ColumnMapping, build_dataset
@@ -34,6 +33,7 @@ from dq_core.filtering import (
     save_recipe,
     uncertainty,
 )
+from tests.filter_data import make_dataset, make_embeddings, make_reference, make_signals
 
 
 @pytest.fixture(scope="module")
@@ -377,6 +377,8 @@ def test_uncertainty_and_label_next_order():
     assert b["row_id"].tolist() == [3, 2]
     b = label_next(ds, p, method="margin", n=4)
     assert b["row_id"].tolist() == [0, 3, 2, 1]  # ties by position
+    assert label_next(ds, p, method="margin", n=1)["row_id"].tolist() == [0]  # a tie cut by the batch size
+    assert label_next(ds, p, method="margin", n=3)["row_id"].tolist() == [0, 3, 2]
     dense = label_next(ds, p, method="margin", density=np.array([0.1, 0.9, 0.9, 0.9]), n=4)
     assert dense["row_id"].tolist()[:2] == [3, 2]  # the sparse row 0 falls behind
     excl = label_next(ds, p, method="margin", n=4, exclude=np.array([False, False, False, True]))

@@ -412,3 +412,10 @@ def test_reference_without_the_named_label_column_is_unlabelled(tmp_path):
     ref, _ = load_dataset(str(tmp_path / "ref.csv"), label_col="label", require_labels=False)
     assert ref.mapping.label == "" and ref.labels.isna().all()
     assert "source" in ref.metadata_columns
+
+
+def test_json_lone_surrogate_is_replaced_not_a_crash():
+    # half an emoji ("\ud83d" without its pair) is valid JSON but not encodable text
+    data = b'{"text": "broken \\ud83d emoji", "label": "a"}\n{"text": "pair \\ud83d\\ude00 ok", "label": "b"}\n'
+    raw = read_table_bytes(data, "tweets.jsonl")
+    assert raw.frame["text"].tolist() == ["broken \ufffd emoji", "pair \U0001F600 ok"]

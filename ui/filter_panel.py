@@ -61,7 +61,7 @@ _HASH = {TextDataset: lambda d: d.fingerprint}
 
 @st.cache_resource(max_entries=4, show_spinner="Preparing the filter…", hash_funcs=_HASH)
 def _filter_inputs(ds: TextDataset, signals: pd.DataFrame | None) -> FilterInputs:
-    return FilterInputs(ds, signals)
+    return FilterInputs(ds, signals).prepare()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Precomputing the before/after figures…", hash_funcs=_HASH)
@@ -90,19 +90,18 @@ def _label_inputs(ds: TextDataset, home: str) -> tuple[np.ndarray | None, np.nda
         return None, None, "no cached embeddings: ranking by the suggested label's probability only"
     try:
         from dq_core.signals.context import SignalContext
+        from dq_core.signals.label import LabelSignal
     except ImportError:
         return None, None, "the signals module is not available: ranking by the suggested label's probability"
+    # The label signal's own probabilities (K-fold logistic regression + neighbour labels), read from the
+    # workspace caches the signals filled (out-of-sample probabilities, kNN graph).
     ctx = SignalContext(ds, embeddings=emb.vectors, workspace=ws)
-    oof = ctx.oof_probabilities()
-    probs = np.zeros((len(ds), len(ds.classes)))
-    cols = [list(oof.classes).index(c) for c in ds.classes]
-    probs[:] = oof.probs[:, cols]
+    probs = np.asarray(LabelSignal().probabilities(ctx), dtype=np.float64)
     density = None
     if len(ds) > 2:
-        knn = ctx.knn(10)
-        density = knn_density(knn.distances)
+        density = knn_density(ctx.knn(10).distances)
         density[~emb.valid] = 0.0
-    return probs, density, f"{oof.n_folds}-fold out-of-sample probabilities of the label signal"
+    return probs, density, "out-of-sample probabilities of the label signal"
 
 
 # --------------------------------------------------------------------------- recipe <-> widgets

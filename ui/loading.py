@@ -88,7 +88,8 @@ def mapping_widgets(frame: pd.DataFrame, key: str, *, label_optional: bool = Fal
         return options.index(value) if value in options else 0
 
     c1, c2, c3, c4 = st.columns(4)
-    text = c1.selectbox("Text column", cols, index=idx(cols, g.text if g else None), key=f"{key}_text")
+    # Fix: when only the label could not be guessed, still pre-select the guessed text column.
+    text = c1.selectbox("Text column", cols, index=idx(cols, guess.text), key=f"{key}_text")
     label_opts = ([NONE] if label_optional else []) + cols
     label = c2.selectbox("Label column", label_opts, index=idx(label_opts, g.label if g else NONE),
                          key=f"{key}_label")

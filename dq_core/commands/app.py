@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,4 +29,7 @@ def run(args) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(path), "--server.port", str(args.port),
            "--server.address", args.address]
     # Streamlit reads .streamlit/config.toml from the working directory: run from the project root.
-    return subprocess.call(cmd, cwd=path.parent, env=os.environ.copy())
+    # exec (not a child process) so a signal to `dq app` reaches the server and frees the port.
+    os.chdir(path.parent)
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover - execv does not return

@@ -331,7 +331,8 @@ class ShiftView:
             parts.append(f"{self.test} {self.statistic:.4f}")
         parts.append(f"threshold {self.threshold:g}")
         if self.p_value is not None:
-            parts.append(f"p = {format_p(self.p_value, self.n_permutations)}")
+            p = format_p(self.p_value, self.n_permutations)
+            parts.append(f"p {p}" if p.startswith("<") else f"p = {p}")
         return f"{self.verdict}: " + ", ".join(parts) + f" ({VERDICTS[self.verdict]})"
 
     def attribution(self) -> pd.DataFrame:
@@ -704,7 +705,8 @@ def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | No
                 raise DataError("the clusters do not match the embedded rows; cluster the same embeddings")
             how = getattr(jc, "how_k_chosen", f"k={jc.k}")
             cluster_info = {"k": int(jc.k), "how_k_chosen": how, "seed": int(getattr(jc, "seed", 0))}
-            info = _cluster_bin_info(jc, xp, xq, rows_p, rows_q, config)
+            info = _cluster_bin_info(jc, xp, xq, rows_p, rows_q, config, workspace=workspace,
+                                     cache_key=(ds.fingerprint, ref.fingerprint))
             return sv.cluster_view(jc.ds_labels, jc.ref_labels, jc.k, bin_info=info,
                                    notes=(f"clusters of both sets' embeddings together ({how}); ids match "
                                           "the coverage map's clusters", *emb_notes))
@@ -723,20 +725,40 @@ def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | No
                        n_reference=len(ref), clusters=cluster_info, notes=tuple(notes))
 
 
+def _cluster_terms(jc, rows_p: pd.DataFrame, rows_q: pd.DataFrame, workspace, cache_key) -> dict[int, list[str]]:
+    """top_terms_by_cluster over both sets (the coverage table's terms), cached per data + clustering."""
+    import hashlib
+
+    from dq_core.clusters import top_terms_by_cluster
+
+    labels = np.r_[jc.ds_labels, jc.ref_labels].astype(np.int64)
+    key = None
+    if workspace is not None and cache_key is not None:
+        from dq_core.workspace import config_key
+
+        key = config_key("shift_cluster_terms", *cache_key, int(jc.k),
+                         hashlib.blake2b(labels.tobytes(), digest_size=12).hexdigest())
+        hit = workspace.load_json("shift_cluster_terms", key)
+        if hit is not None:
+            return {int(c): list(w) for c, w in hit.items()}
+    texts = pd.concat([rows_p["text"], rows_q["text"]], ignore_index=True).fillna("").tolist()
+    terms = top_terms_by_cluster(texts, labels, n=6)
+    if key is not None:
+        workspace.save_json("shift_cluster_terms", key, {str(c): w for c, w in terms.items()})
+    return terms
+
+
 def _cluster_bin_info(jc, xp: np.ndarray, xq: np.ndarray, rows_p: pd.DataFrame, rows_q: pd.DataFrame,
-                      config: ShiftConfig) -> dict[str, dict]:
+                      config: ShiftConfig, *, workspace=None, cache_key=None) -> dict[str, dict]:
     """Per cluster: distinguishing terms (as on the coverage page) and the texts nearest its centre."""
     info: dict[str, dict] = {sv.cluster_name(c): {} for c in range(jc.k)}
     if config.cluster_terms:
         try:
-            from dq_core.clusters import top_terms_by_cluster
-
-            texts = pd.concat([rows_p["text"], rows_q["text"]], ignore_index=True).fillna("").tolist()
-            terms = top_terms_by_cluster(texts, np.r_[jc.ds_labels, jc.ref_labels], n=6)
-            for c, words in terms.items():
-                info[sv.cluster_name(c)]["top_terms"] = ", ".join(words)
-        except ImportError:  # pragma: no cover
-            pass
+            terms = _cluster_terms(jc, rows_p, rows_q, workspace, cache_key)
+        except ImportError:  # pragma: no cover - clusters.py is another issue's module
+            terms = {}
+        for c, words in terms.items():
+            info[sv.cluster_name(c)]["top_terms"] = ", ".join(words)
     cents = np.asarray(jc.centroids, dtype=np.float32)
     for side, x, labels, rows in (("dataset", xp, jc.ds_labels, rows_p), ("reference", xq, jc.ref_labels, rows_q)):
         if not len(x):

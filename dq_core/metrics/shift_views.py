@@ -32,7 +32,7 @@ from dq_core.text import word_counts
 MISSING = "(missing)"
 OTHER = "(other)"
 OTHER_WORDS = "(other words)"
-CHUNK_CELLS = 4_000_000  # resamples x rows per sparse product: ~32 MB of float64 weights at a time
+CHUNK_CELLS = 5_000_000  # resamples x rows per sparse product: ~20 MB of int32 index draws at a time
 
 
 def _chunk(rows: int) -> int:
@@ -91,19 +91,27 @@ class RowMatrixSampler:
         return (np.asarray(self.x_p.sum(axis=0)).ravel().astype(np.int64),
                 np.asarray(self.x_q.sum(axis=0)).ravel().astype(np.int64))
 
-    @staticmethod
-    def _boot_side(x, rng: np.random.Generator, n: int) -> np.ndarray:
+    def _dtype(self) -> type:
+        # float32 halves the memory traffic of the products and is exact for integer sums below 2**24.
+        total = int(self.x_p.sum()) + int(self.x_q.sum())
+        return np.float32 if total < 2**24 else np.float64
+
+    def _boot_side(self, x, rng: np.random.Generator, n: int) -> np.ndarray:
         rows = x.shape[0]
-        xt = x.T.tocsr().astype(np.float64)
+        dtype = self._dtype()
+        xt = x.T.tocsr().astype(dtype)
         out = np.empty((n, x.shape[1]), dtype=np.float64)
         step = _chunk(rows)
         for start in range(0, n, step):
             b = min(step, n - start)
-            # Row multiplicities of b bootstrap samples: bincount of index draws, offset per resample.
-            idx = rng.integers(0, rows, size=(b, rows))
-            idx += (np.arange(b) * rows)[:, None]
-            w = np.bincount(idx.ravel(), minlength=b * rows).reshape(b, rows).astype(np.float64)
-            out[start:start + b] = (xt @ w.T).T
+            # Row multiplicities of b bootstrap samples as a (rows, b) C-order matrix, the layout the
+            # sparse product reads without a copy: bincount of row * b + resample over the index draws.
+            # int32 draws: ~3x faster than int64 here, and rows * b <= CHUNK_CELLS fits easily.
+            idx = rng.integers(0, rows, size=(b, rows), dtype=np.int32)
+            idx *= b
+            idx += np.arange(b, dtype=np.int32)[:, None]
+            w = np.bincount(idx.ravel(), minlength=rows * b).reshape(rows, b).astype(dtype)
+            out[start:start + b] = (xt @ w).T
         return out
 
     def bootstrap(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,9 +121,10 @@ class RowMatrixSampler:
         import scipy.sparse as sp
 
         n_p, n_q = self.n_rows
+        dtype = self._dtype()
         x = sp.vstack([self.x_p, self.x_q]).tocsr()
         total = np.asarray(x.sum(axis=0)).ravel().astype(np.float64)
-        xt = x.T.tocsr().astype(np.float64)
+        xt = x.T.tocsr().astype(dtype)
         rows = n_p + n_q
         # Draw the smaller side's members (sampling without replacement is O(size)), then complement.
         small, small_is_p = (n_p, True) if n_p <= n_q else (n_q, False)
@@ -123,10 +132,10 @@ class RowMatrixSampler:
         step = _chunk(rows)
         for start in range(0, n, step):
             b = min(step, n - start)
-            mask = np.zeros((b, rows), dtype=np.float64)
+            mask = np.zeros((rows, b), dtype=dtype)
             for i in range(b):
-                mask[i, rng.choice(rows, small, replace=False)] = 1.0
-            side = (xt @ mask.T).T
+                mask[rng.choice(rows, small, replace=False), i] = 1
+            side = (xt @ mask).T
             out[start:start + b] = side if small_is_p else total[None, :] - side
         return out, total[None, :] - out
 

@@ -15,15 +15,14 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.filter_data
 
+from dq_core.workspace import Workspace  # noqa: E402
 from tests.filter_data import (  # noqa: E402
     cache_embeddings,
     make_dataset,
     make_embeddings,
     make_reference,
-    make_signals,
+    page_signals,
 )
-
-from dq_core.workspace import Workspace  # noqa: E402
 from ui.filter_panel import render_filter_panel  # noqa: E402
 
 n = int(os.environ.get("DQ_FILTER_PAGE_ROWS", "120"))
@@ -32,7 +31,7 @@ ws = Workspace.default()
 emb, ref_emb = make_embeddings(ds), make_embeddings(ref, seed=1)
 cache_embeddings(ds, emb, ws)
 cache_embeddings(ref, ref_emb, ws)
-signals = make_signals(ds)
+signals = page_signals(ds, ref, emb, ref_emb, ws)
 
 st.title("Filter panel")
 render_filter_panel(ds, ref, signals, selections={"test selection": [0, 1, 2]}, workspace=ws)

@@ -191,3 +191,14 @@ def test_reference_split_that_leaves_one_side_empty_is_an_error(load_page):
     assert_no_exception(at)
     assert "leaves one side empty" in at.error[0].value
     assert "ref" not in at.query_params
+
+
+def test_unguessable_label_is_mapped_by_hand(load_page):
+    at = upload(load_page, "misspelled_label_column.csv")
+    assert "• no column looks like a label; map the label column by hand" in texts(at.caption)
+    assert at.selectbox(key="map_text").value == "text"  # the text guess is kept
+    at.selectbox(key="map_label").set_value("lable").run()
+    at.button(key="confirm_map").click().run()
+    assert_no_exception(at)
+    assert texts(at.title) == ["📊 Overview"]
+    assert as_number(metric(at, "Classes")) == 3

@@ -119,3 +119,14 @@ def test_length_frame(ds):
     assert lf["length"].tolist() == [2, 2, 2, 2, 2, 2, 0, 0, 2, 2]
     assert lf["label"].iloc[8] == "(missing)"
     assert length_frame(ds, "chars")["length"].iloc[1] == len("hello   WORLD ")
+
+
+def test_normalisation_matches_python_split_semantics():
+    from dq_core.text import char_counts, normalize_for_duplicates, word_counts
+
+    texts = pd.Series(["Hello  World ", "hello\u00a0world", "a\tb\nc", "   ", None, "x\u2003\u2003y", "caf\u00e9"],
+                      dtype="string")
+    expected = [" ".join(("" if t is pd.NA else t).lower().split()) for t in texts]
+    assert normalize_for_duplicates(texts).tolist() == expected
+    assert word_counts(texts).tolist() == [len(("" if t is pd.NA else t).split()) for t in texts]
+    assert char_counts(texts).tolist() == [13, 11, 5, 3, 0, 4, 4]

@@ -1,0 +1,309 @@
+"""How well a dataset's embeddings cover a reference set's: three figures and a per-cluster table.
+
+- **Reference coverage**: the share of reference rows whose nearest dataset row (cosine distance) lies
+  within a radius ``r``. By default ``r`` is a high percentile (95th) of the dataset's own
+  nearest-neighbour distances: "as close as dataset rows usually are to each other".
+- **Scene coverage**: cluster both sets together (:func:`dq_core.clusters.cluster_joint`); the share
+  of clusters that hold reference rows and also hold at least ``m`` dataset rows.
+- **Sample coverage**: ``sum_c w_c * min(1, n_c / n_c*)`` over clusters, with ``w_c`` the reference's
+  share of cluster c and ``n_c* = w_c * N_dataset`` the dataset rows c would hold if the dataset
+  followed the reference's mix. 1 when every scene is at least as present as in the reference.
+
+Pure functions on arrays. Rows without an embedding (empty texts; ``valid`` False) are left out and
+counted. Neighbour searches go through :func:`dq_core.neighbors.find_neighbors` so the graph is shared
+with the signals and cached in the workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dq_core.errors import DataError
+
+DEFAULT_PERCENTILE = 95.0
+DEFAULT_MIN_ROWS = 5  # m: a scene counts as covered from this many dataset rows
+UNDER_COVERED_RATIO = 0.5  # a cluster holding under half of its expected dataset rows is under-covered
+
+
+@dataclass(frozen=True)
+class ClusterCoverage:
+    cluster: int
+    n_dataset: int
+    n_reference: int
+    dataset_share: float
+    reference_share: float
+    expected_dataset: float  # n_c*: dataset rows if the dataset followed the reference's mix
+    coverage_ratio: float | None  # n_c / n_c*; None for clusters without reference rows
+    reference_within_radius: float | None  # share of this cluster's reference rows within the radius
+    covered: bool  # holds reference rows and >= m dataset rows
+    under_covered: bool  # holds reference rows and (fewer than m dataset rows or ratio < 0.5)
+    top_terms: tuple[str, ...] = ()
+    dataset_examples: tuple[str, ...] = ()
+    reference_examples: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"cluster": self.cluster, "n_dataset": self.n_dataset, "n_reference": self.n_reference,
+                "dataset_share": self.dataset_share, "reference_share": self.reference_share,
+                "expected_dataset": self.expected_dataset, "coverage_ratio": self.coverage_ratio,
+                "reference_within_radius": self.reference_within_radius, "covered": self.covered,
+                "under_covered": self.under_covered, "top_terms": list(self.top_terms),
+                "dataset_examples": list(self.dataset_examples),
+                "reference_examples": list(self.reference_examples)}
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    reference_coverage: float
+    radius: float
+    radius_source: str  # "p95 of the dataset's nearest-neighbour distances" or "given"
+    scene_coverage: float
+    sample_coverage: float
+    min_rows: int
+    k: int
+    how_k_chosen: str
+    n_dataset: int  # embedded rows used
+    n_reference: int
+    n_dataset_skipped: int  # rows without an embedding (empty/missing text)
+    n_reference_skipped: int
+    clusters: tuple[ClusterCoverage, ...]
+    # Per-row arrays over *all* input rows (skipped rows: -1 / nan / False), for maps and tables.
+    ds_cluster: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ref_cluster: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ref_nn_distance: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.float32))
+    ref_nn_index: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ds_nn_distance: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    @property
+    def ref_covered(self) -> np.ndarray:
+        return np.nan_to_num(self.ref_nn_distance, nan=np.inf) <= self.radius
+
+    @property
+    def under_covered_clusters(self) -> list[int]:
+        return [c.cluster for c in self.clusters if c.under_covered]
+
+    def to_dict(self) -> dict:
+        return {"reference_coverage": self.reference_coverage, "radius": self.radius,
+                "radius_source": self.radius_source, "scene_coverage": self.scene_coverage,
+                "sample_coverage": self.sample_coverage, "min_rows": self.min_rows, "k": self.k,
+                "how_k_chosen": self.how_k_chosen, "n_dataset": self.n_dataset, "n_reference": self.n_reference,
+                "n_dataset_skipped": self.n_dataset_skipped, "n_reference_skipped": self.n_reference_skipped,
+                "under_covered_clusters": self.under_covered_clusters,
+                "clusters": [c.to_dict() for c in self.clusters]}
+
+
+# --------------------------------------------------------------------------- the three figures
+
+def _check_pair(ds: np.ndarray, ref: np.ndarray) -> None:
+    if ds.ndim != 2 or ref.ndim != 2:
+        raise DataError("embeddings must be 2-D arrays (rows x dimensions)")
+    if len(ref) == 0:
+        raise DataError("the reference has no rows with text to embed; load a reference with text rows")
+    if len(ds) == 0:
+        raise DataError("the dataset has no rows with text to embed; coverage needs at least 2")
+    if ds.shape[1] != ref.shape[1]:
+        raise DataError(f"dataset and reference embeddings differ in size ({ds.shape[1]} vs {ref.shape[1]}); "
+                        "embed both with the same model")
+
+
+def dataset_nn_distances(ds_vectors: np.ndarray, *, workspace=None, seed: int = 0) -> np.ndarray:
+    """Each dataset row's cosine distance to its nearest *other* dataset row.
+
+    Reads the shared self-graph (``GRAPH_K`` neighbours) so coverage, duplicates and outliers search once.
+    """
+    from dq_core.neighbors import GRAPH_K, find_neighbors
+
+    n = len(ds_vectors)
+    if n < 2:
+        raise DataError(f"the dataset has {n} embedded row(s); the coverage radius needs at least 2 "
+                        "(each row's nearest other row), or give the radius yourself")
+    knn = find_neighbors(ds_vectors, k=min(GRAPH_K, n - 1), seed=seed, workspace=workspace)
+    return knn.distances[:, 0]
+
+
+def default_radius(ds_nn: np.ndarray, percentile: float = DEFAULT_PERCENTILE) -> float:
+    if not 0 <= percentile <= 100:
+        raise DataError(f"percentile {percentile} is outside 0..100")
+    if len(ds_nn) == 0:
+        raise DataError("no dataset distances to take a percentile of")
+    return float(np.percentile(ds_nn, percentile))
+
+
+def reference_coverage(ref_nn_distance: np.ndarray, radius: float) -> float:
+    """Share of reference rows whose nearest dataset row lies within ``radius`` (cosine distance)."""
+    d = np.asarray(ref_nn_distance, dtype=float)
+    if len(d) == 0:
+        raise DataError("the reference has no rows; coverage needs at least one reference row")
+    if not np.isfinite(radius) or radius < 0:
+        raise DataError(f"radius {radius} is not a distance; use a value between 0 and 2")
+    # A tiny tolerance: float32 dot products of identical normalised vectors give ~1e-7, not 0.
+    return float(np.mean(d <= radius + 1e-6))
+
+
+def scene_coverage(ds_counts: Sequence[int], ref_counts: Sequence[int], *, min_rows: int = DEFAULT_MIN_ROWS) -> float:
+    """Share of reference-populated clusters that hold at least ``min_rows`` dataset rows."""
+    dc = np.asarray(ds_counts, dtype=np.int64)
+    rc = np.asarray(ref_counts, dtype=np.int64)
+    if dc.shape != rc.shape:
+        raise DataError("dataset and reference cluster counts have different lengths")
+    if min_rows < 1:
+        raise DataError(f"m={min_rows}: a scene needs at least 1 dataset row to count as covered")
+    populated = rc > 0
+    if not populated.any():
+        raise DataError("no cluster holds reference rows; coverage needs at least one reference row")
+    return float(np.mean(dc[populated] >= min_rows))
+
+
+def expected_counts(ds_counts: Sequence[int], ref_counts: Sequence[int]) -> np.ndarray:
+    """n_c*: dataset rows per cluster if the dataset followed the reference's mix."""
+    dc = np.asarray(ds_counts, dtype=float)
+    rc = np.asarray(ref_counts, dtype=float)
+    if rc.sum() <= 0:
+        raise DataError("no cluster holds reference rows; coverage needs at least one reference row")
+    return rc / rc.sum() * dc.sum()
+
+
+def sample_coverage(ds_counts: Sequence[int], ref_counts: Sequence[int]) -> float:
+    """sum_c w_c * min(1, n_c / n_c*), w_c the reference share of cluster c."""
+    dc = np.asarray(ds_counts, dtype=float)
+    rc = np.asarray(ref_counts, dtype=float)
+    if dc.shape != rc.shape:
+        raise DataError("dataset and reference cluster counts have different lengths")
+    exp = expected_counts(dc, rc)
+    w = rc / rc.sum()
+    if dc.sum() <= 0:
+        return 0.0
+    pos = w > 0
+    return float(np.sum(w[pos] * np.minimum(1.0, dc[pos] / exp[pos])))
+
+
+# --------------------------------------------------------------------------- everything together
+
+def _examples(vectors: np.ndarray, labels: np.ndarray, centroids: np.ndarray, texts: Sequence[str] | None,
+              n: int) -> dict[int, tuple[str, ...]]:
+    """For each cluster, the ``n`` texts closest to its centroid (the most typical rows)."""
+    if texts is None or n <= 0 or len(vectors) == 0:
+        return {}
+    sims = np.einsum("ij,ij->i", vectors, centroids[labels])
+    out: dict[int, tuple[str, ...]] = {}
+    order = np.lexsort((-sims, labels))  # by cluster, most central first
+    bounds = np.searchsorted(labels[order], np.arange(len(centroids) + 1))
+    for c in range(len(centroids)):
+        rows = order[bounds[c]:bounds[c + 1]][:n]
+        out[c] = tuple(str(texts[i]) for i in rows)
+    return out
+
+
+def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_valid: np.ndarray | None = None,
+                     ref_valid: np.ndarray | None = None, ds_texts: Sequence[str] | None = None,
+                     ref_texts: Sequence[str] | None = None, radius: float | None = None,
+                     percentile: float = DEFAULT_PERCENTILE, min_rows: int = DEFAULT_MIN_ROWS,
+                     k: int | None = None, clusters=None, seed: int = 0, workspace=None, n_terms: int = 8,
+                     n_examples: int = 3) -> CoverageResult:
+    """Reference, scene and sample coverage plus the per-cluster table.
+
+    ``ds_vectors``/``ref_vectors`` are L2-normalised embeddings of all rows; ``*_valid`` marks the rows
+    that have one (default: all). ``radius=None`` takes the ``percentile`` of the dataset's own
+    nearest-neighbour distances. ``clusters`` reuses a :class:`~dq_core.clusters.JointClusters` of the
+    valid rows (else :func:`~dq_core.clusters.cluster_joint` runs with ``k``, ``seed``, ``workspace``).
+    Texts, when given, feed the top terms and examples.
+    """
+    from dq_core.clusters import cluster_joint, top_terms_by_cluster
+    from dq_core.neighbors import find_neighbors
+
+    ds_all = np.asarray(ds_vectors, dtype=np.float32)
+    ref_all = np.asarray(ref_vectors, dtype=np.float32)
+    if ds_all.ndim != 2 or ref_all.ndim != 2:
+        raise DataError("embeddings must be 2-D arrays (rows x dimensions)")
+    vd = np.ones(len(ds_all), dtype=bool) if ds_valid is None else np.asarray(ds_valid, dtype=bool)
+    vr = np.ones(len(ref_all), dtype=bool) if ref_valid is None else np.asarray(ref_valid, dtype=bool)
+    if len(vd) != len(ds_all) or len(vr) != len(ref_all):
+        raise DataError("the valid masks do not match the embeddings (different lengths)")
+    for name, t, n in (("dataset", ds_texts, len(ds_all)), ("reference", ref_texts, len(ref_all))):
+        if t is not None and len(t) != n:
+            raise DataError(f"{len(t)} {name} texts for {n} {name} embeddings")
+    if len(ref_all) == 0:
+        raise DataError("the reference has no rows; load a reference with text rows")
+    xd, xr = ds_all[vd], ref_all[vr]
+    _check_pair(xd, xr)
+    if min_rows < 1:
+        raise DataError(f"m={min_rows}: a scene needs at least 1 dataset row to count as covered")
+
+    # 1. reference coverage. The self-graph runs on *all* dataset rows (zero vectors included) so it is
+    # the very graph the signals use (same cache key); skipped rows are dropped afterwards.
+    ds_nn = np.full(len(ds_all), np.nan, dtype=np.float32)
+    if radius is None:
+        if len(xd) < 2:
+            raise DataError(f"the dataset has {len(xd)} embedded row(s); the default radius needs at least 2 "
+                            "(each row's nearest other row); give the radius yourself")
+        nn_all = dataset_nn_distances(ds_all, workspace=workspace, seed=seed)
+        ds_nn[vd] = nn_all[vd]
+        r = default_radius(ds_nn[vd], percentile)
+        source = f"p{percentile:g} of the dataset's nearest-neighbour distances"
+    else:
+        r = float(radius)
+        if not np.isfinite(r) or not 0 <= r <= 2:
+            raise DataError(f"radius {radius} is not a cosine distance; use a value between 0 and 2")
+        source = "given"
+    knn = find_neighbors(xd, xr, k=1, seed=seed, workspace=workspace)
+    ref_nn = np.full(len(ref_all), np.nan, dtype=np.float32)
+    ref_nn[vr] = knn.distances[:, 0]
+    ref_idx = np.full(len(ref_all), -1, dtype=np.int64)
+    ref_idx[vr] = np.flatnonzero(vd)[knn.indices[:, 0]]  # positions in the full dataset
+    ref_cov = reference_coverage(ref_nn[vr], r)
+
+    # 2. clusters -> scene and sample coverage
+    jc = clusters if clusters is not None else cluster_joint(xd, xr, k=k, seed=seed, workspace=workspace)
+    if len(jc.ds_labels) != len(xd) or len(jc.ref_labels) != len(xr):
+        raise DataError("the clusters do not match the embedded rows; cluster the same embeddings")
+    dc = np.bincount(jc.ds_labels, minlength=jc.k)
+    rc = np.bincount(jc.ref_labels, minlength=jc.k)
+    scene = scene_coverage(dc, rc, min_rows=min_rows)
+    sample = sample_coverage(dc, rc)
+    exp = expected_counts(dc, rc)
+
+    # 3. the per-cluster table
+    dtexts = [ds_texts[i] for i in np.flatnonzero(vd)] if ds_texts is not None else None
+    rtexts = [ref_texts[i] for i in np.flatnonzero(vr)] if ref_texts is not None else None
+    terms: dict[int, list[str]] = {}
+    if dtexts is not None or rtexts is not None:
+        joint_texts = (dtexts or [""] * len(xd)) + (rtexts or [""] * len(xr))
+        terms = top_terms_by_cluster(joint_texts, np.r_[jc.ds_labels, jc.ref_labels], n_terms)
+    dex = _examples(xd, jc.ds_labels, jc.centroids, dtexts, n_examples)
+    rex = _examples(xr, jc.ref_labels, jc.centroids, rtexts, n_examples)
+    covered_ref = ref_nn[vr] <= r + 1e-6
+    rows = []
+    for c in range(jc.k):
+        has_ref = rc[c] > 0
+        ratio = float(dc[c] / exp[c]) if has_ref else None
+        within = float(covered_ref[jc.ref_labels == c].mean()) if has_ref else None
+        rows.append(ClusterCoverage(
+            cluster=c, n_dataset=int(dc[c]), n_reference=int(rc[c]),
+            dataset_share=float(dc[c] / max(dc.sum(), 1)), reference_share=float(rc[c] / max(rc.sum(), 1)),
+            expected_dataset=float(exp[c]), coverage_ratio=ratio, reference_within_radius=within,
+            covered=bool(has_ref and dc[c] >= min_rows),
+            under_covered=bool(has_ref and (dc[c] < min_rows or (ratio is not None and ratio < UNDER_COVERED_RATIO))),
+            top_terms=tuple(terms.get(c, ())), dataset_examples=dex.get(c, ()), reference_examples=rex.get(c, ())))
+    ds_cluster = np.full(len(ds_all), -1, dtype=np.int64)
+    ds_cluster[vd] = jc.ds_labels
+    ref_cluster = np.full(len(ref_all), -1, dtype=np.int64)
+    ref_cluster[vr] = jc.ref_labels
+    return CoverageResult(
+        reference_coverage=ref_cov, radius=r, radius_source=source, scene_coverage=scene, sample_coverage=sample,
+        min_rows=int(min_rows), k=int(jc.k), how_k_chosen=getattr(jc, "how_k_chosen", f"k={jc.k}"),
+        n_dataset=int(vd.sum()), n_reference=int(vr.sum()), n_dataset_skipped=int((~vd).sum()),
+        n_reference_skipped=int((~vr).sum()), clusters=tuple(rows), ds_cluster=ds_cluster, ref_cluster=ref_cluster,
+        ref_nn_distance=ref_nn, ref_nn_index=ref_idx, ds_nn_distance=ds_nn)
+
+
+def coverage_for_datasets(ds, ref, ds_emb, ref_emb, **kwargs) -> CoverageResult:
+    """:func:`compute_coverage` for two TextDatasets and their EmbeddingResults (texts feed the table)."""
+    if ref is None or len(ref) == 0:
+        raise DataError("coverage needs a reference with rows; load a reference (same forms as the data)")
+    if len(ds_emb.vectors) != len(ds) or len(ref_emb.vectors) != len(ref):
+        raise DataError("the embeddings do not match the rows (different lengths); embed the datasets again")
+    return compute_coverage(ds_emb.vectors, ref_emb.vectors, ds_valid=ds_emb.valid, ref_valid=ref_emb.valid,
+                            ds_texts=ds.texts.fillna("").tolist(), ref_texts=ref.texts.fillna("").tolist(),
+                            **kwargs)
