@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -152,7 +153,7 @@ def recipes(n: int, rng) -> list[FilterRecipe]:
 
 def bench(n: int, repeats: int, scratch_recipes: int) -> dict:
     rng = np.random.default_rng(0)
-    out: dict = {"rows": n, "reference_rows": REF_ROWS}
+    out: dict = {"rows": n, "reference_rows": REF_ROWS, "load_average_at_start": os.getloadavg()}
     t = time.perf_counter()
     ds, emb, centre = make_data(n, seed=1)
     ref, ref_emb, ref_centre = make_data(REF_ROWS, seed=2)
@@ -204,6 +205,7 @@ def bench(n: int, repeats: int, scratch_recipes: int) -> dict:
         scratch.append(time.perf_counter() - t)
     out["scratch"] = {"median_s": statistics.median(scratch), "runs": scratch}
     out["ratio_scratch_over_panel"] = out["scratch"]["median_s"] / out["panel"]["median_s"]
+    out["load_average_at_end"] = os.getloadavg()
     return out
 
 

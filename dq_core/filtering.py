@@ -569,9 +569,12 @@ class FilterRecipe:
     conditions: tuple[ConditionRule, ...] = ()
     row_sets: tuple[RowSet, ...] = ()
     decisions: tuple[Decision, ...] = ()
+    # How the signals were computed ({"signals": [signal keys], "seed": n}), so `dq filter` and training
+    # compute (or find in the cache) exactly the signals the page showed; None = the default signals.
+    signal_settings: dict | None = None
 
     KEYS = ("format", "version", "name", "description", "signals", "classes", "conditions", "row_sets",
-            "decisions")
+            "decisions", "signal_settings")
 
     def __post_init__(self):
         for attr, cls in (("signals", SignalRule), ("classes", ClassRule), ("conditions", ConditionRule),
@@ -583,6 +586,7 @@ class FilterRecipe:
             if k in seen:
                 raise DataError(f"row {d.row_id!r} has two decisions in the recipe; keep one")
             seen[k] = d
+        object.__setattr__(self, "signal_settings", _check_settings(self.signal_settings))
         caps = [c.label for c in self.classes if c.action == "cap"]
         dup = {c for c in caps if caps.count(c) > 1}
         if dup:
@@ -596,7 +600,9 @@ class FilterRecipe:
                 "conditions": [r.to_dict() for r in self.conditions],
                 "row_sets": [r.to_dict() for r in self.row_sets],
                 "decisions": [d.to_dict() for d in sorted(self.decisions, key=lambda d: (isinstance(d.row_id, str),
-                                                                                        d.row_id))]}
+                                                                                        d.row_id))],
+                "signal_settings": None if self.signal_settings is None else {
+                    "signals": list(self.signal_settings["signals"]), "seed": self.signal_settings["seed"]}}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -617,7 +623,8 @@ class FilterRecipe:
                             f"(up to {RECIPE_VERSION}); upgrade dq-dashboard")
         return cls(name=str(d.get("name") or "recipe"), description=str(d.get("description") or ""),
                    signals=d.get("signals"), classes=d.get("classes"), conditions=d.get("conditions"),
-                   row_sets=d.get("row_sets"), decisions=d.get("decisions"))
+                   row_sets=d.get("row_sets"), decisions=d.get("decisions"),
+                   signal_settings=d.get("signal_settings"))
 
     @classmethod
     def from_json(cls, text: str, *, source: str = "the recipe") -> FilterRecipe:
@@ -660,6 +667,22 @@ class FilterRecipe:
         if self.decisions:
             parts.append(f"{len(self.decisions):,} manual decisions")
         return "; ".join(parts) or "no rules (keeps every row)"
+
+
+def _check_settings(settings) -> dict | None:
+    if settings is None:
+        return None
+    if not isinstance(settings, Mapping):
+        raise DataError("signal_settings must be an object like {\"signals\": [\"label\", ...], \"seed\": 0}")
+    _check_keys(settings, ("signals", "seed"), "signal_settings")
+    sigs = settings.get("signals")
+    if sigs is not None and (not isinstance(sigs, (list, tuple)) or not all(isinstance(x, str) and x for x in sigs)):
+        raise DataError("signal_settings.signals must be a list of signal keys such as \"label\" or "
+                        "\"near_duplicate(threshold=0.1)\"")
+    seed = settings.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise DataError(f"signal_settings.seed must be a whole number, got {seed!r}")
+    return {"signals": tuple(sigs) if sigs is not None else None, "seed": int(seed)}
 
 
 def default_recipe() -> FilterRecipe:
@@ -775,11 +798,11 @@ class FilterInputs:
     def prepare(self) -> FilterInputs:
         """Compute now what recipes would otherwise compute on first use (row-id index, suggestions,
         duplicate groups, score arrays), so the first recipe is as fast as the next; returns self."""
-        self.id_index  # noqa: B018 - a cached property, computed for its side effect
+        self.id_index.get_indexer(["\x00"])  # builds the index and its hash table once
         if self.signals is not None:
-            if "suggested_label" in self.signals.columns:
-                self.suggestions()
             for name in self.signal_names:
+                if name.startswith("label") and self.suggestion_column(name) is not None:
+                    self.suggestions(name)
                 self.score(name)
                 self.flag(name)
                 if f"{name}_group" in self.signals.columns:
@@ -840,23 +863,36 @@ class FilterInputs:
             hit = self._arrays[col] = self.signals[col].fillna(False).to_numpy(dtype=bool)
         return hit
 
-    def suggestions(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+    def suggestion_column(self, signal: str | None = None) -> str | None:
+        """The suggested-label column for ``signal``: ``<signal>__suggested_label`` (a non-default label
+        signal's), else the plain ``suggested_label``."""
+        sig = self.signals
+        if sig is None:
+            return None
+        for col in ([f"{signal}__suggested_label"] if signal else []) + ["suggested_label"]:
+            if col in sig.columns:
+                return col
+        return None
+
+    def suggestions(self, signal: str | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
         """(codes into the suggested labels, those labels sorted, probabilities) from the signals frame."""
-        hit = self._arrays.get("__suggestions")
+        col = self.suggestion_column(signal)
+        if col is None:
+            raise DataError("a relabel rule needs the 'suggested_label' column the label signal produces; "
+                            "compute the label signal, or use the drop action")
+        hit = self._arrays.get(f"__suggestions:{col}")
         if hit is not None:
             return hit
         sig = self.signals
-        if sig is None or "suggested_label" not in sig.columns:
-            raise DataError("a relabel rule needs the 'suggested_label' column the label signal produces; "
-                            "compute the label signal, or use the drop action")
-        lab = sig["suggested_label"].astype("string")
+        lab = sig[col].astype("string")
         lab = lab.where(lab.str.strip().ne(""))
         cat = pd.Categorical(lab, categories=sorted(lab.dropna().unique().tolist()))
-        if "suggested_label_prob" in sig.columns:
-            prob = pd.to_numeric(sig["suggested_label_prob"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
+        pcol = col + "_prob"
+        if pcol in sig.columns:
+            prob = pd.to_numeric(sig[pcol], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
         else:
             prob = np.ones(self.n, dtype=np.float64)
-        hit = self._arrays["__suggestions"] = (cat.codes.astype(np.int64), list(cat.categories), prob)
+        hit = self._arrays[f"__suggestions:{col}"] = (cat.codes.astype(np.int64), list(cat.categories), prob)
         return hit
 
     def group_codes(self, signal: str) -> np.ndarray:
@@ -1046,7 +1082,7 @@ def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool 
         raise DataError("no recipe given")
     rec = as_recipe(recipe)
     if signals is None and inputs is None and rec.needs_signals:
-        signals = load_or_compute_signals(ds, workspace=workspace)
+        signals = load_or_compute_signals(ds, workspace=workspace, settings=rec.signal_settings)
     inp = inputs if inputs is not None else FilterInputs(ds, signals)
     return apply_prepared(inp, rec, strict=strict)
 
@@ -1075,7 +1111,6 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
 
     # ---- signal rules
     available = inp.signal_names
-    suggested = suggested_prob = None
     for rule in recipe.signals:
         if not rule.enabled:
             continue
@@ -1104,8 +1139,7 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
             dedupe_rules.append((len(names) - 1, rule, hit))
             continue
         if rule.action in ("relabel", "relabel_or_drop"):
-            if suggested is None:
-                suggested, suggested_prob = _suggestions(inp, code_of)
+            suggested, suggested_prob = _suggestions(inp, code_of, rule.signal)
             ok = hit & (suggested >= 0) & (suggested != codes) & (suggested_prob >= rule.min_prob)
             # a flagged row already carrying the suggested label has nothing left to fix (this is also
             # what keeps a relabelled row on a second application)
@@ -1244,9 +1278,9 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
     return result.check() if strict else result
 
 
-def _suggestions(inp: FilterInputs, code_of) -> tuple[np.ndarray, np.ndarray]:
+def _suggestions(inp: FilterInputs, code_of, signal: str) -> tuple[np.ndarray, np.ndarray]:
     """Suggested label per row as codes of this application's class list (-1 = none), and its probability."""
-    fcodes, uniques, prob = inp.suggestions()
+    fcodes, uniques, prob = inp.suggestions(signal)
     lut = np.array([code_of(str(u)) for u in uniques] + [-1], dtype=np.int32)
     return lut[np.where(fcodes >= 0, fcodes, len(uniques))], prob
 
@@ -1268,6 +1302,13 @@ def _problems(inp: FilterInputs, keep: np.ndarray, codes: np.ndarray, classes: l
         problems.append(f"the recipe removes every row of class {shown}; loosen its rules for that class, or "
                         "add a class rule that drops (or relabels) the class on purpose")
     return problems
+
+
+def what_if(before, after):
+    """Before/after deltas of the Clean page's figures (see :mod:`dq_core.whatif`, which computes them)."""
+    from dq_core.whatif import what_if as _what_if
+
+    return _what_if(before, after)
 
 
 # =========================================================================== outputs
@@ -1525,29 +1566,34 @@ __all__ = [
     "FilterRecipe", "SignalRule", "ClassRule", "ConditionRule", "RowSet", "Decision", "RecipeResult",
     "FilterInputs", "DecisionStore", "apply_recipe", "apply_prepared", "default_recipe", "load_recipe",
     "save_recipe", "parse_condition", "cleaned_frame", "removal_log", "export_all", "export_bytes",
-    "signal_names",
+    "signal_names", "what_if", "label_next", "load_or_compute_signals",
 ]
 
 
 # =========================================================================== signals for the CLI and the page
 
 def load_or_compute_signals(ds: TextDataset, ref: TextDataset | None = None, *, workspace=None,
-                            progress=None) -> pd.DataFrame:
-    """The wide signals frame of ``ds`` with the default signals, from the workspace cache or computed into it.
+                            settings: dict | None = None, progress=None) -> pd.DataFrame:
+    """The wide signals frame of ``ds``, from the workspace cache or computed into it.
 
-    One function for `dq filter`, training (through :func:`apply_recipe`) and the Clean page, so the same
-    recipe selects the same rows everywhere. dq_core.signals (issue 5) owns the computation and its cache
-    (keyed by dataset, signal keys, embedding model, reference and seed); this only fixes the arguments.
+    ``settings`` is a recipe's ``signal_settings`` ({"signals": [keys], "seed": n}; None = the default
+    signals, seed 0): the Clean page records the signals it showed there, so `dq filter`, training
+    (through :func:`apply_recipe`) and the page compute, or find in the cache, the very same frame and
+    the same recipe selects the same rows everywhere. dq_core.signals (issue 5) owns the computation and
+    its cache (keyed by dataset, signal keys, embedding model, reference and seed).
     """
     try:
-        from dq_core.signals import run_signals
+        from dq_core.signals import compute_signals, parse_signal_spec
     except ImportError:  # pragma: no cover - another issue's package
         raise DataError("this recipe needs per-row signals, but the signals module is not available in this "
                         "build; pass a signals file (dq signals DATA --out FILE, then --signals FILE)") from None
     from dq_core.workspace import Workspace
 
     ws = workspace or Workspace.default()
-    return run_signals(ds, reference=ref, workspace=ws, progress=progress)
+    settings = _check_settings(settings) or {"signals": None, "seed": 0}
+    signals = [parse_signal_spec(k) for k in settings["signals"]] if settings["signals"] else None
+    return compute_signals(ds, signals, reference=ref, workspace=ws, seed=settings["seed"],
+                           progress=progress).frame
 
 
 # =========================================================================== label next (active learning)

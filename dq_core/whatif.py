@@ -35,17 +35,19 @@ import pandas as pd
 
 from dq_core.dataset import TextDataset
 from dq_core.errors import DataError
+from dq_core.metrics import coverage as cov
 from dq_core.text import word_counts
 
-NOISE_SIGNAL = "label"
+NOISE_SIGNAL = "label"  # the label signal; a non-default parameterisation is named label_<params>
+COVERAGE_TOLERANCE = 1e-6  # as dq_core.metrics.coverage.reference_coverage: float32 dot products of equal vectors
 
 
 @dataclass(frozen=True)
 class WhatIfConfig:
     n_neighbors: int = 32  # ranked dataset neighbours kept per reference row
     radius: float | None = None  # cosine distance; None: radius_percentile of the dataset's own 1-NN distances
-    radius_percentile: float = 95.0
-    min_cluster_rows: int = 1  # scene coverage: dataset rows a reference-populated cluster needs
+    radius_percentile: float = cov.DEFAULT_PERCENTILE
+    min_cluster_rows: int = cov.DEFAULT_MIN_ROWS  # scene coverage: dataset rows a covered scene needs
     n_clusters: int | None = None
     cluster_seed: int = 0
     vocab_size: int = 500
@@ -150,11 +152,12 @@ def category_counts(cp: np.ndarray, cq: np.ndarray, names: Sequence[str], max_bi
 
 def reference_coverage_exact(ds_vectors: np.ndarray, ref_vectors: np.ndarray, radius: float,
                              block: int = 2048) -> float | None:
-    """Share of reference rows whose nearest dataset row (cosine distance) lies within ``radius``."""
+    """Share of reference rows whose nearest dataset row (cosine distance) lies within ``radius``
+    (exact search, then dq_core.metrics.coverage.reference_coverage)."""
     nearest = nearest_distances(ds_vectors, ref_vectors, block=block)
     if nearest is None:
         return None
-    return float((nearest <= radius).mean())
+    return cov.reference_coverage(nearest, radius)
 
 
 def nearest_distances(index: np.ndarray, query: np.ndarray, block: int = 2048,
@@ -177,24 +180,21 @@ def nearest_distances(index: np.ndarray, query: np.ndarray, block: int = 2048,
     return out
 
 
-def scene_coverage_from_counts(ds_counts: np.ndarray, ref_counts: np.ndarray, min_rows: int = 1) -> float | None:
-    """Share of reference-populated clusters holding at least ``min_rows`` dataset rows."""
-    populated = ref_counts > 0
-    if not populated.any():
+def scene_coverage_from_counts(ds_counts: np.ndarray, ref_counts: np.ndarray,
+                               min_rows: int = cov.DEFAULT_MIN_ROWS) -> float | None:
+    """dq_core.metrics.coverage.scene_coverage, None where it is undefined (no reference-populated cluster)."""
+    try:
+        return cov.scene_coverage(ds_counts, ref_counts, min_rows=min_rows)
+    except DataError:
         return None
-    return float((ds_counts[populated] >= min_rows).sum() / populated.sum())
 
 
 def sample_coverage_from_counts(ds_counts: np.ndarray, ref_counts: np.ndarray) -> float | None:
-    """sum_c w_c min(1, n_c / n_c*), w_c the reference share, n_c* = N w_c the count under the reference mix."""
-    nq = ref_counts.sum()
-    n = ds_counts.sum()
-    if nq <= 0 or n <= 0:
+    """dq_core.metrics.coverage.sample_coverage, None where it is undefined (no reference rows)."""
+    try:
+        return cov.sample_coverage(ds_counts, ref_counts)
+    except DataError:
         return None
-    w = ref_counts / nq
-    target = n * w
-    ratio = np.divide(ds_counts, target, out=np.ones_like(w, dtype=np.float64), where=target > 0)
-    return float((w * np.minimum(1.0, ratio)).sum())
 
 
 # --------------------------------------------------------------------------- figures
@@ -324,8 +324,9 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
     codes = pd.Categorical(ds.labels.astype(object), categories=classes).codes.astype(np.int32)
     noise = None
     sig = _align_signals(ds, signals) if signals is not None else None
-    if sig is not None and f"is_{NOISE_SIGNAL}_issue" in sig.columns:
-        noise = sig[f"is_{NOISE_SIGNAL}_issue"].fillna(False).to_numpy(dtype=bool)
+    col = noise_column(sig)
+    if col is not None:
+        noise = sig[col].fillna(False).to_numpy(dtype=bool)
     ctx = WhatIfContext(n=len(ds), classes=classes, label_codes=codes, noise_flag=noise, ref_label_counts=None,
                         config=config)
     if ref is None:
@@ -362,8 +363,8 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
         return ctx
 
     # radius from the unfiltered dataset, held fixed
-    ctx.radius = config.radius if config.radius is not None else default_radius(xp, config.radius_percentile,
-                                                                               workspace=workspace)
+    ctx.radius = config.radius if config.radius is not None else default_radius(
+        ds_embeddings.vectors, vp, config.radius_percentile, workspace=workspace, seed=config.cluster_seed)
     k = min(config.n_neighbors, len(xp))
     if ref_neighbors is not None:
         idx, dist = ref_neighbors
@@ -392,25 +393,22 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
     return ctx
 
 
-def default_radius(ds_vectors: np.ndarray, percentile: float = 95.0, *, workspace=None) -> float:
-    """A high percentile of the dataset's own nearest-neighbour distances (coverage.py's rule when present)."""
-    try:
-        from dq_core.metrics import coverage as cov  # issue 3
+def noise_column(signals: pd.DataFrame | None) -> str | None:
+    """The label signal's flag column (``is_label_issue``, or a parameterised ``is_label_..._issue``)."""
+    if signals is None:
+        return None
+    if f"is_{NOISE_SIGNAL}_issue" in signals.columns:
+        return f"is_{NOISE_SIGNAL}_issue"
+    return next((c for c in signals.columns if str(c).startswith(f"is_{NOISE_SIGNAL}_") and str(c).endswith("_issue")),
+                None)
 
-        fn = getattr(cov, "default_radius", None)
-    except ImportError:
-        fn = None
-    if fn is not None:
-        try:
-            return float(fn(ds_vectors, percentile=percentile, workspace=workspace))
-        except TypeError:
-            pass
-    if len(ds_vectors) < 2:
-        return 0.0
-    from dq_core.neighbors import find_neighbors
 
-    knn = find_neighbors(ds_vectors, k=1, workspace=workspace)
-    return float(np.percentile(knn.distances[:, 0], percentile))
+def default_radius(ds_vectors_all: np.ndarray, valid: np.ndarray, percentile: float = cov.DEFAULT_PERCENTILE, *,
+                   workspace=None, seed: int = 0) -> float:
+    """The Coverage page's radius: ``percentile`` of the dataset's own nearest-neighbour distances, from the
+    self-graph over all rows (the signals' graph, same cache entry), valid rows only."""
+    nn = cov.dataset_nn_distances(np.asarray(ds_vectors_all, dtype=np.float32), workspace=workspace, seed=seed)
+    return cov.default_radius(nn[np.asarray(valid, dtype=bool)], percentile)
 
 
 def _vectorizer(stop_words: bool):
@@ -576,16 +574,17 @@ def _reference_coverage(ctx: WhatIfContext, live: np.ndarray) -> float | None:
     any_kept = kept.any(axis=1)
     first = kept.argmax(axis=1)
     d = dist[np.arange(len(idx)), first]
-    covered = any_kept & (d <= r)
+    reach = r + COVERAGE_TOLERANCE
+    covered = any_kept & (d <= reach)
     ctx.fallbacks = 0
     if not ctx.nn_complete:
         # every listed neighbour was dropped but the list still reached inside the radius: the nearest
         # kept row may be just past the list, so measure it exactly
-        open_rows = np.flatnonzero(~any_kept & (dist[:, -1] <= r))
+        open_rows = np.flatnonzero(~any_kept & (dist[:, -1] <= reach))
         if len(open_rows):
             ctx.fallbacks = len(open_rows)
             near = nearest_distances(ctx.ds_vectors, ctx.ref_vectors[open_rows], mask=live[ctx.ds_valid])
-            covered[open_rows] = near <= r
+            covered[open_rows] = near <= reach
     return float(covered.mean())
 
 
@@ -629,8 +628,8 @@ def scratch_figures(ds_after: TextDataset, ref: TextDataset | None, *, noise_fla
             js["embedding_clusters"] = view_js(lambda: sv.cluster_view(ds_clusters, ref_clusters, n_clusters))
             dcounts = np.bincount(np.asarray(ds_clusters, dtype=np.int64), minlength=n_clusters)
             rcounts = np.bincount(np.asarray(ref_clusters, dtype=np.int64), minlength=n_clusters)
-            scene = scene_coverage_from_counts(dcounts, rcounts, config.min_cluster_rows)
-            sample = sample_coverage_from_counts(dcounts, rcounts)
+            scene = cov.scene_coverage(dcounts, rcounts, min_rows=config.min_cluster_rows)
+            sample = cov.sample_coverage(dcounts, rcounts)
         if ds_vectors is not None and ref_vectors is not None and radius is not None:
             ref_cov = reference_coverage_exact(ds_vectors, ref_vectors, radius)
         for col in config.metadata:

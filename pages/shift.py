@@ -81,9 +81,11 @@ with user_errors("Shift"):
     views = res.views
 
     st.subheader("Summary")
-    cards = st.columns(min(len(views), 4))
+    per_row = min(len(views), 4)
     for i, v in enumerate(views.values()):
-        with cards[i % len(cards)].container(border=True):
+        if i % per_row == 0:  # a new row of cards, so cards read (and test) in view order
+            cards = st.columns(per_row)
+        with cards[i % per_row].container(border=True):
             st.markdown(f"**{v.title}**")
             if v.skipped:
                 st.metric("JS divergence", "skipped")

@@ -177,3 +177,37 @@ def test_a_recipe_without_signal_rules_needs_no_signals(files):
     assert r.returncode == 0, r.stderr
     clean = pd.read_csv(files / "clean.csv")
     assert "music" not in set(clean["topic"]) and len(clean) > 0
+
+
+def test_without_signals_file_the_cli_reads_the_workspace_signals_the_page_computed(files):
+    """Real signals (bundled MiniLM): computed once in-process as the page does, then read by `dq filter`."""
+    from dq_core.filtering import load_or_compute_signals
+
+    ds, _ = load_dataset(str(files / "data.csv"))
+    ws = Workspace.default()
+    sig = load_or_compute_signals(ds, workspace=ws)  # what the Clean page shows, now cached
+    expected = apply_recipe(ds, sig, default_recipe())
+    r = dq("filter", "data.csv", "--out", "clean.csv", "--log", "removed.csv", cwd=files)
+    assert r.returncode == 0, r.stderr
+    assert pd.read_csv(files / "clean.csv")["row_id"].tolist() == expected.kept_row_ids.tolist()
+    log = pd.read_csv(files / "removed.csv")
+    assert set(log["row_id"]) == set(ds.row_ids[~expected.keep_mask]) | set(expected.relabels)
+    assert "label_score" in log.columns
+
+
+def test_the_recipe_carries_the_signal_settings_the_page_used(files):
+    """signal_settings in the recipe: `dq filter` computes exactly those signals (text-only ones here)."""
+    from dq_core.filtering import load_or_compute_signals
+
+    settings = {"signals": ["exact_duplicate", "junk(min_chars=12)"], "seed": 0}
+    rec = FilterRecipe(name="text-only", signals=(SignalRule("exact_duplicate", action="dedupe"),
+                                                  SignalRule("junk_min_chars_12")),
+                       signal_settings=settings)
+    path = save_recipe(rec, files / "r.json")
+    r = dq("filter", "data.csv", "--recipe", str(path), "--out", "clean.csv", cwd=files)
+    assert r.returncode == 0, r.stderr
+    ds, _ = load_dataset(str(files / "data.csv"))
+    sig = load_or_compute_signals(ds, workspace=Workspace.default(), settings=settings)  # now a cache hit
+    expected = apply_recipe(ds, sig, rec)
+    assert pd.read_csv(files / "clean.csv")["row_id"].tolist() == expected.kept_row_ids.tolist()
+    assert expected.n_dropped > 2  # the stricter junk setting removes more than the planted junk

@@ -484,3 +484,45 @@ def test_training_adapter_uses_the_recipe(data, tmp_path):
     direct = apply_recipe(ds, None, rec)
     np.testing.assert_array_equal(out.keep_mask, direct.keep_mask)
     assert out.relabel == {"3": "neutral"}
+
+
+def test_signal_settings_round_trip_and_validation():
+    r = FilterRecipe(signal_settings={"signals": ["label(method=knn)", "junk"], "seed": 3})
+    again = FilterRecipe.from_json(r.to_json())
+    assert again.signal_settings == {"signals": ("label(method=knn)", "junk"), "seed": 3}
+    assert again == r
+    for bad in ({"signals": "junk"}, {"signals": ["junk"], "seed": "x"}, {"signal": ["junk"]}):
+        with pytest.raises(DataError, match="signal_settings"):
+            FilterRecipe.from_dict({"signal_settings": bad})
+
+
+def test_a_parameterised_label_signal_relabels_from_its_own_suggestions(data):
+    ds, sig = data
+    renamed = sig.rename(columns={"label_score": "label_method_knn_score", "is_label_issue": "is_label_method_knn_issue",
+                                  "suggested_label": "label_method_knn__suggested_label",
+                                  "suggested_label_prob": "label_method_knn__suggested_label_prob"})
+    plain = apply_recipe(ds, sig, FilterRecipe(signals=(SignalRule("label", action="relabel", min_prob=0.5),)))
+    knn = apply_recipe(ds, renamed, FilterRecipe(signals=(SignalRule("label_method_knn", action="relabel",
+                                                                     min_prob=0.5),)))
+    assert knn.relabels == plain.relabels and knn.relabels
+    ctx = wi.prepare_what_if(ds, None, renamed)
+    assert ctx.noise_flag is not None and ctx.noise_flag.sum() == sig["is_label_issue"].sum()
+
+
+def test_export_bytes_for_downloads(data):
+    import io
+    import zipfile
+
+    from dq_core.filtering import export_bytes
+
+    ds, sig = data
+    out = cleaned_frame(ds, apply_recipe(ds, sig, default_recipe()))
+    csv = export_bytes(out, "csv").decode()
+    assert "'=HYPERLINK" in csv
+    names = zipfile.ZipFile(io.BytesIO(export_bytes(out, "datasets"))).namelist()
+    assert any(n.endswith("dataset_info.json") for n in names)
+    assert pd.read_parquet(io.BytesIO(export_bytes(out, "parquet")))["row_id"].tolist() == out["row_id"].tolist()
+    with pytest.raises(DataError, match="no rows"):
+        export_bytes(out.iloc[:0], "csv")
+    with pytest.raises(DataError, match="unknown export format"):
+        export_bytes(out, "xlsx")

@@ -9,6 +9,7 @@ working recipe to ``recipes/<dataset id>/working.json``, so both survive a reloa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,10 +155,13 @@ def _class_frame(recipe: FilterRecipe, inputs: FilterInputs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _controls(key: str, inputs: FilterInputs, selections: dict[str, list]) -> tuple[FilterRecipe, list[str]]:
-    """Draw the controls; returns the recipe they describe (no manual decisions yet) and problems."""
+def _controls(key: str, inputs: FilterInputs, selections: dict[str, list]
+              ) -> tuple[FilterRecipe, list[str], dict[str, tuple]]:
+    """Draw the controls; returns the recipe they describe (no manual decisions yet), problems, and per
+    signal an (empty slot, rows it selects alone) pair for the counts filled in once the recipe is applied."""
     ss = st.session_state
     problems: list[str] = []
+    slots: dict[str, tuple] = {}
     names = _ordered_signals(inputs.signal_names)
     rules: list[SignalRule] = []
     st.markdown("**Signals** — drop (or relabel) the rows a signal flags, or whose score is below a threshold "
@@ -171,8 +175,8 @@ def _controls(key: str, inputs: FilterInputs, selections: dict[str, list]) -> tu
         action = c2.selectbox("action", SIGNAL_ACTIONS, key=f"{key}_act_{name}", label_visibility="collapsed",
                               help="; ".join(f"{a}: {h}" for a, h in SIGNAL_ACTION_HELP.items()))
         thr = c3.slider(f"{name}_score below", 0.0, 1.0, step=0.01, key=f"{key}_thr_{name}",
-                        disabled=not has_score, label_visibility="collapsed",
-                        help=f"drop rows with {name}_score below this (0 = off)")
+                        disabled=not has_score, label_visibility="collapsed", format="score < %.2f",
+                        help=f"select rows with {name}_score below this (0 = off)")
         flag = c4.checkbox("flagged", key=f"{key}_flag_{name}", disabled=not has_flag,
                            help=f"rows with is_{name}_issue")
         minp = 0.0
@@ -186,9 +190,7 @@ def _controls(key: str, inputs: FilterInputs, selections: dict[str, list]) -> tu
         rule = SignalRule(name, action=action, threshold=threshold, use_flag=bool(flag), min_prob=minp,
                           enabled=on, required=True) if (threshold is not None or flag) else None
         if rule is not None:
-            n_alone = iter_signal_flag_counts(inputs, [rule])[name]
-            c5.caption(f"selects **{n_alone:,}** rows" if action not in ("relabel", "relabel_or_drop")
-                       else f"selects {n_alone:,}")
+            slots[name] = (c5.empty(), iter_signal_flag_counts(inputs, [rule])[name], on)
             rules.append(rule)
 
     classes: list[ClassRule] = []
@@ -275,7 +277,23 @@ def _controls(key: str, inputs: FilterInputs, selections: dict[str, list]) -> tu
     name = ss.get(f"{key}_name") or WORKING
     recipe = FilterRecipe(name=name, signals=tuple(rules), classes=tuple(classes), conditions=tuple(conditions),
                           row_sets=tuple(row_sets))
-    return recipe, problems
+    return recipe, problems, slots
+
+
+def _fill_counts(slots: dict[str, tuple], result: RecipeResult) -> None:
+    """Next to each signal: rows it selects on its own, and what it removes / relabels in this recipe."""
+    by_signal: dict[str, tuple[int, int]] = {}
+    counts = result.rule_counts()
+    rules = [r for r in result.recipe.signals if r.enabled]
+    for rule, (_, row) in zip(rules, counts.iloc[:len(rules)].iterrows(), strict=False):
+        by_signal[rule.signal] = (int(row["drops"]), int(row["relabels"]))
+    for name, (slot, alone, on) in slots.items():
+        if not on or name not in by_signal:
+            slot.caption(f"would select **{alone:,}** rows")
+            continue
+        drops, relabels = by_signal[name]
+        extra = f" · relabels **{relabels:,}**" if relabels else ""
+        slot.caption(f"selects {alone:,} · removes **{drops:,}**{extra}")
 
 
 # --------------------------------------------------------------------------- before / after
@@ -323,9 +341,23 @@ def _before_after(key: str, ctx: wi.WhatIfContext, before: wi.WhatIfFigures, aft
     c1, c2 = st.columns([3, 2])
     c1.plotly_chart(viz.class_counts_before_after(d.class_table()), width="stretch", key=f"{key}_classes_chart")
     table = d.table()
-    c2.dataframe(table[["figure", "before", "after", "delta", "change"]], hide_index=True, width="stretch",
-                 key=f"{key}_delta_table", column_config={c: st.column_config.NumberColumn(format="%.4f")
-                                                          for c in ("before", "after", "delta")})
+    shown = table[["figure", "before", "after", "delta", "change"]].copy()
+    for c in ("before", "after", "delta"):
+        shown[c] = [_fmt_figure(k, v, delta=c == "delta") for k, v in zip(table["key"], table[c], strict=True)]
+    c2.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_delta_table", height=36 * (len(shown) + 1) + 4)
+
+
+def _fmt_figure(key: str, v, *, delta: bool = False) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "n/a"
+    sign = "+" if delta else ""
+    if key in ("n_rows", "n_classes"):
+        return f"{v:{sign},.0f}"
+    if key in ("noise_ratio", "reference_coverage", "scene_coverage", "sample_coverage"):
+        return f"{v:{sign}.1%}"
+    if key.startswith("js:"):
+        return f"{v:{sign}.4f}"
+    return f"{v:{sign}.3f}"
 
 
 # --------------------------------------------------------------------------- review
@@ -479,18 +511,19 @@ def _review(key: str, ds: TextDataset, inputs: FilterInputs, result: RecipeResul
                        help="remove the decisions of the selected rows"):
             store.set([(r, None) for r in chosen])
             _after_bulk(key)
-        c1, c2 = st.columns([4, 2])
-        to = c1.selectbox("Relabel selected rows to", inputs.classes, key=f"{key}_bulk_to")
-        if c2.button(f"Relabel selected ({len(chosen)})", key=f"{key}_bulk_relabel", disabled=not chosen):
-            store.set([Decision(r, "relabel", to) for r in chosen])
-            _after_bulk(key)
+        if inputs.classes:
+            c1, c2 = st.columns([4, 2], vertical_alignment="bottom")
+            to = c1.selectbox("Relabel selected rows to", inputs.classes, key=f"{key}_bulk_to")
+            if c2.button(f"Relabel selected ({len(chosen)})", key=f"{key}_bulk_relabel", disabled=not chosen):
+                store.set([Decision(r, "relabel", to) for r in chosen])
+                _after_bulk(key)
 
     with st.form(f"{key}_by_id", clear_on_submit=False, border=True):
         st.markdown("**Decide by row id**")
         c1, c2, c3 = st.columns([3, 2, 2])
         ids_text = c1.text_input("Row ids (comma separated)", key=f"{key}_ids")
         action = c2.selectbox("Decision", ["drop", "keep", "relabel", "clear"], key=f"{key}_ids_action")
-        label = c3.selectbox("Label (relabel)", inputs.classes, key=f"{key}_ids_label")
+        label = c3.selectbox("Label (relabel)", inputs.classes or [""], key=f"{key}_ids_label")
         if st.form_submit_button("Apply"):
             with user_errors("Saving the decision"):
                 ids = _parse_ids(ids_text or "", inputs)
@@ -569,14 +602,14 @@ def _compare(key: str, ds: TextDataset, inputs: FilterInputs, ctx: wi.WhatIfCont
         fig["relabelled"] = res.n_relabelled
         fig["problems"] = " ".join(res.problems)
         cols[name] = fig
-    rows = [*wi.FIGURE_LABELS, "relabelled"]
-    table = pd.DataFrame({name: [f.get(k) for k in rows] for name, f in cols.items()},
-                         index=[wi.FIGURE_LABELS.get(k, k) for k in rows])
+    keys = [*wi.FIGURE_LABELS, "relabelled"]
     js_views = list(dict.fromkeys(v for f in cols.values() for v in f.get("js", {})))
-    for v in js_views:
-        table.loc[f"JS {v}"] = [f.get("js", {}).get(v) for f in cols.values()]
-    st.dataframe(table, width="stretch", key=f"{key}_cmp_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns})
+    index = [wi.FIGURE_LABELS.get(k, k) for k in keys] + [f"JS {v}" for v in js_views]
+    table = pd.DataFrame(
+        {name: [_fmt_figure("n_rows" if k == "relabelled" else k, f.get(k)) for k in keys]
+         + [_fmt_figure(f"js:{v}", f.get("js", {}).get(v)) for v in js_views] for name, f in cols.items()},
+        index=index)
+    st.dataframe(table, width="stretch", key=f"{key}_cmp_table", height=36 * (len(table) + 1) + 4)
     for name, f in cols.items():
         if f.get("problems"):
             st.caption(f"⚠️ {name}: {f['problems']}")
@@ -646,12 +679,15 @@ def _export(key: str, ds: TextDataset, signals: pd.DataFrame | None, result: Rec
 # --------------------------------------------------------------------------- the panel
 
 def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame: pd.DataFrame | None, *,
-                        key: str = "fp", selections: dict[str, list] | None = None,
+                        signal_keys: list[str] | None = None, seed: int = 0, key: str = "fp",
+                        selections: dict[str, list] | None = None,
                         workspace: Workspace | None = None) -> RecipeResult | None:
     """Draw the filter half of the Clean page; returns the working recipe's result (None on bad input).
 
     ``signals_frame``: the wide frame of dq_core.signals (row_id, <signal>_score, is_<signal>_issue,
     suggested_label, ...), or None before signals exist (conditions, class rules and decisions still work).
+    ``signal_keys``/``seed``: how that frame was computed (the keys of the signals asked for, e.g.
+    ``list(report.columns)``); recorded in the recipe so `dq filter` and training use the same signals.
     ``selections``: named row-id sets (e.g. a coverage-map lasso) offered as row sets.
     """
     from ui import state
@@ -677,12 +713,15 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
             ss[f"{key}_init"] = (ds_id, tuple(inputs.signal_names))
 
         st.subheader("What if: filter the rows")
-        recipe, problems = _controls(key, inputs, selections or {})
+        recipe, problems, slots = _controls(key, inputs, selections or {})
         for p in problems:
             st.warning(p)
         recipe = recipe.with_decisions(store.decisions())
+        if signal_keys:
+            recipe = replace(recipe, signal_settings={"signals": list(signal_keys), "seed": int(seed)})
         _autosave(folder, recipe)
         result = apply_prepared(inputs, recipe, strict=False)
+        _fill_counts(slots, result)
         for n in result.notes:
             st.caption(f"ℹ️ {n}")
         if result.problems:

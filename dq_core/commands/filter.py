@@ -92,7 +92,7 @@ def run(args) -> int:
         from dq_core.workspace import Workspace
 
         warn("signals: reading them from the workspace cache (computing them if missing)")
-        signals = load_or_compute_signals(ds, ref, workspace=Workspace.default())
+        signals = load_or_compute_signals(ds, ref, workspace=Workspace.default(), settings=recipe.signal_settings)
     inputs = FilterInputs(ds, signals)
     result = apply_prepared(inputs, recipe, strict=True)
     for n in result.notes:

@@ -76,9 +76,8 @@ class JunkSignal(Signal):
         scores = np.where(arr, sev[None, :], 1.0).min(axis=1)
         issue = arr.any(axis=1)
         names = np.array(kinds.columns)
-        reasons = np.array(["junk: " + ", ".join(names[r].tolist()) if r.any() else "" for r in arr],
-                           dtype=object)
+        per_row = np.array([",".join(names[r].tolist()) for r in arr], dtype=object)
+        reasons = np.array([f"junk: {k.replace(',', ', ')}" if k else "" for k in per_row], dtype=object)
         counts = {c: int(kinds[c].sum()) for c in kinds.columns}
         return SignalResult(scores, issue, summarize(issue, by_kind=counts), reasons=reasons,
-                            columns={"junk_kinds": np.array([r[3:].replace(", ", ",") if r else ""
-                                                             for r in reasons.tolist()], dtype=object)})
+                            columns={"junk_kinds": per_row})

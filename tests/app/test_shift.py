@@ -79,7 +79,7 @@ def test_shift_page_shows_every_view_with_the_numbers_of_dq_core(shift_app, demo
     clusters = tables[3]
     assert set(clusters["bin"]) == {f"cluster {i}" for i in range(res.clusters["k"])}
     assert {"top_terms", "dataset_examples", "reference_examples"} <= set(clusters.columns)
-    assert any("Coverage map's ids" in c for c in texts(at.caption))
+    assert any("ids match the coverage map's clusters" in c for c in texts(at.caption))
 
     figs = plotly_figures(at)
     overview = figs[0]["data"][0]
