@@ -222,7 +222,12 @@ def render(r: dict, command: str) -> str:
               "How: label, length, cluster and metadata views resample bin counts in closed form "
               "(multinomial for the bootstrap, multivariate hypergeometric for the permutations: exact, "
               "O(resamples x bins)); the vocabulary view resamples rows (a text's tokens move together) "
-              "as weight matrices multiplied by the sparse rows x words matrix, 100 resamples at a time.",
+              "as weight matrices multiplied by the sparse rows x words matrix, 100 resamples at a time. "
+              "That view is the only one whose cost grows with the rows: it stays exact (whole texts are "
+              "resampled, since one text's tokens are not independent), so its speed-up over the loop is "
+              "far smaller than the closed-form views'. Its stage also includes tokenising both sets "
+              "(scikit-learn's CountVectorizer); the embedding-cluster stage includes the clusters' "
+              "distinguishing terms (the coverage table's `top_terms_by_cluster`), cached after a first call.",
               ""]
     return "\n".join(lines)
 

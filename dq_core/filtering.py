@@ -13,7 +13,9 @@ fixed order so the result never depends on the order rules were written in:
 
 Applying is deterministic and idempotent: applying a recipe to its own output (kept rows, final labels,
 the same signal rows) keeps every row and changes no label. Conditions use a tiny grammar parsed here,
-never ``eval``: ``column op literal [and column op literal ...]``.
+never ``eval``: ``column op literal [and column op literal ...]``, over the dataset's columns as loaded
+(original labels) and the signals' columns. Row ids are matched by their string form, so ids survive
+JSON, CSV and Parquet round trips.
 
 The heavy, recipe-independent work (aligning the signals to the rows, label codes, text hashes, parsed
 condition masks) lives in :class:`FilterInputs`, built once per (dataset, signals); the page re-applies
@@ -1048,6 +1050,12 @@ class RecipeResult:
                 parts += [f"relabel: {n}" for n, r in zip(self.rule_names, self.relabel_hits, strict=True) if r[p]]
             out.append("; ".join(parts))
         return out
+
+    @cached_property
+    def reasons(self) -> dict:
+        """{row_id: why} for every dropped or relabelled row (built on first use)."""
+        pos = self.touched_positions()
+        return {_native(self.row_ids[p]): r for p, r in zip(pos, self.reasons_at(pos), strict=True)}
 
     def touched_positions(self) -> np.ndarray:
         return np.flatnonzero(~self.keep_mask | self.relabelled_mask)

@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -253,8 +254,11 @@ def create_run(config: dict, run_dir: str | Path) -> Path:
         raise DataError(f"'{run_dir}' holds a run that is still {read_status(run_dir)['state']}; pick another "
                         "folder or cancel it first")
     run_dir.mkdir(parents=True, exist_ok=True)
+    # Re-using a finished run's folder: nothing of the old run may pass for the new one.
     for stale in (CANCEL, HISTORY, "metrics.json", "predictions.parquet", "splits.json", LOG):
         (run_dir / stale).unlink(missing_ok=True)
+    for stale_dir in ("model", "baseline_model", "checkpoints"):
+        shutil.rmtree(run_dir / stale_dir, ignore_errors=True)
     now = time.time()
     config = {"kind": "training", "version": 1, "created_at": now, **config}
     atomic_write_text(run_dir / CONFIG, json.dumps(config, indent=2, default=str))
@@ -372,8 +376,6 @@ def wait(run_dir: str | Path, *, timeout: float = 600, poll: float = 0.25) -> di
 
 
 def delete_run(run_dir: str | Path) -> None:
-    import shutil
-
     st = refresh(run_dir)
     if st.get("state") in ACTIVE:
         raise DataError("cancel the run before deleting it")

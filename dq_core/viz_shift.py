@@ -65,8 +65,8 @@ def histogram_pair(view: ShiftView, *, top: int = 30) -> go.Figure:
         counts = a[f"{side}_count"].to_numpy()
         fig.add_bar(x=a["bin"], y=a[col], name=side, marker_color=color, opacity=0.6, customdata=counts,
                     hovertemplate="%{x}<br>%{y:.2%} (%{customdata:,} " + view.unit + ")<extra>" + side + "</extra>")
-    subset = "" if len(a) == len(view.bins) else f" — the {len(a)} bins that move JS most, of {len(view.bins)}"
-    fig.update_layout(barmode="overlay", height=340, yaxis_tickformat=".1%", yaxis_title=f"share of {view.unit}",
+    subset = "" if len(a) == len(view.bins) else f"<br><sup>the {len(a)} of {len(view.bins)} bins that move JS most</sup>"
+    fig.update_layout(barmode="overlay", height=360, yaxis_tickformat=".1%", yaxis_title=f"share of {view.unit}",
                       title=f"{view.title}: dataset vs reference{subset}", xaxis_type="category", **_LAYOUT)
     return fig
 

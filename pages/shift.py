@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,8 @@ from dq_core.metrics.shift_views import metadata_candidates
 from ui import cached_shift, state
 from ui.widgets import fmt_num, user_errors
 
-AUTO_EMBED_ROWS = 3000  # below this many texts to embed, the page embeds without asking
+# Below this many texts to embed, the page embeds without asking (~10 s on CPU); above, on a click.
+AUTO_EMBED_ROWS = int(os.environ.get("DQ_SHIFT_AUTO_EMBED_ROWS", "3000"))
 VERDICT_ICONS = {"drift": "🔴", "small shift": "🟠", "inconclusive": "⚪", "no drift": "🟢",
                  "too few rows": "⚪", "skipped": "⚪"}
 
@@ -89,7 +91,8 @@ with user_errors("Shift"):
             st.markdown(f"**{v.title}**")
             if v.skipped:
                 st.metric("JS divergence", "skipped")
-                st.caption(v.skipped)
+                st.caption("needs the sentence embeddings: use **Embed the texts** above"
+                           if v.name == "embedding_clusters" and not ready else v.skipped)
                 continue
             st.metric("JS divergence", f"{v.js:.4f}",
                       help=f"KL(P‖Q) {v.kl:.4f} · KL(Q‖P) {v.kl_reverse:.4f} bits · PSI {v.scores['psi']:.3f} · "
@@ -105,7 +108,8 @@ with user_errors("Shift"):
         d1, d2 = st.columns([1, 3])
         if dc.auc is None:
             d1.metric("Domain classifier ROC-AUC", "n/a")
-            d2.caption(dc.skipped or "")
+            d2.caption("needs the sentence embeddings: use **Embed the texts** above" if not ready
+                       else dc.skipped or "")
         else:
             d1.metric("Domain classifier ROC-AUC", f"{dc.auc:.3f}",
                       help="Cross-validated ROC-AUC of a logistic regression telling dataset rows from reference "
@@ -148,7 +152,8 @@ with user_errors("Shift"):
 
     st.subheader("Domain classifier: the most distinctive rows")
     if dc.auc is None:
-        st.info(dc.skipped or "The domain classifier did not run.")
+        st.info("The domain classifier needs the sentence embeddings: use **Embed the texts** above."
+                if not ready else dc.skipped or "The domain classifier did not run.")
     else:
         st.plotly_chart(viz_shift.domain_scores(dc), width="stretch", key="sh_domain_hist")
         e1, e2 = st.columns(2)

@@ -77,7 +77,13 @@ with st.expander("New run", expanded=True):
                                              "(word swap/delete/insert). Validation and test are never touched.")
     if recipes_available():
         recipes = list_recipes(ws, ds.fingerprint[:16])
-        pick = st.selectbox("Filter recipe", ["(none: all rows)", *[str(p) for p in recipes]], key="tr_recipe")
+        options = ["(none: all rows)", "default", *[str(p) for p in recipes]]
+        pick = st.selectbox("Filter recipe", options, key="tr_recipe",
+                            format_func=lambda o: {"default": "default recipe (duplicates, junk, label issues)"}
+                            .get(o, o if o.startswith("(") else f"saved: {o.rsplit('/', 1)[-1]}"),
+                            help="the run trains on the rows the recipe keeps, with its relabels; the test set "
+                                 "is never filtered. Signals the recipe needs are computed in the run if they "
+                                 "are not cached yet.")
         settings["recipe"] = None if pick.startswith("(none") else pick
     else:
         st.caption("Filter recipes appear here once the Clean page's filtering is available; runs train on all "

@@ -107,6 +107,8 @@ def test_default_recipe_on_planted_rows(data):
     r = apply_recipe(ds, sig, default_recipe())
     kept = set(r.kept_row_ids.tolist())
     assert 5 in kept and 6 not in kept and 7 not in kept  # one copy of the triple survives
+    assert r.reasons[6] == "duplicate copy (is_exact_duplicate_issue)"
+    assert set(r.reasons) == set(ds.row_ids[~r.keep_mask]) | set(r.relabels)
     assert not {10, 11} & kept  # a conflicting pair goes entirely
     assert not {12, 13} & kept  # junk
     issues = sig.loc[sig["is_label_issue"], ["row_id", "suggested_label_prob"]]

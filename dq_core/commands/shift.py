@@ -63,7 +63,7 @@ def run(args) -> int:
     result = compute_shift(ds, ref, config=config, ds_embeddings=ds_emb, ref_embeddings=ref_emb,
                            metadata=args.metadata_col, workspace=ws)
     for name, view in result.views.items():
-        if view.skipped:
+        if view.skipped and not (args.no_embeddings and name == "embedding_clusters"):  # asked for
             warn(f"{name}: {view.skipped}")
     if result.domain_classifier.skipped and not args.no_embeddings:
         warn(result.domain_classifier.skipped)

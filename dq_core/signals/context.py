@@ -8,6 +8,7 @@ cross-validation. Signals only read from it.
 from __future__ import annotations
 
 import hashlib
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class SignalContext:
         self._knn = None
         self._oof: dict[tuple, OofResult] = {}
         self._memo: dict[str, object] = {}
+        self.timings: dict[str, float] = {}  # seconds spent on shared inputs (graph, folds, embeddings)
         if embeddings is not None and len(embeddings) != len(ds):
             raise DataError(f"{len(embeddings)} embedding rows for {len(ds)} dataset rows")
         if reference is not None and reference_embeddings is not None and len(reference_embeddings) != len(reference):
@@ -72,6 +74,12 @@ class SignalContext:
     def progress(self, message: str, fraction: float = 0.0) -> None:
         if self._progress is not None:
             self._progress(message, float(fraction))
+
+    def _timed(self, what: str, fn: Callable[[], object]):
+        t0 = time.perf_counter()
+        out = fn()
+        self.timings[what] = round(self.timings.get(what, 0.0) + time.perf_counter() - t0, 3)
+        return out
 
     def memo(self, key: str, fn: Callable[[], object]):
         """Compute-once storage for intermediate results several signals share."""
@@ -114,8 +122,9 @@ class SignalContext:
         from dq_core.embed import embed_dataset
 
         self.progress("embedding texts", 0.0)
-        res = embed_dataset(self.ds, model=self.model, workspace=self.workspace,
-                            progress=lambda d, t: self.progress("embedding texts", d / t if t else 1.0))
+        res = self._timed("embeddings", lambda: embed_dataset(
+            self.ds, model=self.model, workspace=self.workspace,
+            progress=lambda d, t: self.progress("embedding texts", d / t if t else 1.0)))
         return res.vectors, res.valid
 
     @property
@@ -137,8 +146,9 @@ class SignalContext:
         k = min(k, n - 1)
         if self._knn is None or self._knn.k < k:
             self.progress("nearest-neighbour graph", 0.0)
-            self._knn = find_neighbors(self.embeddings, k=min(max(k, self.graph_k), n - 1), seed=self.seed,
-                                       workspace=self.workspace)
+            emb = self.embeddings
+            self._knn = self._timed("knn graph", lambda: find_neighbors(
+                emb, k=min(max(k, self.graph_k), n - 1), seed=self.seed, workspace=self.workspace))
         g = self._knn
         return KnnResult(g.indices[:, :k], g.distances[:, :k], g.exact)
 
@@ -157,8 +167,9 @@ class SignalContext:
         """For each dataset row, its nearest reference row (cosine)."""
         from dq_core.neighbors import find_neighbors
 
-        return self.memo("nearest_reference", lambda: find_neighbors(
-            self.reference_embeddings, self.embeddings, k=1, seed=self.seed, workspace=self.workspace))
+        ref_emb, emb = self.reference_embeddings, self.embeddings
+        return self.memo("nearest_reference", lambda: self._timed("reference neighbours", lambda: find_neighbors(
+            ref_emb, emb, k=1, seed=self.seed, workspace=self.workspace)))
 
     # ------------------------------------------------------------ out-of-sample probabilities
     def oof_probabilities(self, *, folds: int = 5, C: float = 1.0, min_class_rows: int = 10) -> OofResult:
@@ -184,8 +195,9 @@ class SignalContext:
             hit = ws.load_array("oof", cache_key)
             if hit is not None and hit.shape == (len(codes), k):
                 return self._oof_result(hit, counts, folds, min_class_rows)
-        probs = kfold_probabilities(X, codes, k, folds=folds, C=C, seed=self.seed,
-                                    progress=lambda f: self.progress("out-of-sample probabilities", f))
+        probs = self._timed("out-of-sample folds", lambda: kfold_probabilities(
+            X, codes, k, folds=folds, C=C, seed=self.seed,
+            progress=lambda f: self.progress("out-of-sample probabilities", f)))
         if ws is not None and cache_key is not None:
             ws.save_array("oof", cache_key, probs)
         return self._oof_result(probs, counts, folds, min_class_rows)

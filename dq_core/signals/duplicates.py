@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dq_core.errors import DataError
 from dq_core.signals.base import Signal, SignalResult, register, summarize
+
+NEAR_METHODS = ("embedding", "minhash", "both")
 
 
 def exact_groups(ctx) -> np.ndarray:
@@ -38,24 +41,52 @@ def _first_position_ids(group: np.ndarray) -> np.ndarray:
     return out
 
 
-def near_groups(ctx, threshold: float, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(group id per row or -1, nearest-neighbour distance, nearest-neighbour position)."""
+def near_groups(ctx, threshold: float, k: int, method: str = "both", jaccard: float = 0.8):
+    """Near-duplicate groups: connected components of embedding edges (cosine distance <= threshold in the
+    shared kNN graph), MinHash edges (estimated character-shingle Jaccard >= jaccard) and exact groups.
+
+    Returns (group id per row or -1, row score in [0, 1] with 0.5 at the thresholds, partner row position,
+    why per row: "cosine" / "jaccard" / "exact" / "").
+    """
     def compute():
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
         n = len(ctx)
-        g = ctx.knn(k)
-        valid = ctx.valid
-        d1 = np.where(valid, g.distances[:, 0], 1.0).astype(np.float64)
-        nn = g.indices[:, 0]
-        close = (g.distances <= threshold) & valid[:, None] & valid[g.indices]
-        rows = np.repeat(np.arange(n), g.k)[close.ravel()]
-        cols = g.indices.ravel()[close.ravel()]
         ex = exact_groups(ctx)
+        rows_l, cols_l = [], []
+        score = np.ones(n)
+        partner = np.arange(n)
+        why = np.full(n, "", dtype=object)
+        if method in ("embedding", "both"):
+            g = ctx.knn(k)
+            valid = ctx.valid
+            close = (g.distances <= threshold) & valid[:, None] & valid[g.indices]
+            rows_l.append(np.repeat(np.arange(n), g.k)[close.ravel()])
+            cols_l.append(g.indices.ravel()[close.ravel()])
+            d1 = np.where(valid, g.distances[:, 0], 1.0).astype(np.float64)
+            s_emb = np.clip(d1 / (2 * threshold), 0.0, 1.0) if threshold > 0 else (d1 > 0).astype(float)
+            better = s_emb < score
+            score = np.where(better, s_emb, score)
+            partner = np.where(better, g.indices[:, 0], partner)
+            why = np.where(better & close.any(axis=1), "cosine", why)
+        if method in ("minhash", "both"):
+            from dq_core.signals.minhash import minhash_pairs
+
+            skip = (ex >= 0) & (ex != np.arange(n))  # copies of an exact group: its first row stands for it
+            pi, pj, est = minhash_pairs(ctx.texts, jaccard=jaccard, seed=ctx.seed, skip=skip)
+            rows_l.append(pi)
+            cols_l.append(pj)
+            s_jac = np.clip((1.0 - est) / (2 * max(1.0 - jaccard, 1e-9)), 0.0, 0.5)
+            for a, b in ((pi, pj), (pj, pi)):
+                better = s_jac < score[a]
+                score[a[better]] = s_jac[better]
+                partner[a[better]] = b[better]
+                why[a[better]] = "jaccard"
         em = np.flatnonzero(ex >= 0)
-        rows = np.concatenate([rows, em])
-        cols = np.concatenate([cols, ex[em]])
+        rows_l.append(em)
+        cols_l.append(ex[em])
+        rows, cols = np.concatenate(rows_l), np.concatenate(cols_l)
         adj = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
         _, comp = connected_components(adj, directed=False)
         sizes = np.bincount(comp)
@@ -64,9 +95,30 @@ def near_groups(ctx, threshold: float, k: int) -> tuple[np.ndarray, np.ndarray, 
         first = np.full(len(sizes), n, dtype=np.int64)
         np.minimum.at(first, comp, np.arange(n))
         group = np.where(in_group, first[comp], -1)
-        d1 = np.where(ex >= 0, 0.0, d1)  # exact copies are at distance 0 even if the graph missed them
-        return group, d1, nn
-    return ctx.memo(f"near_groups:{threshold}:{k}", compute)
+        # exact copies score 0 and point at their group's first row (or the next copy for the first row)
+        is_ex = ex >= 0
+        score = np.where(is_ex, 0.0, score)
+        nxt = _next_in_group(ex)
+        partner = np.where(is_ex, np.where(ex == np.arange(n), nxt, ex), partner)
+        why = np.where(is_ex, "exact", why)
+        # flagged rows stay at or under 0.5, the others over it (a transitive member may sit over its edge)
+        score = np.where(in_group, np.minimum(score, 0.5), np.maximum(score, 0.5 + 1e-9))
+        return group, score, partner, why
+    return ctx.memo(f"near_groups:{threshold}:{k}:{method}:{jaccard}", compute)
+
+
+def _next_in_group(ex: np.ndarray) -> np.ndarray:
+    """For each row of an exact group, another row of the same group (the next one, wrapping)."""
+    out = np.arange(len(ex))
+    m = np.flatnonzero(ex >= 0)
+    if len(m):
+        order = m[np.argsort(ex[m], kind="stable")]
+        g = ex[order]
+        nxt = np.roll(order, -1)
+        last = np.r_[g[1:] != g[:-1], True]
+        first_of = order[np.r_[True, g[1:] != g[:-1]]][np.cumsum(np.r_[True, g[1:] != g[:-1]]) - 1]
+        out[order] = np.where(last, first_of, nxt)
+    return out
 
 
 def _group_summary(group: np.ndarray, row_ids: np.ndarray, *, top: int = 20) -> tuple[dict, list]:
@@ -110,27 +162,34 @@ class ExactDuplicateSignal(Signal):
 @register
 @dataclass(frozen=True)
 class NearDuplicateSignal(Signal):
-    """Rows within ``threshold`` cosine distance of another row (exact copies included), as groups."""
+    """Rows close to another row (exact copies included), as groups."""
 
-    threshold: float = 0.05
+    threshold: float = 0.08
+    jaccard: float = 0.8
+    method: str = "both"  # embedding | minhash | both
     k: int = 10
 
     name = "near_duplicate"
     title = "Near duplicates"
-    description = "Cosine similarity ≥ 1 − threshold to another row in embedding space (groups)."
+    description = ("Embedding cosine similarity ≥ 1 − threshold to another row, or character-shingle Jaccard "
+                   "≥ jaccard (MinHash: catches 'RT @user:' prefixes and changed links), as groups.")
     requires = frozenset({"embeddings"})
 
+    def __post_init__(self):
+        if self.method not in NEAR_METHODS:
+            raise DataError(f"unknown near-duplicate method '{self.method}'; use one of {', '.join(NEAR_METHODS)}")
+
     def __call__(self, ctx) -> SignalResult:
-        group, d1, nn = near_groups(ctx, self.threshold, self.k)
+        group, scores, partner, why = near_groups(ctx, self.threshold, self.k, self.method, self.jaccard)
         issue = group >= 0
-        # 0.5 exactly at the threshold, 0 for exact copies, 1 from twice the threshold on.
-        scores = np.clip(d1 / (2 * self.threshold), 0.0, 1.0) if self.threshold > 0 else (d1 > 0).astype(float)
-        scores = np.where(issue, np.minimum(scores, 0.5), np.maximum(scores, 0.5 + 1e-9 * ~issue))
         row_ids = ctx.ds.row_ids
         stats, largest = _group_summary(group, row_ids)
-        reasons = np.array([f"near duplicate of row {_py(row_ids[nn[i]])} (cosine {1 - d1[i]:.3f})"
-                            if issue[i] else "" for i in range(len(group))], dtype=object)
-        return SignalResult(scores, issue, summarize(issue, **stats, threshold=self.threshold),
+        what = {"cosine": "near duplicate of row {r}", "jaccard": "near duplicate (shared wording) of row {r}",
+                "exact": "exact duplicate of row {r}", "": "in a near-duplicate group with row {r}"}
+        reasons = np.array([what[why[i]].format(r=_py(row_ids[partner[i]])) if issue[i] else ""
+                            for i in range(len(group))], dtype=object)
+        by = {w: int((issue & (why == w)).sum()) for w in ("exact", "cosine", "jaccard")}
+        return SignalResult(scores, issue, summarize(issue, **stats, threshold=self.threshold, by_kind=by),
                             {"largest_groups": largest},
                             reasons=reasons, columns={"near_duplicate_group": group})
 
@@ -140,7 +199,9 @@ class NearDuplicateSignal(Signal):
 class ConflictingLabelSignal(Signal):
     """Rows sharing an exact or near-duplicate group with rows of another label."""
 
-    threshold: float = 0.05
+    threshold: float = 0.08
+    jaccard: float = 0.8
+    method: str = "both"
     k: int = 10
 
     name = "conflicting_label"
@@ -149,7 +210,7 @@ class ConflictingLabelSignal(Signal):
     requires = frozenset({"embeddings", "labels"})
 
     def __call__(self, ctx) -> SignalResult:
-        group, _, _ = near_groups(ctx, self.threshold, self.k)
+        group = near_groups(ctx, self.threshold, self.k, self.method, self.jaccard)[0]
         codes = ctx.label_codes
         n = len(group)
         scores = np.ones(n)

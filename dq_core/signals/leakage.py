@@ -15,7 +15,7 @@ from dq_core.signals.base import Signal, SignalResult, register, summarize
 @register
 @dataclass(frozen=True)
 class LeakageSignal(Signal):
-    threshold: float = 0.05
+    threshold: float = 0.08
 
     name = "leakage"
     title = "Leakage into reference/test"

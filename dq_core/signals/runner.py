@@ -165,6 +165,7 @@ def compute_signals(ds: TextDataset, signals: Iterable[Signal] | None = None, *,
     if not results:
         raise DataError("none of the chosen signals can run on this data: "
                         + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
+    timings.update({f"shared: {k}": v for k, v in ctx.timings.items()})
     by_key = {s.key: s for s in signals}
     frame = assemble_frame(ds, {k: (by_key[k], r) for k, r in results.items()})
     hint = None

@@ -141,6 +141,8 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     if cfg.recipe:
         from dq_core.training.recipe import apply_recipe
 
+        rep.update(phase="filtering", progress=0.01, message="applying the filter recipe (computing signals "
+                                                             "if they are not cached)")
         outcome = apply_recipe(ds, cfg.recipe, ws=ws)
         keep_mask = outcome.keep_mask if keep_mask is None else (np.asarray(keep_mask, bool) & outcome.keep_mask)
         relabel = {**outcome.relabel, **(relabel or {})}

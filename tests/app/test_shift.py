@@ -122,3 +122,17 @@ def test_without_a_reference_the_page_points_to_load(shift_app, demo_slice):
     assert_no_exception(at)
     assert any("reference" in i for i in texts(at.info))
     assert not at.metric
+
+
+def test_large_sets_embed_on_a_click(shift_app, demo_slice, monkeypatch):
+    ds, ref = demo_slice
+    monkeypatch.setenv("DQ_SHIFT_AUTO_EMBED_ROWS", "10")  # the slice counts as large
+    at = shift_app(ds, ref, sh_boot=0, sh_perm=50).run()
+    assert_no_exception(at)
+    assert any("need sentence embeddings of 120 texts" in i for i in texts(at.info))
+    assert metric(at, "JS divergence", 3) == "skipped" and metric(at, "Domain classifier ROC-AUC") == "n/a"
+    assert 0 <= float(metric(at, "JS divergence", 0)) <= 1  # the other views do not wait
+    at.button(key="sh_embed").click().run()
+    assert_no_exception(at)
+    assert 0 <= float(metric(at, "JS divergence", 3)) <= 1
+    assert 0.5 <= float(metric(at, "Domain classifier ROC-AUC")) <= 1

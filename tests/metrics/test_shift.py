@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 
+from dq_core.clusters import cluster_joint
 from dq_core.dataset import ColumnMapping, build_dataset
 from dq_core.errors import DataError
 from dq_core.metrics import shift_views as sv
@@ -36,6 +37,7 @@ from dq_core.metrics.shift import (
     psi,
     total_variation,
 )
+from dq_core.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ShiftConfig(n_bootstrap=200, n_permutations=200)
@@ -375,11 +377,21 @@ def test_cluster_view_with_the_coverage_clustering():
     ds = make_ds([f"air {i}" for i in range(40)], ["a"] * 40)
     ref = make_ds([f"sport {i}" for i in range(40)], ["a"] * 40)
     e1, e2 = np.eye(8)[0], np.eye(8)[1]
-    res = compute_shift(ds, ref, config=ShiftConfig(n_bootstrap=50, n_permutations=50, n_clusters=2),
-                        ds_embeddings=_emb(40, e1, 0), ref_embeddings=_emb(40, e2, 1))
+    ws = Workspace.default()
+    config = ShiftConfig(n_bootstrap=50, n_permutations=50, n_clusters=2)
+    res = compute_shift(ds, ref, config=config, ds_embeddings=_emb(40, e1, 0), ref_embeddings=_emb(40, e2, 1),
+                        workspace=ws)
     v = res.views["embedding_clusters"]
     assert res.clusters["k"] == 2 and v.js == pytest.approx(1.0)  # each set is its own cluster
     assert res.domain_classifier.auc > 0.95 and res.domain_classifier.verdict == "almost perfectly separable"
+    # the same partition as the coverage map: cluster_joint on the same rows gives the same ids
+    jc = cluster_joint(_emb(40, e1, 0).vectors, _emb(40, e2, 1).vectors, k=2, seed=0, workspace=ws)
+    assert list(v.counts_dataset) == list(np.bincount(jc.ds_labels, minlength=2))
+    # the clusters' terms are cached, so a rerun with other settings does not tokenise again
+    assert list((ws.root / "cache" / "shift_cluster_terms").glob("*.json"))
+    again = compute_shift(ds, ref, config=ShiftConfig(n_bootstrap=0, n_permutations=0, n_clusters=2),
+                          ds_embeddings=_emb(40, e1, 0), ref_embeddings=_emb(40, e2, 1), workspace=ws)
+    assert again.views["embedding_clusters"].bin_info == v.bin_info
 
 
 def test_domain_classifier_near_half_on_one_distribution_and_names_rows():

@@ -53,6 +53,16 @@ def test_cli_train_baseline_and_bad_input(tmp_path, dq_env, capsys):
     assert json.loads(capsys.readouterr().out)["accuracy"] == m["accuracy"]
     assert json.loads((out / "status.json").read_text())["state"] == "succeeded"
 
+    test_file = tmp_path / "test.csv"
+    tiny_frame(21, seed=9).to_csv(test_file, index=False)
+    ext = tmp_path / "run_ext"
+    assert main(["train", str(data), "--trainer", "baseline", "--out", str(ext), "--quiet", "--test",
+                 str(test_file)]) == 0
+    m_ext = json.loads((ext / "metrics.json").read_text())
+    assert m_ext["test_source"] == "external" and m_ext["n_test"] == 21 and m_ext["split"]["n_train"] + \
+        m_ext["split"]["n_val"] == 60
+    capsys.readouterr()
+
     one = tmp_path / "one.csv"
     tiny_frame(30, classes=("positive",)).to_csv(one, index=False)
     assert main(["train", str(one), "--trainer", "baseline", "--out", str(tmp_path / "r1")]) == 2

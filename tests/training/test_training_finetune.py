@@ -66,8 +66,10 @@ def test_exported_model_loads_in_a_pipeline(finished_run):
     clf = pipeline("text-classification", model=str(run_dir / "model"), device="cpu")
     assert clf.model.config.id2label == dict(enumerate(labels))
     assert clf.model.config.label2id == {lab: i for i, lab in enumerate(labels)}
-    out = clf(["the wonderful flight was great", "the awful gate was terrible"])
-    assert [o["label"] for o in out] and all(o["label"] in labels for o in out)
+    preds = pd.read_parquet(run_dir / "predictions.parquet")
+    out = clf(preds["text"].tolist(), truncation=True, max_length=32)
+    assert [o["label"] for o in out] == preds["predicted"].tolist()  # the export is the evaluated model
+    assert [o["score"] for o in out] == pytest.approx(preds["confidence"].tolist(), abs=1e-4)
     assert list((run_dir / "model").glob("*.safetensors"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dq_core.errors import DataError
@@ -121,3 +122,28 @@ def test_balancing_touches_train_only():
     neutral_words = {w for t in train.loc[train["label"] == "neutral", "text"] for w in t.split()}
     assert all(set(t.split()) <= neutral_words for t in new["text"])  # swap/delete/insert from the class vocabulary
     assert balance_train(train, "none", rng=rng) is train
+
+
+def test_a_filter_recipe_plugs_in(ws, tmp_path):
+    """A FilterRecipe (dq_core.filtering) drops/relabels training rows only, through the training adapter."""
+    import json
+
+    pytest.importorskip("dq_core.filtering")
+    from dq_core.training.recipe import apply_recipe
+
+    ds = tiny_dataset(90)
+    full = make_splits(ds, TrainConfig(trainer="baseline"), ws=ws)
+    relabelled = full.train["row_id"].iloc[0]
+    recipe = tmp_path / "no_apple.json"
+    recipe.write_text(json.dumps({"format": "dq-filter-recipe", "version": 1, "name": "no apple",
+                                  "conditions": [{"where": "topic == 'apple'"}],
+                                  "decisions": [{"row_id": relabelled, "action": "relabel", "label": "neutral"}]}))
+    out = apply_recipe(ds, str(recipe), ws=ws)
+    assert int((~out.keep_mask).sum()) == 45 - (1 if ds.frame.set_index("row_id").loc[relabelled, "topic"]
+                                                == "apple" else 0)
+    plan = make_splits(ds, TrainConfig(trainer="baseline"), ws=ws, keep_mask=out.keep_mask, relabel=out.relabel)
+    assert plan.test_key == full.test_key  # apple rows stay in the test set
+    both = pd.concat([plan.train, plan.val]).set_index("row_id")
+    others = both.drop(index=relabelled)
+    assert set(ds.frame.set_index("row_id").loc[others.index, "topic"]) == {"airlines"}
+    assert both.loc[relabelled, "label"] == "neutral"  # a manual decision keeps and relabels its row
