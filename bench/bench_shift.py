@@ -145,7 +145,8 @@ def run(n_rows: int, n_resamples: int, n_naive: int) -> dict:
     emb_q = synthetic_embeddings(n_rows, mix_q, centres, rng)
     prep_s = time.perf_counter() - t0
 
-    ws = Workspace(Path(tempfile.mkdtemp(prefix="bench_shift_")))
+    tmp = tempfile.TemporaryDirectory(prefix="bench_shift_")
+    ws = Workspace(Path(tmp.name))
     t = time.perf_counter()
     jc = cluster_joint(emb_p.vectors, emb_q.vectors, k=None, seed=0, workspace=ws)
     cluster_cold_s = time.perf_counter() - t
@@ -175,6 +176,7 @@ def run(n_rows: int, n_resamples: int, n_naive: int) -> dict:
         naive_s = naive_resampling(view, n_naive, np.random.default_rng(1))
         naive_full = naive_s * n_resamples / n_naive
         compare[name] = (vec_s, naive_full, naive_full / vec_s, len(view.bins))
+    tmp.cleanup()
     return {"machine": where, "n_rows": n_rows, "n_resamples": n_resamples, "n_naive": n_naive, "prep_s": prep_s,
             "cluster_cold_s": cluster_cold_s, "k": jc.k, "total_s": total_s, "per_stage": per_stage,
             "compare": compare, "result": res}

@@ -59,9 +59,10 @@ with user_errors("Shift"):
 
     # Embeddings: reuse the workspace cache; embed small sets at once, large ones on request.
     ready = cached_shift.embeddings_ready(ds, ref, ws)
+    asked = f"sh_embed_asked_{ds.fingerprint[:12]}_{ref.fingerprint[:12]}"  # per pair of datasets
     if not ready:
         n_texts = len(ds) + len(ref)
-        if n_texts <= AUTO_EMBED_ROWS or st.session_state.get("sh_embed_clicked"):
+        if n_texts <= AUTO_EMBED_ROWS or st.session_state.get(asked):
             from dq_core.embed import embed_dataset
 
             bar = st.progress(0.0, text="Embedding…")
@@ -75,7 +76,7 @@ with user_errors("Shift"):
                     f"{n_texts:,} texts (a few minutes on CPU, then cached for every page). The other views "
                     "are below already.")
             if st.button("Embed the texts", key="sh_embed", icon="🧮"):
-                st.session_state["sh_embed_clicked"] = True
+                st.session_state[asked] = True
                 st.rerun()
 
     res = cached_shift.shift_result(ds, ref, tuple(sorted(config.__dict__.items())), tuple(picked), ready,

@@ -53,13 +53,29 @@ def test_near_duplicates_found_with_real_embeddings():
 
 def test_large_exact_groups_stay_whole_even_beyond_k_neighbours():
     # 15 copies and k=3: neighbour edges alone could split them; the hash groups keep them together.
-    texts = ["same text"] * 15 + [f"unique message number {i}" for i in range(10)]
+    others = ["pizza tonight?", "the train is late", "happy birthday mum", "lost my keys again", "rain all week",
+              "new phone who dis", "meeting moved to 3", "cat knocked the vase", "gym at 7am", "sold the old car"]
+    texts = ["same text"] * 15 + others
     emb = _synthetic(25)
     emb[:15] = emb[0]
     ds = _ds(texts)
     res = get_signal("near_duplicate", k=3)(SignalContext(ds, embeddings=emb))
     assert res.is_issue[:15].all() and not res.is_issue[15:].any()
     assert set(res.columns["near_duplicate_group"][:15]) == {0}
+
+
+def test_minhash_catches_surface_edits_embeddings_underrate():
+    texts = ["My flight was delayed again by three hours http://t.co/abc123",
+             "RT @bob: My flight was delayed again by three hours http://t.co/abc123",
+             "Do you want to grab pizza for dinner tonight?", "The quarterly report shows revenue growth in Asia"]
+    emb = embed(texts)
+    assert float(emb[0] @ emb[1]) < 0.8  # the embedding alone would miss the retweet
+    ds = _ds(texts)
+    only_emb = get_signal("near_duplicate", method="embedding")(SignalContext(ds, embeddings=emb))
+    both = get_signal("near_duplicate")(SignalContext(ds, embeddings=emb))
+    assert not only_emb.is_issue.any()
+    assert both.is_issue.tolist() == [True, True, False, False]
+    assert "shared wording" in both.reasons[1] and both.summary["by_kind"]["jaccard"] == 2
 
 
 def test_conflicting_labels_flag_whole_groups():
