@@ -172,8 +172,10 @@ def bench(n: int, repeats: int, scratch_recipes: int) -> dict:
 
     t = time.perf_counter()
     radius = float(np.percentile(nn[1][:, 0], 90))
+    probs = rng.dirichlet(np.full(len(CLASSES), 0.5), size=n)  # stand-in for the label signal's probabilities
     ctx = wi.prepare_what_if(ds, ref, sig, ds_embeddings=emb, ref_embeddings=ref_emb, clusters=JC,
-                             config=wi.WhatIfConfig(radius=radius, n_neighbors=K), ref_neighbors=nn)
+                             config=wi.WhatIfConfig(radius=radius, n_neighbors=K), ref_neighbors=nn,
+                             label_probs=probs)
     out["prepare_context_s"] = time.perf_counter() - t
     wi.figures(ctx)
 
@@ -203,8 +205,8 @@ def bench(n: int, repeats: int, scratch_recipes: int) -> dict:
         fresh = FilterInputs(ds, sig)
         res = apply_prepared(fresh, rec, strict=False)
         after = ds.subset(res.keep_mask).with_labels(res.final_labels()[res.keep_mask])
-        noise = (sig["is_label_issue"].to_numpy() & ~res.relabelled_mask)[res.keep_mask]
-        wi.scratch_figures(after, ref, noise_flag=noise, ds_vectors=emb.vectors[res.keep_mask],
+        wi.scratch_figures(after, ref, label_probs=probs[res.keep_mask], prob_classes=sorted(CLASSES),
+                           ds_vectors=emb.vectors[res.keep_mask],
                            ref_vectors=ref_emb.vectors, ds_clusters=centre[res.keep_mask], ref_clusters=ref_centre,
                            n_clusters=N_CENTRES, radius=radius, config=ctx.config)
         scratch.append(time.perf_counter() - t)

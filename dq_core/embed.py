@@ -11,6 +11,7 @@ sent to the model: their rows get a zero vector and ``valid=False``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -125,13 +126,31 @@ def load_model(model: str | None = None, device: str | None = None, precision: s
     return _load_model(resolve_model(model), device or best_device(), _check_precision(precision, device), model)
 
 
+@contextlib.contextmanager
+def _quiet_loading():
+    """No "Loading weights" bar from transformers on stderr (the CLI prints its own progress)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()
+
+
 @lru_cache(maxsize=4)
 def _load_model(name: str, device: str, precision: str, shown):
     try:
         from sentence_transformers import SentenceTransformer
 
-        m = SentenceTransformer(name, device=device,
-                                local_files_only=not Path(name).exists() and os.environ.get("HF_HUB_OFFLINE") == "1")
+        with _quiet_loading():
+            m = SentenceTransformer(name, device=device,
+                                    local_files_only=not Path(name).exists() and os.environ.get("HF_HUB_OFFLINE") == "1")
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - ST raises OSError/ValueError/HF errors for a bad model

@@ -175,9 +175,8 @@ def project_umap(ds_vectors, ref_vectors, *, ds_valid=None, ref_valid=None, seed
     with _UMAP_LOCK:  # one fit at a time per process: numba compiles once, 2 cores are not shared out
         say("fitting UMAP" + ("" if warm_state()["state"] == "warm" else " (compiling on the first run of a process)"),
             0.15)
-        reducer = _reducer(nn, min_dist, seed, knn_idx, knn_dist)
         xy = np.empty((n, 2), dtype=np.float32)
-        xy[fit_rows] = reducer.fit_transform(x_fit).astype(np.float32)
+        xy[fit_rows] = _fit_umap(x_fit, nn, min_dist, seed, knn_idx, knn_dist)
     rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
     if len(rest):
         say(f"placing the other {len(rest):,} rows", 0.9)
@@ -211,12 +210,20 @@ def _knn_including_self(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, dist
 
 
-def _reducer(nn: int, min_dist: float, seed: int, knn_idx: np.ndarray, knn_dist: np.ndarray):
+def _fit_umap(x: np.ndarray, nn: int, min_dist: float, seed: int, knn_idx: np.ndarray,
+              knn_dist: np.ndarray) -> np.ndarray:
+    import warnings
+
     import umap
 
-    return umap.UMAP(n_components=2, metric="cosine", n_neighbors=nn, min_dist=min_dist, random_state=seed,
-                     n_epochs=200, init="spectral" if len(knn_idx) > nn + 2 else "random", low_memory=True,
-                     precomputed_knn=(knn_idx, knn_dist, None), transform_seed=seed)
+    reducer = umap.UMAP(n_components=2, metric="cosine", n_neighbors=nn, min_dist=min_dist, random_state=seed,
+                        n_jobs=1, n_epochs=200, init="spectral" if len(knn_idx) > nn + 2 else "random",
+                        low_memory=True, precomputed_knn=(knn_idx, knn_dist, None), transform_seed=seed)
+    with warnings.catch_warnings():
+        # Both are expected here: a seed means one thread, and we never call transform (see _place).
+        warnings.filterwarnings("ignore", message=".*overridden to 1 by setting random_state.*")
+        warnings.filterwarnings("ignore", message=".*transforming new data with transform will be unavailable.*")
+        return reducer.fit_transform(x).astype(np.float32)
 
 
 def _place(x_fit: np.ndarray, xy_fit: np.ndarray, x_new: np.ndarray, k: int = 10) -> np.ndarray:
@@ -238,6 +245,7 @@ def _place(x_fit: np.ndarray, xy_fit: np.ndarray, x_new: np.ndarray, k: int = 10
 
 _UMAP_LOCK = threading.Lock()
 _WARM = {"state": "cold", "seconds": None, "error": None}
+_WARM_THREAD: list[threading.Thread] = []
 _WARM_LOCK = threading.Lock()
 
 
@@ -259,7 +267,7 @@ def warm_umap() -> float:
             x = rng.normal(size=(300, 8)).astype(np.float32)
             x /= np.linalg.norm(x, axis=1, keepdims=True)
             idx, dist = _knn_including_self(x, 15)
-            _reducer(15, 0.1, 0, idx, dist).fit_transform(x)
+            _fit_umap(x, 15, 0.1, 0, idx, dist)
     except Exception as exc:  # noqa: BLE001 - warming is an optimisation; the real fit reports errors
         with _WARM_LOCK:
             _WARM.update(state="failed", error=f"{type(exc).__name__}: {exc}")
@@ -276,8 +284,18 @@ def warm_umap_in_background() -> threading.Thread | None:
         if _WARM["state"] in ("warm", "warming"):
             return None
     t = threading.Thread(target=warm_umap, name="dq-umap-warmup", daemon=True)
+    _WARM_THREAD[:] = [t]
     t.start()
     return t
+
+
+def wait_for_warmup(timeout: float | None = None) -> bool:
+    """Join a background warm-up if one runs; False when it is still running after ``timeout``."""
+    for t in list(_WARM_THREAD):
+        t.join(timeout)
+        if t.is_alive():
+            return False
+    return True
 
 
 def warm_state() -> dict:

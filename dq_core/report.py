@@ -311,6 +311,10 @@ def _difference_sentence(d: PairedDifference, *, md: bool = False) -> str:
 
 # --------------------------------------------------------------------------- HTML
 
+def has_curves(history: pd.DataFrame) -> bool:
+    """A loss curve needs a few points (the baseline logs a single one)."""
+    return history is not None and "step" in history.columns and history["step"].nunique() > 1
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
 h1{margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:36px}
@@ -332,7 +336,9 @@ def _html_table(frame: pd.DataFrame, *, index_name: str = "", text_cols: tuple[s
             if c in text_cols or isinstance(v, str):
                 cells.append(f"<td class='t'>{html.escape(str(v))}</td>")
             elif c in delta_cols:
-                cls = "" if v is None or pd.isna(v) or v == 0 else (" class='pos'" if v > 0 else " class='neg'")
+                better = None if v is None or pd.isna(v) or v == 0 or str(idx) in ("n_train", "n_test") else \
+                    (v < 0 if str(idx) in LOWER_IS_BETTER else v > 0)
+                cls = "" if better is None else (" class='pos'" if better else " class='neg'")
                 cells.append(f"<td{cls}>{html.escape(_fmt_delta(v, str(idx)))}</td>")
             else:
                 cells.append(f"<td>{html.escape(_fmt(v))}</td>")
@@ -387,7 +393,8 @@ def report_html(records: list[RunRecord], comparison: Comparison | None = None) 
         parts.append("<div class='grid'>" + fig(vt.confusion_matrix_figure(ev))
                      + fig(vt.confusion_matrix_figure(ev, normalized=True)) + "</div>")
         parts.append("<div class='grid'>" + fig(vt.reliability_figure(ev))
-                     + (fig(vt.training_curves_figure(r.history)) if len(r.history) else "<div></div>") + "</div>")
+                     + (fig(vt.training_curves_figure(r.history)) if has_curves(r.history) else "<div></div>")
+                     + "</div>")
         for col, f in ev.slices.items():
             parts.append(f"<h3>By {e(col)}</h3>" + _html_table(f.set_index("value"), index_name="value")
                          + fig(vt.slice_figure(f, col)))

@@ -17,7 +17,7 @@ def confusion_matrix_figure(ev: EvaluationResult, *, normalized: bool = False, t
     """Rows = true label, columns = predicted; normalised rows show recall on the diagonal."""
     m = ev.confusion_matrix_normalized if normalized else ev.confusion_matrix
     return viz.heatmap(m, list(ev.labels), title=title or ("Confusion matrix (share of each true class)"
-                                                            if normalized else "Confusion matrix (rows)"),
+                                                            if normalized else "Confusion matrix (counts; rows = true label)"),
                        fmt=".2f" if normalized else "d", x_title="predicted", y_title="true")
 
 
@@ -52,7 +52,7 @@ def training_curves_figure(history: pd.DataFrame, *, title: str = "Loss") -> go.
                     fig.add_scatter(x=h["step"], y=h[col], mode="lines+markers" if len(h) < 30 else "lines",
                                     name=name, line=dict(color=color))
     fig.update_layout(title=title, height=320, margin=_MARGIN, xaxis_title="step", yaxis_title="loss",
-                      legend=dict(orientation="h", y=1.12))
+                      legend=dict(orientation="h", y=-0.25))
     return fig
 
 
@@ -95,7 +95,7 @@ def slice_figure(frame: pd.DataFrame, column: str) -> go.Figure:
                     marker_color=color, customdata=frame["n"],
                     hovertemplate="%{x}<br>%{y:.3f} (%{customdata} rows)<extra></extra>")
     fig.update_layout(barmode="group", title=f"Metrics by {column}", height=320, margin=_MARGIN,
-                      yaxis=dict(range=[0, 1]), legend=dict(orientation="h", y=1.12))
+                      yaxis=dict(range=[0, 1]), legend=dict(orientation="h", y=-0.25))
     return fig
 
 

@@ -197,6 +197,48 @@ def sample_coverage_from_counts(ds_counts: np.ndarray, ref_counts: np.ndarray) -
         return None
 
 
+def noise_ratio_cl(codes: np.ndarray, probs: np.ndarray) -> float:
+    """Confident learning's estimated noise ratio, 1 - trace(joint), as the label signal reports it.
+
+    The same computation as ``dq_core.signals.label.estimate_joint`` (cleanlab's calibrated confident
+    joint over the labelled rows and the classes present), vectorised with bincounts so the what-if
+    panel can recount it for every recipe; tests check the two agree. ``codes`` index ``probs``' columns
+    (-1 = unlabelled).
+    """
+    from cleanlab.internal.constants import CONFIDENT_THRESHOLDS_LOWER_BOUND
+    from cleanlab.internal.util import round_preserving_row_totals
+
+    codes = np.asarray(codes)
+    lab = (codes >= 0) & (codes < probs.shape[1])
+    y = codes[lab]
+    k_all = probs.shape[1]
+    counts_all = np.bincount(y, minlength=k_all)
+    present = np.flatnonzero(counts_all)
+    if len(present) < 2:
+        return 0.0
+    p = probs[lab][:, present]
+    p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
+    remap = np.full(k_all, -1)
+    remap[present] = np.arange(len(present))
+    y = remap[y]
+    k = len(present)
+    counts = counts_all[present]
+    rows = np.arange(len(y))
+    thresholds = np.bincount(y, weights=p[rows, y], minlength=k) / counts
+    thresholds = np.clip(thresholds, CONFIDENT_THRESHOLDS_LOWER_BOUND, None)
+    confident = p >= thresholds - 1e-6
+    n_conf = confident.sum(axis=1)
+    guess = np.where(n_conf > 1, p.argmax(axis=1), confident.argmax(axis=1))
+    some = n_conf > 0
+    cj = np.bincount(y[some] * k + guess[some], minlength=k * k).reshape(k, k).astype(float)
+    np.fill_diagonal(cj, np.clip(cj.diagonal(), 1, None))
+    cal = (cj.T / np.clip(cj.sum(axis=1), 1e-100, None) * counts).T
+    cal = cal / np.clip(cal.sum(), 1e-100, None) * counts.sum()
+    cal = round_preserving_row_totals(cal)
+    joint = cal / np.clip(float(cal.sum()), 1e-100, None)
+    return float(1.0 - np.trace(joint))
+
+
 # --------------------------------------------------------------------------- figures
 
 FIGURE_LABELS = {
@@ -283,7 +325,7 @@ class WhatIfContext:
     n: int
     classes: list[str]
     label_codes: np.ndarray  # int32, -1 missing
-    noise_flag: np.ndarray | None  # is_label_issue per row
+    noise_flag: np.ndarray | None  # is_label_issue per row (the fallback when no probabilities are given)
     ref_label_counts: dict[str, int] | None  # None: no reference, or an unlabelled one
     words: np.ndarray | None = None  # dataset word counts
     ref_word_hist: np.ndarray | None = None
@@ -304,18 +346,30 @@ class WhatIfContext:
     config: WhatIfConfig = field(default_factory=WhatIfConfig)
     notes: list[str] = field(default_factory=list)
     fallbacks: int = 0  # reference rows settled by exact search (last call), for the bench
+    label_probs: np.ndarray | None = None  # (n, k) the label signal's out-of-sample probabilities, classes order
+
+    @property
+    def noise_method(self) -> str | None:
+        if self.label_probs is not None:
+            return "confident learning on the label signal's probabilities (held fixed)"
+        if self.noise_flag is not None:
+            return "share of kept rows the label signal flags that the recipe did not relabel"
+        return None
 
 
 def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFrame | None = None, *,
                     ds_embeddings=None, ref_embeddings=None, clusters=None,
                     config: WhatIfConfig | None = None, workspace=None,
-                    ref_neighbors: tuple[np.ndarray, np.ndarray] | None = None) -> WhatIfContext:
+                    ref_neighbors: tuple[np.ndarray, np.ndarray] | None = None,
+                    label_probs: np.ndarray | None = None) -> WhatIfContext:
     """Precompute everything the panel needs; only the mask-dependent counting is left for later.
 
     ``ds_embeddings``/``ref_embeddings``: EmbeddingResult-like (``vectors``, ``valid``); without them the
     coverage figures and the cluster view are None. ``clusters``: a JointClusters over the valid rows of
     both (computed with dq_core.clusters.cluster_joint when None). ``ref_neighbors``: a precomputed
-    (indices into the valid dataset rows, distances) pair, e.g. from a shared kNN graph.
+    (indices into the valid dataset rows, distances) pair, e.g. from a shared kNN graph. ``label_probs``:
+    the label signal's out-of-sample probabilities (columns in the dataset's class order); with them the
+    noise ratio is confident learning's estimate (as the signals report it), else the flagged share.
     """
     from dq_core.filtering import _align_signals
 
@@ -329,6 +383,12 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
         noise = sig[col].fillna(False).to_numpy(dtype=bool)
     ctx = WhatIfContext(n=len(ds), classes=classes, label_codes=codes, noise_flag=noise, ref_label_counts=None,
                         config=config)
+    if label_probs is not None:
+        lp = np.asarray(label_probs, dtype=np.float64)
+        if lp.shape != (len(ds), len(classes)):
+            raise DataError(f"label probabilities of shape {lp.shape} do not match {len(ds)} rows x "
+                            f"{len(classes)} classes")
+        ctx.label_probs = lp
     if ref is None:
         ctx.notes.append("no reference set: coverage and shift figures need one")
         return ctx
@@ -475,7 +535,11 @@ def figures(ctx: WhatIfContext, keep: np.ndarray | None = None, label_codes: np.
     bal = balance_from_counts({c: int(counts[i]) for i, c in enumerate(classes)})
 
     noise = None
-    if ctx.noise_flag is not None and n_kept:
+    if ctx.label_probs is not None and n_kept:
+        # final labels as given labels; a class a relabel invented has no probability column and is
+        # left out like an unlabelled row
+        noise = noise_ratio_cl(kc, ctx.label_probs[keep])
+    elif ctx.noise_flag is not None and n_kept:
         still = ctx.noise_flag & keep
         if relabelled is not None:
             still &= ~relabelled
@@ -591,14 +655,17 @@ def _reference_coverage(ctx: WhatIfContext, live: np.ndarray) -> float | None:
 # --------------------------------------------------------------------------- the slow way (tests, bench)
 
 def scratch_figures(ds_after: TextDataset, ref: TextDataset | None, *, noise_flag: np.ndarray | None = None,
+                    label_probs: np.ndarray | None = None, prob_classes: Sequence[str] | None = None,
                     ds_vectors: np.ndarray | None = None, ref_vectors: np.ndarray | None = None,
                     ds_clusters: np.ndarray | None = None, ref_clusters: np.ndarray | None = None,
                     n_clusters: int = 0, radius: float | None = None,
                     config: WhatIfConfig | None = None) -> WhatIfFigures:
     """The panel's figures computed from scratch on an already-filtered dataset with the metric modules.
 
-    ``noise_flag``: label-issue flags still standing on the filtered rows; vectors/clusters: the valid
-    (embedded) rows' vectors and cluster ids of the filtered dataset and of the reference.
+    ``noise_flag``: label-issue flags still standing on the filtered rows, or ``label_probs`` (the filtered
+    rows' label-signal probabilities, columns ``prob_classes``) for confident learning's estimate through
+    dq_core.signals.label.estimate_joint; vectors/clusters: the valid (embedded) rows' vectors and
+    cluster ids of the filtered dataset and of the reference.
     """
     from dq_core.metrics import shift_views as sv
     from dq_core.metrics.balance import compute_class_balance
@@ -637,6 +704,11 @@ def scratch_figures(ds_after: TextDataset, ref: TextDataset | None, *, noise_fla
                 ds_after, ref, c, max_categories=config.max_categories, n_bins=config.length_bins))
     n = len(ds_after)
     noise = float(np.asarray(noise_flag).sum() / n) if noise_flag is not None and n else None
+    if label_probs is not None and n:
+        from dq_core.signals.label import estimate_joint
+
+        codes = pd.Categorical(ds_after.labels.astype(object), categories=list(prob_classes)).codes
+        noise = estimate_joint(np.asarray(codes, dtype=np.int64), np.asarray(label_probs))[1]
     return WhatIfFigures(n_rows=n, n_classes=bal.n_classes, class_counts=dict(bal.class_counts),
                          class_balance_index=bal.class_balance_index, imbalance_ratio=bal.imbalance_ratio,
                          normalized_entropy=bal.normalized_entropy, noise_ratio=noise,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dq_core import jobs
 from dq_core import viz_training as vt
-from dq_core.report import RunRecord
+from dq_core.report import RunRecord, has_curves
 from ui import runs as cached_runs
 from ui import state
 from ui.widgets import fmt_num, user_errors
@@ -62,7 +62,7 @@ def show_run(rec: RunRecord, key: str) -> None:
     norm = c1.toggle("Normalise rows", value=False, key=f"{key}_norm")
     c1.plotly_chart(vt.confusion_matrix_figure(ev, normalized=norm), width="stretch", key=f"{key}_cm")
     c2.plotly_chart(vt.reliability_figure(ev), width="stretch", key=f"{key}_rel")
-    if len(rec.history):
+    if has_curves(rec.history):
         st.plotly_chart(vt.training_curves_figure(rec.history, title="Training curves"), width="stretch",
                         key=f"{key}_curves")
     if ev.slices:

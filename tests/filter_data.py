@@ -131,16 +131,6 @@ def make_embeddings(ds: TextDataset, seed: int = 0, dim: int = 16) -> Embedded:
     return Embedded(x.astype(np.float32), valid)
 
 
-def cache_embeddings(ds: TextDataset, emb: Embedded, workspace) -> None:
-    """Put synthetic vectors where dq_core.embed keeps a dataset's consolidated embeddings (no model needed)."""
-    from dq_core.embed import _dataset_key
-
-    key = _dataset_key(ds, None)
-    workspace.save_array("dataset_embeddings", key, emb.vectors)
-    workspace.save_json("dataset_embeddings", key, {"valid": emb.valid.tolist(), "n_truncated": 0,
-                                                    "max_seq_length": 256})
-
-
 def page_signals(ds: TextDataset, ref: TextDataset, emb: Embedded, ref_emb: Embedded, workspace) -> pd.DataFrame:
     """The signals the test page shows: dq_core.signals.run_signals on the synthetic embeddings when the
     signals module is there (DQ_FILTER_PAGE_SIGNALS=handmade forces the hand-built frame)."""

@@ -528,3 +528,34 @@ def test_export_bytes_for_downloads(data):
         export_bytes(out.iloc[:0], "csv")
     with pytest.raises(DataError, match="unknown export format"):
         export_bytes(out, "xlsx")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_noise_ratio_equals_the_label_signals_estimate(seed):
+    from dq_core.signals.label import estimate_joint
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(30, 400)), int(rng.integers(2, 6))
+    probs = rng.dirichlet(np.full(k, 0.6), size=n)
+    codes = np.where(rng.random(n) < 0.6, probs.argmax(axis=1), rng.integers(0, k, n))
+    codes[rng.random(n) < 0.05] = -1  # unlabelled rows
+    if seed % 2:
+        codes[codes == k - 1] = 0  # a class absent from the labels
+    assert wi.noise_ratio_cl(codes, probs) == pytest.approx(estimate_joint(codes, probs)[1], abs=1e-12)
+
+
+def test_noise_ratio_from_probabilities_before_and_after(whatif_setup):
+    ds, ref, sig, e, er, jc = whatif_setup
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=len(ds))
+    ctx = wi.prepare_what_if(ds, None, sig, label_probs=probs)
+    from dq_core.signals.label import estimate_joint
+
+    codes = pd.Categorical(ds.labels.astype(object), categories=ds.classes).codes.astype(np.int64)
+    assert wi.figures(ctx).noise_ratio == pytest.approx(estimate_joint(codes, probs)[1])
+    for recipe in (default_recipe(), full_recipe()):
+        res = apply_prepared(FilterInputs(ds, sig), recipe, strict=False)
+        fast = wi.figures_for(ctx, res).noise_ratio
+        slow = wi.scratch_figures(after_dataset(ds, res), None, label_probs=probs[res.keep_mask],
+                                  prob_classes=ds.classes).noise_ratio
+        assert fast == pytest.approx(slow, abs=1e-12)

@@ -65,39 +65,74 @@ def _filter_inputs(ds: TextDataset, signals: pd.DataFrame | None) -> FilterInput
     return FilterInputs(ds, signals).prepare()
 
 
-@st.cache_resource(max_entries=4, show_spinner="Precomputing the before/after figures…", hash_funcs=_HASH)
-def _whatif_context(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFrame | None,
-                    home: str) -> wi.WhatIfContext:
+def _emb_token(embeddings) -> str:
+    """A cache key for embeddings a caller passed in: shape + a sample of rows (cheap on large sets)."""
+    if embeddings is None:
+        return "workspace-cache"
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=10)
+    for e in embeddings:
+        if e is None:
+            h.update(b"none")
+            continue
+        v = np.asarray(e.vectors)
+        h.update(str(v.shape).encode())
+        h.update(np.ascontiguousarray(v[:: max(1, len(v) // 512)]).tobytes())
+        h.update(np.asarray(e.valid).tobytes())
+    return h.hexdigest()
+
+
+def _embeddings(ds: TextDataset, ref: TextDataset | None, ws: Workspace, given):
+    """The caller's embeddings, else those already on disk (Coverage, Shift or the signals computed
+    them): the panel never embeds on its own."""
+    if given is not None:
+        return given[0], (given[1] if len(given) > 1 else None)
     from dq_core.embed import cached_dataset_embeddings
 
+    ds_emb = cached_dataset_embeddings(ds, workspace=ws)
+    ref_emb = cached_dataset_embeddings(ref, workspace=ws) if ref is not None else None
+    return ds_emb, ref_emb
+
+
+@st.cache_resource(max_entries=4, show_spinner="Precomputing the before/after figures…", hash_funcs=_HASH)
+def _whatif_context(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFrame | None, home: str,
+                    label_key: str = "label", seed: int = 0, emb_token: str = "workspace-cache",
+                    _given=None) -> wi.WhatIfContext:
     ws = Workspace(Path(home))
-    ds_emb = ref_emb = None
-    if ref is not None:
-        # only embeddings already on disk (Coverage, Shift or the signals computed them): never embed here
-        ds_emb = cached_dataset_embeddings(ds, workspace=ws)
-        ref_emb = cached_dataset_embeddings(ref, workspace=ws)
-    return wi.prepare_what_if(ds, ref, signals, ds_embeddings=ds_emb, ref_embeddings=ref_emb, workspace=ws)
+    ds_emb, ref_emb = _embeddings(ds, ref, ws, _given)
+    if ref is None:
+        ds_emb = ref_emb = None
+    probs = None
+    if signals is not None and wi.noise_column(signals) is not None:
+        try:  # the label signal's probabilities: the noise ratio then matches the signals' estimate
+            probs = _label_inputs(ds, home, label_key, seed, emb_token, _given)[0]
+        except DataError:
+            probs = None
+    return wi.prepare_what_if(ds, ref, signals, ds_embeddings=ds_emb, ref_embeddings=ref_emb, workspace=ws,
+                              label_probs=probs)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Out-of-sample probabilities…", hash_funcs=_HASH)
-def _label_inputs(ds: TextDataset, home: str) -> tuple[np.ndarray | None, np.ndarray | None, str]:
-    """(probabilities, density, note) for label-next, from the signals' cached inputs when available."""
-    from dq_core.embed import cached_dataset_embeddings
+def _label_inputs(ds: TextDataset, home: str, label_key: str = "label", seed: int = 0,
+                  emb_token: str = "workspace-cache", _given=None) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """(probabilities, density, note) for label-next and the noise ratio, from the signals' cached inputs."""
     from dq_core.filtering import knn_density
 
     ws = Workspace(Path(home))
-    emb = cached_dataset_embeddings(ds, workspace=ws)
+    emb, _ = _embeddings(ds, None, ws, _given)
     if emb is None or len(ds.classes) < 2:
         return None, None, "no cached embeddings: ranking by the suggested label's probability only"
     try:
+        from dq_core.signals import parse_signal_spec
         from dq_core.signals.context import SignalContext
-        from dq_core.signals.label import LabelSignal
     except ImportError:
         return None, None, "the signals module is not available: ranking by the suggested label's probability"
-    # The label signal's own probabilities (K-fold logistic regression + neighbour labels), read from the
-    # workspace caches the signals filled (out-of-sample probabilities, kNN graph).
-    ctx = SignalContext(ds, embeddings=emb.vectors, workspace=ws)
-    probs = np.asarray(LabelSignal().probabilities(ctx), dtype=np.float64)
+    # The label signal's own probabilities (K-fold logistic regression + neighbour labels, with the
+    # parameters the page used), read from the workspace caches the signals filled (out-of-sample
+    # probabilities, kNN graph).
+    ctx = SignalContext(ds, embeddings=emb.vectors, workspace=ws, seed=seed)
+    probs = np.asarray(parse_signal_spec(label_key).probabilities(ctx), dtype=np.float64)
     density = None
     if len(ds) > 2:
         density = knn_density(ctx.knn(10).distances)
@@ -110,7 +145,7 @@ def _label_inputs(ds: TextDataset, home: str) -> tuple[np.ndarray | None, np.nda
 def _default_action(name: str) -> str:
     if "duplicate" in name:
         return "dedupe"
-    if name == "label":
+    if name == "label" or name.startswith("label_"):
         return "relabel_or_drop"
     return "drop"
 
@@ -333,8 +368,8 @@ def _before_after(key: str, ctx: wi.WhatIfContext, before: wi.WhatIfFigures, aft
         else after.js.get("label")
     _metric(cols[3], "JS (clusters)" if after.js.get("embedding_clusters") is not None else "JS (labels)",
             js_b, js_a, f"{key}_m_js", -1, digits=4)
-    st.caption("Estimated noise ratio: rows the label signal flags that the recipe keeps unchanged, over kept "
-               "rows (a relabelled row counts as fixed). Coverage uses the unfiltered data's radius "
+    st.caption(f"Estimated noise ratio: {ctx.noise_method or 'needs the label signal'}; relabelled rows count "
+               "with their new label. Coverage uses the unfiltered data's radius "
                f"({fmt_num(ctx.radius, 3) if ctx.radius is not None else 'n/a'}) and clusters, held fixed.")
     for n in ctx.notes:
         st.caption(f"ℹ️ {n}")
@@ -551,7 +586,7 @@ def _after_bulk(key: str) -> None:
 # --------------------------------------------------------------------------- label next
 
 def _label_next(key: str, ds: TextDataset, signals: pd.DataFrame | None, result: RecipeResult,
-                store: DecisionStore, home: str) -> None:
+                store: DecisionStore, home: str, label_key: str, seed: int, embeddings) -> None:
     c1, c2, c3 = st.columns([2, 2, 2])
     method = c1.selectbox("Uncertainty", UNCERTAINTY_METHODS, key=f"{key}_ln_method",
                           help="margin: 1 − (p₁ − p₂); entropy: H(p)/log k; least confidence: 1 − p₁ (scaled)")
@@ -559,7 +594,7 @@ def _label_next(key: str, ds: TextDataset, signals: pd.DataFrame | None, result:
                      help="uncertainty × mean similarity to the 10 nearest neighbours: favours typical rows "
                           "over outliers")
     n = c3.number_input("Batch size", 10, 5000, 100, step=10, key=f"{key}_ln_n")
-    probs, density, note = _label_inputs(ds, home)
+    probs, density, note = _label_inputs(ds, home, label_key, seed, _emb_token(embeddings), embeddings)
     exclude = ~result.keep_mask
     decided = store.as_dict()
     if decided:
@@ -680,7 +715,7 @@ def _export(key: str, ds: TextDataset, signals: pd.DataFrame | None, result: Rec
 
 def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame: pd.DataFrame | None, *,
                         signal_keys: list[str] | None = None, seed: int = 0, key: str = "fp",
-                        selections: dict[str, list] | None = None,
+                        selections: dict[str, list] | None = None, embeddings: tuple | None = None,
                         workspace: Workspace | None = None) -> RecipeResult | None:
     """Draw the filter half of the Clean page; returns the working recipe's result (None on bad input).
 
@@ -689,6 +724,8 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
     ``signal_keys``/``seed``: how that frame was computed (the keys of the signals asked for, e.g.
     ``list(report.columns)``); recorded in the recipe so `dq filter` and training use the same signals.
     ``selections``: named row-id sets (e.g. a coverage-map lasso) offered as row sets.
+    ``embeddings``: (dataset, reference) EmbeddingResults when the caller has them; by default the panel
+    reads those already in the workspace cache and never embeds on its own.
     """
     from ui import state
 
@@ -733,8 +770,10 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
 
         st.subheader("Before → after")
         ctx = None
+        label_key = next((k for k in (signal_keys or []) if k.split("(")[0] == "label"), "label")
         try:
-            ctx = _whatif_context(ds, ref, signals_frame, home)
+            ctx = _whatif_context(ds, ref, signals_frame, home, label_key, int(seed), _emb_token(embeddings),
+                                  embeddings)
         except DataError as exc:
             st.warning(f"The before/after figures could not be prepared: {exc}")
         if ctx is not None:
@@ -747,7 +786,7 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
 
         st.subheader("Label next")
         with user_errors("Label next"):
-            _label_next(key, ds, signals_frame, result, store, home)
+            _label_next(key, ds, signals_frame, result, store, home, label_key, int(seed), embeddings)
 
         if ctx is not None:
             st.subheader("Recipes side by side")

@@ -75,10 +75,15 @@ class CoverageResult:
     ref_nn_distance: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.float32))
     ref_nn_index: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
     ds_nn_distance: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.float32))
+    joint: object = field(repr=False, default=None)  # the JointClusters of the embedded rows (reusable)
 
     @property
     def ref_covered(self) -> np.ndarray:
         return np.nan_to_num(self.ref_nn_distance, nan=np.inf) <= self.radius
+
+    @property
+    def terms(self) -> dict[int, tuple[str, ...]]:
+        return {c.cluster: c.top_terms for c in self.clusters}
 
     @property
     def under_covered_clusters(self) -> list[int]:
@@ -200,15 +205,16 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
                      ref_valid: np.ndarray | None = None, ds_texts: Sequence[str] | None = None,
                      ref_texts: Sequence[str] | None = None, radius: float | None = None,
                      percentile: float = DEFAULT_PERCENTILE, min_rows: int = DEFAULT_MIN_ROWS,
-                     k: int | None = None, clusters=None, seed: int = 0, workspace=None, n_terms: int = 8,
-                     n_examples: int = 3) -> CoverageResult:
+                     k: int | None = None, clusters=None, terms: dict[int, Sequence[str]] | None = None,
+                     seed: int = 0, workspace=None, n_terms: int = 8, n_examples: int = 3) -> CoverageResult:
     """Reference, scene and sample coverage plus the per-cluster table.
 
     ``ds_vectors``/``ref_vectors`` are L2-normalised embeddings of all rows; ``*_valid`` marks the rows
     that have one (default: all). ``radius=None`` takes the ``percentile`` of the dataset's own
     nearest-neighbour distances. ``clusters`` reuses a :class:`~dq_core.clusters.JointClusters` of the
     valid rows (else :func:`~dq_core.clusters.cluster_joint` runs with ``k``, ``seed``, ``workspace``).
-    Texts, when given, feed the top terms and examples.
+    Texts, when given, feed the top terms and examples; ``terms`` reuses top terms already computed
+    for these ``clusters`` (so moving the radius does not re-count words).
     """
     from dq_core.clusters import cluster_joint, top_terms_by_cluster
     from dq_core.neighbors import find_neighbors
@@ -267,10 +273,10 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
     # 3. the per-cluster table
     dtexts = [ds_texts[i] for i in np.flatnonzero(vd)] if ds_texts is not None else None
     rtexts = [ref_texts[i] for i in np.flatnonzero(vr)] if ref_texts is not None else None
-    terms: dict[int, list[str]] = {}
-    if dtexts is not None or rtexts is not None:
+    if terms is None and (dtexts is not None or rtexts is not None):
         joint_texts = (dtexts or [""] * len(xd)) + (rtexts or [""] * len(xr))
         terms = top_terms_by_cluster(joint_texts, np.r_[jc.ds_labels, jc.ref_labels], n_terms)
+    terms = terms or {}
     dex = _examples(xd, jc.ds_labels, jc.centroids, dtexts, n_examples)
     rex = _examples(xr, jc.ref_labels, jc.centroids, rtexts, n_examples)
     covered_ref = ref_nn[vr] <= r + 1e-6
@@ -285,7 +291,7 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
             expected_dataset=float(exp[c]), coverage_ratio=ratio, reference_within_radius=within,
             covered=bool(has_ref and dc[c] >= min_rows),
             under_covered=bool(has_ref and (dc[c] < min_rows or (ratio is not None and ratio < UNDER_COVERED_RATIO))),
-            top_terms=tuple(terms.get(c, ())), dataset_examples=dex.get(c, ()), reference_examples=rex.get(c, ())))
+            top_terms=tuple(terms.get(c, ()))[:n_terms], dataset_examples=dex.get(c, ()), reference_examples=rex.get(c, ())))
     ds_cluster = np.full(len(ds_all), -1, dtype=np.int64)
     ds_cluster[vd] = jc.ds_labels
     ref_cluster = np.full(len(ref_all), -1, dtype=np.int64)
@@ -295,7 +301,7 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
         min_rows=int(min_rows), k=int(jc.k), how_k_chosen=getattr(jc, "how_k_chosen", f"k={jc.k}"),
         n_dataset=int(vd.sum()), n_reference=int(vr.sum()), n_dataset_skipped=int((~vd).sum()),
         n_reference_skipped=int((~vr).sum()), clusters=tuple(rows), ds_cluster=ds_cluster, ref_cluster=ref_cluster,
-        ref_nn_distance=ref_nn, ref_nn_index=ref_idx, ds_nn_distance=ds_nn)
+        ref_nn_distance=ref_nn, ref_nn_index=ref_idx, ds_nn_distance=ds_nn, joint=jc)
 
 
 def coverage_for_datasets(ds, ref, ds_emb, ref_emb, **kwargs) -> CoverageResult:

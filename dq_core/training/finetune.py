@@ -236,7 +236,7 @@ class FineTuneResult:
 
 def fine_tune(train: pd.DataFrame, val: pd.DataFrame, labels: tuple[str, ...], cfg: TrainConfig, *,
               work_dir: Path, reporter: Reporter | None = None, span: tuple[float, float] = (0.05, 0.85),
-              n_test: int = 0) -> FineTuneResult:
+              n_test: int = 0, extra_callbacks: list | None = None) -> FineTuneResult:
     """Train on ``train`` (row_id, text, label), evaluating the loss on ``val`` during training."""
     import torch
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer
@@ -264,7 +264,7 @@ def fine_tune(train: pd.DataFrame, val: pd.DataFrame, labels: tuple[str, ...], c
             return torch.nn.functional.cross_entropy(logits.float(), targets, weight=weights.to(logits.device))
 
     args = training_arguments(cfg, work_dir, n_train=len(train_ds), has_val=has_val)
-    callbacks = [_progress_callback(reporter, span=span, n_test=n_test)]
+    callbacks = [_progress_callback(reporter, span=span, n_test=n_test), *(extra_callbacks or [])]
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     trainer = Trainer(model=net, args=args, train_dataset=train_ds, eval_dataset=val_ds,

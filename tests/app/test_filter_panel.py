@@ -60,8 +60,12 @@ def library_figures(recipe):
     ds, ref = make_dataset(), make_reference()
     e, er = make_embeddings(ds), make_embeddings(ref, seed=1)
     sig = page_signals(ds, ref, e, er, ws)
+    from dq_core.signals import parse_signal_spec
+    from dq_core.signals.context import SignalContext
+
     res = apply_prepared(FilterInputs(ds, sig), recipe)
-    ctx = wi.prepare_what_if(ds, ref, sig, ds_embeddings=e, ref_embeddings=er, workspace=ws,
+    probs = parse_signal_spec("label").probabilities(SignalContext(ds, embeddings=e.vectors, workspace=ws))
+    ctx = wi.prepare_what_if(ds, ref, sig, ds_embeddings=e, ref_embeddings=er, workspace=ws, label_probs=probs,
                              clusters=cluster_joint(e.vectors[e.valid], er.vectors[er.valid], workspace=ws))
     return res, wi.figures_for(ctx, res)
 

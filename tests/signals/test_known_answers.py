@@ -69,7 +69,7 @@ def test_minhash_catches_surface_edits_embeddings_underrate():
              "RT @bob: My flight was delayed again by three hours http://t.co/abc123",
              "Do you want to grab pizza for dinner tonight?", "The quarterly report shows revenue growth in Asia"]
     emb = embed(texts)
-    assert float(emb[0] @ emb[1]) < 0.8  # the embedding alone would miss the retweet
+    assert float(emb[0] @ emb[1]) < 0.9  # under the 0.92 cosine bar: the embedding alone misses the retweet
     ds = _ds(texts)
     only_emb = get_signal("near_duplicate", method="embedding")(SignalContext(ds, embeddings=emb))
     both = get_signal("near_duplicate")(SignalContext(ds, embeddings=emb))

@@ -1,0 +1,59 @@
+"""`dq coverage DATA --reference REF`: reference, scene and sample coverage plus the cluster table (JSON)."""
+
+from __future__ import annotations
+
+from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.errors import DataError
+from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("coverage", help="how well DATA's embeddings cover a reference set, as JSON",
+                       description="Reference coverage (share of REF rows whose nearest DATA row lies within a "
+                       "cosine radius), scene coverage (share of REF-populated clusters holding at least m DATA "
+                       "rows) and sample coverage (sum_c w_c min(1, n_c/n_c*)), with a table of clusters.")
+    add_data_args(p, reference="required")
+    p.add_argument("--model", default=None, metavar="DIR", help="sentence-transformers folder (default: bundled)")
+    p.add_argument("--radius", type=float, default=None,
+                   help="cosine-distance radius (default: a percentile of DATA's own nearest-neighbour distances)")
+    p.add_argument("--percentile", type=float, default=DEFAULT_PERCENTILE,
+                   help=f"percentile for the default radius (default {DEFAULT_PERCENTILE:g})")
+    p.add_argument("--min-rows", "-m", type=int, default=DEFAULT_MIN_ROWS,
+                   help=f"DATA rows a cluster needs to count as covered (default {DEFAULT_MIN_ROWS})")
+    p.add_argument("--clusters", "-k", type=int, default=None, metavar="K",
+                   help="number of clusters (default: chosen by silhouette)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--terms", type=int, default=8, help="top terms per cluster (default 8)")
+    p.add_argument("--examples", type=int, default=3, help="example texts per cluster and side (default 3)")
+    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
+                   help="embedding model precision (default auto)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from dq_core.commands.embed import progress_printer
+    from dq_core.embed import embed_dataset
+    from dq_core.metrics.coverage import coverage_for_datasets
+    from dq_core.workspace import Workspace
+
+    for name, val, lo in (("--terms", args.terms, 0), ("--examples", args.examples, 0), ("--min-rows", args.min_rows, 1)):
+        if val < lo:
+            raise DataError(f"{name} {val} must be at least {lo}")
+    ds, ref = load_inputs(args, need_reference=True)
+    if len(ref) == 0:
+        raise DataError("the reference has no rows; give a reference with text rows")
+    ws = Workspace.default()
+    ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=progress_printer("dataset"),
+                           precision=args.precision)
+    ref_emb = embed_dataset(ref, model=args.model, workspace=ws, progress=progress_printer("reference"),
+                            precision=args.precision)
+    for side, emb in (("dataset", ds_emb), ("reference", ref_emb)):
+        if emb.n_empty:
+            warn(f"{side}: {emb.n_empty:,} rows have empty or missing text and were left out")
+        if emb.n_truncated:
+            warn(f"{side}: {emb.n_truncated:,} texts were truncated at {emb.max_seq_length} tokens")
+    res = coverage_for_datasets(ds, ref, ds_emb, ref_emb, radius=args.radius, percentile=args.percentile,
+                                min_rows=args.min_rows, k=args.clusters, seed=args.seed, workspace=ws,
+                                n_terms=args.terms, n_examples=args.examples)
+    print_json(res.to_dict())
+    return 0

@@ -1,0 +1,227 @@
+"""Coverage: where the data lives on a map, and which parts of the reference it does not cover."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dq_core import viz_coverage as vc
+from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
+from dq_core.projection import MAX_PLOT_POINTS, stratified_sample, warm_umap_in_background
+from ui import coverage_work as work
+from ui import state
+from ui.widgets import fmt_num, user_errors
+
+SELECTED_KEY = "dq_selected_row_ids"  # dataset row_ids picked on the map, for later filtering
+SELECTED_REF_KEY = "dq_selected_reference_row_ids"
+
+ds = state.require_dataset()
+ref = state.active_reference()
+ws = state.workspace()
+
+st.title("🗺️ Coverage")
+st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}** — {len(ref):,} rows"
+                                                    if ref is not None else ""))
+# Compile umap-learn's numba code now, in the server process, while the embeddings are computed.
+if work.MAP_METHOD == "umap":
+    warm_umap_in_background()
+
+if ref is None:
+    st.info("Coverage compares the dataset with a **reference** set (what the model will meet). Choose a "
+            "reference on **Load**; until then the map below shows the dataset alone.")
+    st.page_link("pages/load.py", label="Go to Load", icon="📂")
+elif len(ref) == 0:
+    st.error("The reference has no rows; load a reference with text rows.")
+    st.stop()
+
+key = work.pair_key(ds, ref)
+
+
+# ------------------------------------------------------------------ 1. embeddings (background, real progress)
+@st.fragment(run_every=1.0)
+def embedding_progress() -> None:
+    task = work.background(ds, ref)
+    if task is None:
+        return
+    if task.failed:
+        if task.error_kind == "data":
+            st.error(task.error, icon="⚠️")
+        else:
+            st.error(f"Embedding failed unexpectedly ({task.error}). Your data is unchanged.", icon="🛑")
+            with st.expander("Details"):
+                st.code(task.details or "")
+        if st.button("Try again", key="cov_retry"):
+            work.start_background(ds, ref, ws)
+            st.rerun()
+        return
+    if "embeddings" in task.partial or task.done:
+        st.rerun()  # the whole page: the numbers can be drawn now
+    st.progress(min(1.0, task.progress / 0.8), text=task.message or "Loading the embedding model…")
+    st.caption(f"{task.elapsed:.0f} s so far. Embeddings are cached in the workspace chunk by chunk: leaving this "
+               "page does not stop them, and an interrupted run resumes where it stopped.")
+
+
+ds_emb = work.embeddings(ds, ws)
+ref_emb = work.embeddings(ref, ws) if ref is not None else None
+if ds_emb is None or (ref is not None and ref_emb is None):
+    task = work.background(ds, ref)
+    if task is None or (task.done and "embeddings" in task.partial):
+        # Not started yet, or finished earlier but its files are gone (workspace cleaned): (re)start.
+        if task is not None:
+            work.forget_background(ds, ref)
+        work.start_background(ds, ref, ws)
+    st.subheader("Embedding the texts")
+    n = len(ds) + (len(ref) if ref is not None else 0)
+    st.write(f"Sentence embeddings of {n:,} texts with the bundled all-MiniLM-L6-v2 model (once; later visits "
+             "read them from the workspace).")
+    embedding_progress()
+    st.stop()
+
+# Embedding notes: skipped (empty) and truncated texts, per side.
+notes = []
+for side, emb in (("dataset", ds_emb), ("reference", ref_emb)):
+    if emb is None:
+        continue
+    if emb.n_empty:
+        notes.append(f"{emb.n_empty:,} {side} rows have empty or missing text: skipped (not embedded, not on the map)")
+    if emb.n_truncated:
+        notes.append(f"{emb.n_truncated:,} {side} texts are longer than the model's {emb.max_seq_length} tokens "
+                     "and were truncated")
+for n_ in notes:
+    st.caption(f"ℹ️ {n_}")
+st.caption(f"Embeddings: {ds_emb.dim}-d, model `{ds_emb.model_name}`, cosine distance = 1 − dot product.")
+
+# ------------------------------------------------------------------ 2. coverage figures
+res = None
+if ref is not None and ref_emb is not None:
+    st.subheader("How much of the reference does the dataset cover?")
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        by_hand = st.toggle("Set the radius by hand", key="cov_radius_manual",
+                            help="By default the radius is a percentile of the dataset's own nearest-neighbour "
+                                 "distances: 'as close as dataset rows usually are to each other'.")
+        if by_hand:
+            radius = st.slider("Radius (cosine distance)", 0.0, 1.0, 0.35, 0.005, key="cov_radius")
+            pct = DEFAULT_PERCENTILE
+        else:
+            radius = None
+            pct = float(st.slider("Radius percentile", 50, 100, int(DEFAULT_PERCENTILE), 1, key="cov_pct",
+                                  help="Percentile of the dataset's nearest-neighbour distances used as the radius"))
+    with c2:
+        m = int(st.number_input("m: dataset rows a scene needs", 1, 10_000, DEFAULT_MIN_ROWS, key="cov_m",
+                                help="A cluster holding reference rows counts as covered with at least m dataset rows"))
+    with c3:
+        k_in = int(st.number_input("k: clusters (0 = automatic)", 0, 200, 0, key="cov_k",
+                                   help="Automatic: the best silhouette over a small grid of k, on a sample"))
+    with user_errors("Coverage"), st.spinner("Computing coverage (nearest neighbours, clusters, terms)…"):
+        res = work.coverage(key, radius, pct, m, k_in or None, 0, str(ws.root), ds, ref, ds_emb, ref_emb)
+    if res is not None:
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Reference coverage", f"{res.reference_coverage:.1%}",
+                  help="Share of reference rows whose nearest dataset row lies within the radius")
+        m2.metric("Scene coverage", f"{res.scene_coverage:.1%}",
+                  help=f"Share of the clusters holding reference rows that also hold ≥ {res.min_rows} dataset rows")
+        m3.metric("Sample coverage", f"{res.sample_coverage:.1%}",
+                  help="Σ_c w_c · min(1, n_c / n_c*): w_c the reference share of cluster c, n_c* the dataset "
+                       "rows c would hold if the dataset followed the reference's mix")
+        m4.metric("Radius", fmt_num(res.radius), help=res.radius_source)
+        under = res.under_covered_clusters
+        st.caption(f"Radius: {res.radius_source}. Clusters: {res.how_k_chosen}. "
+                   f"{res.n_dataset:,} dataset and {res.n_reference:,} reference rows embedded."
+                   + (f" **{len(under)} under-covered cluster(s)**: " + ", ".join(f"C{c}" for c in under)
+                      if under else " No cluster is under-covered."))
+
+# ------------------------------------------------------------------ 3. the map
+st.subheader("Map")
+proj = work.umap(key, ws, ds_emb, ref_emb) if work.MAP_METHOD == "umap" else None
+task = work.background(ds, ref)
+if proj is None and task is not None and "projection" in task.partial:
+    proj = task.partial["projection"]
+if proj is None and work.MAP_METHOD == "umap":
+    if task is None or (task.done and "projection" not in task.partial):
+        if task is not None:
+            work.forget_background(ds, ref)
+        task = work.start_background(ds, ref, ws)  # embeddings are cached: this goes straight to UMAP
+    proj = work.pca(key, ds_emb, ref_emb)
+
+    @st.fragment(run_every=2.0)
+    def umap_progress() -> None:
+        t = work.background(ds, ref)
+        if t is None:
+            return
+        if t.failed:
+            st.warning(f"The UMAP map could not be computed ({t.error}); the PCA view stays.")
+            return
+        if "projection" in t.partial or t.done:
+            st.rerun()
+        st.progress(max(0.0, (t.progress - 0.8) / 0.2), text=t.message or "UMAP queued…")
+
+    umap_progress()
+elif proj is None:
+    proj = work.pca(key, ds_emb, ref_emb)
+
+frame = vc.map_frame(ds, ref, proj.ds_xy, proj.ref_xy if ref is not None else None, coverage=res)
+opts = vc.color_options(frame)
+cc1, cc2 = st.columns([2, 1])
+color = cc1.selectbox("Colour by", opts, key="cov_color")
+highlight = cc2.toggle("Ring the under-covered clusters", value=True, key="cov_highlight",
+                       disabled=res is None or not res.under_covered_clusters)
+strata = frame["side"] + ":" + (frame["cluster"].astype(str) if "cluster" in frame else frame["label"])
+keep = stratified_sample(strata.to_numpy(), MAX_PLOT_POINTS, seed=0)
+shown = frame.iloc[keep].reset_index(drop=True)
+st.caption(proj.note + (f". Showing a stratified sample of {len(shown):,} of {len(frame):,} points (each side and "
+                        "cluster in proportion)." if len(shown) < len(frame) else f". {len(shown):,} points.")
+           + " Box or lasso points to list them below.")
+fig = vc.coverage_map(shown, color=color, highlight_under=highlight)
+event = st.plotly_chart(fig, key="cov_map", on_select="rerun", selection_mode=("box", "lasso"), width="stretch")
+
+picked = vc.selected_positions(getattr(event, "selection", None) if event is not None else None)
+picked = picked[picked < len(shown)]
+if len(picked):
+    sel = shown.iloc[picked]
+    st.session_state[SELECTED_KEY] = sel.loc[sel["side"] == "dataset", "row_id"].tolist()
+    st.session_state[SELECTED_REF_KEY] = sel.loc[sel["side"] == "reference", "row_id"].tolist()
+    n_d, n_r = len(st.session_state[SELECTED_KEY]), len(st.session_state[SELECTED_REF_KEY])
+    st.markdown(f"**Selected: {n_d:,} dataset rows, {n_r:,} reference rows** (dataset row_ids kept for filtering)")
+    cols = [c for c in ("side", "row_id", "text", "label", "cluster", "nearest_dataset_distance") if c in sel.columns]
+    st.dataframe(sel[cols], hide_index=True, width="stretch", height=260, key="cov_selected_rows")
+    if st.button("Clear the selection", key="cov_clear_sel"):
+        st.session_state.pop(SELECTED_KEY, None)
+        st.session_state.pop(SELECTED_REF_KEY, None)
+        st.session_state.pop("cov_map", None)
+        st.rerun()
+elif st.session_state.get(SELECTED_KEY):
+    st.caption(f"{len(st.session_state[SELECTED_KEY]):,} dataset rows are selected from an earlier map selection.")
+
+# ------------------------------------------------------------------ 4. clusters
+if res is not None:
+    st.subheader("Clusters")
+    t1, t2 = st.columns(2)
+    t1.plotly_chart(vc.cluster_shares_bar(res), width="stretch", key="cov_shares")
+    t2.plotly_chart(vc.nn_distance_histogram(res), width="stretch", key="cov_nn_hist")
+    table = pd.DataFrame([{
+        "cluster": f"C{c.cluster}", "under-covered": c.under_covered, "reference rows": c.n_reference,
+        "dataset rows": c.n_dataset, "expected dataset rows": c.expected_dataset,
+        "coverage ratio": np.nan if c.coverage_ratio is None else c.coverage_ratio,
+        "reference within radius": np.nan if c.reference_within_radius is None else c.reference_within_radius,
+        "top terms": ", ".join(c.top_terms),
+        "reference examples": " ‖ ".join(t[:120] for t in c.reference_examples),
+        "dataset examples": " ‖ ".join(t[:120] for t in c.dataset_examples),
+    } for c in res.clusters])
+    only_under = st.toggle("Only under-covered clusters", key="cov_only_under", value=False)
+    if only_under:
+        table = table[table["under-covered"]]
+
+    def _mark(row: pd.Series) -> list[str]:
+        return ["background-color: #fde2e1" if row["under-covered"] else ""] * len(row)
+
+    st.dataframe(table.style.apply(_mark, axis=1).format(
+        {"expected dataset rows": "{:,.1f}", "coverage ratio": "{:.2f}", "reference within radius": "{:.0%}"},
+        na_rep="—"), hide_index=True, width="stretch", key="cov_cluster_table",
+        column_config={"top terms": st.column_config.TextColumn(width="medium"),
+                       "reference examples": st.column_config.TextColumn(width="large"),
+                       "dataset examples": st.column_config.TextColumn(width="large")})
+    st.caption("Under-covered: the cluster holds reference rows but fewer than m dataset rows, or under half the "
+               "dataset rows it would hold if the dataset followed the reference's mix (coverage ratio < 0.5). "
+               "They are ringed in red on the map.")

@@ -1,0 +1,126 @@
+"""The coverage page's work: cached embeddings, the background embed + map task, memoised coverage.
+
+Everything here calls dq_core; nothing computes a number itself. Keys are content fingerprints, so a
+different dataset or reference never reads another's results.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from dq_core.dataset import TextDataset
+from dq_core.embed import EmbeddingResult, cached_dataset_embeddings, embed_dataset
+from dq_core.metrics.coverage import (
+    DEFAULT_MIN_ROWS,
+    DEFAULT_PERCENTILE,
+    CoverageResult,
+    coverage_for_datasets,
+)
+from dq_core.projection import Projection, cached_umap, project_pca, project_umap
+from dq_core.workspace import Workspace
+from ui import tasks
+
+MAP_METHOD = os.environ.get("DQ_MAP_METHOD", "umap")  # "pca" skips UMAP (e.g. on very slow machines)
+
+
+def pair_key(ds: TextDataset, ref: TextDataset | None) -> str:
+    return f"{ds.fingerprint[:16]}-{ref.fingerprint[:16] if ref is not None else 'none'}"
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_embeddings(root: str, fp: str, _ds: TextDataset) -> EmbeddingResult | None:
+    return cached_dataset_embeddings(_ds, workspace=Workspace(__import__("pathlib").Path(root)))
+
+
+def embeddings(ds: TextDataset, ws: Workspace) -> EmbeddingResult | None:
+    """The dataset's embeddings if they are on disk (memoised per server process), else None."""
+    res = _cached_embeddings(str(ws.root), ds.fingerprint, ds)
+    if res is None:
+        _cached_embeddings.clear()  # do not remember the miss: the background task is about to fill it
+    return res
+
+
+def _embed_and_map(task: tasks.Task, ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> dict:
+    """Embed the dataset then the reference (real progress), then compute the UMAP map."""
+    sides = [("dataset", ds)] + ([("reference", ref)] if ref is not None else [])
+    total = sum(len(d) for _, d in sides) or 1
+    offset = 0
+    out = {}
+    for name, d in sides:
+        n_rows = len(d)
+
+        def cb(done: int, todo: int, name=name, n=n_rows, offset=offset) -> None:
+            frac = (offset + (done / todo if todo else 1.0) * n) / total
+            task.report(0.8 * frac, f"Embedding the {name}: {done:,} / {todo:,} texts", phase="embedding")
+
+        out[name] = embed_dataset(d, workspace=ws, progress=cb)
+        offset += len(d)
+    task.publish("embeddings", out)
+    if MAP_METHOD == "umap":
+        proj = project_umap(out["dataset"].vectors, out["reference"].vectors if ref is not None else _empty(out),
+                            ds_valid=out["dataset"].valid,
+                            ref_valid=out["reference"].valid if ref is not None else None, workspace=ws,
+                            progress=lambda phase, f: task.report(0.8 + 0.2 * f, f"Map: {phase}", phase="map"))
+        task.publish("projection", proj)
+    return out
+
+
+def _empty(out):
+    import numpy as np
+
+    return np.zeros((0, out["dataset"].vectors.shape[1]), dtype=np.float32)
+
+
+def start_background(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Task:
+    return tasks.submit(f"coverage:{pair_key(ds, ref)}", "Embeddings and map", _embed_and_map, ds, ref, ws)
+
+
+def background(ds: TextDataset, ref: TextDataset | None) -> tasks.Task | None:
+    return tasks.get(f"coverage:{pair_key(ds, ref)}")
+
+
+def forget_background(ds: TextDataset, ref: TextDataset | None) -> None:
+    tasks.forget(f"coverage:{pair_key(ds, ref)}")
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def pca(key: str, _ds_emb: EmbeddingResult, _ref_emb: EmbeddingResult | None) -> Projection:
+    import numpy as np
+
+    ref_v = _ref_emb.vectors if _ref_emb is not None else np.zeros((0, _ds_emb.vectors.shape[1]), np.float32)
+    return project_pca(_ds_emb.vectors, ref_v, ds_valid=_ds_emb.valid,
+                       ref_valid=_ref_emb.valid if _ref_emb is not None else None)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _umap_from_disk(key: str, root: str, _ds_emb: EmbeddingResult, _ref_emb: EmbeddingResult | None) -> Projection | None:
+    import numpy as np
+
+    ref_v = _ref_emb.vectors if _ref_emb is not None else np.zeros((0, _ds_emb.vectors.shape[1]), np.float32)
+    return cached_umap(_ds_emb.vectors, ref_v, workspace=Workspace(__import__("pathlib").Path(root)),
+                       ds_valid=_ds_emb.valid, ref_valid=_ref_emb.valid if _ref_emb is not None else None)
+
+
+def umap(key: str, ws: Workspace, ds_emb: EmbeddingResult, ref_emb: EmbeddingResult | None) -> Projection | None:
+    """The UMAP map if computed (in this process or on disk), else None."""
+    res = _umap_from_disk(key, str(ws.root), ds_emb, ref_emb)
+    if res is None:
+        _umap_from_disk.clear()
+    return res
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def coverage(key: str, radius: float | None, percentile: float, min_rows: int, k: int | None, seed: int, root: str,
+             _ds: TextDataset, _ref: TextDataset, _ds_emb: EmbeddingResult, _ref_emb: EmbeddingResult) -> CoverageResult:
+    """Coverage for these parameters. Clusters and their terms come from the (k, seed) base result, so
+    moving the radius or m re-counts nothing."""
+    ws = Workspace(__import__("pathlib").Path(root))
+    base = None
+    if (radius, percentile, min_rows) != (None, DEFAULT_PERCENTILE, DEFAULT_MIN_ROWS):
+        base = coverage(key, None, DEFAULT_PERCENTILE, DEFAULT_MIN_ROWS, k, seed, root, _ds, _ref, _ds_emb, _ref_emb)
+    return coverage_for_datasets(_ds, _ref, _ds_emb, _ref_emb, radius=radius, percentile=percentile,
+                                 min_rows=min_rows, k=k, seed=seed, workspace=ws,
+                                 clusters=base.joint if base is not None else None,
+                                 terms=base.terms if base is not None else None)
