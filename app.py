@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -20,6 +21,13 @@ PAGES = [  # (file, title, icon); a page appears once its file exists
     ("pages/train.py", "Train", "🏋️"),
     ("pages/report.py", "Report", "📝"),
 ]
+
+# Compile umap-learn's numba code (15-30 s once per process) in a background thread of the server
+# process now, so the Coverage page's first map does not wait for it. DQ_WARM_UMAP=0 turns it off.
+if os.environ.get("DQ_WARM_UMAP", "1") != "0":
+    from dq_core.projection import warm_umap_in_background
+
+    warm_umap_in_background()
 
 state.ensure_default_dataset()
 ds_id, _ = state.active_ids()

@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 HEADING = "## Issue 7: training"
 RESULTS = ROOT / "bench" / "results" / "issue7_training.json"
+# Embeddings and signals of the noise/agreed experiments are cached here across runs (not in the repo).
+CACHE_WS = Path(tempfile.gettempdir()) / "dq_bench_issue7_ws"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -219,22 +221,36 @@ def _train(cfg, ds, test, ws, run_dir, keep_mask=None, relabel=None) -> dict:
     return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n_train": m["split"]["n_train"]}
 
 
-def part_noise(noise: float = 0.2, seed: int = 0) -> dict:
+def _tweets(sample: int | None):
+    """The tweets demo, or a stratified sample of it (a quick check of the experiment's code path)."""
+    import numpy as np
+
+    from dq_core.io import load_demo
+    from dq_core.training.splits import stratified_sample
+
+    full, _ = load_demo("tweets")
+    if sample and sample < len(full):
+        keep = np.zeros(len(full), dtype=bool)
+        keep[stratified_sample(full.frame["label"].fillna("").to_numpy(), sample, np.random.default_rng(0))] = True
+        full = full.subset(keep, name=f"demo:tweets (sample {sample})")
+    return full
+
+
+def part_noise(noise: float = 0.2, seed: int = 0, sample: int | None = None) -> dict:
     skip = _recipe_or_skip()
     if skip:
         return {"skipped": skip}
     import numpy as np
 
-    from dq_core.io import load_demo
     from dq_core.training.config import TrainConfig
     from dq_core.training.recipe import apply_recipe
     from dq_core.training.splits import holdout_row_ids
     from dq_core.workspace import Workspace
 
-    full, _ = load_demo("tweets")
-    out: dict = {"noise": noise}
+    full = _tweets(sample)
+    out: dict = {"noise": noise, "n_rows": len(full)}
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(Path(tmp) / "ws")
+        ws = Workspace(CACHE_WS)
         test_ids = set(holdout_row_ids(full, ws=ws, fraction=0.2, max_rows=2000))
         is_test = full.frame["row_id"].astype(str).isin(test_ids).to_numpy()
         test = full.subset(is_test, name="test")
@@ -265,30 +281,29 @@ def part_noise(noise: float = 0.2, seed: int = 0) -> dict:
     return out
 
 
-def part_agreed(seed: int = 0) -> dict:
+def part_agreed(seed: int = 0, sample: int | None = None) -> dict:
     skip = _recipe_or_skip()
     if skip:
         return {"skipped": skip}
     import numpy as np
 
-    from dq_core.io import load_demo
     from dq_core.report import compare_runs, load_run
     from dq_core.training.config import TrainConfig
     from dq_core.training.recipe import apply_recipe
     from dq_core.training.splits import stratified_sample
     from dq_core.workspace import Workspace
 
-    full, _ = load_demo("tweets")
+    full = _tweets(sample)
     f = full.frame
     agreed = (f["confidence"] >= 1.0).to_numpy() & f["label"].notna().to_numpy()
     pos = np.flatnonzero(agreed)
-    pick = pos[stratified_sample(f["label"].to_numpy()[pos], 2000, np.random.default_rng(seed))]
+    pick = pos[stratified_sample(f["label"].to_numpy()[pos], min(2000, len(pos) // 3), np.random.default_rng(seed))]
     is_test = np.zeros(len(f), dtype=bool)
     is_test[pick] = True
     test, train = full.subset(is_test, name="agreed test"), full.subset(~is_test, name="train")
     out: dict = {"n_test": int(is_test.sum())}
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(Path(tmp) / "ws")
+        ws = Workspace(CACHE_WS)
         rec = apply_recipe(train, "default", ws=ws)
         out["recipe"] = rec.description
         for trainer in ("baseline", "transformer"):
@@ -392,6 +407,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", choices=("all", "throughput", "demo", "noise", "agreed"), default="all")
     ap.add_argument("--rows", type=int, default=1000, help="rows for the throughput comparison")
+    ap.add_argument("--sample", type=int, default=None,
+                    help="noise/agreed on a stratified sample of the tweets (a quick check; figures use all rows)")
     ap.add_argument("--no-write", action="store_true", help="print only; keep docs/benchmarks.md as it is")
     args = ap.parse_args()
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -399,13 +416,15 @@ def main() -> None:
     parts = ("throughput", "demo", "noise", "agreed") if args.part == "all" else (args.part,)
     for part in parts:
         print(f"[{time.strftime('%H:%M:%S')}] {part} …", flush=True)
-        res[part] = {"throughput": lambda: part_throughput(args.rows), "demo": part_demo, "noise": part_noise,
-                     "agreed": part_agreed}[part]()
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(res, indent=2))
+        res[part] = {"throughput": lambda: part_throughput(args.rows), "demo": part_demo,
+                     "noise": lambda: part_noise(sample=args.sample),
+                     "agreed": lambda: part_agreed(sample=args.sample)}[part]()
+        if not args.sample:  # a sampled check never replaces the figures
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(res, indent=2))
     text = render(res)
     print(text)
-    if not args.no_write:
+    if not args.no_write and not args.sample:
         print(f"wrote {write_section(text)}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -24,7 +26,7 @@ st.title("🗺️ Coverage")
 st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}** — {len(ref):,} rows"
                                                     if ref is not None else ""))
 # Compile umap-learn's numba code now, in the server process, while the embeddings are computed.
-if work.MAP_METHOD == "umap":
+if work.MAP_METHOD == "umap" and os.environ.get("DQ_WARM_UMAP", "1") != "0":
     warm_umap_in_background()
 
 if ref is None:

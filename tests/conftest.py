@@ -22,6 +22,7 @@ def dq_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     monkeypatch.setenv("DQ_DATA_DIR", str(data))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("DQ_WARM_UMAP", "0")  # no numba warm-up thread in AppTests (see app.py)
     return SimpleNamespace(home=home, data=data)
 
 

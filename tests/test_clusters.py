@@ -88,7 +88,7 @@ def test_bad_input(ds, ref, k, msg):
 
 def test_k_grid_bounds():
     assert k_grid(100) == [4, 5, 6]
-    assert max(k_grid(100_000)) <= 40
+    assert max(k_grid(100_000)) <= 30
     assert all(k >= 2 for k in k_grid(6))
 
 

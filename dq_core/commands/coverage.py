@@ -12,7 +12,7 @@ def add_parser(sub) -> None:
                        description="Reference coverage (share of REF rows whose nearest DATA row lies within a "
                        "cosine radius), scene coverage (share of REF-populated clusters holding at least m DATA "
                        "rows) and sample coverage (sum_c w_c min(1, n_c/n_c*)), with a table of clusters.")
-    add_data_args(p, reference="required")
+    add_data_args(p)  # optional: a demo preset (demo:tweets_airline) brings its own reference
     p.add_argument("--model", default=None, metavar="DIR", help="sentence-transformers folder (default: bundled)")
     p.add_argument("--radius", type=float, default=None,
                    help="cosine-distance radius (default: a percentile of DATA's own nearest-neighbour distances)")
