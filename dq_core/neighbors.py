@@ -34,6 +34,23 @@ class KnnResult:
         return int(self.indices.shape[1])
 
 
+def _topk(sims: np.ndarray, kk: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the kk largest entries per row, largest first.
+
+    torch.topk when torch is importable (it is, for the embeddings): ~10x faster here than numpy's
+    argpartition + argsort, which took 40% of a 15k x 23k coverage run.
+    """
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch ships with sentence-transformers
+        part = np.argpartition(-sims, kth=kk - 1, axis=1)[:, :kk]
+        psims = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-psims, axis=1, kind="stable")
+        return np.take_along_axis(part, order, axis=1), np.take_along_axis(psims, order, axis=1)
+    vals, idx = torch.from_numpy(sims).topk(kk, dim=1, largest=True, sorted=True)
+    return idx.numpy(), vals.numpy()
+
+
 def _exact(index: np.ndarray, query: np.ndarray, k: int, exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
     n_q = len(query)
     kk = k + 1 if exclude_self else k
@@ -45,11 +62,9 @@ def _exact(index: np.ndarray, query: np.ndarray, k: int, exclude_self: bool) -> 
         if exclude_self:
             rows = np.arange(start, min(start + BLOCK, n_q))
             sims[rows - start, rows] = np.inf  # self always first, removed below
-        part = np.argpartition(-sims, kth=kk - 1, axis=1)[:, :kk]
-        psims = np.take_along_axis(sims, part, axis=1)
-        order = np.argsort(-psims, axis=1, kind="stable")
-        idx[start:start + BLOCK] = np.take_along_axis(part, order, axis=1)
-        dist[start:start + BLOCK] = 1.0 - np.take_along_axis(psims, order, axis=1)
+        top_idx, top_sims = _topk(sims, kk)
+        idx[start:start + BLOCK] = top_idx
+        dist[start:start + BLOCK] = 1.0 - top_sims
     if exclude_self:
         idx, dist = idx[:, 1:], dist[:, 1:]
     return idx, np.clip(dist, 0.0, 2.0)

@@ -38,12 +38,13 @@ class OofResult:
 
 
 class SignalContext:
-    """Dataset + shared inputs. Pass ``embeddings`` to skip the model; everything else is lazy."""
+    """Dataset + shared inputs. Pass ``embeddings`` to skip the model (and ``knn``, a self-graph of them, to
+    skip the search); everything else is computed lazily, once."""
 
     def __init__(self, ds: TextDataset, *, embeddings: np.ndarray | None = None,
                  reference: TextDataset | None = None, reference_embeddings: np.ndarray | None = None,
                  model: str | None = None, workspace: Workspace | None = None, seed: int = 0,
-                 progress: Progress | None = None, graph_k: int = GRAPH_K):
+                 progress: Progress | None = None, graph_k: int = GRAPH_K, knn=None):
         self.ds = ds
         self.reference = reference
         self.model = model
@@ -53,7 +54,7 @@ class SignalContext:
         self._progress = progress
         self._given_emb = embeddings
         self._given_ref_emb = reference_embeddings
-        self._knn = None
+        self._knn = knn  # a precomputed self-graph (neighbors.KnnResult) of these embeddings, if any
         self._oof: dict[tuple, OofResult] = {}
         self._memo: dict[str, object] = {}
         self.timings: dict[str, float] = {}  # seconds spent on shared inputs (graph, folds, embeddings)
@@ -217,6 +218,7 @@ def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int 
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
 
     n = len(codes)
     lab = np.flatnonzero(codes >= 0)
@@ -244,9 +246,11 @@ def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int 
             p_unl = np.zeros((len(unl), k))
             p_unl[:, present[0]] = 1.0
         else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # ConvergenceWarning: 200 lbfgs steps are plenty here
-                m = LogisticRegression(C=C, max_iter=200, tol=1e-3)
+            # One BLAS thread: these matrices are small, and on a shared 2-core machine a multi-threaded
+            # BLAS was measured 8x slower (threads spinning against other processes).
+            with warnings.catch_warnings(), threadpool_limits(1):
+                warnings.simplefilter("ignore")  # ConvergenceWarning on near-separable folds
+                m = LogisticRegression(C=C, max_iter=1000)
                 m.fit(X[lab[tr]], ytr)
             p_te = np.zeros((len(te), k))
             p_te[:, m.classes_] = m.predict_proba(X[lab[te]])

@@ -6,7 +6,9 @@ Default method "combined" (see docs/benchmarks.md, "Issue 5", for how it was cho
 2. the label distribution of the row's k nearest neighbours (distance-weighted, own row excluded);
 3. their weighted average ``p = w * p_lr + (1 - w) * p_knn``: the linear model sees global structure, the
    neighbours local structure, and their errors are only weakly correlated;
-4. score = p[given label] (cleanlab's self-confidence on ``p``); flag = ``flag_by`` rule on ``p``;
+4. score = p[given label] (cleanlab's self-confidence on ``p``); flag: the rows with the lowest scores, as
+   many as confident learning estimates are mislabelled (``flag_by="noise_rate"``: estimated noise ratio
+   x labelled rows), so the share flagged is the noise ratio shown on the page;
 5. suggested label = argmax p, with its probability.
 
 Other methods kept for comparison: "cleanlab" (cleanlab.filter.find_label_issues on the LR
@@ -25,7 +27,7 @@ from dq_core.errors import DataError
 from dq_core.signals.base import Signal, SignalResult, register, summarize
 
 METHODS = ("combined", "cleanlab", "knn")
-FLAG_RULES = ("argmax", "prune_by_noise_rate", "confident_learning", "both")
+FLAG_RULES = ("noise_rate", "argmax", "prune_by_noise_rate", "confident_learning", "both")
 
 
 def knn_label_probabilities(ctx, k: int, *, weighted: bool = True) -> np.ndarray:
@@ -46,10 +48,27 @@ def knn_label_probabilities(ctx, k: int, *, weighted: bool = True) -> np.ndarray
     return ctx.memo(f"knn_label_probs:{k}:{weighted}", compute)
 
 
-def flag_issues(codes: np.ndarray, probs: np.ndarray, rule: str) -> np.ndarray:
-    """Label-issue flags for labelled rows (``codes >= 0``) under one of FLAG_RULES."""
+def flag_issues(codes: np.ndarray, probs: np.ndarray, rule: str, *, eligible: np.ndarray | None = None,
+                noise_ratio: float | None = None) -> np.ndarray:
+    """Label-issue flags for labelled rows (``codes >= 0``) under one of FLAG_RULES.
+
+    ``noise_rate``: the ``round(noise_ratio * n_labelled)`` eligible rows with the lowest P(given label),
+    where ``noise_ratio`` is confident learning's estimate (1 - trace of the calibrated joint). So the
+    share flagged is the estimated noise ratio the page shows, and the count adapts to each dataset
+    (the argmax rule over-flags on overlapping classes, prune_by_noise_rate under-flags on SMS spam).
+    """
     lab = codes >= 0
     out = np.zeros(len(codes), dtype=bool)
+    if rule == "noise_rate":
+        ok = lab if eligible is None else lab & eligible
+        if noise_ratio is None:
+            noise_ratio = estimate_joint(codes, probs)[1]
+        n_flag = int(round(noise_ratio * int(lab.sum())))
+        idx = np.flatnonzero(ok)
+        if n_flag > 0 and len(idx):
+            given = probs[idx, codes[idx]]
+            out[idx[np.argsort(given, kind="stable")[:n_flag]]] = True
+        return out
     if rule == "argmax":
         p = probs[lab]
         given = p[np.arange(len(p)), codes[lab]]
@@ -98,8 +117,8 @@ class LabelSignal(Signal):
     folds: int = 5
     C: float = 1.0
     k: int = 30
-    weight: float = 0.7  # share of the logistic-regression probabilities in the combined estimate
-    flag_by: str = "argmax"
+    weight: float = 0.6  # share of the logistic-regression probabilities in the combined estimate
+    flag_by: str = "noise_rate"
     min_class_rows: int = 10
 
     name = "label"
@@ -135,19 +154,19 @@ class LabelSignal(Signal):
         probs = self.probabilities(ctx)
         lab = codes >= 0
         given_p = np.where(lab, probs[np.arange(n), np.maximum(codes, 0)], 1.0)
+        counts = np.bincount(codes[lab], minlength=len(classes))
+        small = counts < self.min_class_rows
+        unreliable_row = lab & small[np.maximum(codes, 0)]
+        joint, noise = estimate_joint(codes, probs)
         if self.method == "knn":
             issue = lab & (probs.argmax(axis=1) != codes)
         else:
             rule = "prune_by_noise_rate" if self.method == "cleanlab" else self.flag_by
-            issue = flag_issues(codes, probs, rule)
-        counts = np.bincount(codes[lab], minlength=len(classes))
-        small = counts < self.min_class_rows
-        unreliable_row = lab & small[np.maximum(codes, 0)]
+            issue = flag_issues(codes, probs, rule, eligible=~unreliable_row, noise_ratio=noise)
         issue &= ~unreliable_row
         suggested_code = probs.argmax(axis=1)
         suggested = np.array([classes[c] for c in suggested_code], dtype=object)
         suggested_prob = probs[np.arange(n), suggested_code]
-        joint, noise = estimate_joint(codes, probs)
         given = ctx.ds.labels.astype("string").to_numpy(dtype=object, na_value=None)
         reasons = np.full(n, "", dtype=object)
         for i in np.flatnonzero(issue):

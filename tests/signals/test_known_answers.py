@@ -94,13 +94,13 @@ def test_conflicting_labels_flag_whole_groups():
 
 def test_planted_label_flips_are_found_on_real_embeddings(sms_slice):
     raw, emb = sms_slice
-    noisy = inject_label_noise(raw["label"], rate=0.08, mode="uniform", seed=3)
+    noisy = inject_label_noise(raw["label"], rate=0.08, mode="uniform", seed=4)
     ds = build_dataset(raw.assign(label=noisy.labels), ColumnMapping("text", "label"))
     res = get_signal("label")(SignalContext(ds, embeddings=emb))
     det = score_detection(noisy.flipped, res.is_issue, res.scores)
     assert noisy.n_flipped == round(0.08 * len(raw))
-    assert det.recall >= 0.8 and det.precision >= 0.6, det
-    assert det.average_precision >= 0.7
+    assert det.recall >= 0.8 and det.precision >= 0.65, det
+    assert det.average_precision >= 0.85
     # a flipped row found gets its original label suggested back
     found = noisy.flipped & res.is_issue
     sugg = res.columns["suggested_label"]
