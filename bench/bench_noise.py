@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DQ_HOME", str(ROOT / ".dq-bench"))
 warnings.filterwarnings("ignore")
 
-from issue5_doc import git_free_version, header, load, write_subsection  # noqa: E402
+from issue5_doc import header, library_versions, load, write_subsection  # noqa: E402
 
 from dq_core.embed import embed_dataset  # noqa: E402
 from dq_core.io import load_demo  # noqa: E402
@@ -221,7 +221,7 @@ def main() -> None:
     note_lines = [f"- {k}: {'; '.join(v)}" for k, v in notes.items()]
     body = header(f".venv/bin/python bench/bench_noise.py --seeds {args.seeds}",
                   f"- 1-min load average before / after: {load_before} / {load()} (shared machine); whole run "
-                  f"{total / 60:.1f} min\n- {git_free_version()}; MiniLM float32 embeddings; 5-fold logistic "
+                  f"{total / 60:.1f} min\n- {library_versions()}; MiniLM float32 embeddings; 5-fold logistic "
                   f"regression (C=1); mean ± sd over seeds {args.seeds} (seed 0 was the tuning seed)\n"
                   "- kNN graph (k=30, shared by ours and the 10-NN flag): " + ", ".join(
                       f"{k} {v:.1f} s" for k, v in graph_times.items()))

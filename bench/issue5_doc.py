@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def write_subsection(title: str, body: str) -> Path:
     return path
 
 
-def git_free_version() -> str:
+def library_versions() -> str:
     """Library versions that matter for the comparison."""
     out = []
     for mod in ("cleanlab", "sklearn", "pynndescent"):
@@ -69,4 +68,4 @@ def git_free_version() -> str:
     return ", ".join(out)
 
 
-__all__ = ["header", "load", "machine", "write_subsection", "git_free_version", "subprocess"]
+__all__ = ["header", "library_versions", "load", "machine", "write_subsection"]

@@ -7,12 +7,10 @@ half adds itself as one more section. Every number comes from dq_core.signals / 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dq_core import viz_signals
-from dq_core.dataset import TextDataset
 from dq_core.errors import DataError
 from dq_core.signals import (
     DEFAULT_SIGNALS,
@@ -71,8 +69,10 @@ def _report(signals: list, seed: int) -> SignalReport | None:
     if hit is not None:
         return hit
     if len(ds) > AUTO_COMPUTE_ROWS and not st.session_state.get("cl_compute_clicked"):
-        st.info(f"The signals need sentence embeddings and a 5-fold classifier over {len(ds):,} rows (a few "
-                "minutes on CPU the first time; cached in the workspace afterwards).")
+        extra = f" and the {len(ref):,} reference rows" if ref is not None else ""
+        st.info(f"The signals need sentence embeddings of the {len(ds):,} rows{extra} and a 5-fold classifier "
+                "(a few minutes on CPU the first time, less if Coverage or Shift embedded them already; "
+                "cached in the workspace afterwards).")
         if st.button("Compute the signals", key="cl_compute", icon="🔎"):
             st.session_state["cl_compute_clicked"] = True
             st.rerun()
@@ -117,9 +117,9 @@ def section_summary(report: SignalReport) -> None:
         title = report.titles.get(key, key)
         n = counts[key]
         with st.expander(f"{title}: {n:,} rows flagged ({n / max(len(f), 1):.1%})"):
-            REGISTRY_DESC = REGISTRY[key.split("(")[0]].description if key.split("(")[0] in REGISTRY else ""
-            if REGISTRY_DESC:
-                st.caption(REGISTRY_DESC)
+            cls = REGISTRY.get(key.split("(")[0])
+            if cls is not None and cls.description:
+                st.caption(cls.description)
             if summary.get("note"):
                 st.warning(summary["note"])
             facts = {k: v for k, v in summary.items() if k not in ("n_issues", "share", "note")

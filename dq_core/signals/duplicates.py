@@ -74,6 +74,7 @@ def near_groups(ctx, threshold: float, k: int, method: str = "both", jaccard: fl
             from dq_core.signals.minhash import minhash_pairs
 
             skip = (ex >= 0) & (ex != np.arange(n))  # copies of an exact group: its first row stands for it
+            skip |= ctx.texts.fillna("").astype(str).str.strip().eq("").to_numpy()  # empties are junk
             pi, pj, est = minhash_pairs(ctx.texts, jaccard=jaccard, seed=ctx.seed, skip=skip)
             rows_l.append(pi)
             cols_l.append(pj)

@@ -39,7 +39,7 @@ def junk_kinds(texts: pd.Series, *, min_chars: int, max_chars: int, min_letter_s
     non_letters = ~empty & ~url_only & visible.str.len().ge(4) & letter_share.fillna(0).lt(min_letter_share)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "has match groups": the group is a backreference
-        run = t.str.contains(r"(.)\1{%d,}" % (max_run - 1), regex=True)
+        run = t.str.contains(r"(.)\1{" + str(max_run - 1) + ",}", regex=True)
     # One character making up most of a longer text ("aaaaaaa", "!!!!!!!!") counts too.
     dominant = visible.str.len().ge(12) & visible.map(lambda s: bool(s) and max(map(s.count, set(s))) / len(s) > 0.7)
     repeated = ~empty & (run | dominant.astype(bool))

@@ -152,8 +152,9 @@ class LabelSignal(Signal):
         if len(classes) < 2:
             raise DataError("label checks need at least two classes")
         probs = self.probabilities(ctx)
+        valid = ctx.valid  # empty texts have no embedding: nothing to judge (the junk signal reports them)
         lab = codes >= 0
-        given_p = np.where(lab, probs[np.arange(n), np.maximum(codes, 0)], 1.0)
+        given_p = np.where(lab & valid, probs[np.arange(n), np.maximum(codes, 0)], 1.0)
         counts = np.bincount(codes[lab], minlength=len(classes))
         small = counts < self.min_class_rows
         unreliable_row = lab & small[np.maximum(codes, 0)]
@@ -162,16 +163,19 @@ class LabelSignal(Signal):
             issue = lab & (probs.argmax(axis=1) != codes)
         else:
             rule = "prune_by_noise_rate" if self.method == "cleanlab" else self.flag_by
-            issue = flag_issues(codes, probs, rule, eligible=~unreliable_row, noise_ratio=noise)
-        issue &= ~unreliable_row
+            issue = flag_issues(codes, probs, rule, eligible=~unreliable_row & valid, noise_ratio=noise)
+        issue &= ~unreliable_row & valid
         suggested_code = probs.argmax(axis=1)
         suggested = np.array([classes[c] for c in suggested_code], dtype=object)
         suggested_prob = probs[np.arange(n), suggested_code]
         given = ctx.ds.labels.astype("string").to_numpy(dtype=object, na_value=None)
         reasons = np.full(n, "", dtype=object)
         for i in np.flatnonzero(issue):
-            reasons[i] = (f"label '{given[i]}' looks wrong: likely '{suggested[i]}' ({suggested_prob[i]:.2f}); "
-                          f"P(given) {given_p[i]:.2f}")
+            if suggested[i] == given[i]:  # among the least likely labels, yet no other class is likelier
+                reasons[i] = f"label '{given[i]}' is doubtful (P(given) {given_p[i]:.2f}), no clearly better label"
+            else:
+                reasons[i] = (f"label '{given[i]}' looks wrong: likely '{suggested[i]}' ({suggested_prob[i]:.2f}); "
+                              f"P(given) {given_p[i]:.2f}")
         for i in np.flatnonzero(unreliable_row):
             reasons[i] = f"label score unreliable: class '{given[i]}' has only {counts[codes[i]]} rows"
         unreliable = [c for c, s in zip(classes, small, strict=True) if s]

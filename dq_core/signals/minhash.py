@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+
 def shingle_hashes(texts: pd.Series, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """(uint64 hash per character n-gram, start offset of each text's n-grams); texts are lower-cased,
     whitespace-collapsed and padded to ``n`` bytes so every text has at least one shingle."""

@@ -96,3 +96,19 @@ def test_bad_parameters_and_specs():
         SignalContext(ds, embeddings=_emb(3))
     with pytest.raises(DataError, match="listed twice"):
         compute_signals(ds, [get_signal("junk"), get_signal("junk")])
+
+
+def test_empty_texts_are_not_judged_by_the_embedding_signals(sms_slice):
+    raw, emb = sms_slice
+    raw = raw.copy()
+    emb = emb.copy()
+    raw.loc[:3, "text"] = ["", "   ", None, ""]
+    emb[:4] = 0.0  # as embed.py leaves rows it could not embed
+    ds = build_dataset(raw, ColumnMapping("text", "label"))
+    ctx = SignalContext(ds, embeddings=emb)
+    assert not ctx.valid[:4].any()
+    for name in ("label", "outlier", "near_duplicate"):
+        res = get_signal(name)(ctx)
+        assert not res.is_issue[:4].any(), name
+    assert (get_signal("label")(ctx).scores[:4] == 1.0).all()
+    assert get_signal("junk")(ctx).is_issue[:4].all()

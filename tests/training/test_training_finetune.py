@@ -93,3 +93,19 @@ def test_bad_model_folders(tmp_path):
         check_model_folder(vision)
     with pytest.raises(DataError, match="above what"):
         check_model_folder(None, max_length=4096)
+
+
+def test_training_arguments_for_early_stopping_and_class_weights(tmp_path):
+    import numpy as np
+
+    from dq_core.training.finetune import class_weight_vector, training_arguments
+
+    cfg = TrainConfig(trainer="transformer", early_stopping_patience=2, batch_size=10, evals_per_epoch=4)
+    args = training_arguments(cfg, tmp_path, n_train=400, has_val=True)
+    assert args.load_best_model_at_end and args.metric_for_best_model == "eval_loss" and not args.greater_is_better
+    assert args.eval_steps == args.save_steps == 10 and args.save_total_limit == 1
+    plain = training_arguments(TrainConfig(trainer="transformer"), tmp_path, n_train=400, has_val=False)
+    assert not plain.load_best_model_at_end and plain.eval_strategy == "no" and plain.save_strategy == "no"
+    assert plain.warmup_steps == pytest.approx(0.1) and plain.report_to in ([], "none", ["none"])
+    w = class_weight_vector(np.array([0, 0, 0, 1]), 3)
+    assert w.tolist() == pytest.approx([4 / 9, 4 / 3, 0.0])
