@@ -138,12 +138,14 @@ def dq_throughput(train, labels, *, max_length: int, batch_size: int, lr: float,
     return float(res.train_metrics["train_samples_per_second"]), len(train) / clock.seconds
 
 
-def part_throughput(rows: int) -> dict:
+def part_throughput(rows: int, threads: int = 0) -> dict:
     train = tweets_sample(rows, seed=1)
     labels = sorted(train["label"].unique())
     kw = {"max_length": 64, "batch_size": 16, "lr": 1e-4}
     import torch
 
+    if threads:
+        torch.set_num_threads(threads)
     out = {"rows": rows, **kw, "threads": torch.get_num_threads(), "bare": [], "dq": [], "bare_cpu": [],
            "dq_cpu": [], "load_before": load_avg()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -344,6 +346,7 @@ def render(res: dict) -> str:
     if t:
         lines += ["### Fine-tune throughput: dq_core vs a bare Trainer", "",
                   f"{t['rows']:,} tweets, MiniLM, max length {t['max_length']}, batch {t['batch_size']}, 1 epoch, "
+                  f"{t.get('threads', '?')} torch thread(s), "
                   f"run order bare/dq/dq/bare in one process (load {t['load_before']} → {t['load_after']}).", "",
                   "| path | samples/s, wall clock (each run) | mean | samples per CPU-second (each run) |",
                   "|---|---|---|---|",
@@ -407,6 +410,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", choices=("all", "throughput", "demo", "noise", "agreed"), default="all")
     ap.add_argument("--rows", type=int, default=1000, help="rows for the throughput comparison")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads for the throughput comparison (0 = torch's default); 1 makes the "
+                         "per-CPU-second figure robust on a machine shared with other jobs")
     ap.add_argument("--sample", type=int, default=None,
                     help="noise/agreed on a stratified sample of the tweets (a quick check; figures use all rows)")
     ap.add_argument("--no-write", action="store_true", help="print only; keep docs/benchmarks.md as it is")
@@ -416,7 +422,7 @@ def main() -> None:
     parts = ("throughput", "demo", "noise", "agreed") if args.part == "all" else (args.part,)
     for part in parts:
         print(f"[{time.strftime('%H:%M:%S')}] {part} …", flush=True)
-        res[part] = {"throughput": lambda: part_throughput(args.rows), "demo": part_demo,
+        res[part] = {"throughput": lambda: part_throughput(args.rows, args.threads), "demo": part_demo,
                      "noise": lambda: part_noise(sample=args.sample),
                      "agreed": lambda: part_agreed(sample=args.sample)}[part]()
         if not args.sample:  # a sampled check never replaces the figures

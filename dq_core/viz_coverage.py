@@ -17,7 +17,7 @@ UNDER_COLOR = "#D62728"
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#FF9DA6",
            "#9D755D", "#BAB0AC", "#1F77B4", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#17BECF"]
 SIDE_COLORS = {"dataset": DATASET_COLOR, "reference": REFERENCE_COLOR}
-HOVER_CHARS = 160
+HOVER_CHARS = 120
 MAX_CATEGORIES = 24  # more categories than this are folded into "other" (a legend people can read)
 
 
@@ -78,15 +78,14 @@ def color_options(frame: pd.DataFrame) -> list[str]:
 
 
 def _hover(frame: pd.DataFrame) -> np.ndarray:
+    """Only the text (cut, wrapped, escaped): side, label and cluster come from customdata and the trace
+    name, so the per-point payload stays small (38k tweets: 7.6 MB of figure with a per-point header)."""
     t = frame["text"].str.slice(0, HOVER_CHARS)
     t = t.where(frame["text"].str.len() <= HOVER_CHARS, t + "…")
     t = t.str.replace("<", "&lt;", regex=False)
+    t = t.str.replace("\ufffd+", "\ufffd", regex=True)  # runs of undecodable bytes: one mark each
     # Wrap every ~60 chars so long tweets do not make one very wide tooltip.
-    t = t.str.replace(r"(.{60}\S*)\s", r"\1<br>", regex=True)
-    head = frame["side"] + " · " + frame["label"]
-    if "cluster" in frame:
-        head = head + " · cluster " + frame["cluster"].astype(str)
-    return (head + "<br>" + t).to_numpy()
+    return t.str.replace(r"(.{60}\S*)\s", r"\1<br>", regex=True).to_numpy()
 
 
 def coverage_map(frame: pd.DataFrame, *, color: str = "dataset vs reference", title: str = "",
@@ -95,12 +94,24 @@ def coverage_map(frame: pd.DataFrame, *, color: str = "dataset vs reference", ti
     fig = go.Figure()
     hover = _hover(frame) if len(frame) else np.array([])
     idx = np.arange(len(frame))
+    # customdata = (frame position, side code, cluster): numeric, so plotly ships it as compact typed arrays.
+    side_code = (frame["side"] == "reference").to_numpy().astype(np.int64) if len(frame) else idx
+    clus = frame["cluster"].to_numpy(dtype=np.int64) if "cluster" in frame else np.full(len(frame), -1)
+    custom = np.column_stack([idx, side_code, clus]) if len(frame) else np.zeros((0, 3), dtype=np.int64)
+    template = ("%{hovertext}<extra>%{fullData.name}" + (" · C%{customdata[2]}" if "cluster" in frame else "")
+                + "</extra>")
 
-    def add(mask: np.ndarray, name: str, colour, *, showlegend: bool = True, **marker) -> None:
-        fig.add_trace(go.Scattergl(
-            x=frame["x"].to_numpy()[mask], y=frame["y"].to_numpy()[mask], mode="markers", name=name,
-            customdata=idx[mask], hovertext=hover[mask], hovertemplate="%{hovertext}<extra></extra>",
-            marker=dict(color=colour, size=marker_size, opacity=0.75, **marker), showlegend=showlegend))
+    def add(mask: np.ndarray, name: str, colour, *, showlegend: bool = True, hover_rows: bool = True,
+            **marker) -> None:
+        xs, ys = frame["x"].to_numpy()[mask], frame["y"].to_numpy()[mask]
+        style = dict(color=colour, size=marker_size, opacity=0.75, **marker)
+        if hover_rows:
+            fig.add_trace(go.Scattergl(x=xs, y=ys, mode="markers", name=name, customdata=custom[mask],
+                                       hovertext=hover[mask], hovertemplate=template, marker=style,
+                                       showlegend=showlegend))
+        else:  # decoration only: no texts (they are most of the page's payload), not selectable twice
+            fig.add_trace(go.Scattergl(x=xs, y=ys, mode="markers", name=name, hoverinfo="skip", marker=style,
+                                       showlegend=showlegend))
 
     if color == "dataset vs reference":
         # Reference first so the dataset is drawn on top of it.
@@ -140,7 +151,7 @@ def coverage_map(frame: pd.DataFrame, *, color: str = "dataset vs reference", ti
         # Under-covered clusters: a red ring around their reference rows, on top of any colouring.
         m = (frame["under_covered"] & (frame["side"] == "reference")).to_numpy(dtype=bool)
         if m.any():
-            add(m, "under-covered (reference rows)", "rgba(0,0,0,0)", symbol="circle-open",
+            add(m, "under-covered (reference rows)", UNDER_COLOR, hover_rows=False, symbol="circle-open",
                 line=dict(color=UNDER_COLOR, width=1))
     if "cluster" in frame and len(frame):
         _label_clusters(fig, frame)
