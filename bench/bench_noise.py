@@ -60,21 +60,31 @@ def knn10(graph, codes, k_classes):
 
 
 def datalab(labels, X, seed):
-    """cleanlab Datalab's label check from features; on a crash, once more on jittered features."""
+    """cleanlab Datalab's label check from features; on a crash, once more on jittered features.
+
+    Datalab reports a failed check on stdout and carries on, so its output is captured to say why.
+    """
+    import contextlib
+    import io
+
     from cleanlab import Datalab
 
     note = ""
     for attempt in range(2):
         feats = X if attempt == 0 else X + np.random.default_rng(seed).normal(0, 1e-4, X.shape).astype(np.float32)
         t0 = time.perf_counter()
+        buf = io.StringIO()
         try:
-            lab = Datalab(data={"label": list(labels)}, label_name="label", verbosity=0)
-            lab.find_issues(features=feats, issue_types={"label": {}})
-            iss = lab.get_issues("label")
+            with contextlib.redirect_stdout(buf):
+                lab = Datalab(data={"label": list(labels)}, label_name="label", verbosity=0)
+                lab.find_issues(features=feats, issue_types={"label": {}})
+                iss = lab.get_issues("label")
             return iss["is_label_issue"].to_numpy(), iss["label_score"].to_numpy(), time.perf_counter() - t0, note
         except Exception as exc:  # noqa: BLE001 - the crash is the finding
-            note = f"crashed ({type(exc).__name__}: {str(exc).splitlines()[0][:80]}); retried on jittered features"
-    return None, None, float("nan"), note + "; crashed again"
+            said = [ln for ln in buf.getvalue().splitlines() if ln.startswith("Error in")]
+            why = said[0] if said else f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
+            note = f"label check failed ({why}); retried on features jittered by N(0, 1e-4)"
+    return None, None, float("nan"), note + "; failed again"
 
 
 def run_setting(ds, X, graph, t_graph, mode, rate, seed) -> tuple[list[dict], dict]:

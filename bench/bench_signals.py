@@ -75,31 +75,40 @@ def main() -> None:
     ref = build_dataset(pd.DataFrame({"text": rt, "label": ry}), ColumnMapping("text", "label"), name="reference")
 
     load_before = load()
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(Path(tmp))
-        t0 = time.perf_counter()
-        cpu0 = time.process_time()
-        rep = compute_signals(ds, default_signals(), embeddings=v, reference=ref, reference_embeddings=rv,
-                              workspace=ws, seed=0, use_cache=False)
-        wall = time.perf_counter() - t0
-        cpu = time.process_time() - cpu0
+    runs = []
+    # Run 1 is a cold process (what `dq signals` pays: pynndescent's numba compilation included); run 2
+    # repeats in the same process with a fresh workspace and another seed, as the long-lived dashboard
+    # server runs it after its first graph.
+    for label, seed in (("cold process", 0), ("warm process", 1)):
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = Workspace(Path(tmp))
+            t0 = time.perf_counter()
+            cpu0 = time.process_time()
+            rep = compute_signals(ds, default_signals(), embeddings=v, reference=ref, reference_embeddings=rv,
+                                  workspace=ws, seed=seed, use_cache=False)
+            runs.append((label, time.perf_counter() - t0, time.process_time() - cpu0, rep))
+        print(f"{label}: {runs[-1][1]:.1f} s", flush=True)
     load_after = load()
-    rows = [f"| **all {len(rep.summaries)} signals, total** | **{wall:.1f}** | {cpu:.1f} | < 90 s "
-            f"({'met' if wall < 90 else 'MISSED'}) |"]
-    for k, s in rep.timings.items():
-        if k.startswith("shared: "):
-            continue
-        rows.append(f"| {k} ({rep.summaries[k]['n_issues']:,} flagged) | {s:.1f} | | |")
-    for k, s in rep.timings.items():
-        if k.startswith("shared: "):
-            rows.append(f"| {k} (inside the signal that first needs it) | {s:.1f} | | |")
+    head = "| step | " + " | ".join(f"{r[0]} wall s" for r in runs) + " |"
+    rows = [head, "|---|" + "---|" * len(runs)]
+    rows.append(f"| **all {len(runs[0][3].summaries)} signals, total** | "
+                + " | ".join(f"**{r[1]:.1f}** ({'met' if r[1] < 90 else 'MISSED'} < 90 s)" for r in runs) + " |")
+    rows.append("| CPU time of the process (all threads) | " + " | ".join(f"{r[2]:.1f}" for r in runs) + " |")
+    rep = runs[0][3]
+    for k in rep.timings:
+        what = k if k.startswith("shared: ") else f"{k} ({rep.summaries[k]['n_issues']:,} flagged)"
+        rows.append(f"| {what} | " + " | ".join(f"{r[3].timings.get(k, float('nan')):.1f}" for r in runs) + " |")
     body = header(f".venv/bin/python bench/bench_signals.py --rows {args.rows}",
                   f"- 1-min load average before / after: {load_before} / {load_after} (shared machine)\n"
-                  f"- {args.rows:,} rows, 384-d MiniLM vectors given, 10,000 reference rows, 3 annotator "
-                  "columns; fresh workspace (no cache hits)")
-    body += ("\n| step | wall s | CPU s (process) | target |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
-             "Signal times include the shared inputs they compute first (the label signal pays for the kNN "
-             "graph and the K-fold probabilities; the others read them).\n")
+                  f"- {args.rows:,} rows (the tweets resampled with replacement and light edits, so many rows are "
+                  "near copies of each other: hence the near-duplicate count), 384-d MiniLM vectors given "
+                  "(jittered), 10,000 reference rows, 3 annotator columns; fresh workspace each run (no cache hits)")
+    body += ("\n" + "\n".join(rows) + "\n\n"
+             "Signal rows include the shared inputs they compute first (`shared:` rows: the label signal pays for "
+             "the kNN graph and the K-fold probabilities, leakage for the reference search; the others read "
+             "them). The cold run's graph includes pynndescent's numba compilation (about 35-40 s here, once "
+             "per process); the Clean page runs in the long-lived server, where that is paid once, and on "
+             "the Coverage page's cached graph the signals do not search at all.\n")
     print(body)
     if not args.no_write:
         print(f"written to {write_subsection(TITLE, body)}")

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import io
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -230,6 +231,64 @@ class EmbeddingCache:
         atomic_write_bytes(self.dir / name, buf.getvalue())
 
 
+class _ThreadTuner:
+    """Pick torch's intra-op thread count by measured speed while embedding, and restore it after.
+
+    On a CPU shared with other busy processes, torch's OpenMP threads spin at every barrier: here, with
+    the load average at ~6.5 on 2 cores, 1 thread encoded 170-180 texts/s and 2 threads 40-60 (measured,
+    interleaved). Idle, 2 threads win. The load changes while a long run goes on, so the tuner times
+    the two settings on neighbouring (length-sorted, hence similar) groups of texts and re-checks every
+    RETUNE_EVERY groups. ``DQ_EMBED_THREADS=N`` pins the count instead.
+    """
+
+    RETUNE_EVERY = 12
+
+    def __init__(self, device: str | None):
+        import torch
+
+        self.torch = torch
+        self.original = torch.get_num_threads()
+        pinned = os.environ.get("DQ_EMBED_THREADS", "").strip()
+        self.candidates: list[int] = []
+        if pinned.isdigit() and int(pinned) > 0:
+            self.fixed: int | None = int(pinned)
+        elif (device or "cpu") != "cpu" or self.original <= 1:
+            self.fixed = self.original
+        else:
+            self.fixed = None
+            self.candidates = sorted({self.original, 1}, reverse=True)
+        self.rates: dict[int, float] = {}
+        self.best = self.fixed or self.original
+        self.calls = 0
+
+    def next_threads(self) -> int:
+        if self.fixed is not None:
+            return self.fixed
+        phase = self.calls % self.RETUNE_EVERY
+        if phase < len(self.candidates):
+            return self.candidates[phase]
+        return self.best
+
+    def run(self, fn, n_texts: int):
+        threads = self.next_threads()
+        if self.torch.get_num_threads() != threads:
+            self.torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        out = fn()
+        secs = time.perf_counter() - t0
+        if self.fixed is None and self.calls % self.RETUNE_EVERY < len(self.candidates):
+            self.rates[threads] = n_texts / max(secs, 1e-9)
+            if len(self.rates) == len(self.candidates):
+                self.best = max(self.rates, key=self.rates.get)
+                self.rates = {}
+        self.calls += 1
+        return out
+
+    def restore(self) -> None:
+        if self.torch.get_num_threads() != self.original:
+            self.torch.set_num_threads(self.original)
+
+
 def _encode(m, texts: list[str], batch_size: int) -> np.ndarray:
     emb = m.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=False,
                    show_progress_bar=False)
@@ -303,22 +362,26 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
         # Progress is reported every PROGRESS_STEP texts (a few seconds of work on CPU) while the cache
         # is written per CHUNK_SIZE: a bar that moves often, and few, large chunk files.
         step = max(batch_size, PROGRESS_STEP)
-        for start in range(0, total, CHUNK_SIZE):
-            sel = order[start:start + CHUNK_SIZE]
-            chunk_texts = [clean[i] for i in uniq_idx[sel]]
-            parts = []
-            for s0 in range(0, len(chunk_texts), step):
-                part = chunk_texts[s0:s0 + step]
-                parts.append(_encode(m, part, batch_size))
-                done += len(part)
-                if progress and done < total:
-                    progress(done, total)
-            emb = np.vstack(parts).astype(np.float32, copy=False)
-            tr = _count_truncated(m, chunk_texts)
-            uvecs[sel] = emb
-            utrunc[sel] = tr
-            if cache is not None:
-                cache.append(uniq_hashes[sel], emb, tr)
+        tuner = _ThreadTuner(str(getattr(m, "device", "cpu")).split(":")[0])
+        try:
+            for start in range(0, total, CHUNK_SIZE):
+                sel = order[start:start + CHUNK_SIZE]
+                chunk_texts = [clean[i] for i in uniq_idx[sel]]
+                parts = []
+                for s0 in range(0, len(chunk_texts), step):
+                    part = chunk_texts[s0:s0 + step]
+                    parts.append(tuner.run(lambda part=part: _encode(m, part, batch_size), len(part)))
+                    done += len(part)
+                    if progress and done < total:
+                        progress(done, total)
+                emb = np.vstack(parts).astype(np.float32, copy=False)
+                tr = _count_truncated(m, chunk_texts)
+                uvecs[sel] = emb
+                utrunc[sel] = tr
+                if cache is not None:
+                    cache.append(uniq_hashes[sel], emb, tr)
+        finally:
+            tuner.restore()
         if progress:
             progress(total, total)
         if vectors is None:
@@ -388,14 +451,23 @@ def embed_dataset(ds, *, model: str | None = None, workspace: Workspace | None =
         return hit
     res = embed_texts(ds.texts, model=model, workspace=ws, progress=progress, batch_size=batch_size,
                       precision=precision)
-    key = _dataset_key(ds, model, precision)
-    # Masks as .npy (not JSON lists): reopening 100k rows stays a couple of np.load calls.
-    ws.save_array("dataset_embeddings", key + "-valid", res.valid)
-    ws.save_array("dataset_embeddings", key + "-truncated", res.truncated)
-    ws.save_array("dataset_embeddings", key, res.vectors)
-    ws.save_json("dataset_embeddings", key, {"n_truncated": res.n_truncated, "max_seq_length": res.max_seq_length,
-                                             "model_name": res.model_name, "n_rows": len(ds)})
+    save_dataset_embeddings(ds, res, workspace=ws, model=model, precision=precision)
     return res
+
+
+def save_dataset_embeddings(ds, res: EmbeddingResult, *, workspace: Workspace, model: str | None = None,
+                            precision: str | None = None) -> None:
+    """Write the consolidated per-dataset file that :func:`cached_dataset_embeddings` reads."""
+    key = _dataset_key(ds, model, precision)
+    trunc = res.truncated if res.truncated is not None else np.zeros(len(ds), dtype=bool)
+    # Masks as .npy (not JSON lists): reopening 100k rows stays a couple of np.load calls. The JSON is
+    # written last: its presence means the arrays are complete.
+    workspace.save_array("dataset_embeddings", key + "-valid", res.valid)
+    workspace.save_array("dataset_embeddings", key + "-truncated", trunc)
+    workspace.save_array("dataset_embeddings", key, res.vectors)
+    workspace.save_json("dataset_embeddings", key, {"n_truncated": res.n_truncated,
+                                                    "max_seq_length": res.max_seq_length,
+                                                    "model_name": res.model_name, "n_rows": len(ds)})
 
 
 def cached_dataset_embeddings(ds, *, model: str | None = None, workspace: Workspace | None = None,

@@ -236,31 +236,35 @@ def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int 
             from sklearn.model_selection import KFold
 
             splits = list(KFold(n_splits, shuffle=True, random_state=seed).split(lab))
-    unl_sum = np.zeros((len(unl), k))
-    for i, (tr, te) in enumerate(splits):
+    def fit_fold(split):
+        tr, te = split
         ytr = y[tr]
         present = np.unique(ytr)
+        p_te = np.zeros((len(te), k))
+        p_unl = np.zeros((len(unl), k))
         if len(present) == 1:
-            p_te = np.zeros((len(te), k))
             p_te[:, present[0]] = 1.0
-            p_unl = np.zeros((len(unl), k))
             p_unl[:, present[0]] = 1.0
-        else:
-            # One BLAS thread: these matrices are small, and on a shared 2-core machine a multi-threaded
-            # BLAS was measured 8x slower (threads spinning against other processes).
-            with warnings.catch_warnings(), threadpool_limits(1):
-                warnings.simplefilter("ignore")  # ConvergenceWarning on near-separable folds
-                m = LogisticRegression(C=C, max_iter=1000)
-                m.fit(X[lab[tr]], ytr)
-            p_te = np.zeros((len(te), k))
-            p_te[:, m.classes_] = m.predict_proba(X[lab[te]])
-            p_unl = np.zeros((len(unl), k))
-            if len(unl):
-                p_unl[:, m.classes_] = m.predict_proba(X[unl])
-        probs[lab[te]] = p_te
-        unl_sum += p_unl
-        if progress:
-            progress((i + 1) / len(splits))
+            return te, p_te, p_unl
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning on near-separable folds
+            m = LogisticRegression(C=C, max_iter=1000)
+            m.fit(X[lab[tr]], ytr)
+        p_te[:, m.classes_] = m.predict_proba(X[lab[te]])
+        if len(unl):
+            p_unl[:, m.classes_] = m.predict_proba(X[unl])
+        return te, p_te, p_unl
+
+    # One BLAS thread: these matrices are small, and on a shared 2-core machine a multi-threaded BLAS was
+    # measured 8x slower (threads spinning against other processes). Folds in two threads gained nothing.
+    unl_sum = np.zeros((len(unl), k))
+    with threadpool_limits(1):
+        for i, split in enumerate(splits):
+            te, p_te, p_unl = fit_fold(split)
+            probs[lab[te]] = p_te
+            unl_sum += p_unl
+            if progress:
+                progress((i + 1) / len(splits))
     if len(unl):
         probs[unl] = unl_sum / len(splits)
     return probs

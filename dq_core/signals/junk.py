@@ -43,6 +43,9 @@ def junk_kinds(texts: pd.Series, *, min_chars: int, max_chars: int, min_letter_s
     # One character making up most of a longer text ("aaaaaaa", "!!!!!!!!") counts too.
     dominant = visible.str.len().ge(12) & visible.map(lambda s: bool(s) and max(map(s.count, set(s))) / len(s) > 0.7)
     repeated = ~empty & (run | dominant.astype(bool))
+    # One stray replacement character in a fine sentence is not junk; a text riddled with them is.
+    n_bad = t.str.count(MOJIBAKE_RE)
+    mojibake = n_bad.ge(3) | (n_bad.ge(1) & (n_bad / visible.str.len().clip(lower=1)).ge(0.05))
     return pd.DataFrame({
         "empty": empty.to_numpy(),
         "too_short": (~empty & ~url_only & n_chars.lt(min_chars)).to_numpy(),
@@ -50,7 +53,7 @@ def junk_kinds(texts: pd.Series, *, min_chars: int, max_chars: int, min_letter_s
         "non_letters": non_letters.to_numpy(),
         "repeated_chars": repeated.to_numpy(),
         "url_only": url_only.to_numpy(),
-        "mojibake": t.str.contains(MOJIBAKE_RE, regex=True).to_numpy(),
+        "mojibake": mojibake.to_numpy(),
     })
 
 
@@ -65,7 +68,7 @@ class JunkSignal(Signal):
     name = "junk"
     title = "Junk text"
     description = ("Empty, shorter than min_chars, longer than max_chars, mostly non-letters, long runs of "
-                   "one character, only a URL, or mojibake (broken encoding).")
+                   "one character, only a URL, or mojibake (3+ broken-encoding sequences, or 5% of the text).")
     requires = frozenset({"text"})
 
     def __call__(self, ctx) -> SignalResult:

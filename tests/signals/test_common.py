@@ -55,7 +55,7 @@ def test_keys_name_non_default_parameters_only(name):
         assert get_signal(name).key == name
         return
     f = fields[0]
-    other = {int: 7, float: 0.123, str: "knn" if name == "label" else "x", tuple: ("email",)}
+    other = {int: 7, float: 0.123, str: "knn" if name == "label" else "x", tuple: ("email", "url")}
     value = other.get(type(getattr(get_signal(name), f.name)), None)
     sig = get_signal(name, **{f.name: value})
     assert sig.key == f"{name}({f.name}={value})"

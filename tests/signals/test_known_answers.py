@@ -8,6 +8,7 @@ import pytest
 from conftest import embed
 
 from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.errors import DataError
 from dq_core.noise import inject_label_noise, score_detection
 from dq_core.signals import SignalContext, compute_signals, get_signal, run_signals
 from dq_core.signals.pii import classify_number, find_pii, luhn_ok
@@ -177,10 +178,17 @@ def test_pii_kinds_per_row():
                                       "card": [0, 0, 1, 0, 0, 0, 0], "ip": [0, 0, 0, 1, 0, 0, 0],
                                       "url": [0, 0, 0, 0, 1, 0, 0]}
     res = get_signal("pii")(SignalContext(_ds(texts)))
-    assert res.is_issue.tolist() == [True] * 5 + [False] * 2
-    assert res.scores[2] == 0.0 and res.scores[4] > res.scores[0]  # cards rank above URLs
-    only = get_signal("pii", kinds=("card",))(SignalContext(_ds(texts)))
+    assert res.is_issue.tolist() == [True] * 4 + [False] * 3  # URLs are counted, not flagged, by default
+    assert res.columns["pii_kinds"][4] == "url" and res.summary["rows_by_kind"]["url"] == 1
+    with_urls = get_signal("pii", kinds=("email", "phone", "card", "ip", "url"))(SignalContext(_ds(texts)))
+    assert with_urls.is_issue.tolist() == [True] * 5 + [False] * 2
+    assert with_urls.scores[2] == 0.0 and with_urls.scores[4] > with_urls.scores[0]  # cards rank above URLs
+    card_only = get_signal("pii", kinds="card")  # the CLI form
+    assert card_only.kinds == ("card",)
+    only = card_only(SignalContext(_ds(texts)))
     assert only.is_issue.tolist() == [False, False, True, False, False, False, False]
+    with pytest.raises(DataError, match="unknown PII kind"):
+        get_signal("pii", kinds=("email", "ssn"))
 
 
 # ----------------------------------------------------------------------------- leakage + annotators
