@@ -33,7 +33,7 @@ def map_frame(ds, ref, ds_xy: np.ndarray, ref_xy: np.ndarray, *, coverage: Cover
                               ("reference", ref, ref_xy, None if coverage is None else coverage.ref_cluster)):
         if d is None or xy is None or len(d) == 0:
             continue
-        f = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "side": side, "row_id": d.frame["row_id"].astype(str).to_numpy(),
+        f = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "side": side, "row_id": d.frame["row_id"].to_numpy(dtype=object),
                           "pos": np.arange(len(d)), "label": d.frame["label"].fillna("(none)").astype(str).to_numpy(),
                           "text": d.frame["text"].fillna("").astype(str).to_numpy()})
         if clus is not None and len(clus) == len(d):

@@ -47,7 +47,7 @@ def _settings() -> tuple[list, int]:
         thr = c2.slider("Near-duplicate threshold (cosine distance)", 0.0, 0.2, 0.08, 0.01, key="cl_near_thr",
                         help="Rows within this cosine distance of another row are near duplicates (0.08 ≈ "
                              "cosine similarity ≥ 0.92). Also used for conflicting labels and leakage.")
-        z = c2.slider("Outlier threshold (robust z of the kNN distance)", 2.0, 6.0, 3.5, 0.5, key="cl_out_z")
+        z = c2.slider("Outlier threshold (robust z of the kNN distance)", 2.0, 6.0, 3.0, 0.5, key="cl_out_z")
         method = c3.selectbox("Label-issue method", ["combined", "cleanlab", "knn"], key="cl_label_method",
                               help="combined (default): K-fold logistic regression on embeddings averaged with "
                                    "the neighbours' labels; cleanlab: confident learning on the logistic "

@@ -40,6 +40,11 @@ elif len(ref) == 0:
 key = work.pair_key(ds, ref)
 
 
+def _plain(values: pd.Series) -> list:
+    """row_ids as plain Python values (ints stay ints), as the filters expect them."""
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
 # ------------------------------------------------------------------ 1. embeddings (background, real progress)
 @st.fragment(run_every=1.0)
 def embedding_progress() -> None:
@@ -176,14 +181,16 @@ st.caption(proj.note + (f". Showing a stratified sample of {len(shown):,} of {le
                         "cluster in proportion)." if len(shown) < len(frame) else f". {len(shown):,} points.")
            + " Box or lasso points to list them below.")
 fig = vc.coverage_map(shown, color=color, highlight_under=highlight)
-event = st.plotly_chart(fig, key="cov_map", on_select="rerun", selection_mode=("box", "lasso"), width="stretch")
+# A new key clears the chart's selection (its widget state cannot be written to).
+map_key = f"cov_map_{st.session_state.get('_cov_map_gen', 0)}"
+event = st.plotly_chart(fig, key=map_key, on_select="rerun", selection_mode=("box", "lasso"), width="stretch")
 
 picked = vc.selected_positions(getattr(event, "selection", None) if event is not None else None)
 picked = picked[picked < len(shown)]
 if len(picked):
     sel = shown.iloc[picked]
-    st.session_state[SELECTED_KEY] = sel.loc[sel["side"] == "dataset", "row_id"].tolist()
-    st.session_state[SELECTED_REF_KEY] = sel.loc[sel["side"] == "reference", "row_id"].tolist()
+    st.session_state[SELECTED_KEY] = _plain(sel.loc[sel["side"] == "dataset", "row_id"])
+    st.session_state[SELECTED_REF_KEY] = _plain(sel.loc[sel["side"] == "reference", "row_id"])
     n_d, n_r = len(st.session_state[SELECTED_KEY]), len(st.session_state[SELECTED_REF_KEY])
     st.markdown(f"**Selected: {n_d:,} dataset rows, {n_r:,} reference rows** (dataset row_ids kept for filtering)")
     cols = [c for c in ("side", "row_id", "text", "label", "cluster", "nearest_dataset_distance") if c in sel.columns]
@@ -191,7 +198,7 @@ if len(picked):
     if st.button("Clear the selection", key="cov_clear_sel"):
         st.session_state.pop(SELECTED_KEY, None)
         st.session_state.pop(SELECTED_REF_KEY, None)
-        st.session_state.pop("cov_map", None)
+        st.session_state["_cov_map_gen"] = st.session_state.get("_cov_map_gen", 0) + 1
         st.rerun()
 elif st.session_state.get(SELECTED_KEY):
     st.caption(f"{len(st.session_state[SELECTED_KEY]):,} dataset rows are selected from an earlier map selection.")

@@ -17,7 +17,7 @@ from dq_core.signals.base import Signal, SignalResult, register, summarize
 @dataclass(frozen=True)
 class OutlierSignal(Signal):
     k: int = 10
-    z_threshold: float = 3.5
+    z_threshold: float = 3.0
 
     name = "outlier"
     title = "Outliers"

@@ -181,6 +181,9 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     extra = {"trainer": cfg.trainer, "name": cfg.name, "test_source": plan.test_source, "test_key": plan.test_key,
              "split": split_summary, "training": train_info, "notes": notes,
              "duration_seconds": round(time.monotonic() - t0, 2),
+             # CPU time of this process so far (a worker: the whole job); unlike wall time it does not
+             # depend on what else the machine is running.
+             "cpu_seconds": round(time.process_time(), 1),
              "dataset": {"name": ds.name, "fingerprint": ds.fingerprint, "n_rows": len(ds)},
              "environment": _environment()}
     metrics = save_evaluation(run_dir, test, proba, plan.labels, slices=slices, extra=extra)

@@ -57,3 +57,34 @@ def test_bad_settings_show_a_message_and_no_run(dq_env):
     assert any("at least two classes" in e.value for e in at.error)
     assert at.button(key="tr_start").disabled
     assert jobs.list_runs(ws.runs_dir()) == []
+
+
+def test_an_active_run_shows_progress_and_can_be_cancelled(dq_env):
+    """A run whose worker is alive: progress bar, step/epoch/ETA, live loss; Cancel stops the worker."""
+    import json
+    import subprocess
+    import time
+
+    ws = Workspace.default()
+    ds_id = ws.save_dataset(tiny_dataset(60))
+    run = jobs.create_run({"name": "busy", "train": {"trainer": "transformer"}, "data": {}},
+                          ws.runs_dir() / jobs.new_run_id())
+    worker = subprocess.Popen(["sleep", "120"])  # stands in for a worker process (this test is about the page)
+    try:
+        jobs.update_status(run, state="running", pid=worker.pid, launched_at=time.time(), progress=0.4, step=40,
+                           total_steps=100, epoch=0.4, eta_seconds=75, message="training: step 40/100")
+        with open(run / jobs.HISTORY, "w") as fh:
+            for s in range(1, 41):
+                fh.write(json.dumps({"step": s, "loss": 1 / s}) + "\n")
+        at = _open_train(ds_id)
+        assert at.get("progress")[0].proto.value == 40
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Step"] == "40/100" and metrics["ETA"] == "1m 15s"
+        assert len(at.get("plotly_chart")) >= 1
+        at.button(key=f"tr_cancel_{run.name}").click().run()
+        assert not at.exception
+        worker.wait(timeout=30)
+        assert jobs.refresh(run)["state"] == "cancelled"
+    finally:
+        worker.kill()
+        worker.wait()
