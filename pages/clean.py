@@ -278,7 +278,14 @@ def section_sandbox(report: SignalReport) -> None:
 
 # --------------------------------------------------------------------------- page
 
-SECTIONS = [section_summary, section_label, section_table, section_sandbox]
+def section_filter(report: SignalReport) -> None:
+    """The second half: what-if filtering, review, label-next and export (ui/filter_panel.py)."""
+    from ui.filter_panel import render_filter_panel
+
+    render_filter_panel(ds, ref, report.frame, signal_keys=list(report.columns), seed=seed)
+
+
+SECTIONS = [section_summary, section_label, section_table, section_sandbox, section_filter]
 
 with user_errors("The signals"):
     signals, seed = _settings()

@@ -46,7 +46,7 @@ def _plain(values: pd.Series) -> list:
 
 
 # ------------------------------------------------------------------ 1. embeddings (background, real progress)
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=2.0)
 def embedding_progress() -> None:
     task = work.background(ds, ref)
     if task is None:
@@ -97,6 +97,11 @@ for side, emb in (("dataset", ds_emb), ("reference", ref_emb)):
                      "and were truncated")
 for n_ in notes:
     st.caption(f"ℹ️ {n_}")
+for side, d, emb in (("dataset", ds, ds_emb), ("reference", ref, ref_emb)):
+    if emb is not None and emb.n_empty:
+        with st.expander(f"The {emb.n_empty:,} {side} rows without text"):
+            st.dataframe(d.frame.loc[~emb.valid, [c for c in ("row_id", "text", "label") if c in d.frame]],
+                         hide_index=True, width="stretch", height=200, key=f"cov_empty_{side}")
 st.caption(f"Embeddings: {ds_emb.dim}-d, model `{ds_emb.model_name}`, cosine distance = 1 − dot product.")
 
 # ------------------------------------------------------------------ 2. coverage figures
@@ -152,7 +157,7 @@ if proj is None and work.MAP_METHOD == "umap":
         task = work.start_background(ds, ref, ws)  # embeddings are cached: this goes straight to UMAP
     proj = work.pca(key, ds_emb, ref_emb)
 
-    @st.fragment(run_every=2.0)
+    @st.fragment(run_every=3.0)
     def umap_progress() -> None:
         t = work.background(ds, ref)
         if t is None:

@@ -54,7 +54,7 @@ WORKING = "working"
 SIGNAL_ORDER = ("exact_duplicate", "conflicting_label", "junk", "label", "near_duplicate", "outlier", "pii",
                 "leakage")
 REVIEW_LIMIT = 500
-MAP_SELECTION_KEYS = ("coverage_selection", "map_selection", "cov_selection")  # where a map may leave row_ids
+MAP_SELECTION_KEYS = ("dq_selected_row_ids",)  # where a map may leave row_ids
 _HASH = {TextDataset: lambda d: d.fingerprint}
 
 

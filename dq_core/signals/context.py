@@ -19,11 +19,15 @@ import pandas as pd
 
 from dq_core.dataset import TextDataset
 from dq_core.errors import DataError
+from dq_core.neighbors import GRAPH_K as NEIGHBORS_GRAPH_K
 from dq_core.workspace import Workspace, config_key
 
 Progress = Callable[[str, float], None]  # (message, fraction done of the current step)
 
-GRAPH_K = 30  # one graph serves every signal: near duplicates and outliers read its first 10 columns
+# One graph serves every signal (and Coverage: same width, same cache entry); near duplicates and
+# outliers read its first 10 columns, the label signal all 30.
+GRAPH_K = NEIGHBORS_GRAPH_K
+OOF_VERSION = 2  # bump when the K-fold classifier changes, so cached probabilities are not reused
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,7 @@ class SignalContext:
         if ws is not None:
             from dq_core.neighbors import _fingerprint
 
-            cache_key = config_key("oof", _fingerprint(X), _fingerprint(codes), folds, C, self.seed)
+            cache_key = config_key("oof", OOF_VERSION, _fingerprint(X), _fingerprint(codes), folds, C, self.seed)
             hit = ws.load_array("oof", cache_key)
             if hit is not None and hit.shape == (len(codes), k):
                 return self._oof_result(hit, counts, folds, min_class_rows)
@@ -236,6 +240,7 @@ def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int 
             from sklearn.model_selection import KFold
 
             splits = list(KFold(n_splits, shuffle=True, random_state=seed).split(lab))
+
     def fit_fold(split):
         tr, te = split
         ytr = y[tr]

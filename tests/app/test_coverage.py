@@ -114,11 +114,27 @@ def test_coverage_page_embeds_then_shows_dq_core_numbers_map_and_clusters(covera
     assert any("UMAP (cosine)" in c for c in texts(at.caption))
 
 
-def test_coverage_page_without_reference_shows_the_dataset_map(coverage_app, demo_slice):
+def test_coverage_page_without_reference_maps_the_dataset_and_shows_empty_texts(coverage_app, demo_slice):
+    from dataclasses import replace
+
+    from dq_core.dataset import content_fingerprint
+
     ds, _ = demo_slice
-    at = coverage_app(ds, None, cov_dummy=1).run()
+    frame = ds.frame.copy()
+    frame.loc[3, "text"] = "   "
+    ds = replace(ds, frame=frame, fingerprint=content_fingerprint(frame))
+    ws = Workspace.default()
+    at = coverage_app(ds, None).run()
     assert_no_exception(at)
     assert any("reference" in i.value for i in at.info)
+    _wait(lambda: cached_dataset_embeddings(ds, workspace=ws) is not None)
+    at.run()
+    assert_no_exception(at)
+    assert any("1 dataset rows have empty or missing text" in c for c in texts(at.caption))
+    assert "The 1 dataset rows without text" in [e.label for e in at.expander]
+    assert not [m for m in at.metric if m.label == "Reference coverage"]  # no reference, no coverage figures
+    scatter = plotly_figures(at)[0]
+    assert sum(_length(tr["x"]) for tr in scatter["data"]) == len(ds) - 1
 
 
 @pytest.fixture(autouse=True)
