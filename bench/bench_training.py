@@ -175,14 +175,16 @@ def _timed_job(config: dict, runs_dir: Path) -> tuple[float, dict, dict]:
     return wall, st, jobs.read_metrics(run)
 
 
-def part_demo() -> dict:
+def part_demo(worker_threads: int = 0) -> dict:
     from dq_core.io import load_demo
     from dq_core.training.config import TrainConfig
     from dq_core.training.runner import data_spec
     from dq_core.workspace import Workspace
 
     ds, _ = load_demo("tweets")
-    out = {"load_before": load_avg()}
+    if worker_threads:
+        os.environ["DQ_TORCH_THREADS"] = str(worker_threads)  # inherited by the worker processes
+    out = {"load_before": load_avg(), "worker_threads": worker_threads or "default"}
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(Path(tmp) / "ws")
         data = data_spec(ds, ws=ws)
@@ -365,7 +367,8 @@ def render(res: dict) -> str:
     if d:
         tr = d["transformer"]
         lines += ["### Default settings on the tweets demo (real worker process, submit → finished)", "",
-                  f"Load {d['load_before']} → {d['load_after']}.", "",
+                  f"Worker torch threads: {d.get('worker_threads', 'default')}; load {d['load_before']} → "
+                  f"{d['load_after']}.", "",
                   "| run | wall time | CPU time of the worker | accuracy | macro-F1 | rows (train / val / test) | notes |",
                   "|---|---|---|---|---|---|---|",
                   f"| transformer, defaults (cap 3,000, max length 64, 1 epoch) | **{tr['wall_seconds']:.0f} s** | "
@@ -421,6 +424,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0,
                     help="torch threads for the throughput comparison (0 = torch's default); 1 makes the "
                          "per-CPU-second figure robust on a machine shared with other jobs")
+    ap.add_argument("--worker-threads", type=int, default=0,
+                    help="demo: torch threads of the worker (DQ_TORCH_THREADS); 1 gives the job's CPU time free "
+                         "of thread contention on a shared machine")
     ap.add_argument("--sample", type=int, default=None,
                     help="noise/agreed on a stratified sample of the tweets (a quick check; figures use all rows)")
     ap.add_argument("--no-write", action="store_true", help="print only; keep docs/benchmarks.md as it is")
@@ -430,7 +436,7 @@ def main() -> None:
     parts = ("throughput", "demo", "noise", "agreed") if args.part == "all" else (args.part,)
     for part in parts:
         print(f"[{time.strftime('%H:%M:%S')}] {part} …", flush=True)
-        res[part] = {"throughput": lambda: part_throughput(args.rows, args.threads), "demo": part_demo,
+        res[part] = {"throughput": lambda: part_throughput(args.rows, args.threads), "demo": lambda: part_demo(args.worker_threads),
                      "noise": lambda: part_noise(sample=args.sample),
                      "agreed": lambda: part_agreed(sample=args.sample)}[part]()
         if not args.sample:  # a sampled check never replaces the figures

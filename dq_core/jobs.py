@@ -446,6 +446,7 @@ def execute(run_dir: str | Path, *, raise_errors: bool = False, echo=None, log_s
         if not config:
             raise DataError(f"'{run_dir}' has no readable config.json")
         cfg = TrainConfig.from_dict(config.get("train", {}))
+        _limit_threads()
         ds, ref, test, ws = datasets if datasets is not None else load_data(config.get("data", {}))
         keep = config.get("keep_mask")
         metrics = run_training(cfg, run_dir, ds=ds, ws=ws, reference=ref, external_test=test,
@@ -479,6 +480,21 @@ def execute(run_dir: str | Path, *, raise_errors: bool = False, echo=None, log_s
         if raise_errors:
             raise
         return st
+
+
+def _limit_threads() -> None:
+    """``DQ_TORCH_THREADS=N`` caps the worker's torch threads (e.g. 1 on a 2-core server, so the dashboard
+    stays responsive while a run trains). Unset: torch's default, every core."""
+    n = os.environ.get("DQ_TORCH_THREADS", "").strip()
+    if not n:
+        return
+    try:
+        threads = max(1, int(n))
+    except ValueError:
+        raise DataError(f"DQ_TORCH_THREADS must be a whole number, not '{n}'") from None
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 def _on_sigterm(signum, frame) -> None:

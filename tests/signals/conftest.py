@@ -33,11 +33,8 @@ def embed(texts: list[str]) -> np.ndarray:
     key = tuple(texts)
     if key not in _EMB_CACHE:
         from dq_core.embed import embed_texts
-        from dq_core.workspace import Workspace
 
-        res = embed_texts(texts, workspace=Workspace(root=__import__("pathlib").Path("/nonexistent")),
-                          use_cache=False)
-        _EMB_CACHE[key] = res.vectors
+        _EMB_CACHE[key] = embed_texts(texts, use_cache=False).vectors
     return _EMB_CACHE[key]
 
 
