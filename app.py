@@ -12,14 +12,17 @@ from ui import state
 st.set_page_config(page_title="dq-dashboard", page_icon="🧹", layout="wide")
 
 HERE = Path(__file__).parent
+# The page scripts live in app_pages/, not pages/: Streamlit auto-registers a folder named pages/ as a
+# legacy multipage app, and a browser opening or reloading a sub-page URL (/coverage?ds=...) then ran the
+# page outside this navigation, without the sidebar or the active dataset.
 PAGES = [  # (file, title, icon); a page appears once its file exists
-    ("pages/load.py", "Load", "📂"),
-    ("pages/overview.py", "Overview", "📊"),
-    ("pages/coverage.py", "Coverage", "🗺️"),
-    ("pages/shift.py", "Shift", "📐"),
-    ("pages/clean.py", "Clean", "🧽"),
-    ("pages/train.py", "Train", "🏋️"),
-    ("pages/report.py", "Report", "📝"),
+    ("app_pages/load.py", "Load", "📂"),
+    ("app_pages/overview.py", "Overview", "📊"),
+    ("app_pages/coverage.py", "Coverage", "🗺️"),
+    ("app_pages/shift.py", "Shift", "📐"),
+    ("app_pages/clean.py", "Clean", "🧽"),
+    ("app_pages/train.py", "Train", "🏋️"),
+    ("app_pages/report.py", "Report", "📝"),
 ]
 
 # Compile umap-learn's numba code (15-30 s once per process) in a background thread of the server
@@ -31,8 +34,8 @@ if os.environ.get("DQ_WARM_UMAP", "1") != "0":
 
 state.ensure_default_dataset()
 ds_id, _ = state.active_ids()
-pages = [st.Page(f, title=t, icon=i, default=(f == "pages/overview.py" and bool(ds_id))
-                 or (f == "pages/load.py" and not ds_id))
+pages = [st.Page(f, title=t, icon=i, default=(f == "app_pages/overview.py" and bool(ds_id))
+                 or (f == "app_pages/load.py" and not ds_id))
          for f, t, i in PAGES if (HERE / f).exists()]
 nav = st.navigation(pages)
 state.keep_query_params()

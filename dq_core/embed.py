@@ -30,8 +30,8 @@ from dq_core.io import atomic_write_bytes
 from dq_core.workspace import Workspace
 
 CHUNK_SIZE = 2048  # texts per cache chunk: small enough to lose little on interrupt, big enough for speed
-PROGRESS_STEP = 256  # texts per encode call, i.e. how often progress is reported
-DEFAULT_BATCH_SIZE = 64
+PROGRESS_STEP = 512  # texts per encode call, i.e. how often progress is reported
+DEFAULT_BATCH_SIZE = 128  # with length-sorted texts larger batches waste little padding: 128 ran ~20% faster than 64 on tweets (bf16, CPU)
 
 Progress = Callable[[int, int], None]  # (done, total)
 

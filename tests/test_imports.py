@@ -47,11 +47,11 @@ print(json.dumps({"names": names, "failed": failed, "st": st}))
 
 
 def test_ui_and_pages_are_outside_dq_core():
-    """The reverse direction: nothing in dq_core mentions ui/ or pages/ imports."""
+    """The reverse direction: nothing in dq_core mentions ui/ or app_pages/ imports."""
     offenders = []
     for path in (ROOT / "dq_core").rglob("*.py"):
         for line in path.read_text(encoding="utf-8").splitlines():
             s = line.strip()
-            if s.startswith(("import streamlit", "from streamlit", "from ui", "import ui", "from pages")):
+            if s.startswith(("import streamlit", "from streamlit", "from ui", "import ui", "from app_pages", "import app_pages")):
                 offenders.append(f"{path.relative_to(ROOT)}: {s}")
     assert offenders == []

@@ -124,3 +124,27 @@ def coverage(key: str, radius: float | None, percentile: float, min_rows: int, k
                                  min_rows=min_rows, k=k, seed=seed, workspace=ws,
                                  clusters=base.joint if base is not None else None,
                                  terms=base.terms if base is not None else None)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def map_view(key: str, proj_tag: str, res_tag: str, color: str, highlight: bool, _ds: TextDataset,
+             _ref: TextDataset | None, _proj: Projection, _res: CoverageResult | None):
+    """(plotted frame, figure, points before sampling) for one map setting, memoised: building the
+    WebGL figure of ~40k points costs ~1 s, and a later visit or a rerun redraws the same one."""
+    from dq_core import viz_coverage as vc
+    from dq_core.projection import MAX_PLOT_POINTS, stratified_sample
+
+    frame = vc.map_frame(_ds, _ref, _proj.ds_xy, _proj.ref_xy if _ref is not None else None, coverage=_res)
+    strata = frame["side"] + ":" + (frame["cluster"].astype(str) if "cluster" in frame else frame["label"])
+    keep = stratified_sample(strata.to_numpy(), MAX_PLOT_POINTS, seed=0)
+    shown = frame.iloc[keep].reset_index(drop=True)
+    if color not in vc.color_options(shown):
+        color = "dataset vs reference"
+    return shown, vc.coverage_map(shown, color=color, highlight_under=highlight), len(frame)
+
+
+def color_options(key: str, proj_tag: str, res_tag: str, _ds, _ref, _proj, _res) -> list[str]:
+    from dq_core import viz_coverage as vc
+
+    shown, _, _ = map_view(key, proj_tag, res_tag, "dataset vs reference", True, _ds, _ref, _proj, _res)
+    return vc.color_options(shown)

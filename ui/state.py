@@ -125,6 +125,6 @@ def require_dataset() -> TextDataset:
     ds = active_dataset()
     if ds is None:
         st.info("No dataset is loaded yet. Open **Load** to pick a file or a demo.")
-        st.page_link("pages/load.py", label="Go to Load", icon="📂")
+        st.page_link("app_pages/load.py", label="Go to Load", icon="📂")
         st.stop()
     return ds

@@ -28,7 +28,7 @@ def clean_app(new_app):
         at.session_state["ref"] = None
         for k, v in session.items():
             at.session_state[k] = v
-        at.switch_page("pages/clean.py")
+        at.switch_page("app_pages/clean.py")
         at.default_timeout = 300
         return at
     return make

@@ -35,7 +35,7 @@ def coverage_app(new_app):
         at.session_state["ref"] = ws.save_dataset(ref) if ref is not None else None
         for k, v in state.items():
             at.session_state[k] = v
-        at.switch_page("pages/coverage.py")
+        at.switch_page("app_pages/coverage.py")
         at.default_timeout = 300
         return at
     return make

@@ -16,7 +16,7 @@ TEST_DATA = Path(__file__).resolve().parents[1] / "data"
 @pytest.fixture
 def load_page(new_app):
     at = new_app().run()  # opens on the default demo
-    at.switch_page("pages/load.py").run()
+    at.switch_page("app_pages/load.py").run()
     assert_no_exception(at)
     assert texts(at.title) == ["📂 Load a dataset"]
     return at
@@ -170,7 +170,7 @@ def test_hub_offline_says_so(load_page):
 def test_reference_from_another_split(load_page):
     at = upload(load_page, "good.jsonl")
     at.button(key="confirm_map").click().run()
-    at.switch_page("pages/load.py").run()
+    at.switch_page("app_pages/load.py").run()
     at.radio(key="ref_how").set_value("Another split of this dataset").run()
     at.selectbox(key="ref_ds_split").set_value("train").run()
     at.selectbox(key="ref_ref_split").set_value("test").run()
@@ -183,7 +183,7 @@ def test_reference_from_another_split(load_page):
 def test_reference_split_that_leaves_one_side_empty_is_an_error(load_page):
     at = upload(load_page, "good.csv")
     at.button(key="confirm_map").click().run()
-    at.switch_page("pages/load.py").run()
+    at.switch_page("app_pages/load.py").run()
     at.radio(key="ref_how").set_value("Rows matching a column value").run()
     at.selectbox(key="ref_col").set_value("source").run()
     at.multiselect(key="ref_vals").set_value(["web"]).run()

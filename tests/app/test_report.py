@@ -18,7 +18,7 @@ def _open_report(ws: Workspace) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["ds"] = ws.save_dataset(tiny_dataset(30))
     at.run()
-    at.switch_page("pages/report.py").run()
+    at.switch_page("app_pages/report.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

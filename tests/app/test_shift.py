@@ -35,7 +35,7 @@ def shift_app(new_app):
         at.session_state["ref"] = ws.save_dataset(ref) if ref is not None else None
         for k, v in state.items():
             at.session_state[k] = v
-        at.switch_page("pages/shift.py")
+        at.switch_page("app_pages/shift.py")
         at.default_timeout = 300
         return at
     return make

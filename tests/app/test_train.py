@@ -17,7 +17,7 @@ def _open_train(ds_id: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["ds"] = ds_id
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

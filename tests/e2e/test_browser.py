@@ -38,3 +38,16 @@ def test_load_page_switch_and_demo(page, server):
     wait_for_streamlit_idle(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     streamlit_full_screenshot(page, str(SHOTS / "load.png"))
+
+
+def test_reloading_a_sub_page_url_keeps_navigation_and_data(page, server):
+    """A reload of /shift?ds=... must run inside app.py's navigation with the same dataset."""
+    page.goto(server)
+    wait_for_streamlit_idle(page, timeout=90_000)
+    query = page.url.split("?", 1)[1]
+    page.goto(f"{server}/load?{query}")
+    wait_for_streamlit_idle(page, timeout=60_000)
+    expect(page.get_by_role("heading", name="📂 Load a dataset")).to_be_visible()
+    nav = page.get_by_test_id("stSidebarNav").inner_text()
+    assert "Overview" in nav and "app" not in nav.split()
+    expect(page.get_by_text("demo:tweets (airlines)").first).to_be_visible()

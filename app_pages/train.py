@@ -172,7 +172,7 @@ def _runs_panel() -> None:
                 st.plotly_chart(vt.training_curves_figure(hist), width="stretch", key="tr_detail_curve")
             if st.button("Open in Report", key="tr_to_report"):
                 st.session_state["report_runs"] = [r.run_id]
-                st.switch_page("pages/report.py")
+                st.switch_page("app_pages/report.py")
         c1, c2 = st.columns(2)
         c1.caption(f"Folder: `{r.path}`")
         if c2.button("Delete this run", key="tr_delete"):

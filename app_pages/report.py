@@ -21,7 +21,7 @@ with user_errors("Listing the runs"):
     finished = [r for r in jobs.list_runs(ws.runs_dir()) if r.state == jobs.SUCCEEDED]
 if not finished:
     st.info("No finished run yet. Start one on **Train**.")
-    st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
+    st.page_link("app_pages/train.py", label="Go to Train", icon="🏋️")
     st.stop()
 
 if active is not None and st.toggle(f"Only runs on the active dataset ({active.name})", value=False, key="rp_only_active"):

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dq_core import viz_coverage as vc
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
-from dq_core.projection import MAX_PLOT_POINTS, stratified_sample, warm_umap_in_background
+from dq_core.projection import warm_umap_in_background
 from ui import coverage_work as work
 from ui import state
 from ui.widgets import fmt_num, user_errors
@@ -32,7 +32,7 @@ if work.MAP_METHOD == "umap" and os.environ.get("DQ_WARM_UMAP", "1") != "0":
 if ref is None:
     st.info("Coverage compares the dataset with a **reference** set (what the model will meet). Choose a "
             "reference on **Load**; until then the map below shows the dataset alone.")
-    st.page_link("pages/load.py", label="Go to Load", icon="📂")
+    st.page_link("app_pages/load.py", label="Go to Load", icon="📂")
 elif len(ref) == 0:
     st.error("The reference has no rows; load a reference with text rows.")
     st.stop()
@@ -173,19 +173,17 @@ if proj is None and work.MAP_METHOD == "umap":
 elif proj is None:
     proj = work.pca(key, ds_emb, ref_emb)
 
-frame = vc.map_frame(ds, ref, proj.ds_xy, proj.ref_xy if ref is not None else None, coverage=res)
-opts = vc.color_options(frame)
+proj_tag = f"{proj.method}-{proj.n_fit}-{proj.n_transformed}"
+res_tag = "none" if res is None else f"{res.radius}-{res.min_rows}-{res.k}-{res.how_k_chosen}"
+opts = work.color_options(key, proj_tag, res_tag, ds, ref, proj, res)
 cc1, cc2 = st.columns([2, 1])
 color = cc1.selectbox("Colour by", opts, key="cov_color")
 highlight = cc2.toggle("Ring the under-covered clusters", value=True, key="cov_highlight",
                        disabled=res is None or not res.under_covered_clusters)
-strata = frame["side"] + ":" + (frame["cluster"].astype(str) if "cluster" in frame else frame["label"])
-keep = stratified_sample(strata.to_numpy(), MAX_PLOT_POINTS, seed=0)
-shown = frame.iloc[keep].reset_index(drop=True)
-st.caption(proj.note + (f". Showing a stratified sample of {len(shown):,} of {len(frame):,} points (each side and "
-                        "cluster in proportion)." if len(shown) < len(frame) else f". {len(shown):,} points.")
+shown, fig, n_frame = work.map_view(key, proj_tag, res_tag, color, bool(highlight), ds, ref, proj, res)
+st.caption(proj.note + (f". Showing a stratified sample of {len(shown):,} of {n_frame:,} points (each side and "
+                        "cluster in proportion)." if len(shown) < n_frame else f". {len(shown):,} points.")
            + " Box or lasso points to list them below.")
-fig = vc.coverage_map(shown, color=color, highlight_under=highlight)
 # A new key clears the chart's selection (its widget state cannot be written to).
 map_key = f"cov_map_{st.session_state.get('_cov_map_gen', 0)}"
 event = st.plotly_chart(fig, key=map_key, on_select="rerun", selection_mode=("box", "lasso"), width="stretch")

@@ -34,7 +34,7 @@ with tab_new:
                     ds, ref = dqio.load_demo(name)
                     state.store_and_activate(ds, ref)
                 st.toast(f"Loaded demo:{name}")
-                state.switch_page("pages/overview.py")
+                state.switch_page("app_pages/overview.py")
         elif picked:
             raw = picked[1]
             preview(raw.frame, raw.notes)
@@ -47,7 +47,7 @@ with tab_new:
                         st.warning(n)
                 state.store_and_activate(ds, None)
                 st.toast(f"Stored {ds.name} ({len(ds):,} rows)")
-                state.switch_page("pages/overview.py")
+                state.switch_page("app_pages/overview.py")
 
 with tab_ref:
     if current is None:
@@ -125,4 +125,4 @@ with tab_recent:
         c1.markdown(f"**{meta['name']}** · {meta['n_rows']:,} rows · `{meta['id']}`")
         if c2.button("Open", key=f"open_{meta['id']}"):
             state.set_active(meta["id"], None)
-            state.switch_page("pages/overview.py")
+            state.switch_page("app_pages/overview.py")
