@@ -73,7 +73,7 @@ with user_errors("Profiling"):
                                   p.n_conflicting_duplicates),
     }
     q = st.columns(4)
-    for (kind, (label, n)), col in zip(counts.items(), q, strict=True):
+    for (label, n), col in zip(counts.values(), q, strict=True):
         col.metric(label.split(" (")[0], f"{n:,}", help=label)
     for kind, (label, n) in counts.items():
         if n:
