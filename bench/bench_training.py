@@ -138,25 +138,36 @@ def dq_throughput(train, labels, *, max_length: int, batch_size: int, lr: float,
     return float(res.train_metrics["train_samples_per_second"]), len(train) / clock.seconds
 
 
-def part_throughput(rows: int, threads: int = 0) -> dict:
-    train = tweets_sample(rows, seed=1)
-    labels = sorted(train["label"].unique())
-    kw = {"max_length": 64, "batch_size": 16, "lr": 1e-4}
+def part_throughput(rows: int, threads: int = 0, pairs: int = 2) -> dict:
+    """Alternate bare/dq and dq/bare ``pairs`` times; each adjacent pair ran under about the same load,
+    so the median of the pair ratios is robust to other jobs starting or stopping mid-benchmark."""
+    import statistics
+
     import torch
 
     if threads:
         torch.set_num_threads(threads)
+    train = tweets_sample(rows, seed=1)
+    labels = sorted(train["label"].unique())
+    kw = {"max_length": 64, "batch_size": 16, "lr": 1e-4}
     out = {"rows": rows, **kw, "threads": torch.get_num_threads(), "bare": [], "dq": [], "bare_cpu": [],
-           "dq_cpu": [], "load_before": load_avg()}
+           "dq_cpu": [], "pair_ratios": [], "pair_ratios_cpu": [], "load_before": load_avg()}
     with tempfile.TemporaryDirectory() as tmp:
-        for i, which in enumerate(("bare", "dq", "dq", "bare")):
-            fn = bare_trainer_throughput if which == "bare" else dq_throughput
-            sps, per_cpu = fn(train, labels, work=Path(tmp) / f"{which}{i}", **kw)
-            out[which].append(round(sps, 2))
-            out[f"{which}_cpu"].append(round(per_cpu, 2))
-            print(f"  throughput {which}: {sps:.1f} samples/s wall, {per_cpu:.1f} samples per CPU-second", flush=True)
-    out["ratio"] = round(sum(out["dq"]) / sum(out["bare"]), 3)
-    out["ratio_cpu"] = round(sum(out["dq_cpu"]) / sum(out["bare_cpu"]), 3)
+        for i in range(pairs):
+            order = ("bare", "dq") if i % 2 == 0 else ("dq", "bare")
+            got = {}
+            for which in order:
+                fn = bare_trainer_throughput if which == "bare" else dq_throughput
+                sps, per_cpu = fn(train, labels, work=Path(tmp) / f"{which}{i}", **kw)
+                got[which] = (sps, per_cpu)
+                out[which].append(round(sps, 2))
+                out[f"{which}_cpu"].append(round(per_cpu, 2))
+                print(f"  throughput {which}: {sps:.1f} samples/s wall, {per_cpu:.1f} samples per CPU-second",
+                      flush=True)
+            out["pair_ratios"].append(round(got["dq"][0] / got["bare"][0], 3))
+            out["pair_ratios_cpu"].append(round(got["dq"][1] / got["bare"][1], 3))
+    out["ratio"] = round(statistics.median(out["pair_ratios"]), 3)
+    out["ratio_cpu"] = round(statistics.median(out["pair_ratios_cpu"]), 3)
     out["load_after"] = load_avg()
     return out
 
@@ -348,8 +359,10 @@ def render(res: dict) -> str:
     if t:
         lines += ["### Fine-tune throughput: dq_core vs a bare Trainer", "",
                   f"{t['rows']:,} tweets, MiniLM, max length {t['max_length']}, batch {t['batch_size']}, 1 epoch, "
-                  f"{t.get('threads', '?')} torch thread(s), "
-                  f"run order bare/dq/dq/bare in one process (load {t['load_before']} → {t['load_after']}).", "",
+                  f"{t.get('threads', '?')} torch thread(s), {len(t.get('pair_ratios', []))} alternating pairs "
+                  f"(bare/dq, dq/bare, ...) in one process (load {t['load_before']} → {t['load_after']}); "
+                  f"pair ratios dq/bare {t.get('pair_ratios')} wall clock, {t.get('pair_ratios_cpu')} per CPU-second; "
+                  "the ratio below is their median.", "",
                   "| path | samples/s, wall clock (each run) | mean | samples per CPU-second (each run) |",
                   "|---|---|---|---|",
                   f"| bare `Trainer` | {', '.join(map(str, t['bare']))} | {sum(t['bare']) / len(t['bare']):.1f} | "
@@ -421,6 +434,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", choices=("all", "throughput", "demo", "noise", "agreed"), default="all")
     ap.add_argument("--rows", type=int, default=1000, help="rows for the throughput comparison")
+    ap.add_argument("--pairs", type=int, default=2, help="throughput: alternating bare/dq pairs")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch threads for the throughput comparison (0 = torch's default); 1 makes the "
                          "per-CPU-second figure robust on a machine shared with other jobs")
@@ -436,7 +450,7 @@ def main() -> None:
     parts = ("throughput", "demo", "noise", "agreed") if args.part == "all" else (args.part,)
     for part in parts:
         print(f"[{time.strftime('%H:%M:%S')}] {part} …", flush=True)
-        res[part] = {"throughput": lambda: part_throughput(args.rows, args.threads), "demo": lambda: part_demo(args.worker_threads),
+        res[part] = {"throughput": lambda: part_throughput(args.rows, args.threads, args.pairs), "demo": lambda: part_demo(args.worker_threads),
                      "noise": lambda: part_noise(sample=args.sample),
                      "agreed": lambda: part_agreed(sample=args.sample)}[part]()
         if not args.sample:  # a sampled check never replaces the figures
