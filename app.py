@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import state
+from ui import embedding_task, state
 
 st.set_page_config(page_title="dq-dashboard", page_icon="🧹", layout="wide")
 
@@ -40,9 +40,14 @@ pages = [st.Page(f, title=t, icon=i, default=(f == "app_pages/overview.py" and b
 nav = st.navigation(pages)
 state.keep_query_params()
 
+ds = state.active_dataset()
+ref = state.active_reference()
+# Coverage, Shift, Clean and the baseline all need the sentence embeddings: start them now, in the
+# background, so the first of those pages waits only for what is left (DQ_PREFETCH_EMBEDDINGS=0: off).
+if ds is not None:
+    embedding_task.prefetch(ds, ref, state.workspace())
+
 with st.sidebar:
-    ds = state.active_dataset()
-    ref = state.active_reference()
     if err := st.session_state.get("_dq_default_error"):
         st.warning(f"The bundled demo could not be opened: {err}")
     if ds is None:
@@ -53,5 +58,6 @@ with st.sidebar:
             st.markdown(f"**Reference**  \n{ref.name}  \n{len(ref):,} rows")
         else:
             st.caption("No reference set (choose one on Load).")
+        embedding_task.sidebar_status(ds, ref, state.workspace())
 
 nav.run()

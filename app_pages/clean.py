@@ -20,7 +20,7 @@ from dq_core.signals import (
     get_signal,
     load_cached_report,
 )
-from ui import state
+from ui import embedding_task, state
 from ui.widgets import fmt_num, user_errors
 
 AUTO_COMPUTE_ROWS = 3000  # below this many rows the page computes the signals without asking
@@ -76,6 +76,13 @@ def _report(signals: list, seed: int) -> SignalReport | None:
         if st.button("Compute the signals", key="cl_compute", icon="🔎"):
             st.session_state["cl_compute_clicked"] = True
             st.rerun()
+        return None
+    running = embedding_task.current(ds, ref, ws)
+    if running is not None and not running.done and not running.failed:
+        # The app is embedding these texts in the background already: wait for it, not embed them twice.
+        st.info("The signals start as soon as the sentence embeddings the app is computing in the background "
+                "are ready.")
+        embedding_task.show_progress(ds, ref, ws, key="cl_embed")
         return None
     bar = st.progress(0.0, text="Computing the signals…")
     report = compute_signals(ds, signals, reference=ref, workspace=ws, seed=seed,

@@ -12,7 +12,7 @@ from dq_core import viz_coverage as vc
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
 from dq_core.projection import warm_umap_in_background
 from ui import coverage_work as work
-from ui import state
+from ui import embedding_task, state
 from ui.widgets import fmt_num, user_errors
 
 SELECTED_KEY = "dq_selected_row_ids"  # dataset row_ids picked on the map, for later filtering
@@ -46,44 +46,32 @@ def _plain(values: pd.Series) -> list:
 
 
 # ------------------------------------------------------------------ 1. embeddings (background, real progress)
-@st.fragment(run_every=2.0)
-def embedding_progress() -> None:
-    task = work.background(ds, ref)
-    if task is None:
-        return
-    if task.failed:
-        if task.error_kind == "data":
-            st.error(task.error, icon="⚠️")
-        else:
-            st.error(f"Embedding failed unexpectedly ({task.error}). Your data is unchanged.", icon="🛑")
-            with st.expander("Details"):
-                st.code(task.details or "")
-        if st.button("Try again", key="cov_retry"):
-            work.start_background(ds, ref, ws)
-            st.rerun()
-        return
-    if "embeddings" in task.partial or task.done:
-        st.rerun()  # the whole page: the numbers can be drawn now
-    st.progress(min(1.0, task.progress / 0.8), text=task.message or "Loading the embedding model…")
-    st.caption(f"{task.elapsed:.0f} s so far. Embeddings are cached in the workspace chunk by chunk: leaving this "
-               "page does not stop them, and an interrupted run resumes where it stopped.")
-
-
-ds_emb = work.embeddings(ds, ws)
-ref_emb = work.embeddings(ref, ws) if ref is not None else None
-if ds_emb is None or (ref is not None and ref_emb is None):
-    task = work.background(ds, ref)
-    if task is None or (task.done and "embeddings" in task.partial):
-        # Not started yet, or finished earlier but its files are gone (workspace cleaned): (re)start.
-        if task is not None:
-            work.forget_background(ds, ref)
-        work.start_background(ds, ref, ws)
+preview = None
+if embedding_task.ensure(ds, ref, ws) is not None:
+    preview = embedding_task.preview(ds, ref, ws)
     st.subheader("Embedding the texts")
-    n = len(ds) + (len(ref) if ref is not None else 0)
-    st.write(f"Sentence embeddings of {n:,} texts with the bundled all-MiniLM-L6-v2 model (once; later visits "
-             "read them from the workspace).")
-    embedding_progress()
-    st.stop()
+    st.write(f"Sentence embeddings of {embedding_task.n_texts(ds, ref):,} texts with the bundled all-MiniLM-L6-v2 "
+             "model (once; every page and later visits read them from the workspace).")
+    embedding_task.show_progress(ds, ref, ws, key="cov_embed", rerun_on_preview=preview is None)
+    if preview is None:
+        st.stop()
+    # Provisional: the whole page below, drawn on the random samples embedded first.
+    ds, ref, ds_emb, ref_emb = preview.ds, preview.ref, preview.ds_emb, preview.ref_emb
+    key = work.pair_key(ds, ref)
+    st.info(f"**Preview** on a random sample of {len(ds):,} dataset"
+            + (f" and {len(ref):,} reference" if ref is not None else "") + " rows, while the rest embeds. "
+            "Figures on a sample are estimates: the page redraws itself with every row when the embeddings are "
+            "done.", icon="⏳")
+else:
+    ds_emb = work.embeddings(ds, ws)
+    ref_emb = work.embeddings(ref, ws) if ref is not None else None
+    if ds_emb is None or (ref is not None and ref_emb is None):  # marked complete on disk, yet unreadable
+        embedding_task.repair(ds, ref, ws)
+        st.rerun()
+
+# Start the UMAP map now, in the background, so it runs while the coverage figures below are computed.
+if preview is None and work.MAP_METHOD == "umap" and work.umap(key, ws, ds_emb, ref_emb) is None and work.map_task(ds, ref, ws) is None:
+    work.start_map(ds, ref, ws, ds_emb, ref_emb)
 
 # Embedding notes: skipped (empty) and truncated texts, per side.
 notes = []
@@ -146,28 +134,31 @@ if ref is not None and ref_emb is not None:
 
 # ------------------------------------------------------------------ 3. the map
 st.subheader("Map")
-proj = work.umap(key, ws, ds_emb, ref_emb) if work.MAP_METHOD == "umap" else None
-task = work.background(ds, ref)
+proj = work.umap(key, ws, ds_emb, ref_emb) if work.MAP_METHOD == "umap" and preview is None else None
+task = work.map_task(ds, ref, ws)
 if proj is None and task is not None and "projection" in task.partial:
     proj = task.partial["projection"]
-if proj is None and work.MAP_METHOD == "umap":
-    if task is None or (task.done and "projection" not in task.partial):
+if proj is None and work.MAP_METHOD == "umap" and preview is None:
+    if task is None or task.done:  # not started, or its cached file is gone: (re)start; a failed one stays
         if task is not None:
-            work.forget_background(ds, ref)
-        task = work.start_background(ds, ref, ws)  # embeddings are cached: this goes straight to UMAP
+            work.forget_map(ds, ref, ws)
+        task = work.start_map(ds, ref, ws, ds_emb, ref_emb)
     proj = work.pca(key, ds_emb, ref_emb)
 
     @st.fragment(run_every=3.0)
     def umap_progress() -> None:
-        t = work.background(ds, ref)
+        t = work.map_task(ds, ref, ws)
         if t is None:
             return
         if t.failed:
             st.warning(f"The UMAP map could not be computed ({t.error}); the PCA view stays.")
+            if st.button("Try UMAP again", key="cov_umap_retry"):
+                work.forget_map(ds, ref, ws)
+                st.rerun()
             return
         if "projection" in t.partial or t.done:
             st.rerun()
-        st.progress(max(0.0, (t.progress - 0.8) / 0.2), text=t.message or "UMAP queued…")
+        st.progress(t.progress, text=t.message or "UMAP queued…")
 
     umap_progress()
 elif proj is None:

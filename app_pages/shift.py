@@ -11,11 +11,12 @@ import streamlit as st
 from dq_core import viz_shift
 from dq_core.metrics.shift import DIVERGENCES, VERDICTS, ShiftConfig, format_p
 from dq_core.metrics.shift_views import metadata_candidates
-from ui import cached_shift, state
+from ui import cached_shift, embedding_task, state
 from ui.widgets import fmt_num, user_errors
 
 # Below this many texts to embed, the page embeds without asking (~10 s on CPU); above, on a click.
 AUTO_EMBED_ROWS = int(os.environ.get("DQ_SHIFT_AUTO_EMBED_ROWS", "3000"))
+WAIT_SECONDS = 20.0  # how long the page blocks on the embeddings before it polls for them instead
 VERDICT_ICONS = {"drift": "🔴", "small shift": "🟠", "inconclusive": "⚪", "no drift": "🟢",
                  "too few rows": "⚪", "skipped": "⚪"}
 
@@ -57,20 +58,19 @@ with user_errors("Shift"):
     config = ShiftConfig(n_bootstrap=int(n_boot), n_permutations=int(n_perm), seed=int(seed), test=test,
                          threshold=float(threshold) or None, vocab_size=int(vocab), n_clusters=int(k) or None)
 
-    # Embeddings: reuse the workspace cache; embed small sets at once, large ones on request.
-    ready = cached_shift.embeddings_ready(ds, ref, ws)
+    # Embeddings: the workspace cache, filled by the one background task the app shares across pages;
+    # small sets are waited for in the page, large ones (minutes on CPU) embed on request, in the background.
+    ready = embedding_task.ready(ds, ref, ws)
     asked = f"sh_embed_asked_{ds.fingerprint[:12]}_{ref.fingerprint[:12]}"  # per pair of datasets
     if not ready:
-        n_texts = len(ds) + len(ref)
-        if n_texts <= AUTO_EMBED_ROWS or st.session_state.get(asked):
-            from dq_core.embed import embed_dataset
-
-            bar = st.progress(0.0, text="Embedding…")
-            for name, side in (("dataset", ds), ("reference", ref)):
-                embed_dataset(side, workspace=ws, progress=lambda d, t, n=name: bar.progress(
-                    d / t if t else 1.0, text=f"Embedding the {n}: {d:,} / {t:,} texts"))
-            bar.empty()
-            ready = True
+        n_texts = embedding_task.n_texts(ds, ref)
+        task = embedding_task.current(ds, ref, ws)
+        if (task is not None and not task.failed) or n_texts <= AUTO_EMBED_ROWS or st.session_state.get(asked):
+            ready = embedding_task.wait(ds, ref, ws, timeout=WAIT_SECONDS)
+            if not ready:
+                st.info(f"Embedding {n_texts:,} texts in the background: the embedding-cluster view and the domain "
+                        "classifier appear when they are done. The other views are below already.")
+                embedding_task.show_progress(ds, ref, ws, key="sh_embed_progress")
         else:
             st.info(f"The embedding-cluster view and the domain classifier need sentence embeddings of "
                     f"{n_texts:,} texts (a few minutes on CPU, then cached for every page). The other views "

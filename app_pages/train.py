@@ -8,7 +8,7 @@ import streamlit as st
 from dq_core import jobs
 from dq_core import viz_training as vt
 from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
-from dq_core.training.recipe import list_recipes, recipes_available
+from dq_core.training.recipe import list_recipes
 from dq_core.training.runner import data_spec
 from dq_core.training.splits import make_splits
 from ui import state
@@ -75,19 +75,15 @@ with st.expander("New run", expanded=True):
                                         key="tr_balance",
                                         help="oversample: repeat rows of small classes; augment: perturbed copies "
                                              "(word swap/delete/insert). Validation and test are never touched.")
-    if recipes_available():
-        recipes = list_recipes(ws, ds.fingerprint[:16])
-        options = ["(none: all rows)", "default", *[str(p) for p in recipes]]
-        pick = st.selectbox("Filter recipe", options, key="tr_recipe",
-                            format_func=lambda o: {"default": "default recipe (duplicates, junk, label issues)"}
-                            .get(o, o if o.startswith("(") else f"saved: {o.rsplit('/', 1)[-1]}"),
-                            help="the run trains on the rows the recipe keeps, with its relabels; the test set "
-                                 "is never filtered. Signals the recipe needs are computed in the run if they "
-                                 "are not cached yet.")
-        settings["recipe"] = None if pick.startswith("(none") else pick
-    else:
-        st.caption("Filter recipes appear here once the Clean page's filtering is available; runs train on all "
-                   "rows until then.")
+    recipes = list_recipes(ws, ds.fingerprint[:16])
+    options = ["(none: all rows)", "default", *[str(p) for p in recipes]]
+    pick = st.selectbox("Filter recipe", options, key="tr_recipe",
+                        format_func=lambda o: {"default": "default recipe (duplicates, junk, label issues)"}
+                        .get(o, o if o.startswith("(") else f"saved: {o.rsplit('/', 1)[-1]}"),
+                        help="the run trains on the rows the recipe keeps, with its relabels; the test set "
+                             "is never filtered. Recipes saved on the Clean page are listed here. Signals the "
+                             "recipe needs are computed in the run if they are not cached yet.")
+    settings["recipe"] = None if pick.startswith("(none") else pick
 
     plan = None
     with user_errors("Checking the settings"):

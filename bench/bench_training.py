@@ -10,11 +10,11 @@
    (empty embedding cache) and warm (embeddings cached, as after the dashboard's other pages) (target: seconds).
 3. noise: 20% injected label noise on the tweets; test accuracy / macro-F1 trained on clean, noisy, and
    noisy filtered with the default FilterRecipe, for the baseline and a 1-epoch fine-tune (max length 64,
-   ~3,000 training rows); "won back" = (filtered - noisy) / (clean - noisy). Needs dq_core.filtering.
+   ~3,000 training rows); "won back" = (filtered - noisy) / (clean - noisy).
 4. agreed: the tweets as they are, tested on rows the crowd agreed on (confidence = 1): every row vs the
-   default recipe, with the paired bootstrap interval. Needs dq_core.filtering.
+   default recipe, with the paired bootstrap interval.
 
-Parts 3-4 are skipped with a note while dq_core.filtering (issue 6) does not exist. Results are kept in
+Results are kept in
 bench/results/issue7_training.json (so parts can be re-run alone) and written to docs/benchmarks.md
 under "## Issue 7: training" (that section only).
 """
@@ -220,15 +220,6 @@ def part_demo(worker_threads: int = 0) -> dict:
 
 # --------------------------------------------------------------------------- 3-4. filtering experiments
 
-def _recipe_or_skip():
-    from dq_core.training.recipe import recipes_available
-
-    if not recipes_available():
-        return ("skipped: dq_core.filtering (issue 6, the default FilterRecipe) is not in this build yet; "
-                "re-run `bench/bench_training.py --part noise` and `--part agreed` once it is")
-    return None
-
-
 def _train(cfg, ds, test, ws, run_dir, keep_mask=None, relabel=None) -> dict:
     from dq_core.training.runner import run_training
 
@@ -251,55 +242,76 @@ def _tweets(sample: int | None):
     return full
 
 
-def part_noise(noise: float = 0.2, seed: int = 0, sample: int | None = None) -> dict:
-    skip = _recipe_or_skip()
-    if skip:
-        return {"skipped": skip}
+def _noise_one(full, test, clean, ws, tmp: Path, noise: float, seed: int) -> dict:
+    """One repeat: flip ``noise`` of the training labels (seed), apply the default recipe, train 3 x 2 runs."""
     import numpy as np
 
     from dq_core.training.config import TrainConfig
     from dq_core.training.recipe import apply_recipe
+
+    rng = np.random.default_rng(seed)
+    labels = np.array(clean.classes)
+    y = clean.labels.to_numpy(dtype=object).copy()
+    flip = rng.random(len(y)) < noise
+    y[flip] = [rng.choice(labels[labels != v]) for v in y[flip]]
+    noisy = clean.with_labels(y, name=f"train ({noise:.0%} noise, seed {seed})")
+    out: dict = {"seed": seed, "n_flipped": int(flip.sum())}
+    rec = apply_recipe(noisy, "default", ws=ws)
+    out["recipe"] = rec.description
+    removed = ~rec.keep_mask
+    out["recipe_precision"] = float(flip[removed].mean()) if removed.any() else None
+    out["recipe_recall"] = float(removed[flip].mean()) if flip.any() else None
+    for trainer in ("baseline", "transformer"):
+        cfg = TrainConfig(trainer=trainer, max_train_rows=3000, max_length=64, epochs=1, test_source="external",
+                          seed=seed)
+        res = {"clean": _train(cfg, clean, test, ws, tmp / f"{trainer}_{seed}_clean"),
+               "noisy": _train(cfg, noisy, test, ws, tmp / f"{trainer}_{seed}_noisy"),
+               "filtered": _train(cfg, noisy, test, ws, tmp / f"{trainer}_{seed}_filtered",
+                                  keep_mask=rec.keep_mask, relabel=rec.relabel)}
+        out[trainer] = res
+        print(f"  noise seed {seed} {trainer}: {res}", flush=True)
+    return out
+
+
+def _won_back(runs: list[dict], trainer: str, metric: str) -> float | None:
+    """(filtered - noisy) / (clean - noisy) on the means over the repeats: one ratio of averages, because
+    a single repeat's noise cost can be a point or less and its ratio then swings wildly."""
+    import numpy as np
+
+    mean = {k: float(np.mean([r[trainer][k][metric] for r in runs])) for k in ("clean", "noisy", "filtered")}
+    cost = mean["clean"] - mean["noisy"]
+    return (mean["filtered"] - mean["noisy"]) / cost if cost > 0 else None
+
+
+def part_noise(noise: float = 0.2, seeds: tuple[int, ...] = (0, 1, 2), sample: int | None = None) -> dict:
+    import numpy as np
+
     from dq_core.training.splits import holdout_row_ids
     from dq_core.workspace import Workspace
 
     full = _tweets(sample)
-    out: dict = {"noise": noise, "n_rows": len(full)}
+    out: dict = {"noise": noise, "n_rows": len(full), "seeds": list(seeds)}
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(CACHE_WS)
         test_ids = set(holdout_row_ids(full, ws=ws, fraction=0.2, max_rows=2000))
         is_test = full.frame["row_id"].astype(str).isin(test_ids).to_numpy()
         test = full.subset(is_test, name="test")
         clean = full.subset(~is_test & full.frame["label"].notna().to_numpy(), name="train (clean)")
-        rng = np.random.default_rng(seed)
-        labels = np.array(clean.classes)
-        y = clean.labels.to_numpy(dtype=object).copy()
-        flip = rng.random(len(y)) < noise
-        y[flip] = [rng.choice(labels[labels != v]) for v in y[flip]]
-        noisy = clean.with_labels(y, name="train (20% noise)")
-        out["n_flipped"] = int(flip.sum())
-        rec = apply_recipe(noisy, "default", ws=ws)
-        out["recipe"] = rec.description
-        removed = ~rec.keep_mask
-        out["recipe_precision"] = float(flip[removed].mean()) if removed.any() else None
-        out["recipe_recall"] = float(removed[flip].mean()) if flip.any() else None
-        for trainer, cap in (("baseline", 3000), ("transformer", 3000)):
-            cfg = TrainConfig(trainer=trainer, max_train_rows=cap, max_length=64, epochs=1, test_source="external")
-            res = {"clean": _train(cfg, clean, test, ws, Path(tmp) / f"{trainer}_clean"),
-                   "noisy": _train(cfg, noisy, test, ws, Path(tmp) / f"{trainer}_noisy"),
-                   "filtered": _train(cfg, noisy, test, ws, Path(tmp) / f"{trainer}_filtered",
-                                      keep_mask=rec.keep_mask, relabel=rec.relabel)}
-            for metric in ("accuracy", "macro_f1"):
-                cost = res["clean"][metric] - res["noisy"][metric]
-                res[f"won_back_{metric}"] = (res["filtered"][metric] - res["noisy"][metric]) / cost if cost > 0 else None
-            out[trainer] = res
-            print(f"  noise {trainer}: {res}", flush=True)
+        runs = [_noise_one(full, test, clean, ws, Path(tmp), noise, s) for s in seeds]
+    out["runs"] = runs
+    for trainer in ("baseline", "transformer"):
+        out[trainer] = {k: {m: float(np.mean([r[trainer][k][m] for r in runs])) for m in ("accuracy", "macro_f1")}
+                        for k in ("clean", "noisy", "filtered")}
+        for metric in ("accuracy", "macro_f1"):
+            out[trainer][f"won_back_{metric}"] = _won_back(runs, trainer, metric)
+            out[trainer][f"won_back_{metric}_per_seed"] = [_won_back([r], trainer, metric) for r in runs]
+    for k in ("n_flipped", "recipe_precision", "recipe_recall"):
+        out[k] = float(np.mean([r[k] for r in runs]))
+    out["recipe"] = runs[0]["recipe"]
     return out
 
 
 def part_agreed(seed: int = 0, sample: int | None = None) -> dict:
-    skip = _recipe_or_skip()
-    if skip:
-        return {"skipped": skip}
     import numpy as np
 
     from dq_core.report import compare_runs, load_run
@@ -408,8 +420,13 @@ def render(res: dict) -> str:
             lines += [f"*{r['skipped']}.*", ""]
             continue
         if key == "noise":
-            lines += [f"{r['n_flipped']:,} training labels flipped; {r['recipe']}; the recipe's removals are "
-                      f"{_pct(r['recipe_precision'])} flipped rows and catch {_pct(r['recipe_recall'])} of the flips.", "",
+            seeds = r.get("seeds", [0])
+            lines += [f"Noise seeds {seeds} (each repeat injects new noise and draws a new 3,000-row training sample; "
+                      "the test set is the same 2,000 held-out rows). Mean over the repeats; \"won back\" = "
+                      "(filtered − noisy) / (clean − noisy) on those means, per-seed ratios in brackets.", "",
+                      f"About {r['n_flipped']:,.0f} training labels flipped per repeat; seed {seeds[0]}: {r['recipe']}; "
+                      f"the recipe's removals are {_pct(r['recipe_precision'])} flipped rows and catch "
+                      f"{_pct(r['recipe_recall'])} of the flips (means).", "",
                       "| trainer | clean acc / F1 | noisy acc / F1 | filtered acc / F1 | won back (acc / F1) |",
                       "|---|---|---|---|---|"]
             for trainer in ("baseline", "transformer"):
@@ -417,7 +434,8 @@ def render(res: dict) -> str:
                 lines.append(f"| {trainer} | {x['clean']['accuracy']:.3f} / {x['clean']['macro_f1']:.3f} | "
                              f"{x['noisy']['accuracy']:.3f} / {x['noisy']['macro_f1']:.3f} | "
                              f"{x['filtered']['accuracy']:.3f} / {x['filtered']['macro_f1']:.3f} | "
-                             f"{_pct(x['won_back_accuracy'])} / {_pct(x['won_back_macro_f1'])} |")
+                             f"{_pct(x['won_back_accuracy'])} ({', '.join(map(_pct, x.get('won_back_accuracy_per_seed', [])))}) / "
+                             f"{_pct(x['won_back_macro_f1'])} ({', '.join(map(_pct, x.get('won_back_macro_f1_per_seed', [])))}) |")
             lines += ["", "Targets: ≥ 90% won back for the fine-tune, ≥ 50% for the baseline.", ""]
         else:
             lines += [f"{r['n_test']:,} test rows with confidence 1; {r['recipe']}.", ""]
@@ -443,6 +461,7 @@ def main() -> None:
                          "of thread contention on a shared machine")
     ap.add_argument("--sample", type=int, default=None,
                     help="noise/agreed on a stratified sample of the tweets (a quick check; figures use all rows)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="noise: repeats (noise + sample seeds)")
     ap.add_argument("--render-only", action="store_true", help="rewrite the docs section from the saved results")
     ap.add_argument("--no-write", action="store_true", help="print only; keep docs/benchmarks.md as it is")
     args = ap.parse_args()
@@ -453,7 +472,7 @@ def main() -> None:
     for part in parts:
         print(f"[{time.strftime('%H:%M:%S')}] {part} …", flush=True)
         res[part] = {"throughput": lambda: part_throughput(args.rows, args.threads, args.pairs), "demo": lambda: part_demo(args.worker_threads),
-                     "noise": lambda: part_noise(sample=args.sample),
+                     "noise": lambda: part_noise(seeds=tuple(args.seeds), sample=args.sample),
                      "agreed": lambda: part_agreed(sample=args.sample)}[part]()
         if not args.sample:  # a sampled check never replaces the figures
             RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,15 @@ from dq_core.workspace import Workspace
 
 CHUNK_SIZE = 2048  # texts per cache chunk: small enough to lose little on interrupt, big enough for speed
 PROGRESS_STEP = 512  # texts per encode call, i.e. how often progress is reported
-DEFAULT_BATCH_SIZE = 128  # with length-sorted texts larger batches waste little padding: 128 ran ~20% faster than 64 on tweets (bf16, CPU)
+# Texts per forward pass when none is given. On CPU small batches of length-sorted texts ran fastest: bf16
+# MiniLM on the tweets, interleaved rounds on an idle 2-core machine, gave 32: 452-506 texts/s, 64: 445-454,
+# 128: 409-453 (bench/bench_embed_coverage.py measures the default against bare encode). GPUs want more.
+CPU_BATCH_SIZE = 32
+GPU_BATCH_SIZE = 128
+
+
+def default_batch_size(device: str | None = None) -> int:
+    return CPU_BATCH_SIZE if (device or best_device()) == "cpu" else GPU_BATCH_SIZE
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -309,15 +317,18 @@ def _count_truncated(model, texts: list[str]) -> np.ndarray:
 
 
 def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = None,
-                workspace: Workspace | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                workspace: Workspace | None = None, batch_size: int | None = None,
                 progress: Progress | None = None, device: str | None = None,
                 use_cache: bool = True, precision: str | None = None) -> EmbeddingResult:
     """Embed ``texts`` in input order, reusing cached vectors and caching new ones chunk by chunk.
 
     ``precision`` None/"auto" follows :func:`default_precision`; "float32" gives exactly what
     ``SentenceTransformer.encode`` gives. ``progress(done, total)`` counts texts still to embed (after
-    the cache and de-duplication), and ends with ``(total, total)``.
+    the cache and de-duplication), and ends with ``(total, total)``. ``batch_size`` None: 32 on CPU,
+    128 on a GPU.
     """
+    if batch_size is None:
+        batch_size = default_batch_size(device)
     if batch_size < 1 or batch_size > 4096:
         raise DataError(f"batch size {batch_size} is out of range; use 1 to 4096")
     clean = _as_texts(texts)
@@ -440,7 +451,7 @@ def _dataset_key(ds, model: str | None, precision: str | None = None) -> str:
 
 
 def embed_dataset(ds, *, model: str | None = None, workspace: Workspace | None = None,
-                  progress: Progress | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                  progress: Progress | None = None, batch_size: int | None = None,
                   precision: str | None = None) -> EmbeddingResult:
     """Embeddings of a TextDataset's texts, with a consolidated per-dataset file for instant reopening."""
     ws = workspace or Workspace.default()
@@ -468,6 +479,22 @@ def save_dataset_embeddings(ds, res: EmbeddingResult, *, workspace: Workspace, m
     workspace.save_json("dataset_embeddings", key, {"n_truncated": res.n_truncated,
                                                     "max_seq_length": res.max_seq_length,
                                                     "model_name": res.model_name, "n_rows": len(ds)})
+
+
+def has_dataset_embeddings(ds, *, model: str | None = None, workspace: Workspace | None = None,
+                           precision: str | None = None) -> bool:
+    """Whether the consolidated embeddings of ``ds`` are on disk (a stat of one small file: cheap enough
+    for every page rerun, unlike reading the vectors)."""
+    ws = workspace or Workspace.default()
+    return ws.has_json("dataset_embeddings", _dataset_key(ds, model, precision))
+
+
+def forget_dataset_embeddings(ds, *, model: str | None = None, workspace: Workspace | None = None,
+                              precision: str | None = None) -> None:
+    """Drop the consolidated file's marker so the next :func:`embed_dataset` rebuilds it (from the per-text
+    cache, so without re-encoding): the repair for a consolidated file that cannot be read."""
+    ws = workspace or Workspace.default()
+    ws.cache_path("dataset_embeddings", _dataset_key(ds, model, precision), ".json").unlink(missing_ok=True)
 
 
 def cached_dataset_embeddings(ds, *, model: str | None = None, workspace: Workspace | None = None,

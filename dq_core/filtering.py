@@ -1087,11 +1087,9 @@ def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool 
     default) a recipe that removes every row or a whole class raises DataError; otherwise the result
     carries ``problems`` (the page shows them and refuses to export).
 
-    Also accepts the training adapter's order, ``apply_recipe(recipe, ds, workspace=ws)``: the signals
-    are then loaded from (or computed into) the workspace cache exactly as `dq filter` does.
+    With ``signals=None`` the signals the recipe needs are loaded from (or computed into) the workspace
+    cache exactly as `dq filter` does.
     """
-    if isinstance(ds, (FilterRecipe, Mapping)) or (isinstance(ds, (str, Path)) and isinstance(signals, TextDataset)):
-        ds, signals, recipe = signals, None, ds
     if not isinstance(ds, TextDataset):
         raise DataError("apply_recipe needs a TextDataset")
     if recipe is None:

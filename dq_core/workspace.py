@@ -119,6 +119,9 @@ class Workspace:
         atomic_write_text(p, json.dumps(obj, default=_json_default))
         return p
 
+    def has_json(self, kind: str, key: str) -> bool:
+        return self.cache_path(kind, key, ".json").is_file()
+
     def load_json(self, kind: str, key: str):
         p = self.cache_path(kind, key, ".json")
         if not p.exists():

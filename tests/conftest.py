@@ -23,6 +23,7 @@ def dq_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("DQ_WARM_UMAP", "0")  # no numba warm-up thread in AppTests (see app.py)
+    monkeypatch.setenv("DQ_PREFETCH_EMBEDDINGS", "0")  # no background embedding of the default demo
     return SimpleNamespace(home=home, data=data)
 
 

@@ -12,12 +12,6 @@ from dq_core.workspace import Workspace
 _HASH = {TextDataset: lambda d: d.fingerprint}
 
 
-def embeddings_ready(ds: TextDataset, ref: TextDataset, ws: Workspace) -> bool:
-    """Both sets' embeddings already on disk (then the page never waits for the model)."""
-    return (cached_dataset_embeddings(ds, workspace=ws) is not None
-            and cached_dataset_embeddings(ref, workspace=ws) is not None)
-
-
 @st.cache_data(max_entries=8, show_spinner="Measuring the shift…", hash_funcs=_HASH)
 def shift_result(ds: TextDataset, ref: TextDataset, config_items: tuple, metadata: tuple[str, ...],
                  with_embeddings: bool, home: str) -> ShiftResult:

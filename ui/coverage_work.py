@@ -1,4 +1,6 @@
-"""The coverage page's work: cached embeddings, the background embed + map task, memoised coverage.
+"""The coverage page's work: cached embeddings, the background UMAP task, memoised coverage.
+
+The embeddings themselves come from ui.embedding_task (one task shared with the other pages).
 
 Everything here calls dq_core; nothing computes a number itself. Keys are content fingerprints, so a
 different dataset or reference never reads another's results.
@@ -11,7 +13,7 @@ import os
 import streamlit as st
 
 from dq_core.dataset import TextDataset
-from dq_core.embed import EmbeddingResult, cached_dataset_embeddings, embed_dataset
+from dq_core.embed import EmbeddingResult, cached_dataset_embeddings
 from dq_core.metrics.coverage import (
     DEFAULT_MIN_ROWS,
     DEFAULT_PERCENTILE,
@@ -42,47 +44,29 @@ def embeddings(ds: TextDataset, ws: Workspace) -> EmbeddingResult | None:
     return res
 
 
-def _embed_and_map(task: tasks.Task, ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> dict:
-    """Embed the dataset then the reference (real progress), then compute the UMAP map."""
-    sides = [("dataset", ds)] + ([("reference", ref)] if ref is not None else [])
-    total = sum(len(d) for _, d in sides) or 1
-    offset = 0
-    out = {}
-    for name, d in sides:
-        n_rows = len(d)
-
-        def cb(done: int, todo: int, name=name, n=n_rows, offset=offset) -> None:
-            frac = (offset + (done / todo if todo else 1.0) * n) / total
-            task.report(0.8 * frac, f"Embedding the {name}: {done:,} / {todo:,} texts", phase="embedding")
-
-        out[name] = embed_dataset(d, workspace=ws, progress=cb)
-        offset += len(d)
-    task.publish("embeddings", out)
-    if MAP_METHOD == "umap":
-        proj = project_umap(out["dataset"].vectors, out["reference"].vectors if ref is not None else _empty(out),
-                            ds_valid=out["dataset"].valid,
-                            ref_valid=out["reference"].valid if ref is not None else None, workspace=ws,
-                            progress=lambda phase, f: task.report(0.8 + 0.2 * f, f"Map: {phase}", phase="map"))
-        task.publish("projection", proj)
-    return out
-
-
-def _empty(out):
+def _map(task: tasks.Task, ds_emb: EmbeddingResult, ref_emb: EmbeddingResult | None, ws: Workspace) -> Projection:
+    """The UMAP map of cached embeddings (cached on disk by project_umap)."""
     import numpy as np
 
-    return np.zeros((0, out["dataset"].vectors.shape[1]), dtype=np.float32)
+    ref_v = ref_emb.vectors if ref_emb is not None else np.zeros((0, ds_emb.vectors.shape[1]), np.float32)
+    proj = project_umap(ds_emb.vectors, ref_v, ds_valid=ds_emb.valid,
+                        ref_valid=ref_emb.valid if ref_emb is not None else None, workspace=ws,
+                        progress=lambda phase, f: task.report(f, f"Map: {phase}", phase="map"))
+    task.publish("projection", proj)
+    return proj
 
 
-def start_background(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Task:
-    return tasks.submit(f"coverage:{pair_key(ds, ref)}", "Embeddings and map", _embed_and_map, ds, ref, ws)
+def start_map(ds: TextDataset, ref: TextDataset | None, ws: Workspace, ds_emb: EmbeddingResult,
+              ref_emb: EmbeddingResult | None) -> tasks.Task:
+    return tasks.submit(f"map:{ws.root}:{pair_key(ds, ref)}", "UMAP map", _map, ds_emb, ref_emb, ws)
 
 
-def background(ds: TextDataset, ref: TextDataset | None) -> tasks.Task | None:
-    return tasks.get(f"coverage:{pair_key(ds, ref)}")
+def map_task(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Task | None:
+    return tasks.get(f"map:{ws.root}:{pair_key(ds, ref)}")
 
 
-def forget_background(ds: TextDataset, ref: TextDataset | None) -> None:
-    tasks.forget(f"coverage:{pair_key(ds, ref)}")
+def forget_map(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> None:
+    tasks.forget(f"map:{ws.root}:{pair_key(ds, ref)}")
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
     p.add_argument("--model", default=None, metavar="DIR",
                    help="a sentence-transformers model folder, or a hub name when online (default: bundled)")
     p.add_argument("--out", required=True, metavar="FILE.npy", help="where to write the (rows x dims) matrix")
-    p.add_argument("--batch-size", type=int, default=128, help="texts per forward pass (default 128)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="texts per forward pass (default 32 on CPU, 128 on a GPU)")
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                    help="model precision: auto = bfloat16 on CPUs with native bf16, else float32")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")

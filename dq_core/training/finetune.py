@@ -77,6 +77,10 @@ def load_backbone(model: str | os.PathLike | None, labels: tuple[str, ...], *, m
 
     hf_logging.disable_progress_bar()  # weight-loading bars are noise in a run log / the CLI's stderr
     id2label = {i: lab for i, lab in enumerate(labels)}
+    # transformers 5 prints a "LOAD REPORT" table flagging the classifier head as MISSING: expected (the
+    # head is new, that is what fine-tuning trains) and alarming in a user's run log, so loading is quiet.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
     try:
         tok = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True)
         net = AutoModelForSequenceClassification.from_pretrained(
@@ -88,6 +92,8 @@ def load_backbone(model: str | os.PathLike | None, labels: tuple[str, ...], *, m
     except Exception as exc:  # noqa: BLE001 - any loading failure is a bad folder for the user
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise DataError(f"could not load '{folder.name}' as a classifier: {first}") from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
     net.config.problem_type = "single_label_classification"
     return tok, net
 

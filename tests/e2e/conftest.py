@@ -29,7 +29,8 @@ def server(tmp_path_factory):
         pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
     port = _free_port()
     env = {**os.environ, "DQ_HOME": str(tmp_path_factory.mktemp("dq_home")),
-           "DQ_DATA_DIR": str(tmp_path_factory.mktemp("data")), "HF_HUB_OFFLINE": "1"}
+           "DQ_DATA_DIR": str(tmp_path_factory.mktemp("data")), "HF_HUB_OFFLINE": "1",
+           "DQ_PREFETCH_EMBEDDINGS": "0"}  # the browser tests do not wait for 38k demo embeddings
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--server.fileWatcherType", "none"], cwd=ROOT, env=env,

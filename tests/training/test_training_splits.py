@@ -128,7 +128,6 @@ def test_a_filter_recipe_plugs_in(ws, tmp_path):
     """A FilterRecipe (dq_core.filtering) drops/relabels training rows only, through the training adapter."""
     import json
 
-    pytest.importorskip("dq_core.filtering")
     from dq_core.training.recipe import apply_recipe
 
     ds = tiny_dataset(90)

@@ -1,0 +1,102 @@
+"""The shared background embedding task: preview sample, prefetch at app start, and pages waiting on it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dq_apptest import assert_no_exception, metric, texts
+
+from dq_core.embed import cached_dataset_embeddings, embed_texts
+from dq_core.io import load_demo
+from dq_core.metrics.coverage import coverage_for_datasets
+from dq_core.workspace import Workspace
+from ui import embedding_task, tasks
+
+
+def _slice(ds, n: int, seed: int):
+    keep = np.zeros(len(ds), dtype=bool)
+    keep[np.random.default_rng(seed).choice(len(ds), n, replace=False)] = True
+    return ds.subset(keep)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    ds, ref = load_demo("tweets_airline")
+    return _slice(ds, 60, 0), _slice(ref, 60, 1)
+
+
+@pytest.fixture(autouse=True)
+def _join_tasks():
+    yield
+    assert tasks.wait_all(600)
+
+
+def test_the_task_publishes_a_preview_sample_then_embeds_everything(pair, monkeypatch):
+    ds, ref = pair
+    ws = Workspace.default()
+    monkeypatch.setattr(embedding_task, "PREVIEW_ROWS", 15)
+    monkeypatch.setattr(embedding_task, "PREVIEW_ABOVE", 50)
+    task = tasks.Task(key="test", label="Embeddings")
+    seen = []
+    task.report = lambda progress=None, message=None, phase=None: seen.append((progress, phase))  # noqa: ARG005
+    embedding_task._embed_all(task, ds, ref, ws)
+
+    pv = task.partial["preview"]
+    assert (len(pv.ds), len(pv.ref)) == (15, 15)
+    assert set(pv.ds.row_ids) <= set(ds.row_ids) and set(pv.ref.row_ids) <= set(ref.row_ids)
+    full = cached_dataset_embeddings(ds, workspace=ws)
+    assert full is not None and cached_dataset_embeddings(ref, workspace=ws) is not None
+    pos = {r: i for i, r in enumerate(ds.row_ids)}
+    at = [pos[r] for r in pv.ds.row_ids]
+    np.testing.assert_allclose(pv.ds_emb.vectors, full.vectors[at], atol=1e-6)  # the same vectors, cached once
+    progress = [p for p, _ in seen if p is not None]
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
+    assert {ph for _, ph in seen} == {"preview", "embedding"}
+    assert embedding_task.ready(ds, ref, ws)
+
+
+def test_small_sets_skip_the_preview(pair):
+    ds, ref = pair
+    task = tasks.Task(key="test-small", label="Embeddings")
+    embedding_task._embed_all(task, ds, ref, Workspace.default())
+    assert "preview" not in task.partial
+
+
+def test_coverage_draws_the_preview_while_the_rest_embeds(new_app, pair):
+    ds, ref = pair
+    ws = Workspace.default()
+    sd, sr = embedding_task._sample(ds, 30), embedding_task._sample(ref, 30)
+    ed, er = embed_texts(sd.texts, workspace=ws), embed_texts(sr.texts, workspace=ws)
+    # A running task this test controls (no thread): its preview is ready, the full embeddings are not.
+    task = tasks.Task(key=embedding_task.task_key(ds, ref, ws), label="Embeddings", progress=0.4,
+                      message="Embedding the dataset: 10 / 90 texts")
+    task.publish("preview", embedding_task.Preview(ds=sd, ref=sr, ds_emb=ed, ref_emb=er))
+    with tasks._REGISTRY["lock"]:
+        tasks._REGISTRY["tasks"][task.key] = task
+    try:
+        at = new_app()
+        at.session_state["ds"], at.session_state["ref"] = ws.save_dataset(ds), ws.save_dataset(ref)
+        at.switch_page("app_pages/coverage.py")
+        at.run(timeout=300)
+        assert_no_exception(at)
+        assert "Embedding the texts" in texts(at.subheader)
+        assert any("Preview" in i and "30 dataset and 30 reference rows" in i for i in texts(at.info))
+        res = coverage_for_datasets(sd, sr, ed, er, workspace=ws)
+        assert metric(at, "Reference coverage") == f"{res.reference_coverage:.1%}"
+        assert metric(at, "Sample coverage") == f"{res.sample_coverage:.1%}"
+        assert any("PCA" in c for c in texts(at.caption))  # no UMAP on a preview
+    finally:
+        tasks.forget(task.key)
+
+
+def test_the_app_prefetches_the_embeddings_of_the_active_pair(new_app, pair, monkeypatch):
+    ds, ref = pair
+    ws = Workspace.default()
+    monkeypatch.setenv("DQ_PREFETCH_EMBEDDINGS", "1")
+    at = new_app()
+    at.session_state["ds"], at.session_state["ref"] = ws.save_dataset(ds), ws.save_dataset(ref)
+    at.run()
+    assert_no_exception(at)
+    assert embedding_task.current(ds, ref, ws) is not None  # started by app.py, on the Overview page
+    assert tasks.wait_all(300)
+    assert embedding_task.ready(ds, ref, ws)
