@@ -11,7 +11,7 @@ from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
 from dq_core.training.recipe import list_recipes
 from dq_core.training.runner import data_spec
 from dq_core.training.splits import make_splits
-from ui import state
+from ui import embedding_task, state
 from ui.widgets import fmt_num, user_errors
 
 ds = state.require_dataset()
@@ -54,6 +54,11 @@ with st.expander("New run", expanded=True):
         a, b = st.columns(2)
         settings["c"] = a.number_input("C (inverse regularisation)", 0.001, 1000.0, 1.0, key="tr_c")
         settings["seed"] = b.number_input("Seed", 0, 2**31 - 1, 0, key="tr_seed_b")
+        busy = embedding_task.current(ds, None, ws) or embedding_task.current(ds, ref, ws)
+        if busy is not None and not busy.done and not busy.failed:
+            st.caption(f"🧮 The app is embedding this dataset in the background ({busy.progress:.0%}). A baseline "
+                       "started now embeds the rows still missing itself; started after, it reads them all from "
+                       "the cache and takes seconds.")
     settings["class_weights"] = st.checkbox("Weight classes by inverse frequency", key="tr_cw")
 
     st.markdown("**Data**")

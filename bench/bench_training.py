@@ -311,28 +311,46 @@ def part_noise(noise: float = 0.2, seeds: tuple[int, ...] = (0, 1, 2), sample: i
     return out
 
 
-def part_agreed(seed: int = 0, sample: int | None = None) -> dict:
+def _agreed_split(full, seed: int = 0):
+    """(test, train): up to 2,000 rows the crowd agreed on (confidence 1), stratified; every other row trains."""
     import numpy as np
 
-    from dq_core.report import compare_runs, load_run
-    from dq_core.training.config import TrainConfig
-    from dq_core.training.recipe import apply_recipe
     from dq_core.training.splits import stratified_sample
-    from dq_core.workspace import Workspace
 
-    full = _tweets(sample)
     f = full.frame
     agreed = (f["confidence"] >= 1.0).to_numpy() & f["label"].notna().to_numpy()
     pos = np.flatnonzero(agreed)
     pick = pos[stratified_sample(f["label"].to_numpy()[pos], min(2000, len(pos) // 3), np.random.default_rng(seed))]
     is_test = np.zeros(len(f), dtype=bool)
     is_test[pick] = True
-    test, train = full.subset(is_test, name="agreed test"), full.subset(~is_test, name="train")
-    out: dict = {"n_test": int(is_test.sum())}
+    return full.subset(is_test, name="agreed test"), full.subset(~is_test, name="train")
+
+
+def _recipe_vs_crowd(train, rec) -> dict:
+    """How the rows the recipe removes line up with the crowd's own doubt (confidence < 1)."""
+
+    doubt = (train.frame["confidence"] < 1.0).to_numpy()
+    removed = ~rec.keep_mask
+    return {"removed": int(removed.sum()), "relabelled": len(rec.relabel),
+            "doubtful_share_of_removed": float(doubt[removed].mean()),
+            "doubtful_share_of_kept": float(doubt[~removed].mean()),
+            "removed_share_of_doubtful": float(removed[doubt].mean()),
+            "removed_share_of_agreed": float(removed[~doubt].mean())}
+
+
+def part_agreed(seed: int = 0, sample: int | None = None) -> dict:
+    from dq_core.report import compare_runs, load_run
+    from dq_core.training.config import TrainConfig
+    from dq_core.training.recipe import apply_recipe
+    from dq_core.workspace import Workspace
+
+    test, train = _agreed_split(_tweets(sample), seed)
+    out: dict = {"n_test": len(test)}
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(CACHE_WS)
         rec = apply_recipe(train, "default", ws=ws)
         out["recipe"] = rec.description
+        out["recipe_vs_crowd"] = _recipe_vs_crowd(train, rec)
         for trainer in ("baseline", "transformer"):
             cfg = TrainConfig(trainer=trainer, max_train_rows=3000, max_length=64, epochs=1, test_source="external")
             a, b = Path(tmp) / f"{trainer}_all", Path(tmp) / f"{trainer}_filtered"
@@ -439,6 +457,12 @@ def render(res: dict) -> str:
             lines += ["", "Targets: ≥ 90% won back for the fine-tune, ≥ 50% for the baseline.", ""]
         else:
             lines += [f"{r['n_test']:,} test rows with confidence 1; {r['recipe']}.", ""]
+            vc = r.get("recipe_vs_crowd")
+            if vc:
+                lines += [f"Of the rows the recipe removes, {_pct(vc['doubtful_share_of_removed'])} are rows the crowd "
+                          f"doubted (confidence < 1), against {_pct(vc['doubtful_share_of_kept'])} of the rows it keeps: "
+                          f"it removes {_pct(vc['removed_share_of_doubtful'])} of the doubted rows and "
+                          f"{_pct(vc['removed_share_of_agreed'])} of the agreed ones.", ""]
             for trainer in ("baseline", "transformer"):
                 for dd in r[trainer]["paired_bootstrap"]:
                     lines.append(f"- {trainer}, {dd['metric']}: {dd.get('b', 0):.3f} vs {dd.get('a', 0):.3f}, "

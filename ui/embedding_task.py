@@ -114,12 +114,13 @@ def current(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Ta
 
 
 def ensure(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Task | None:
-    """None when the embeddings are on disk; else the running task (started now if need be).
+    """None when the embeddings are on disk; else the running or failed task (started now if need be).
 
-    A task that finished while its files are gone (workspace cleaned) or that failed is started again.
+    A failed task stays until :func:`retry` (its error is shown; retrying on every rerun would loop on a
+    bad input). A task that finished while its files are gone (workspace cleaned) is started again.
     """
     task = current(ds, ref, ws)
-    if task is not None and not task.done and not task.failed:
+    if task is not None and not task.done:
         return task
     if ready(ds, ref, ws):
         return None
@@ -128,12 +129,16 @@ def ensure(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Tas
     return tasks.submit(task_key(ds, ref, ws), "Embeddings", _embed_all, ds, ref, ws)
 
 
+def retry(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> None:
+    tasks.forget(task_key(ds, ref, ws))
+    ensure(ds, ref, ws)
+
+
 def repair(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> None:
     """A page found the files marked complete but could not read them: rebuild them in the background."""
     for _, d in _sides(ds, ref):
         forget_dataset_embeddings(d, workspace=ws)
-    tasks.forget(task_key(ds, ref, ws))
-    ensure(ds, ref, ws)
+    retry(ds, ref, ws)
 
 
 def prefetch(ds: TextDataset | None, ref: TextDataset | None, ws: Workspace) -> None:
@@ -186,7 +191,7 @@ def show_progress(ds: TextDataset, ref: TextDataset | None, ws: Workspace, *, ke
                 with st.expander("Details"):
                     st.code(task.details or "")
             if st.button("Try again", key=f"{key}_retry"):
-                ensure(ds, ref, ws)
+                retry(ds, ref, ws)
                 st.rerun()
             return
         st.progress(task.progress, text=task.message or "Loading the embedding model…")

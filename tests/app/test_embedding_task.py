@@ -100,3 +100,34 @@ def test_the_app_prefetches_the_embeddings_of_the_active_pair(new_app, pair, mon
     assert embedding_task.current(ds, ref, ws) is not None  # started by app.py, on the Overview page
     assert tasks.wait_all(300)
     assert embedding_task.ready(ds, ref, ws)
+
+
+def test_a_failed_embedding_shows_its_reason_and_waits_for_try_again(new_app, pair, monkeypatch):
+    from dq_core.errors import DataError
+
+    ds, ref = pair
+    ws = Workspace.default()
+
+    real, fail = embedding_task.embed_dataset, [True]
+
+    def broken(*a, **k):
+        if fail[0]:
+            raise DataError("the model folder 'x' is not a sentence-transformers model")
+        return real(*a, **k)
+
+    monkeypatch.setattr(embedding_task, "embed_dataset", broken)
+    at = new_app()
+    at.session_state["ds"], at.session_state["ref"] = ws.save_dataset(ds), ws.save_dataset(ref)
+    at.switch_page("app_pages/coverage.py")
+    at.run(timeout=120)
+    assert tasks.wait_all(60)
+    failed = embedding_task.current(ds, ref, ws)
+    assert failed is not None and failed.failed
+    at.run(timeout=120)
+    assert_no_exception(at)
+    assert any("not a sentence-transformers model" in e for e in texts(at.error))
+    assert embedding_task.current(ds, ref, ws) is failed  # not restarted on its own
+    fail[0] = False
+    at.button(key="cov_embed_retry").click().run(timeout=120)
+    assert_no_exception(at)
+    assert tasks.wait_all(300) and embedding_task.ready(ds, ref, ws)
