@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import shutil
 import socket
 import subprocess
@@ -34,15 +32,13 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from _common import load_avg, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 HEADING = "## Issue 3: embeddings and coverage"
 RESULTS = ROOT / "bench" / "results" / "issue3_embed_coverage.json"
 
-
-def load_avg() -> str:
-    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 # --------------------------------------------------------------------------- throughput
@@ -298,8 +294,7 @@ def fmt(x: float) -> str:
 def section(res: dict, cmd: str) -> str:
     lines = [HEADING, "",
              f"- Date: {time.strftime('%Y-%m-%d')}",
-             f"- Machine: {os.cpu_count()} CPUs (nproc), {platform.processor() or platform.machine()}, "
-             f"Python {platform.python_version()}; 1-min/5-min/15-min load average at start {res['load_start']} "
+             f"- Machine: {machine()}; 1-min/5-min/15-min load average at start {res['load_start']} "
              f"and end {res['load_end']} (the machine is shared with other agents' jobs: wall times stretch "
              "with load)",
              f"- Command: `{cmd}`", ""]
@@ -400,17 +395,6 @@ def section(res: dict, cmd: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> Path:
-    """Replace (or append) this benchmark's section of docs/benchmarks.md, leaving the others alone."""
-    path = ROOT / "docs" / "benchmarks.md"
-    old = path.read_text() if path.exists() else "# Benchmarks\n\nFigures from the scripts in bench/.\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    tmp = path.with_suffix(".md.issue3.tmp")
-    tmp.write_text(new)
-    os.replace(tmp, path)
-    return path
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -431,7 +415,7 @@ def main() -> None:
                                     "bench/bench_embed_coverage.py"))
         print(text)
         if not args.no_write:
-            print(f"wrote {write_section(text)}", file=sys.stderr)
+            print(f"wrote {write_section(HEADING, text)}", file=sys.stderr)
         return
     parts = args.part or ["throughput", "reload", "coverage", "page"]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -463,7 +447,7 @@ def main() -> None:
     text = section(res, cmd)
     print(text)
     if not args.no_write:
-        print(f"wrote {write_section(text)}", file=sys.stderr)
+        print(f"wrote {write_section(HEADING, text)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -32,17 +32,6 @@ HEADING = "## Issue 2: profile and overview"
 PROFILE_TARGET_S = 3.0
 OVERVIEW_TARGET_S = 2.0
 
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python {platform.python_version()}"
 
 
 def make_noisy_tweets(path: Path, n_rows: int, seed: int = 0) -> None:
@@ -119,19 +108,6 @@ def time_overview() -> dict[str, float]:
     return {"first": first, "second": second, "third": third, "reload": fresh}
 
 
-def write_section(text: str) -> Path:
-    """Replace (or append) this benchmark's section of docs/benchmarks.md, leaving the others alone."""
-    path = ROOT / "docs" / "benchmarks.md"
-    # Read just before writing, so sections other benchmarks wrote meanwhile are kept.
-    old = path.read_text() if path.exists() else "# Benchmarks\n\nFigures from the scripts in bench/.\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(new)
-    os.replace(tmp, path)
-    return path
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -180,7 +156,7 @@ pandas/pyarrow imports.
 """
     print(text)
     if not args.no_write:
-        print(f"written to {write_section(text)}")
+        print(f"written to {write_section(HEADING, text)}")
 
 
 if __name__ == "__main__":

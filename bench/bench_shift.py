@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
-import re
 import sys
 import tempfile
 import time
@@ -32,25 +29,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+from _common import load_avg, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 HEADING = "## Issue 4: distribution shift"
 TARGET_S = 20.0
 
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python "
-            f"{platform.python_version()}, numpy {np.__version__}; load average before the run {load}")
 
 
 def make_data(n_rows: int, seed: int = 0):
@@ -133,7 +118,7 @@ def run(n_rows: int, n_resamples: int, n_naive: int) -> dict:
     from dq_core.metrics.shift import ShiftConfig, compute_shift, compute_view_stats
     from dq_core.workspace import Workspace
 
-    where = machine()
+    where = f"{machine()}, numpy {np.__version__}; load average before the run {load_avg()}"
     t0 = time.perf_counter()
     ds, ref = make_data(n_rows)
     rng = np.random.default_rng(0)
@@ -234,18 +219,6 @@ def render(r: dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> Path:
-    """Replace (or append) this benchmark's section of docs/benchmarks.md, leaving the others alone."""
-    path = ROOT / "docs" / "benchmarks.md"
-    old = path.read_text() if path.exists() else "# Benchmarks\n\nFigures from the scripts in bench/.\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".md.shift.tmp")
-    tmp.write_text(new)
-    os.replace(tmp, path)
-    return path
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -263,7 +236,7 @@ def main() -> None:
     text = render(r, command)
     print(text)
     if not args.no_write:
-        print(f"written to {write_section(text)}")
+        print(f"written to {write_section(HEADING, text)}")
 
 
 if __name__ == "__main__":

@@ -25,12 +25,12 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import load_avg, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,23 +42,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python {platform.python_version()}"
-
-
-def load_avg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
 
 
 def tweets_sample(n: int, seed: int = 0):
@@ -365,18 +348,6 @@ def part_agreed(seed: int = 0, sample: int | None = None) -> dict:
 
 # --------------------------------------------------------------------------- docs
 
-def write_section(text: str) -> Path:
-    """Replace (or append) this benchmark's section of docs/benchmarks.md, leaving the others alone."""
-    path = ROOT / "docs" / "benchmarks.md"
-    old = path.read_text() if path.exists() else "# Benchmarks\n\nFigures from the scripts in bench/.\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(new)
-    os.replace(tmp, path)
-    return path
-
 
 def _pct(x) -> str:
     return "n/a" if x is None else f"{100 * x:.0f}%"
@@ -504,7 +475,7 @@ def main() -> None:
     text = render(res)
     print(text)
     if not args.no_write and not args.sample:
-        print(f"wrote {write_section(text)}")
+        print(f"wrote {write_section(HEADING, text)}")
 
 
 if __name__ == "__main__":

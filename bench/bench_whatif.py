@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import cpu_name
 
 from dq_core import whatif as wi
 from dq_core.dataset import ColumnMapping, build_dataset
@@ -226,7 +227,7 @@ def main() -> None:
     ap.add_argument("--out", default="bench/whatif.json")
     args = ap.parse_args()
     results = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
-                           "processor": _cpu()}, "runs": []}
+                           "processor": cpu_name()}, "runs": []}
     for n in args.rows:
         r = bench(n, args.repeats, args.scratch_recipes)
         results["runs"].append(r)
@@ -234,16 +235,6 @@ def main() -> None:
                          | {k: r["panel"][k] for k in ("median_s", "max_s", "cpu_median_s", "cpu_max_s")}), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2))
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 if __name__ == "__main__":

@@ -202,9 +202,16 @@ def show_progress(ds: TextDataset, ref: TextDataset | None, ws: Workspace, *, ke
 
 
 def sidebar_status(ds: TextDataset | None, ref: TextDataset | None, ws: Workspace) -> None:
-    """One line in the sidebar while the active pair is being embedded."""
+    """One line in the sidebar while the active pair is being embedded, refreshed every few seconds."""
     if ds is None:
         return
     task = current(ds, ref, ws)
-    if task is not None and not task.done and not task.failed:
-        st.caption(f"🧮 Embedding in the background: {task.progress:.0%}")
+    if task is None or task.done or task.failed:
+        return
+
+    @st.fragment(run_every=3.0)
+    def _line() -> None:
+        if not task.done and not task.failed:
+            st.caption(f"🧮 Embedding in the background: {task.progress:.0%}")
+
+    _line()
