@@ -225,8 +225,14 @@ def _tweets(sample: int | None):
     return full
 
 
-def _noise_one(full, test, clean, ws, tmp: Path, noise: float, seed: int) -> dict:
-    """One repeat: flip ``noise`` of the training labels (seed), apply the default recipe, train 3 x 2 runs."""
+# (result key, trainer, training-row cap): the issue's setting (~3,000 training rows for both), and the
+# baseline as the Train page runs it by default, on every row the recipe leaves (0 = no cap).
+NOISE_ARMS = (("baseline", "baseline", 3000), ("transformer", "transformer", 3000))
+NOISE_ARMS_UNCAPPED = (("baseline_all_rows", "baseline", 0),)
+
+
+def _noise_one(full, test, clean, ws, tmp: Path, noise: float, seed: int, arms=NOISE_ARMS) -> dict:
+    """One repeat: flip ``noise`` of the training labels (seed), apply the default recipe, train 3 runs per arm."""
     import numpy as np
 
     from dq_core.training.config import TrainConfig
@@ -241,18 +247,19 @@ def _noise_one(full, test, clean, ws, tmp: Path, noise: float, seed: int) -> dic
     out: dict = {"seed": seed, "n_flipped": int(flip.sum())}
     rec = apply_recipe(noisy, "default", ws=ws)
     out["recipe"] = rec.description
+    out["kept_share"] = float(rec.keep_mask.mean())
     removed = ~rec.keep_mask
     out["recipe_precision"] = float(flip[removed].mean()) if removed.any() else None
     out["recipe_recall"] = float(removed[flip].mean()) if flip.any() else None
-    for trainer in ("baseline", "transformer"):
-        cfg = TrainConfig(trainer=trainer, max_train_rows=3000, max_length=64, epochs=1, test_source="external",
+    for key, trainer, cap in arms:
+        cfg = TrainConfig(trainer=trainer, max_train_rows=cap, max_length=64, epochs=1, test_source="external",
                           seed=seed)
-        res = {"clean": _train(cfg, clean, test, ws, tmp / f"{trainer}_{seed}_clean"),
-               "noisy": _train(cfg, noisy, test, ws, tmp / f"{trainer}_{seed}_noisy"),
-               "filtered": _train(cfg, noisy, test, ws, tmp / f"{trainer}_{seed}_filtered",
+        res = {"clean": _train(cfg, clean, test, ws, tmp / f"{key}_{seed}_clean"),
+               "noisy": _train(cfg, noisy, test, ws, tmp / f"{key}_{seed}_noisy"),
+               "filtered": _train(cfg, noisy, test, ws, tmp / f"{key}_{seed}_filtered",
                                   keep_mask=rec.keep_mask, relabel=rec.relabel)}
-        out[trainer] = res
-        print(f"  noise seed {seed} {trainer}: {res}", flush=True)
+        out[key] = res
+        print(f"  noise seed {seed} {key}: {res}", flush=True)
     return out
 
 
@@ -266,7 +273,9 @@ def _won_back(runs: list[dict], trainer: str, metric: str) -> float | None:
     return (mean["filtered"] - mean["noisy"]) / cost if cost > 0 else None
 
 
-def part_noise(noise: float = 0.2, seeds: tuple[int, ...] = (0, 1, 2), sample: int | None = None) -> dict:
+def part_noise(noise: float = 0.2, seeds: tuple[int, ...] = (0, 1, 2), sample: int | None = None,
+               arms=NOISE_ARMS, into: dict | None = None) -> dict:
+    """The noise experiment for ``arms``; with ``into`` (an earlier result) the arms are added to it."""
     import numpy as np
 
     from dq_core.training.splits import holdout_row_ids
@@ -280,9 +289,14 @@ def part_noise(noise: float = 0.2, seeds: tuple[int, ...] = (0, 1, 2), sample: i
         is_test = full.frame["row_id"].astype(str).isin(test_ids).to_numpy()
         test = full.subset(is_test, name="test")
         clean = full.subset(~is_test & full.frame["label"].notna().to_numpy(), name="train (clean)")
-        runs = [_noise_one(full, test, clean, ws, Path(tmp), noise, s) for s in seeds]
+        runs = [_noise_one(full, test, clean, ws, Path(tmp), noise, s, arms) for s in seeds]
+    if into:  # merge the new arms into the earlier repeats (same seeds, so the same noise and recipe)
+        assert into.get("seeds") == list(seeds), "add arms with the seeds of the earlier result"
+        for old, new in zip(into["runs"], runs, strict=True):
+            old.update({key: new[key] for key, _, _ in arms}, kept_share=new["kept_share"])
+        runs, out = into["runs"], into
     out["runs"] = runs
-    for trainer in ("baseline", "transformer"):
+    for trainer, _, _ in arms:
         out[trainer] = {k: {m: float(np.mean([r[trainer][k][m] for r in runs])) for m in ("accuracy", "macro_f1")}
                         for k in ("clean", "noisy", "filtered")}
         for metric in ("accuracy", "macro_f1"):
@@ -292,6 +306,10 @@ def part_noise(noise: float = 0.2, seeds: tuple[int, ...] = (0, 1, 2), sample: i
         out[k] = float(np.mean([r[k] for r in runs]))
     out["recipe"] = runs[0]["recipe"]
     return out
+
+
+def part_noise_uncapped(seeds: tuple[int, ...], res: dict) -> dict:
+    return part_noise(seeds=seeds, arms=NOISE_ARMS_UNCAPPED, into=res.get("noise"))
 
 
 def _agreed_split(full, seed: int = 0):
@@ -321,7 +339,11 @@ def _recipe_vs_crowd(train, rec) -> dict:
             "removed_share_of_agreed": float(removed[~doubt].mean())}
 
 
+CROWD_RULE = "confidence < 0.7"  # ~31% of the tweets; the default recipe removes ~20% and relabels ~5%
+
+
 def part_agreed(seed: int = 0, sample: int | None = None) -> dict:
+    from dq_core.filtering import ConditionRule, FilterRecipe
     from dq_core.report import compare_runs, load_run
     from dq_core.training.config import TrainConfig
     from dq_core.training.recipe import apply_recipe
@@ -334,15 +356,22 @@ def part_agreed(seed: int = 0, sample: int | None = None) -> dict:
         rec = apply_recipe(train, "default", ws=ws)
         out["recipe"] = rec.description
         out["recipe_vs_crowd"] = _recipe_vs_crowd(train, rec)
+        # A third arm uses the crowd's own doubt instead of the model's: drop the rows it was least sure of.
+        crowd = apply_recipe(train, FilterRecipe(name="crowd agreement", conditions=(ConditionRule(CROWD_RULE),)),
+                             ws=ws)
+        out["crowd_recipe"] = crowd.description + f" (drops rows where {CROWD_RULE})"
         for trainer in ("baseline", "transformer"):
             cfg = TrainConfig(trainer=trainer, max_train_rows=3000, max_length=64, epochs=1, test_source="external")
-            a, b = Path(tmp) / f"{trainer}_all", Path(tmp) / f"{trainer}_filtered"
+            a, b, c = (Path(tmp) / f"{trainer}_{arm}" for arm in ("all", "filtered", "crowd"))
             _train(cfg.with_(name="every row"), train, test, ws, a)
             _train(cfg.with_(name="default recipe"), train, test, ws, b, keep_mask=rec.keep_mask, relabel=rec.relabel)
-            cmp = compare_runs([load_run(a), load_run(b)])
+            _train(cfg.with_(name="crowd agreement"), train, test, ws, c, keep_mask=crowd.keep_mask)
+            cmp = compare_runs([load_run(a), load_run(b), load_run(c)])
+            diffs = [d.to_dict() for d in cmp.differences]
             out[trainer] = {"table": {k: v for k, v in cmp.to_dict()["metrics"].items()},
-                            "paired_bootstrap": [d.to_dict() for d in cmp.differences]}
-            print(f"  agreed {trainer}: {out[trainer]['paired_bootstrap']}", flush=True)
+                            "paired_bootstrap": diffs[:len(diffs) // 2], "crowd_bootstrap": diffs[len(diffs) // 2:]}
+            print(f"  agreed {trainer}: {out[trainer]['paired_bootstrap']} / crowd {out[trainer]['crowd_bootstrap']}",
+                  flush=True)
     return out
 
 
@@ -418,14 +447,50 @@ def render(res: dict) -> str:
                       f"{_pct(r['recipe_recall'])} of the flips (means).", "",
                       "| trainer | clean acc / F1 | noisy acc / F1 | filtered acc / F1 | won back (acc / F1) |",
                       "|---|---|---|---|---|"]
-            for trainer in ("baseline", "transformer"):
+            for trainer in ("baseline", "transformer", "baseline_all_rows"):
+                if trainer not in r:
+                    continue
                 x = r[trainer]
-                lines.append(f"| {trainer} | {x['clean']['accuracy']:.3f} / {x['clean']['macro_f1']:.3f} | "
+                label = {"baseline": "baseline, 3,000 rows", "transformer": "fine-tune, 3,000 rows, 1 epoch",
+                         "baseline_all_rows": "baseline, every row (the Train page's default)"}[trainer]
+                lines.append(f"| {label} | {x['clean']['accuracy']:.3f} / {x['clean']['macro_f1']:.3f} | "
                              f"{x['noisy']['accuracy']:.3f} / {x['noisy']['macro_f1']:.3f} | "
                              f"{x['filtered']['accuracy']:.3f} / {x['filtered']['macro_f1']:.3f} | "
                              f"{_pct(x['won_back_accuracy'])} ({', '.join(map(_pct, x.get('won_back_accuracy_per_seed', [])))}) / "
                              f"{_pct(x['won_back_macro_f1'])} ({', '.join(map(_pct, x.get('won_back_macro_f1_per_seed', [])))}) |")
-            lines += ["", "Targets: ≥ 90% won back for the fine-tune, ≥ 50% for the baseline.", ""]
+            verdict = []
+            for trainer, target in (("transformer", 0.9), ("baseline", 0.5)):
+                wb = r[trainer]["won_back_accuracy"]
+                verdict.append(f"{'fine-tune' if trainer == 'transformer' else 'baseline'} "
+                               f"{'met' if wb is not None and wb >= target else 'NOT met'} "
+                               f"({_pct(wb)} of the accuracy, target ≥ {_pct(target)})")
+            lines += ["", "Targets (accuracy won back): " + "; ".join(verdict) + ". For reference, DESIGN.md measured "
+                      "cleanlab's default filter at 76% for this fine-tune on the tweets and almost nothing for the "
+                      "baseline. A single repeat's noise cost is 1-3 points of accuracy on 2,000 test rows (a "
+                      "standard error of ~1 point each), so per-seed ratios swing widely; the ratio of the means "
+                      "over the repeats is the figure.", ""]
+            b = r["baseline"]
+            if b["won_back_accuracy"] is not None and b["won_back_accuracy"] < 0.5:
+                lines += [f"Where it falls short, and why: the 3,000-row baseline. Noise costs it "
+                          f"{100 * (b['clean']['accuracy'] - b['noisy']['accuracy']):.1f} points; the recipe wins back "
+                          f"{100 * (b['filtered']['accuracy'] - b['noisy']['accuracy']):.1f}, with per-seed ratios "
+                          f"{', '.join(map(_pct, b['won_back_accuracy_per_seed']))}. A logistic regression on "
+                          "sentence embeddings is already robust to uniform label noise, and the recipe's removals "
+                          f"are only {_pct(r['recipe_precision'])} flipped rows (the tweets' own ambiguity is flagged "
+                          "too), so the 3,000 rows drawn after filtering lose hard, correct examples along with the "
+                          "flips. Variants of the label rule (relabel at p ≥ 0.5 / 0.9, relabel everything, drop "
+                          "everything flagged) moved the 3-seed mean by less than the spread between seeds in a "
+                          "side run, so the default was not re-tuned on this test set.", ""]
+            u = r.get("baseline_all_rows")
+            if u:
+                lines += [f"On every row (the baseline's default on the Train page) noise costs the baseline only "
+                          f"{100 * (u['clean']['accuracy'] - u['noisy']['accuracy']):.1f} points "
+                          f"({u['noisy']['accuracy']:.3f} vs {u['clean']['accuracy']:.3f}), and the recipe, by removing "
+                          f"~{_pct(1 - sum(x.get('kept_share', 1) for x in r['runs']) / len(r['runs']))}"
+                          " of the rows, costs more in data than it wins back in labels "
+                          f"(filtered {u['filtered']['accuracy']:.3f}). With plenty of rows and a robust linear "
+                          "model, filtering uniform noise does not pay; it pays when rows are capped (the fine-tune) "
+                          "or the model memorises its labels.", ""]
         else:
             lines += [f"{r['n_test']:,} test rows with confidence 1; {r['recipe']}.", ""]
             vc = r.get("recipe_vs_crowd")
@@ -439,13 +504,36 @@ def render(res: dict) -> str:
                     lines.append(f"- {trainer}, {dd['metric']}: {dd.get('b', 0):.3f} vs {dd.get('a', 0):.3f}, "
                                  f"Δ {dd.get('delta', 0):+.4f}, 95% interval [{dd.get('ci_low', 0):+.4f}, "
                                  f"{dd.get('ci_high', 0):+.4f}]")
-            lines.append("")
+            if r.get("crowd_recipe"):
+                lines += ["", f"Third arm, the crowd's own doubt instead of the model's: {r['crowd_recipe']}.", ""]
+                for trainer in ("baseline", "transformer"):
+                    for dd in r[trainer].get("crowd_bootstrap", []):
+                        lines.append(f"- {trainer}, {dd['metric']}: {dd.get('b', 0):.3f} vs {dd.get('a', 0):.3f}, "
+                                     f"Δ {dd.get('delta', 0):+.4f}, 95% interval [{dd.get('ci_low', 0):+.4f}, "
+                                     f"{dd.get('ci_high', 0):+.4f}]")
+            answers = []
+            for trainer in ("baseline", "transformer"):
+                f1 = next(dd for dd in r[trainer]["paired_bootstrap"] if dd["metric"] == "macro_f1")
+                word = ("yes" if f1["ci_low"] > 0 else "no, it lowers it" if f1["ci_high"] < 0
+                        else "no clear difference either way (the interval holds 0)")
+                answers.append(f"{trainer}: {word}")
+            lines += ["", "Does the default recipe raise test macro-F1 over training on every row? " + "; ".join(answers)
+                      + ". (`default recipe` vs `every row`, Δ = recipe − every row, 1,000 paired resamples of the "
+                        "shared test rows.)", "",
+                      "Why not: the tweets' natural noise is mostly ambiguity, not flipped labels. The label signal "
+                      "is tuned on injected flips (where the recipe wins back accuracy, above); here its removals are "
+                      "only mildly enriched in rows the crowd doubted (numbers above), so the recipe also takes "
+                      "away clear, informative rows, and the 3,000-row training sample drawn from what is left is not "
+                      "cleaner where it matters for a test set of agreed rows. The third arm shows what the crowd's "
+                      "own agreement (a condition rule on a `confidence` column, which recipes support) does instead.",
+                      ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=("all", "throughput", "demo", "noise", "agreed"), default="all")
+    ap.add_argument("--part", choices=("all", "throughput", "demo", "noise", "noise-uncapped", "agreed"),
+                    default="all", help="noise-uncapped adds the uncapped baseline arm to the saved noise result")
     ap.add_argument("--rows", type=int, default=1000, help="rows for the throughput comparison")
     ap.add_argument("--pairs", type=int, default=2, help="throughput: alternating bare/dq pairs")
     ap.add_argument("--threads", type=int, default=0,
@@ -466,6 +554,10 @@ def main() -> None:
         (("throughput", "demo", "noise", "agreed") if args.part == "all" else (args.part,))
     for part in parts:
         print(f"[{time.strftime('%H:%M:%S')}] {part} …", flush=True)
+        if part == "noise-uncapped":
+            res["noise"] = part_noise_uncapped(tuple(args.seeds), res)
+            RESULTS.write_text(json.dumps(res, indent=2))
+            continue
         res[part] = {"throughput": lambda: part_throughput(args.rows, args.threads, args.pairs), "demo": lambda: part_demo(args.worker_threads),
                      "noise": lambda: part_noise(seeds=tuple(args.seeds), sample=args.sample),
                      "agreed": lambda: part_agreed(sample=args.sample)}[part]()
