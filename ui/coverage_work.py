@@ -56,17 +56,21 @@ def _map(task: tasks.Task, ds_emb: EmbeddingResult, ref_emb: EmbeddingResult | N
     return proj
 
 
+def _map_key(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> str:
+    return f"map:{ws.root}:{pair_key(ds, ref)}"  # per workspace: another one has its own cached map
+
+
 def start_map(ds: TextDataset, ref: TextDataset | None, ws: Workspace, ds_emb: EmbeddingResult,
               ref_emb: EmbeddingResult | None) -> tasks.Task:
-    return tasks.submit(f"map:{ws.root}:{pair_key(ds, ref)}", "UMAP map", _map, ds_emb, ref_emb, ws)
+    return tasks.submit(_map_key(ds, ref, ws), "UMAP map", _map, ds_emb, ref_emb, ws)
 
 
 def map_task(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Task | None:
-    return tasks.get(f"map:{ws.root}:{pair_key(ds, ref)}")
+    return tasks.get(_map_key(ds, ref, ws))
 
 
 def forget_map(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> None:
-    tasks.forget(f"map:{ws.root}:{pair_key(ds, ref)}")
+    tasks.forget(_map_key(ds, ref, ws))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
