@@ -247,6 +247,10 @@ class _ThreadTuner:
     interleaved). Idle, 2 threads win. The load changes while a long run goes on, so the tuner times
     the two settings on neighbouring (length-sorted, hence similar) groups of texts and re-checks every
     RETUNE_EVERY groups. ``DQ_EMBED_THREADS=N`` pins the count instead.
+
+    Probing 1 thread costs a group at half speed, which on an idle machine bought nothing and cost 25% of
+    a 1,500-text run (3 groups, 1 probed): the probe only runs while the 1-minute load average shows
+    other work competing for the cores (more runnable threads than cores + 1); otherwise all threads.
     """
 
     RETUNE_EVERY = 12
@@ -269,22 +273,33 @@ class _ThreadTuner:
         self.best = self.fixed or self.original
         self.calls = 0
 
-    def next_threads(self) -> int:
+    @staticmethod
+    def contended() -> bool:
+        try:
+            return os.getloadavg()[0] > (os.cpu_count() or 1) + 1
+        except OSError:  # no load average on this platform: keep measuring
+            return True
+
+    def next_threads(self) -> tuple[int, bool]:
+        """(threads for the next group, whether that group is a timed probe)."""
         if self.fixed is not None:
-            return self.fixed
+            return self.fixed, False
         phase = self.calls % self.RETUNE_EVERY
         if phase < len(self.candidates):
-            return self.candidates[phase]
-        return self.best
+            if not self.contended():
+                self.best, self.rates = self.original, {}
+                return self.best, False
+            return self.candidates[phase], True
+        return self.best, False
 
     def run(self, fn, n_texts: int):
-        threads = self.next_threads()
+        threads, probe = self.next_threads()
         if self.torch.get_num_threads() != threads:
             self.torch.set_num_threads(threads)
         t0 = time.perf_counter()
         out = fn()
         secs = time.perf_counter() - t0
-        if self.fixed is None and self.calls % self.RETUNE_EVERY < len(self.candidates):
+        if probe:
             self.rates[threads] = n_texts / max(secs, 1e-9)
             if len(self.rates) == len(self.candidates):
                 self.best = max(self.rates, key=self.rates.get)
