@@ -447,8 +447,10 @@ def _pct(x) -> str:
 
 
 def render(res: dict) -> str:
-    lines = [HEADING, "", f"Measured {res.get('date')} on {res.get('machine')}, shared with other jobs "
-             "(load average noted per part).", "", "Command: `.venv/bin/python bench/bench_training.py --part all`", ""]
+    lines = [HEADING, "", f"Measured {res.get('date')} on {res.get('machine')}; the load average is noted for the "
+             "timed parts (the accuracy experiments do not depend on it).", "",
+             "Command: `.venv/bin/python bench/bench_training.py --part all` (each part can be re-run alone with "
+             "`--part NAME`; raw results in bench/results/issue7_training.json)", ""]
     t = res.get("throughput")
     if t:
         lines += ["### Fine-tune throughput: dq_core vs a bare Trainer", "",
@@ -576,14 +578,16 @@ def render(res: dict) -> str:
                           f"{_pct(vc['removed_share_of_agreed'])} of the agreed ones.", ""]
             for trainer in ("baseline", "transformer"):
                 for dd in r[trainer]["paired_bootstrap"]:
-                    lines.append(f"- {trainer}, {dd['metric']}: {dd.get('b', 0):.3f} vs {dd.get('a', 0):.3f}, "
+                    lines.append(f"- {trainer}, {dd['metric']}: default recipe {dd.get('b', 0):.3f} vs every row "
+                                 f"{dd.get('a', 0):.3f}, "
                                  f"Δ {dd.get('delta', 0):+.4f}, 95% interval [{dd.get('ci_low', 0):+.4f}, "
                                  f"{dd.get('ci_high', 0):+.4f}]")
             if r.get("crowd_recipe"):
                 lines += ["", f"Third arm, the crowd's own doubt instead of the model's: {r['crowd_recipe']}.", ""]
                 for trainer in ("baseline", "transformer"):
                     for dd in r[trainer].get("crowd_bootstrap", []):
-                        lines.append(f"- {trainer}, {dd['metric']}: {dd.get('b', 0):.3f} vs {dd.get('a', 0):.3f}, "
+                        lines.append(f"- {trainer}, {dd['metric']}: crowd recipe {dd.get('b', 0):.3f} vs every row "
+                                     f"{dd.get('a', 0):.3f}, "
                                      f"Δ {dd.get('delta', 0):+.4f}, 95% interval [{dd.get('ci_low', 0):+.4f}, "
                                      f"{dd.get('ci_high', 0):+.4f}]")
             answers = []
