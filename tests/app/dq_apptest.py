@@ -30,3 +30,19 @@ def texts(elements) -> list[str]:
 
 def assert_no_exception(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+def airline_pair(n: int):
+    """``n`` random rows of each side of the tweets_airline demo (dataset seed 0, reference seed 1)."""
+    from dq_core.io import load_demo
+
+    ds, ref = load_demo("tweets_airline")
+    return random_rows(ds, n, 0), random_rows(ref, n, 1)
+
+
+def random_rows(ds, n: int, seed: int):
+    import numpy as np
+
+    keep = np.zeros(len(ds), dtype=bool)
+    keep[np.random.default_rng(seed).choice(len(ds), n, replace=False)] = True
+    return ds.subset(keep)

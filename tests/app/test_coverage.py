@@ -6,24 +6,16 @@ import time
 
 import numpy as np
 import pytest
-from dq_apptest import assert_no_exception, metric, plotly_figures, texts
+from dq_apptest import airline_pair, assert_no_exception, metric, plotly_figures, texts
 
 from dq_core.embed import cached_dataset_embeddings
-from dq_core.io import load_demo
 from dq_core.metrics.coverage import coverage_for_datasets
 from dq_core.workspace import Workspace
 
 
-def _slice(ds, n: int, seed: int):
-    keep = np.zeros(len(ds), dtype=bool)
-    keep[np.random.default_rng(seed).choice(len(ds), n, replace=False)] = True
-    return ds.subset(keep)
-
-
 @pytest.fixture(scope="module")
 def demo_slice():
-    ds, ref = load_demo("tweets_airline")
-    return _slice(ds, 80, 0), _slice(ref, 80, 1)
+    return airline_pair(80)
 
 
 @pytest.fixture

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dq_apptest import assert_no_exception, metric, texts
+from dq_apptest import airline_pair, assert_no_exception, metric, texts
 
 from dq_core.embed import cached_dataset_embeddings, embed_texts
-from dq_core.io import load_demo
 from dq_core.metrics.coverage import coverage_for_datasets
 from dq_core.workspace import Workspace
 from ui import embedding_task, tasks
 
 
-def _slice(ds, n: int, seed: int):
-    keep = np.zeros(len(ds), dtype=bool)
-    keep[np.random.default_rng(seed).choice(len(ds), n, replace=False)] = True
-    return ds.subset(keep)
-
-
 @pytest.fixture(scope="module")
 def pair():
-    ds, ref = load_demo("tweets_airline")
-    return _slice(ds, 60, 0), _slice(ref, 60, 1)
+    return airline_pair(60)
 
 
 @pytest.fixture(autouse=True)
