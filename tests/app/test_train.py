@@ -88,3 +88,28 @@ def test_an_active_run_shows_progress_and_can_be_cancelled(dq_env):
     finally:
         worker.kill()
         worker.wait()
+
+
+def test_a_recipe_saved_on_clean_is_offered_and_the_run_trains_on_what_it_keeps(dq_env):
+    """The recipe picker lists 'default' and the dataset's saved recipes; the run applies the picked one."""
+    from dq_core.filtering import ConditionRule, FilterRecipe, save_recipe
+
+    ws = Workspace.default()
+    ds = tiny_dataset(90)
+    ds_id = ws.save_dataset(ds)
+    saved = save_recipe(FilterRecipe(name="no apple", conditions=(ConditionRule("topic == 'apple'"),)),
+                        ws.recipes_dir(ds_id) / "no_apple.json")
+    at = _open_train(ds_id)
+    picker = at.selectbox(key="tr_recipe")
+    assert picker.options[:2] == ["(none: all rows)", "default recipe (duplicates, junk, label issues)"]
+    assert "saved: no_apple.json" in picker.options
+    at.radio(key="tr_trainer").set_value("baseline").run()
+    at.selectbox(key="tr_recipe").set_value(str(saved)).run()
+    at.button(key="tr_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (run,) = jobs.list_runs(ws.runs_dir())
+    assert jobs.wait(run.path, timeout=300)["state"] == "succeeded", jobs.log_tail(run.path)
+    metrics = jobs.read_metrics(run.path)
+    assert any("recipe 'no_apple': keeps" in n for n in metrics["notes"])
+    n_apple = int((ds.frame["topic"] == "apple").sum())
+    assert metrics["split"]["n_train"] + metrics["split"]["n_val"] < len(ds) - n_apple  # the test set is apart
