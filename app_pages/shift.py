@@ -16,7 +16,7 @@ from ui.widgets import fmt_num, user_errors
 
 # Below this many texts to embed, the page embeds without asking (~10 s on CPU); above, on a click.
 AUTO_EMBED_ROWS = int(os.environ.get("DQ_SHIFT_AUTO_EMBED_ROWS", "3000"))
-WAIT_SECONDS = 20.0  # how long the page blocks on the embeddings before it polls for them instead
+WAIT_SECONDS = 20.0  # how long the page blocks on small sets' embeddings before it polls for them instead
 VERDICT_ICONS = {"drift": "🔴", "small shift": "🟠", "inconclusive": "⚪", "no drift": "🟢",
                  "too few rows": "⚪", "skipped": "⚪"}
 
@@ -66,7 +66,8 @@ with user_errors("Shift"):
         n_texts = embedding_task.n_texts(ds, ref)
         task = embedding_task.current(ds, ref, ws)
         if (task is not None and not task.failed) or n_texts <= AUTO_EMBED_ROWS or st.session_state.get(asked):
-            ready = embedding_task.wait(ds, ref, ws, timeout=WAIT_SECONDS)
+            # Small sets: seconds, so wait and draw the page once; large ones: never block the other views.
+            ready = embedding_task.wait(ds, ref, ws, timeout=WAIT_SECONDS if n_texts <= AUTO_EMBED_ROWS else 0)
             if not ready:
                 st.info(f"Embedding {n_texts:,} texts in the background: the embedding-cluster view and the domain "
                         "classifier appear when they are done. The other views are below already.")

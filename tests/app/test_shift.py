@@ -9,6 +9,7 @@ from dq_apptest import airline_pair, assert_no_exception, metric, plotly_figures
 from dq_core.embed import cached_dataset_embeddings
 from dq_core.metrics.shift import ShiftConfig, compute_shift, format_p
 from dq_core.workspace import Workspace
+from ui import tasks
 
 VIEW_TITLES = ["Labels", "Text length (words)", "Vocabulary (word unigrams)", "Embedding clusters"]
 
@@ -125,6 +126,11 @@ def test_large_sets_embed_on_a_click(shift_app, demo_slice, monkeypatch):
     assert metric(at, "JS divergence", 3) == "skipped" and metric(at, "Domain classifier ROC-AUC") == "n/a"
     assert 0 <= float(metric(at, "JS divergence", 0)) <= 1  # the other views do not wait
     at.button(key="sh_embed").click().run()
+    assert_no_exception(at)
+    assert any("Embedding 120 texts in the background" in i for i in texts(at.info))  # the page is not blocked
+    assert 0 <= float(metric(at, "JS divergence", 0)) <= 1
+    assert tasks.wait_all(300)
+    at.run()  # what the progress fragment does when the task is done
     assert_no_exception(at)
     assert 0 <= float(metric(at, "JS divergence", 3)) <= 1
     assert 0.5 <= float(metric(at, "Domain classifier ROC-AUC")) <= 1
