@@ -63,3 +63,22 @@ def new_app():
         return at
 
     return make
+
+
+@pytest.fixture
+def page_app(new_app):
+    """A fresh AppTest session opened on one page with ``ds`` (and ``ref``) active and extra session state."""
+    from dq_core.workspace import Workspace
+
+    def make(page: str, ds, ref=None, **state):
+        ws = Workspace.default()
+        at = new_app()
+        at.session_state["ds"] = ws.save_dataset(ds)
+        at.session_state["ref"] = ws.save_dataset(ref) if ref is not None else None
+        for k, v in state.items():
+            at.session_state[k] = v
+        at.switch_page(page)
+        at.default_timeout = 300
+        return at
+
+    return make

@@ -40,9 +40,9 @@ def airline_pair(n: int):
     return random_rows(ds, n, 0), random_rows(ref, n, 1)
 
 
-def random_rows(ds, n: int, seed: int):
+def random_rows(ds, n: int, seed: int, *, name: str | None = None):
     import numpy as np
 
     keep = np.zeros(len(ds), dtype=bool)
     keep[np.random.default_rng(seed).choice(len(ds), n, replace=False)] = True
-    return ds.subset(keep)
+    return ds.subset(keep, name=name)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from dq_apptest import as_number, assert_no_exception, metric, plotly_figures, texts
+from dq_apptest import as_number, assert_no_exception, metric, plotly_figures, random_rows, texts
 
 from dq_core.io import load_demo
 from dq_core.signals import DEFAULT_SIGNALS, compute_signals, get_signal
@@ -14,24 +13,12 @@ from dq_core.workspace import Workspace
 @pytest.fixture(scope="module")
 def tweets_slice():
     ds, _ = load_demo("tweets")
-    keep = np.zeros(len(ds), dtype=bool)
-    keep[np.random.default_rng(0).choice(len(ds), 150, replace=False)] = True
-    return ds.subset(keep, name="tweets slice")
+    return random_rows(ds, 150, 0, name="tweets slice")
 
 
 @pytest.fixture
-def clean_app(new_app):
-    def make(ds, **session):
-        ws = Workspace.default()
-        at = new_app()
-        at.session_state["ds"] = ws.save_dataset(ds)
-        at.session_state["ref"] = None
-        for k, v in session.items():
-            at.session_state[k] = v
-        at.switch_page("app_pages/clean.py")
-        at.default_timeout = 300
-        return at
-    return make
+def clean_app(page_app):
+    return lambda ds, **state: page_app("app_pages/clean.py", ds, None, **state)
 
 
 def test_clean_page_shows_the_signals_of_dq_core(clean_app, tweets_slice):

@@ -19,18 +19,8 @@ def demo_slice():
 
 
 @pytest.fixture
-def coverage_app(new_app):
-    def make(ds, ref, **state):
-        ws = Workspace.default()
-        at = new_app()
-        at.session_state["ds"] = ws.save_dataset(ds)
-        at.session_state["ref"] = ws.save_dataset(ref) if ref is not None else None
-        for k, v in state.items():
-            at.session_state[k] = v
-        at.switch_page("app_pages/coverage.py")
-        at.default_timeout = 300
-        return at
-    return make
+def coverage_app(page_app):
+    return lambda ds, ref, **state: page_app("app_pages/coverage.py", ds, ref, **state)
 
 
 def _length(arr) -> int:

@@ -54,7 +54,7 @@ def test_small_sets_skip_the_preview(pair):
     assert "preview" not in task.partial
 
 
-def test_coverage_draws_the_preview_while_the_rest_embeds(new_app, pair):
+def test_coverage_draws_the_preview_while_the_rest_embeds(page_app, pair):
     ds, ref = pair
     ws = Workspace.default()
     sd, sr = embedding_task._sample(ds, 30), embedding_task._sample(ref, 30)
@@ -66,9 +66,7 @@ def test_coverage_draws_the_preview_while_the_rest_embeds(new_app, pair):
     with tasks._REGISTRY["lock"]:
         tasks._REGISTRY["tasks"][task.key] = task
     try:
-        at = new_app()
-        at.session_state["ds"], at.session_state["ref"] = ws.save_dataset(ds), ws.save_dataset(ref)
-        at.switch_page("app_pages/coverage.py")
+        at = page_app("app_pages/coverage.py", ds, ref)
         at.run(timeout=300)
         assert_no_exception(at)
         assert "Embedding the texts" in texts(at.subheader)
@@ -94,7 +92,7 @@ def test_the_app_prefetches_the_embeddings_of_the_active_pair(new_app, pair, mon
     assert embedding_task.ready(ds, ref, ws)
 
 
-def test_a_failed_embedding_shows_its_reason_and_waits_for_try_again(new_app, pair, monkeypatch):
+def test_a_failed_embedding_shows_its_reason_and_waits_for_try_again(page_app, pair, monkeypatch):
     from dq_core.errors import DataError
 
     ds, ref = pair
@@ -108,9 +106,7 @@ def test_a_failed_embedding_shows_its_reason_and_waits_for_try_again(new_app, pa
         return real(*a, **k)
 
     monkeypatch.setattr(embedding_task, "embed_dataset", broken)
-    at = new_app()
-    at.session_state["ds"], at.session_state["ref"] = ws.save_dataset(ds), ws.save_dataset(ref)
-    at.switch_page("app_pages/coverage.py")
+    at = page_app("app_pages/coverage.py", ds, ref)
     at.run(timeout=120)
     assert tasks.wait_all(60)
     failed = embedding_task.current(ds, ref, ws)
