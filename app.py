@@ -28,7 +28,7 @@ PAGES = [  # (file, title, icon); a page appears once its file exists
 # Compile umap-learn's numba code (15-30 s once per process) in a background thread of the server
 # process now, so the Coverage page's first map does not wait for it. DQ_WARM_UMAP=0 turns it off.
 if os.environ.get("DQ_WARM_UMAP", "1") != "0":
-    from dq_core.projection import warm_umap_in_background
+    from dq_core.space.projection import warm_umap_in_background
 
     warm_umap_in_background()
 

@@ -2,7 +2,7 @@
 
 The page is a list of sections drawn in order (``SECTIONS`` at the bottom): the signals summary, the
 label-noise estimate, the ranked suspicious rows and the noise-injection sandbox come first; the filter
-half adds itself as one more section. Every number comes from dq_core.signals / dq_core.noise.
+half adds itself as one more section. Every number comes from dq_core.signals / dq_core.signals.sandbox.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dq_core import viz_signals
 from dq_core.errors import DataError
 from dq_core.signals import (
     DEFAULT_SIGNALS,
@@ -20,6 +19,7 @@ from dq_core.signals import (
     get_signal,
     load_cached_report,
 )
+from dq_core.viz import signals as viz_signals
 from ui import embedding_task, state
 from ui.widgets import fmt_num, user_errors
 
@@ -215,8 +215,8 @@ def section_table(report: SignalReport) -> None:
 
 
 def section_sandbox(report: SignalReport) -> None:
-    from dq_core.embed import cached_dataset_embeddings
-    from dq_core.noise import MODES, inject_label_noise, score_detection
+    from dq_core.signals.sandbox import MODES, inject_label_noise, score_detection
+    from dq_core.space.embed import cached_dataset_embeddings
 
     st.subheader("Noise-injection sandbox")
     st.caption("Flip a known share of labels, run the label detectors on the noisy copy, and see how many of "

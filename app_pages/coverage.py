@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dq_core import viz_coverage as vc
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
-from dq_core.projection import warm_umap_in_background
+from dq_core.space.projection import warm_umap_in_background
+from dq_core.viz import coverage as vc
 from ui import coverage_work as work
 from ui import embedding_task, state
 from ui.widgets import fmt_num, user_errors

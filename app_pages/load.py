@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dq_core import io as dqio
-from dq_core.dataset import build_dataset
+from dq_core.data import io as dqio
+from dq_core.data.dataset import build_dataset
 from dq_core.errors import DataError
 from ui import state
 from ui.loading import apply_reference_split, mapping_widgets, pick_source, preview

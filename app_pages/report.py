@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dq_core import jobs
-from dq_core import viz_training as vt
 from dq_core.report import RunRecord, has_curves
+from dq_core.training import jobs
+from dq_core.viz import training as vt
 from ui import runs as cached_runs
 from ui import state
 from ui.widgets import fmt_num, user_errors

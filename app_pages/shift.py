@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dq_core import viz_shift
 from dq_core.metrics.shift import DIVERGENCES, VERDICTS, ShiftConfig, format_p
-from dq_core.metrics.shift_views import metadata_candidates
+from dq_core.metrics.shift.views import metadata_candidates
+from dq_core.viz import shift as viz_shift
 from ui import cached_shift, embedding_task, state
 from ui.widgets import fmt_num, user_errors
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dq_core import jobs
-from dq_core import viz_training as vt
+from dq_core.training import jobs
 from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
 from dq_core.training.recipe import list_recipes
 from dq_core.training.runner import data_spec
 from dq_core.training.splits import make_splits
+from dq_core.viz import training as vt
 from ui import embedding_task, state
 from ui.widgets import fmt_num, user_errors
 

@@ -93,11 +93,11 @@ def finetune_accuracy(texts, labels, test_texts, test_labels, seed: int, *, rows
 
 
 def run(demo: str, rows: int, rate: float, mode: str, seed: int, finetune: bool = False) -> dict:
-    from dq_core.embed import embed_dataset
-    from dq_core.io import load_demo
-    from dq_core.noise import inject_label_noise
+    from dq_core.data.io import load_demo
+    from dq_core.data.workspace import Workspace
     from dq_core.signals import run_signals
-    from dq_core.workspace import Workspace
+    from dq_core.signals.sandbox import inject_label_noise
+    from dq_core.space.embed import embed_dataset
 
     ws = Workspace.default()
     full, _ = load_demo(demo)

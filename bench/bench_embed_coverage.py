@@ -2,7 +2,7 @@
 
 Parts (``--part``, default all):
 
-- ``throughput``: dq_core.embed.embed_texts vs bare ``SentenceTransformer.encode`` on the same tweets in
+- ``throughput``: dq_core.space.embed.embed_texts vs bare ``SentenceTransformer.encode`` on the same tweets in
   the same run, interleaved (A/B/A/B...) so machine load hits both alike. Target: dq_core >= 0.95x.
 - ``reload``: reopening the cached embeddings of 100,000 rows (``embed_dataset`` on a cached dataset),
   and the per-text chunk cache answering for 100,000 texts. Target: < 1 s.
@@ -44,8 +44,8 @@ RESULTS = ROOT / "bench" / "results" / "issue3_embed_coverage.json"
 # --------------------------------------------------------------------------- throughput
 
 def bench_throughput(n_texts: int, rounds: int) -> dict:
-    from dq_core import embed
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
+    from dq_core.space import embed
 
     ds, _ = load_demo("tweets")
     texts = ds.texts.dropna().drop_duplicates().sample(n_texts, random_state=0).tolist()
@@ -80,9 +80,9 @@ def bench_throughput(n_texts: int, rounds: int) -> dict:
 def bench_reload(n_rows: int, ws_root: Path) -> dict:
     import pandas as pd
 
-    from dq_core import embed
-    from dq_core.dataset import ColumnMapping, build_dataset
-    from dq_core.workspace import Workspace
+    from dq_core.data.dataset import ColumnMapping, build_dataset
+    from dq_core.data.workspace import Workspace
+    from dq_core.space import embed
 
     ws = Workspace(ws_root)
     texts = [f"synthetic row {i} about flights, phones and festivals" for i in range(n_rows)]
@@ -117,11 +117,11 @@ def bench_reload(n_rows: int, ws_root: Path) -> dict:
 # --------------------------------------------------------------------------- coverage
 
 def bench_coverage(n_each: int, ws_root: Path) -> dict:
-    from dq_core.dataset import TextDataset
-    from dq_core.embed import embed_dataset
-    from dq_core.io import load_demo
+    from dq_core.data.dataset import TextDataset
+    from dq_core.data.io import load_demo
+    from dq_core.data.workspace import Workspace
     from dq_core.metrics.coverage import coverage_for_datasets
-    from dq_core.workspace import Workspace
+    from dq_core.space.embed import embed_dataset
 
     ws = Workspace(ws_root)
     tweets, _ = load_demo("tweets")
@@ -306,9 +306,9 @@ def section(res: dict, cmd: str) -> str:
                   "texts/s; bare and dq float32 at batch 64, the dq default at its default batch size (32 on CPU)):", "",
                   "| path | texts/s | vs bare encode | cosine to bare fp32 (min) |", "|---|---:|---:|---:|",
                   f"| bare `SentenceTransformer.encode` (fp32) | {m['bare_fp32']:.0f} | 1.00x | 1 |",
-                  f"| `dq_core.embed.embed_texts`, float32 | {m['dq_fp32']:.0f} | {t['ratio_dq_fp32_vs_bare']:.2f}x "
+                  f"| `dq_core.space.embed.embed_texts`, float32 | {m['dq_fp32']:.0f} | {t['ratio_dq_fp32_vs_bare']:.2f}x "
                   f"(target >= 0.95x: {ok}) | {t['cosine_to_bare_fp32']['dq_fp32_min']:.6f} |",
-                  f"| `dq_core.embed.embed_texts`, default (auto = {t['auto_precision']}) | {m['dq_auto']:.0f} | "
+                  f"| `dq_core.space.embed.embed_texts`, default (auto = {t['auto_precision']}) | {m['dq_auto']:.0f} | "
                   f"{t['ratio_dq_auto_vs_bare']:.2f}x | {t['cosine_to_bare_fp32']['dq_auto_min']:.4f} |", "",
                   "Per-round texts/s: " + "; ".join(f"{k} " + "/".join(f"{v:.0f}" for v in vs)
                                                      for k, vs in t["texts_per_s"].items()), ""]

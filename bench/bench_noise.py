@@ -1,7 +1,7 @@
 """Label-issue quality: ours vs cleanlab find_label_issues, cleanlab Datalab and a plain 10-NN flag.
 
 On the tweets demo and SMS spam, with 10% and 20% injected noise, uniform and class-conditional
-(dq_core.noise), in one run: precision / recall / F1 of each detector's flags and AUROC / average
+(dq_core.signals.sandbox), in one run: precision / recall / F1 of each detector's flags and AUROC / average
 precision of its scores against the known flips, and wall time. Every detector sees the same MiniLM
 embeddings (float32, from the workspace cache); ours and cleanlab's find_label_issues see the same
 5-fold logistic-regression out-of-sample probabilities. Rows already mislabelled in the original data
@@ -35,13 +35,13 @@ warnings.filterwarnings("ignore")
 
 from issue5_doc import header, library_versions, load, write_subsection  # noqa: E402
 
-from dq_core.embed import embed_dataset  # noqa: E402
-from dq_core.io import load_demo  # noqa: E402
+from dq_core.data.io import load_demo  # noqa: E402
+from dq_core.data.workspace import Workspace  # noqa: E402
 from dq_core.metrics.consistency import compare_with_agreement  # noqa: E402
-from dq_core.neighbors import find_neighbors  # noqa: E402
-from dq_core.noise import inject_label_noise, score_detection  # noqa: E402
 from dq_core.signals import SignalContext, get_signal  # noqa: E402
-from dq_core.workspace import Workspace  # noqa: E402
+from dq_core.signals.sandbox import inject_label_noise, score_detection  # noqa: E402
+from dq_core.space.embed import embed_dataset  # noqa: E402
+from dq_core.space.neighbors import find_neighbors  # noqa: E402
 
 TITLE = "Label issues vs cleanlab, Datalab, 10-NN"
 METHODS = ("ours", "cleanlab find_label_issues", "Datalab", "10-NN disagreement")

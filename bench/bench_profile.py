@@ -39,7 +39,7 @@ def make_noisy_tweets(path: Path, n_rows: int, seed: int = 0) -> None:
     import numpy as np
     import pandas as pd
 
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
 
     ds, _ = load_demo("tweets")
     rng = np.random.default_rng(seed)
@@ -149,7 +149,7 @@ tweets demo resampled with small noise (suffixes, "RT " prefixes, upper-casing) 
 
 History: the first run of this benchmark missed the profile target (4.72 s warm, about 1.6 s CPU, at a
 similar load): per-row Python `str.split` for the duplicate normalisation and again for the word counts
-was two thirds of the work. `dq_core/text.py` now splits in Arrow (`utf8_split_whitespace`, same
+was two thirds of the work. `dq_core/util/text.py` now splits in Arrow (`utf8_split_whitespace`, same
 whitespace as `str.split`) and `find_exact_duplicates` groups the normalised texts with `pd.factorize`
 instead of hashing them first, which cut the CPU time to about 1 s, most of it Python start-up and the
 pandas/pyarrow imports.

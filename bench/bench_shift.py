@@ -39,7 +39,7 @@ TARGET_S = 20.0
 
 
 def make_data(n_rows: int, seed: int = 0):
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
 
     ds, ref = load_demo("tweets_airline")
     rng = np.random.default_rng(seed)
@@ -52,7 +52,7 @@ def make_data(n_rows: int, seed: int = 0):
 def _resample(ds, n, rng, name):
     from dataclasses import replace
 
-    from dq_core.dataset import content_fingerprint
+    from dq_core.data.dataset import content_fingerprint
 
     idx = rng.integers(0, len(ds), n)
     frame = ds.frame.iloc[idx].reset_index(drop=True)
@@ -71,8 +71,8 @@ def synthetic_embeddings(n: int, mix: np.ndarray, centres: np.ndarray, rng) -> S
 
 def naive_resampling(view, n_resamples: int, rng) -> float:
     """Same bootstrap + permutation as dq_core, one resample at a time; returns seconds."""
-    from dq_core.metrics import shift_views as sv
     from dq_core.metrics.shift import js_divergence
+    from dq_core.metrics.shift import views as sv
 
     t = time.perf_counter()
     s = view.sampler
@@ -113,10 +113,10 @@ def naive_resampling(view, n_resamples: int, rng) -> float:
 # --------------------------------------------------------------------------- main
 
 def run(n_rows: int, n_resamples: int, n_naive: int) -> dict:
-    from dq_core.clusters import cluster_joint
-    from dq_core.metrics import shift_views as sv
+    from dq_core.data.workspace import Workspace
     from dq_core.metrics.shift import ShiftConfig, compute_shift, compute_view_stats
-    from dq_core.workspace import Workspace
+    from dq_core.metrics.shift import views as sv
+    from dq_core.space.clusters import cluster_joint
 
     where = f"{machine()}, numpy {np.__version__}; load average before the run {load_avg()}"
     t0 = time.perf_counter()

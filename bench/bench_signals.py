@@ -29,11 +29,11 @@ os.environ.setdefault("DQ_HOME", str(ROOT / ".dq-bench"))
 
 from issue5_doc import header, load, write_subsection  # noqa: E402
 
-from dq_core.dataset import ColumnMapping, build_dataset  # noqa: E402
-from dq_core.embed import embed_dataset  # noqa: E402
-from dq_core.io import load_demo  # noqa: E402
+from dq_core.data.dataset import ColumnMapping, build_dataset  # noqa: E402
+from dq_core.data.io import load_demo  # noqa: E402
+from dq_core.data.workspace import Workspace  # noqa: E402
 from dq_core.signals import compute_signals, default_signals  # noqa: E402
-from dq_core.workspace import Workspace  # noqa: E402
+from dq_core.space.embed import embed_dataset  # noqa: E402
 
 TITLE = "All signals on 100k rows"
 

@@ -7,7 +7,7 @@
    bare ``transformers.Trainer`` on the same rows, same settings, in the same process, interleaved
    bare/dq/dq/bare so drift in machine load hits both. Target: dq_core >= 0.95x bare.
 2. demo: the default transformer settings on the tweets demo through a real worker process
-   (``dq_core.jobs``), submit to finished (target < 3 minutes); the baseline with the defaults, cold
+   (``dq_core.training.jobs``), submit to finished (target < 3 minutes); the baseline with the defaults, cold
    (empty embedding cache) and warm (embeddings cached, as after the dashboard's other pages) (target: seconds).
 3. noise: 20% injected label noise on the tweets, over several seeds; test accuracy / macro-F1 trained on
    clean, noisy, and noisy filtered with the default FilterRecipe, for the baseline and a 1-epoch fine-tune
@@ -49,7 +49,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def tweets_sample(n: int, seed: int = 0):
     import numpy as np
 
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
     from dq_core.training.splits import stratified_sample
 
     ds, _ = load_demo("tweets")
@@ -86,7 +86,7 @@ def bare_trainer_throughput(train, labels, *, max_length: int, batch_size: int, 
         TrainingArguments,
     )
 
-    from dq_core.assets import default_model_path
+    from dq_core.data.assets import default_model_path
 
     path = str(default_model_path())
     tok = AutoTokenizer.from_pretrained(path)
@@ -109,7 +109,7 @@ def bare_trainer_throughput(train, labels, *, max_length: int, batch_size: int, 
 
 def dq_throughput(train, labels, *, max_length: int, batch_size: int, lr: float, work: Path) -> tuple[float, float]:
     """The same rows through dq_core: fine_tune with the callback writing status/history to a run dir."""
-    from dq_core import jobs
+    from dq_core.training import jobs
     from dq_core.training.config import TrainConfig
     from dq_core.training.finetune import fine_tune
 
@@ -160,7 +160,7 @@ def part_throughput(rows: int, threads: int = 0, pairs: int = 2) -> dict:
 # --------------------------------------------------------------------------- 2. demo defaults
 
 def _timed_job(config: dict, runs_dir: Path) -> tuple[float, dict, dict]:
-    from dq_core import jobs
+    from dq_core.training import jobs
 
     t0 = time.monotonic()
     run = jobs.submit(config, runs_dir=runs_dir)
@@ -172,10 +172,10 @@ def _timed_job(config: dict, runs_dir: Path) -> tuple[float, dict, dict]:
 
 
 def part_demo(worker_threads: int = 0) -> dict:
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
+    from dq_core.data.workspace import Workspace
     from dq_core.training.config import TrainConfig
     from dq_core.training.runner import data_spec
-    from dq_core.workspace import Workspace
 
     ds, _ = load_demo("tweets")
     if worker_threads:
@@ -216,7 +216,7 @@ def _tweets(sample: int | None):
     """The tweets demo, or a stratified sample of it (a quick check of the experiment's code path)."""
     import numpy as np
 
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
     from dq_core.training.splits import stratified_sample
 
     full, _ = load_demo("tweets")
@@ -280,8 +280,8 @@ def part_noise(noise: float = 0.2, seeds: tuple[int, ...] = (0, 1, 2), sample: i
     """The noise experiment for ``arms``; with ``into`` (an earlier result) the arms are added to it."""
     import numpy as np
 
+    from dq_core.data.workspace import Workspace
     from dq_core.training.splits import holdout_row_ids
-    from dq_core.workspace import Workspace
 
     full = _tweets(sample)
     out: dict = {"noise": noise, "n_rows": len(full), "seeds": list(seeds)}
@@ -338,10 +338,10 @@ def part_label_variants(seeds: tuple[int, ...], res: dict, noise: float = 0.2) -
     """The 3,000-row baseline of the noise experiment (same seeds) under variants of the label rule."""
     import numpy as np
 
+    from dq_core.data.workspace import Workspace
     from dq_core.training.config import TrainConfig
     from dq_core.training.recipe import apply_recipe
     from dq_core.training.splits import holdout_row_ids
-    from dq_core.workspace import Workspace
 
     full = _tweets(None)
     ws = Workspace(CACHE_WS)
@@ -407,11 +407,11 @@ CROWD_RULE = "confidence < 0.7"  # ~31% of the tweets; the default recipe remove
 
 
 def part_agreed(seed: int = 0, sample: int | None = None) -> dict:
+    from dq_core.data.workspace import Workspace
     from dq_core.filtering import ConditionRule, FilterRecipe
     from dq_core.report import compare_runs, load_run
     from dq_core.training.config import TrainConfig
     from dq_core.training.recipe import apply_recipe
-    from dq_core.workspace import Workspace
 
     test, train = _agreed_split(_tweets(sample), seed)
     out: dict = {"n_test": len(test)}
@@ -639,8 +639,8 @@ def main() -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {part} …", flush=True)
         if part == "agreed-stats":  # the recipe-vs-crowd counts only (seconds; no training)
             test, train = _agreed_split(_tweets(None), 0)
+            from dq_core.data.workspace import Workspace
             from dq_core.training.recipe import apply_recipe
-            from dq_core.workspace import Workspace
 
             res["agreed"]["recipe_vs_crowd"] = _recipe_vs_crowd(train, apply_recipe(train, "default",
                                                                                     ws=Workspace(CACHE_WS)))

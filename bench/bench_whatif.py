@@ -3,7 +3,7 @@
 Measures, at each size, the time to apply a new recipe and recompute every panel figure (rows per class,
 balance index, imbalance ratio, noise ratio, reference/scene/sample coverage, JS of the label, length,
 vocabulary and embedding-cluster views) against precomputed inputs (dq_core.filtering.FilterInputs +
-dq_core.whatif.WhatIfContext), and compares it with recomputing the same figures from scratch on the
+dq_core.filtering.whatif.WhatIfContext), and compares it with recomputing the same figures from scratch on the
 filtered data (build the inputs, apply, filter, compute_class_balance, the shift views, an exact
 nearest-neighbour search for reference coverage).
 
@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 from _common import cpu_name
 
-from dq_core import whatif as wi
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.filtering import (
     ClassRule,
     ConditionRule,
@@ -42,6 +41,7 @@ from dq_core.filtering import (
     apply_prepared,
     default_recipe,
 )
+from dq_core.filtering import whatif as wi
 
 CLASSES = ("negative", "neutral", "positive", "mixed")
 N_TOPICS = 8
@@ -94,7 +94,7 @@ def make_data(n: int, seed: int):
 
 def make_signals(ds, rng) -> pd.DataFrame:
     n = len(ds)
-    from dq_core.text import text_hashes
+    from dq_core.util.text import text_hashes
 
     h = text_hashes(ds.texts)
     _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)

@@ -29,12 +29,12 @@ warnings.filterwarnings("ignore")
 from bench_noise import SETTINGS, knn10  # noqa: E402
 from issue5_doc import header, write_subsection  # noqa: E402
 
-from dq_core.embed import embed_dataset  # noqa: E402
-from dq_core.io import load_demo  # noqa: E402
-from dq_core.neighbors import find_neighbors  # noqa: E402
-from dq_core.noise import inject_label_noise, score_detection  # noqa: E402
+from dq_core.data.io import load_demo  # noqa: E402
+from dq_core.data.workspace import Workspace  # noqa: E402
 from dq_core.signals import SignalContext, get_signal  # noqa: E402
-from dq_core.workspace import Workspace  # noqa: E402
+from dq_core.signals.sandbox import inject_label_noise, score_detection  # noqa: E402
+from dq_core.space.embed import embed_dataset  # noqa: E402
+from dq_core.space.neighbors import find_neighbors  # noqa: E402
 
 TITLE = "Tuning the label signal (seed 0)"
 RULES = ("noise_rate", "argmax", "prune_by_noise_rate", "confident_learning")

@@ -68,7 +68,7 @@ def new_app():
 @pytest.fixture
 def page_app(new_app):
     """A fresh AppTest session opened on one page with ``ds`` (and ``ref``) active and extra session state."""
-    from dq_core.workspace import Workspace
+    from dq_core.data.workspace import Workspace
 
     def make(page: str, ds, ref=None, **state):
         ws = Workspace.default()

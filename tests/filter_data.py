@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import ColumnMapping, TextDataset, build_dataset
-from dq_core.text import text_hashes
+from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset
+from dq_core.util.text import text_hashes
 
 CLASSES = ("negative", "neutral", "positive")
 TOPICS = ("airline", "phone", "food", "music")

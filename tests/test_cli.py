@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dq_core.io import load_dataset, load_demo
+from dq_core.data.io import load_dataset, load_demo
 from dq_core.metrics.profile import compute_profile
 from tests.bad_inputs import BAD_FILES, NOTED_FILES, cli_args
 

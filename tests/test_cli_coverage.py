@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core.embed import embed_texts
+from dq_core.space.embed import embed_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 

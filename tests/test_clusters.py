@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dq_core.clusters import JointClusters, cluster_joint, k_grid, top_terms, top_terms_by_cluster
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.workspace import Workspace
+from dq_core.space.clusters import JointClusters, cluster_joint, k_grid, top_terms, top_terms_by_cluster
 
 
 def blobs(n_per: int, centers: np.ndarray, seed: int, scale: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core.dataset import ColumnMapping, build_dataset, content_fingerprint, guess_mapping
+from dq_core.data.dataset import ColumnMapping, build_dataset, content_fingerprint, guess_mapping
+from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
-from dq_core.workspace import Workspace, config_key
 
 # --------------------------------------------------------------------------- guess_mapping
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core import embed
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.workspace import Workspace
+from dq_core.space import embed
 
 TEXTS = [
     "my flight was delayed three hours", "the crew was friendly and helpful", "lost my luggage again",

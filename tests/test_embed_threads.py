@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from dq_core.embed import _ThreadTuner
+from dq_core.space.embed import _ThreadTuner
 
 
 @pytest.fixture

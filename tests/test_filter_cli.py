@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dq_core.data.io import load_dataset
+from dq_core.data.workspace import Workspace
 from dq_core.filtering import (
     ClassRule,
     ConditionRule,
@@ -23,8 +25,6 @@ from dq_core.filtering import (
     default_recipe,
     save_recipe,
 )
-from dq_core.io import load_dataset
-from dq_core.workspace import Workspace
 from tests.filter_data import (
     make_dataset,
     make_embeddings,

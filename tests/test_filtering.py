@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core import whatif as wi
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.errors import DataError
 from dq_core.filtering import (
     ClassRule,
@@ -33,6 +32,7 @@ from dq_core.filtering import (
     save_recipe,
     uncertainty,
 )
+from dq_core.filtering import whatif as wi
 from tests.filter_data import make_dataset, make_embeddings, make_reference, make_signals
 
 
@@ -398,7 +398,7 @@ def test_label_next_falls_back_to_the_suggested_label_probability(data):
 
 @pytest.fixture(scope="module")
 def whatif_setup():
-    from dq_core.clusters import cluster_joint
+    from dq_core.space.clusters import cluster_joint
 
     ds, ref = make_dataset(160, seed=3), make_reference(90)
     sig = make_signals(ds, seed=3)
@@ -475,8 +475,8 @@ def test_no_reference_leaves_coverage_and_shift_out(data):
 # --------------------------------------------------------------------------- training's adapter
 
 def test_training_adapter_uses_the_recipe(data, tmp_path):
+    from dq_core.data.workspace import Workspace
     from dq_core.training.recipe import apply_recipe as train_apply
-    from dq_core.workspace import Workspace
 
     ds, _ = data
     rec = FilterRecipe(name="meta-only", conditions=(ConditionRule("confidence < 0.4"),),

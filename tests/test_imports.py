@@ -41,7 +41,7 @@ print(json.dumps({"names": names, "failed": failed, "st": st}))
     assert out["st"] == [], f"streamlit was imported by dq_core: {out['st'][:5]}"
     assert out["failed"] == {}, out["failed"]
     # the walk really covered the package (guards against an empty walk passing vacuously)
-    for name in ("dq_core.io", "dq_core.dataset", "dq_core.workspace", "dq_core.viz", "dq_core.cli",
+    for name in ("dq_core.data.io", "dq_core.data.dataset", "dq_core.data.workspace", "dq_core.viz.overview", "dq_core.cli",
                  "dq_core.metrics.balance", "dq_core.metrics.profile", "dq_core.commands.profile"):
         assert name in out["names"]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dq_core import io as dqio
+from dq_core.data import io as dqio
+from dq_core.data.io import load_dataset, read_table_bytes, resolve_in_data_dir
 from dq_core.errors import DataError
-from dq_core.io import load_dataset, read_table_bytes, resolve_in_data_dir
 from tests.bad_inputs import BAD_FILES, GOOD_FILES, NOTED_FILES
 
 TEST_DATA = Path(__file__).parent / "data"

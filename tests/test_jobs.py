@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from dq_core import jobs
+from dq_core.data.workspace import Workspace
+from dq_core.training import jobs
 from dq_core.training.config import TrainConfig
 from dq_core.training.runner import data_spec
-from dq_core.workspace import Workspace
 from tests.train_helpers import tiny_dataset
 
 

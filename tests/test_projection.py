@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core import projection as pj
-from dq_core import viz_coverage as vc
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.workspace import Workspace
+from dq_core.space import projection as pj
+from dq_core.viz import coverage as vc
 
 
 def blobs(n_per: int, seed: int, dim: int = 16) -> tuple[np.ndarray, np.ndarray]:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core import viz_shift
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.metrics.shift import DomainClassifierResult, ShiftConfig, compute_shift
+from dq_core.viz import shift as viz_shift
 
 
 def _ds(texts, labels):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import ColumnMapping, TextDataset, build_dataset
+from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset
 
 POS = ["great", "lovely", "excellent", "happy", "wonderful", "fantastic", "nice", "good", "superb", "brilliant"]
 NEG = ["awful", "terrible", "bad", "horrible", "sad", "poor", "angry", "worst", "dreadful", "broken"]
@@ -44,7 +44,7 @@ def write_run(run_dir: Path, *, labels: tuple[str, ...], y_true, proba, texts=No
               name: str = "run", slices: dict | None = None, trainer: str = "baseline",
               test_key: str = "k", history: list[dict] | None = None) -> Path:
     """A finished run folder exactly as the runner writes one (through runner.save_evaluation)."""
-    from dq_core import jobs
+    from dq_core.training import jobs
     from dq_core.training.runner import save_evaluation
 
     n = len(y_true)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
 from dq_core.metrics.profile import ProfileResult, compute_profile
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dq_core.dataset import TextDataset
-from dq_core.embed import cached_dataset_embeddings
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace
 from dq_core.metrics.shift import ShiftConfig, ShiftResult, compute_shift
-from dq_core.workspace import Workspace
+from dq_core.space.embed import cached_dataset_embeddings
 
 _HASH = {TextDataset: lambda d: d.fingerprint}
 

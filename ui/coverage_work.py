@@ -12,16 +12,16 @@ import os
 
 import streamlit as st
 
-from dq_core.dataset import TextDataset
-from dq_core.embed import EmbeddingResult, cached_dataset_embeddings
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import (
     DEFAULT_MIN_ROWS,
     DEFAULT_PERCENTILE,
     CoverageResult,
     coverage_for_datasets,
 )
-from dq_core.projection import Projection, cached_umap, project_pca, project_umap
-from dq_core.workspace import Workspace
+from dq_core.space.embed import EmbeddingResult, cached_dataset_embeddings
+from dq_core.space.projection import Projection, cached_umap, project_pca, project_umap
 from ui import tasks
 
 MAP_METHOD = os.environ.get("DQ_MAP_METHOD", "umap")  # "pca" skips UMAP (e.g. on very slow machines)
@@ -119,8 +119,8 @@ def map_view(key: str, proj_tag: str, res_tag: str, color: str, highlight: bool,
              _ref: TextDataset | None, _proj: Projection, _res: CoverageResult | None):
     """(plotted frame, figure, points before sampling) for one map setting, memoised: building the
     WebGL figure of ~40k points costs ~1 s, and a later visit or a rerun redraws the same one."""
-    from dq_core import viz_coverage as vc
-    from dq_core.projection import MAX_PLOT_POINTS, stratified_sample
+    from dq_core.space.projection import MAX_PLOT_POINTS, stratified_sample
+    from dq_core.viz import coverage as vc
 
     frame = vc.map_frame(_ds, _ref, _proj.ds_xy, _proj.ref_xy if _ref is not None else None, coverage=_res)
     strata = frame["side"] + ":" + (frame["cluster"].astype(str) if "cluster" in frame else frame["label"])
@@ -132,7 +132,7 @@ def map_view(key: str, proj_tag: str, res_tag: str, color: str, highlight: bool,
 
 
 def color_options(key: str, proj_tag: str, res_tag: str, _ds, _ref, _proj, _res) -> list[str]:
-    from dq_core import viz_coverage as vc
+    from dq_core.viz import coverage as vc
 
     shown, _, _ = map_view(key, proj_tag, res_tag, "dataset vs reference", True, _ds, _ref, _proj, _res)
     return vc.color_options(shown)

@@ -16,15 +16,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dq_core.dataset import TextDataset
-from dq_core.embed import (
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace
+from dq_core.space.embed import (
     EmbeddingResult,
     embed_dataset,
     embed_texts,
     forget_dataset_embeddings,
     has_dataset_embeddings,
 )
-from dq_core.workspace import Workspace
 from ui import tasks
 
 

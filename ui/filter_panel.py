@@ -2,7 +2,7 @@
 
 ``render_filter_panel(ds, ref, signals_frame)`` draws it all. Every number comes from dq_core: the
 recipe is applied by :func:`dq_core.filtering.apply_prepared` (the code `dq filter` runs) and the
-figures by :mod:`dq_core.whatif`, whose context is built once per (dataset, reference, signals) so moving
+figures by :mod:`dq_core.filtering.whatif`, whose context is built once per (dataset, reference, signals) so moving
 a control only recounts. Review decisions go to the workspace at once (DecisionStore, atomic) and the
 working recipe to ``recipes/<dataset id>/working.json``, so both survive a reload and training can use it.
 """
@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dq_core import viz
-from dq_core import whatif as wi
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.filtering import (
     SIGNAL_ACTION_HELP,
@@ -47,7 +46,8 @@ from dq_core.filtering import (
     save_recipe,
     saved_recipes,
 )
-from dq_core.workspace import Workspace
+from dq_core.filtering import whatif as wi
+from dq_core.viz import overview as viz
 from ui.widgets import fmt_num, user_errors
 
 WORKING = "working"
@@ -88,7 +88,7 @@ def _embeddings(ds: TextDataset, ref: TextDataset | None, ws: Workspace, given):
     them): the panel never embeds on its own."""
     if given is not None:
         return given[0], (given[1] if len(given) > 1 else None)
-    from dq_core.embed import cached_dataset_embeddings
+    from dq_core.space.embed import cached_dataset_embeddings
 
     ds_emb = cached_dataset_embeddings(ds, workspace=ws)
     ref_emb = cached_dataset_embeddings(ref, workspace=ws) if ref is not None else None
@@ -607,7 +607,7 @@ def _label_next(key: str, ds: TextDataset, signals: pd.DataFrame | None, result:
     if dens and density is None:
         st.caption("No neighbour graph cached: density weighting is off.")
     st.dataframe(batch, hide_index=True, width="stretch", height=300, key=f"{key}_ln_table")
-    from dq_core.io import frame_to_bytes
+    from dq_core.data.io import frame_to_bytes
 
     st.download_button("Download the batch (CSV)", data=frame_to_bytes(batch, "csv"),
                        file_name=f"label_next_{method}.csv", mime="text/csv", key=f"{key}_ln_dl",
@@ -699,7 +699,7 @@ def _export(key: str, ds: TextDataset, signals: pd.DataFrame | None, result: Rec
     # Callables: the bytes are built when the button is clicked, not on every rerun.
     b1.download_button("⬇ Cleaned data", data=lambda: export_bytes(cleaned_frame(ds, result), fmt),
                        file_name=f"{stem}.cleaned{ext}", key=f"{key}_dl_data", on_click="ignore")
-    from dq_core.io import frame_to_bytes
+    from dq_core.data.io import frame_to_bytes
 
     b2.download_button("⬇ Removal log (CSV)", data=lambda: frame_to_bytes(removal_log(ds, result, signals), "csv"),
                        file_name=f"{stem}.removed.csv", mime="text/csv", key=f"{key}_dl_log", on_click="ignore")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dq_core import io as dqio
-from dq_core.dataset import ColumnMapping, guess_mapping
+from dq_core.data import io as dqio
+from dq_core.data.dataset import ColumnMapping, guess_mapping
 from dq_core.errors import DataError
 
 SOURCES = ("Demo", "Upload", "Data folder", "Hugging Face Hub")

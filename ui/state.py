@@ -10,9 +10,9 @@ import os
 
 import streamlit as st
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.workspace import Workspace
 
 DS = "ds"
 REF = "ref"
@@ -86,7 +86,7 @@ def ensure_default_dataset() -> None:
     if ds_id or st.session_state.get("_dq_default_tried"):
         return
     st.session_state["_dq_default_tried"] = True
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
 
     try:
         ds, ref = load_demo(DEFAULT_DEMO)

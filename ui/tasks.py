@@ -1,6 +1,6 @@
 """Background work inside the Streamlit server process, polled by pages with ``@st.fragment(run_every=...)``.
 
-Why threads here and not a ``dq_core.jobs`` process: the coverage pipeline's slow parts (embedding,
+Why threads here and not a ``dq_core.training.jobs`` process: the coverage pipeline's slow parts (embedding,
 UMAP) gain from the long-lived server process. The model stays loaded and umap-learn's numba code is
 compiled once per process (a fresh process pays 15-30 s again). Torch and numba release the GIL, so
 pages stay responsive. The on-disk caches stay the truth: embeddings are written chunk by chunk and the

@@ -9,9 +9,9 @@ import sys
 
 import numpy as np
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
+from dq_core.data.io import load_dataset
 from dq_core.errors import DataError
-from dq_core.io import load_dataset
 
 
 def add_data_args(p: argparse.ArgumentParser, *, reference: str | None = "optional") -> None:

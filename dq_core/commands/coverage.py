@@ -32,9 +32,9 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from dq_core.commands.embed import progress_printer
-    from dq_core.embed import embed_dataset
+    from dq_core.data.workspace import Workspace
     from dq_core.metrics.coverage import coverage_for_datasets
-    from dq_core.workspace import Workspace
+    from dq_core.space.embed import embed_dataset
 
     for name, val, lo in (("--terms", args.terms, 0), ("--examples", args.examples, 0), ("--min-rows", args.min_rows, 1)):
         if val < lo:

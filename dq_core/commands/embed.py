@@ -56,8 +56,8 @@ def progress_printer(what: str, *, stream=None):
 
 def load_texts(args):
     """DATA as a dataset; labels are optional here (a text-only file embeds fine)."""
-    from dq_core.dataset import ColumnMapping, build_dataset, guess_mapping
-    from dq_core.io import load_dataset, read_hf_hub, read_path
+    from dq_core.data.dataset import ColumnMapping, build_dataset, guess_mapping
+    from dq_core.data.io import load_dataset, read_hf_hub, read_path
 
     spec = args.data
     if spec.startswith("demo:") or args.label_col:
@@ -84,9 +84,9 @@ def load_texts(args):
 
 
 def run(args) -> int:
-    from dq_core.embed import embed_dataset, embed_texts
-    from dq_core.io import atomic_write_bytes
-    from dq_core.workspace import Workspace
+    from dq_core.data.io import atomic_write_bytes
+    from dq_core.data.workspace import Workspace
+    from dq_core.space.embed import embed_dataset, embed_texts
 
     out = Path(args.out)
     if out.exists() and out.is_dir():

@@ -67,6 +67,7 @@ def _check_out(path: str, what: str, allowed: tuple[str, ...]) -> None:
 
 
 def run(args) -> int:
+    from dq_core.data.io import atomic_write_bytes, frame_to_bytes
     from dq_core.filtering import (
         FilterInputs,
         apply_prepared,
@@ -78,7 +79,6 @@ def run(args) -> int:
         save_recipe,
         write_export,
     )
-    from dq_core.io import atomic_write_bytes, frame_to_bytes
 
     _check_out(args.out, "--out", (".csv", ".parquet", ".jsonl", ""))
     if args.log:
@@ -89,7 +89,7 @@ def run(args) -> int:
     if args.signals:
         signals = read_signals_file(args.signals)
     elif recipe.needs_signals:
-        from dq_core.workspace import Workspace
+        from dq_core.data.workspace import Workspace
 
         warn("signals: reading them from the workspace cache (computing them if missing)")
         signals = load_or_compute_signals(ds, ref, workspace=Workspace.default(), settings=recipe.signal_settings)

@@ -54,8 +54,8 @@ def run(args) -> int:
     ds_emb = ref_emb = None
     ws = None
     if not args.no_embeddings:
-        from dq_core.embed import embed_dataset
-        from dq_core.workspace import Workspace
+        from dq_core.data.workspace import Workspace
+        from dq_core.space.embed import embed_dataset
 
         ws = Workspace.default()
         ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=_progress("dataset"))

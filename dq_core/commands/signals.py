@@ -37,9 +37,9 @@ def split_specs(text: str) -> list[str]:
 
 
 def run(args) -> int:
-    from dq_core.io import write_frame
+    from dq_core.data.io import write_frame
+    from dq_core.data.workspace import Workspace
     from dq_core.signals import compute_signals, parse_signal_spec
-    from dq_core.workspace import Workspace
 
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):

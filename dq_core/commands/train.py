@@ -1,6 +1,6 @@
 """`dq train DATA [--recipe R] [--test TEST] --trainer baseline|transformer --out RUN_DIR`.
 
-Runs in this process through the same code as a dashboard job (dq_core.jobs.execute), so RUN_DIR gets
+Runs in this process through the same code as a dashboard job (dq_core.training.jobs.execute), so RUN_DIR gets
 the same files: config.json, status.json, log.txt, history.jsonl, metrics.json (accuracy, macro_f1,
 weighted_f1, per_class, confusion_matrix, labels, ...), predictions.parquet and, for the transformer,
 model/ (loadable with transformers.pipeline("text-classification", model=RUN_DIR/model)).
@@ -69,9 +69,9 @@ def config_from_args(args) -> TrainConfig:
 
 
 def run(args) -> int:
-    from dq_core import jobs
-    from dq_core.io import load_dataset
-    from dq_core.workspace import Workspace
+    from dq_core.data.io import load_dataset
+    from dq_core.data.workspace import Workspace
+    from dq_core.training import jobs
 
     cfg = config_from_args(args)
     if cfg.recipe and not Path(cfg.recipe).exists():

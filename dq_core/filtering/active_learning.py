@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.inputs import _align_signals
 

@@ -10,7 +10,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.inputs import FilterInputs, _unknown
 from dq_core.filtering.load_signals import load_or_compute_signals
@@ -362,8 +362,8 @@ def _problems(inp: FilterInputs, keep: np.ndarray, codes: np.ndarray, classes: l
 
 
 def what_if(before, after):
-    """Before/after deltas of the Clean page's figures (see :mod:`dq_core.whatif`, which computes them)."""
-    from dq_core.whatif import what_if as _what_if
+    """Before/after deltas of the Clean page's figures (see :mod:`dq_core.filtering.whatif`, which computes them)."""
+    from dq_core.filtering.whatif import what_if as _what_if
 
     return _what_if(before, after)
 

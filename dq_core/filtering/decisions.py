@@ -41,7 +41,7 @@ class DecisionStore:
         return obj
 
     def _write(self, decisions: dict[str, Decision], history: list) -> None:
-        from dq_core.io import atomic_write_text
+        from dq_core.data.io import atomic_write_text
 
         obj = {"version": 1,
                "decisions": [d.to_dict() for d in sorted(decisions.values(),

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import CANONICAL, TextDataset
+from dq_core.data.dataset import CANONICAL, TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.apply import RecipeResult
 from dq_core.filtering.inputs import _align_signals
@@ -79,7 +79,7 @@ EXPORT_FORMATS = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl", "data
 
 def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     """Bytes for a download; a ``datasets`` folder comes as a zip of the folder."""
-    from dq_core.io import frame_to_bytes
+    from dq_core.data.io import frame_to_bytes
 
     if fmt not in EXPORT_FORMATS:
         raise DataError(f"unknown export format '{fmt}'; use one of: {', '.join(EXPORT_FORMATS)}")
@@ -91,7 +91,7 @@ def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     import tempfile
     import zipfile
 
-    from dq_core.io import write_frame
+    from dq_core.data.io import write_frame
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "cleaned"
@@ -106,7 +106,7 @@ def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
 
 def write_export(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a cleaned table / log atomically by extension (a path without extension is a datasets folder)."""
-    from dq_core.io import write_frame
+    from dq_core.data.io import write_frame
 
     if len(frame) == 0:
         raise DataError(f"nothing to write to '{Path(path).name}': the table has no rows")
@@ -124,7 +124,7 @@ def export_all(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | No
     out = {"data": write_export(cleaned_frame(ds, result), data_path)}
     log = removal_log(ds, result, signals)
     log_path = folder / f"{stem}.removed.csv"
-    from dq_core.io import atomic_write_bytes, frame_to_bytes
+    from dq_core.data.io import atomic_write_bytes, frame_to_bytes
 
     atomic_write_bytes(log_path, frame_to_bytes(log, "csv"))  # an empty log is fine: nothing was removed
     out["log"] = log_path

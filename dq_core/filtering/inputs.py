@@ -12,7 +12,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import CANONICAL, TextDataset
+from dq_core.data.dataset import CANONICAL, TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.conditions import _eval_clause, parse_condition
 from dq_core.filtering.recipe import _json_scalar_id
@@ -179,7 +179,7 @@ class FilterInputs:
             codes, _ = pd.factorize(g.where(g.astype("string") != "-1"), use_na_sentinel=True)
             out = codes.astype(np.int64)
         else:
-            from dq_core.text import text_hashes
+            from dq_core.util.text import text_hashes
 
             texts = self.ds.texts
             h = text_hashes(texts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.recipe import _check_settings
 
@@ -24,7 +24,7 @@ def load_or_compute_signals(ds: TextDataset, ref: TextDataset | None = None, *, 
     except ImportError:  # pragma: no cover - another issue's package
         raise DataError("this recipe needs per-row signals, but the signals module is not available in this "
                         "build; pass a signals file (dq signals DATA --out FILE, then --signals FILE)") from None
-    from dq_core.workspace import Workspace
+    from dq_core.data.workspace import Workspace
 
     ws = workspace or Workspace.default()
     settings = _check_settings(settings) or {"signals": None, "seed": 0}

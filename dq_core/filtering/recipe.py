@@ -477,7 +477,7 @@ def load_recipe(spec: str | Path) -> FilterRecipe:
 
 
 def save_recipe(recipe: FilterRecipe, path: str | Path) -> Path:
-    from dq_core.io import atomic_write_text
+    from dq_core.data.io import atomic_write_text
 
     atomic_write_text(path, recipe.to_json() + "\n")
     return Path(path)

@@ -3,14 +3,14 @@
 - **Reference coverage**: the share of reference rows whose nearest dataset row (cosine distance) lies
   within a radius ``r``. By default ``r`` is a high percentile (95th) of the dataset's own
   nearest-neighbour distances: "as close as dataset rows usually are to each other".
-- **Scene coverage**: cluster both sets together (:func:`dq_core.clusters.cluster_joint`); the share
+- **Scene coverage**: cluster both sets together (:func:`dq_core.space.clusters.cluster_joint`); the share
   of clusters that hold reference rows and also hold at least ``m`` dataset rows.
 - **Sample coverage**: ``sum_c w_c * min(1, n_c / n_c*)`` over clusters, with ``w_c`` the reference's
   share of cluster c and ``n_c* = w_c * N_dataset`` the dataset rows c would hold if the dataset
   followed the reference's mix. 1 when every scene is at least as present as in the reference.
 
 Pure functions on arrays. Rows without an embedding (empty texts; ``valid`` False) are left out and
-counted. Neighbour searches go through :func:`dq_core.neighbors.find_neighbors` so the graph is shared
+counted. Neighbour searches go through :func:`dq_core.space.neighbors.find_neighbors` so the graph is shared
 with the signals and cached in the workspace.
 """
 
@@ -120,7 +120,7 @@ def dataset_nn_distances(ds_vectors: np.ndarray, *, workspace=None, seed: int = 
     workspace; otherwise searches only the nearest neighbour, which is what coverage needs (on 20k rows
     the 30-neighbour graph cost 6.2 s against 3.5 s for one neighbour, measured under load).
     """
-    from dq_core.neighbors import GRAPH_K, cached_self_graph, find_neighbors
+    from dq_core.space.neighbors import GRAPH_K, cached_self_graph, find_neighbors
 
     n = len(ds_vectors)
     if n < 2:
@@ -215,13 +215,13 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
 
     ``ds_vectors``/``ref_vectors`` are L2-normalised embeddings of all rows; ``*_valid`` marks the rows
     that have one (default: all). ``radius=None`` takes the ``percentile`` of the dataset's own
-    nearest-neighbour distances. ``clusters`` reuses a :class:`~dq_core.clusters.JointClusters` of the
-    valid rows (else :func:`~dq_core.clusters.cluster_joint` runs with ``k``, ``seed``, ``workspace``).
+    nearest-neighbour distances. ``clusters`` reuses a :class:`~dq_core.space.clusters.JointClusters` of the
+    valid rows (else :func:`~dq_core.space.clusters.cluster_joint` runs with ``k``, ``seed``, ``workspace``).
     Texts, when given, feed the top terms and examples; ``terms`` reuses top terms already computed
     for these ``clusters`` (so moving the radius does not re-count words).
     """
-    from dq_core.clusters import cluster_joint, top_terms_by_cluster
-    from dq_core.neighbors import find_neighbors
+    from dq_core.space.clusters import cluster_joint, top_terms_by_cluster
+    from dq_core.space.neighbors import find_neighbors
 
     ds_all = np.asarray(ds_vectors, dtype=np.float32)
     ref_all = np.asarray(ref_vectors, dtype=np.float32)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
 from dq_core.metrics.balance import BalanceResult, compute_class_balance
-from dq_core.text import char_counts, normalize_for_duplicates, word_counts
+from dq_core.util.text import char_counts, normalize_for_duplicates, word_counts
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
-from dq_core.neighbors import GRAPH_K as NEIGHBORS_GRAPH_K
-from dq_core.workspace import Workspace, config_key
+from dq_core.space.neighbors import GRAPH_K as NEIGHBORS_GRAPH_K
 
 Progress = Callable[[str, float], None]  # (message, fraction done of the current step)
 
@@ -124,7 +124,7 @@ class SignalContext:
         if self._given_emb is not None:
             v = np.ascontiguousarray(self._given_emb, dtype=np.float32)
             return v, np.linalg.norm(v, axis=1) > 0
-        from dq_core.embed import embed_dataset
+        from dq_core.space.embed import embed_dataset
 
         self.progress("embedding texts", 0.0)
         res = self._timed("embeddings", lambda: embed_dataset(
@@ -143,7 +143,7 @@ class SignalContext:
 
     def knn(self, k: int):
         """The shared self-graph (neighbours exclude the row itself), first ``k`` columns."""
-        from dq_core.neighbors import KnnResult, find_neighbors
+        from dq_core.space.neighbors import KnnResult, find_neighbors
 
         n = len(self.ds)
         if n < 2:
@@ -163,14 +163,14 @@ class SignalContext:
             raise DataError("no reference/test rows were given; load a reference first")
         if self._given_ref_emb is not None:
             return np.ascontiguousarray(self._given_ref_emb, dtype=np.float32)
-        from dq_core.embed import embed_dataset
+        from dq_core.space.embed import embed_dataset
 
         self.progress("embedding reference texts", 0.0)
         return embed_dataset(self.reference, model=self.model, workspace=self.workspace).vectors
 
     def nearest_reference(self):
         """For each dataset row, its nearest reference row (cosine)."""
-        from dq_core.neighbors import find_neighbors
+        from dq_core.space.neighbors import find_neighbors
 
         ref_emb, emb = self.reference_embeddings, self.embeddings
         return self.memo("nearest_reference", lambda: self._timed("reference neighbours", lambda: find_neighbors(
@@ -194,7 +194,7 @@ class SignalContext:
         cache_key = None
         ws = self.workspace
         if ws is not None:
-            from dq_core.neighbors import _fingerprint
+            from dq_core.space.neighbors import _fingerprint
 
             cache_key = config_key("oof", OOF_VERSION, _fingerprint(X), _fingerprint(codes), folds, C, self.seed)
             hit = ws.load_array("oof", cache_key)

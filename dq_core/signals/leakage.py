@@ -23,7 +23,7 @@ class LeakageSignal(Signal):
     requires = frozenset({"embeddings", "reference"})
 
     def __call__(self, ctx) -> SignalResult:
-        from dq_core.text import text_hashes
+        from dq_core.util.text import text_hashes
 
         ref = ctx.reference
         nr = ctx.nearest_reference()

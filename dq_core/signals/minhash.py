@@ -18,7 +18,7 @@ def shingle_hashes(texts: pd.Series, n: int = 5) -> tuple[np.ndarray, np.ndarray
     whitespace-collapsed and padded to ``n`` bytes so every text has at least one shingle."""
     import pyarrow as pa
 
-    from dq_core.text import normalize_for_duplicates
+    from dq_core.util.text import normalize_for_duplicates
 
     norm = normalize_for_duplicates(texts)
     short = norm.str.len().to_numpy() < n

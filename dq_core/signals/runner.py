@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.signals.base import REGISTRY, Signal, SignalResult
 from dq_core.signals.context import SignalContext
-from dq_core.workspace import Workspace, config_key
 
 SIGNALS_CACHE_VERSION = 1
 # Defaults in one place (Lilac's rule); order = column order in the wide frame.
@@ -97,12 +97,12 @@ class SignalReport:
 
 
 def _cache_key(ds: TextDataset, signals: list[Signal], *, embeddings, model, reference, seed) -> str:
-    from dq_core.neighbors import _fingerprint
+    from dq_core.space.neighbors import _fingerprint
 
     if embeddings is not None:
         emb = "given:" + _fingerprint(np.ascontiguousarray(embeddings, dtype=np.float32))
     else:
-        from dq_core.embed import model_key
+        from dq_core.space.embed import model_key
 
         emb = model_key(model)
     ref = reference.fingerprint if reference is not None else None

@@ -1,6 +1,6 @@
 """Baseline: multinomial logistic regression on the cached sentence embeddings (seconds, not minutes).
 
-The embeddings come from dq_core.embed (per-text disk cache), so texts the dashboard already embedded
+The embeddings come from dq_core.space.embed (per-text disk cache), so texts the dashboard already embedded
 for coverage or signals are not embedded again. The model is stored as plain arrays (no pickle).
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dq_core.data.io import atomic_write_bytes, atomic_write_text
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.io import atomic_write_bytes, atomic_write_text
-from dq_core.workspace import Workspace
 
 Progress = Callable[[int, int], None]
 
@@ -60,7 +60,7 @@ class BaselineModel:
 def embed_frames(frames: list[pd.DataFrame], *, model: str | None, ws: Workspace,
                  progress: Progress | None = None) -> tuple[list[np.ndarray], str]:
     """Embeddings of several frames' texts in one call (identical texts are embedded once)."""
-    from dq_core.embed import embed_texts
+    from dq_core.space.embed import embed_texts
 
     texts = [t for f in frames for t in f["text"].tolist()]
     res = embed_texts(texts, model=model, workspace=ws, progress=progress)

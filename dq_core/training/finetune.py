@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dq_core import assets
+from dq_core.data import assets
 from dq_core.errors import DataError
 from dq_core.training.config import TrainConfig
 from dq_core.training.progress import Cancelled, NullReporter, Reporter

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from dq_core import filtering
-from dq_core.dataset import TextDataset
-from dq_core.workspace import Workspace
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace
 
 
 @dataclass(frozen=True)

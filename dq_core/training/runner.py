@@ -2,7 +2,7 @@
 
 data -> (recipe) -> splits (test fixed first) -> balancing (train only) -> baseline | transformer ->
 evaluation on the test set -> ``metrics.json``, ``predictions.parquet``, ``splits.json``, the model.
-The job worker (dq_core.jobs) and ``dq train`` both call :func:`run_training`, so the dashboard and the
+The job worker (dq_core.training.jobs) and ``dq train`` both call :func:`run_training`, so the dashboard and the
 CLI produce the same files and numbers.
 """
 
@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import CANONICAL, TextDataset
+from dq_core.data.dataset import CANONICAL, TextDataset
+from dq_core.data.io import atomic_write_bytes, atomic_write_text, load_dataset
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.io import atomic_write_bytes, atomic_write_text, load_dataset
 from dq_core.training.balancing import balance_train
 from dq_core.training.config import TrainConfig
 from dq_core.training.evaluate import evaluate_predictions
 from dq_core.training.progress import Cancelled, NullReporter, Reporter
 from dq_core.training.splits import SplitPlan, make_splits
-from dq_core.workspace import Workspace
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "predictions.parquet"
@@ -113,7 +113,7 @@ def _cluster_slice(vectors: np.ndarray | None, k: int, seed: int = 0) -> np.ndar
 def _test_vectors_from_cache(ds: TextDataset, test: pd.DataFrame, ws: Workspace) -> np.ndarray | None:
     """Test-row embeddings if the dashboard already computed the dataset's; never computes them."""
     try:
-        from dq_core.embed import cached_dataset_embeddings
+        from dq_core.space.embed import cached_dataset_embeddings
     except ImportError:
         return None
     res = cached_dataset_embeddings(ds, workspace=ws)

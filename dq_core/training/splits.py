@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
+from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.training.config import TrainConfig
-from dq_core.workspace import Workspace, config_key
 
 TEST_SPLIT_NAMES = ("test", "testing", "heldout", "held_out", "holdout")
 VAL_SPLIT_NAMES = ("validation", "valid", "val", "dev", "development", "eval")

@@ -34,7 +34,7 @@ def assert_no_exception(at) -> None:
 
 def airline_pair(n: int):
     """``n`` random rows of each side of the tweets_airline demo (dataset seed 0, reference seed 1)."""
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
 
     ds, ref = load_demo("tweets_airline")
     return random_rows(ds, n, 0), random_rows(ref, n, 1)

@@ -15,7 +15,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.filter_data
 
-from dq_core.workspace import Workspace  # noqa: E402
+from dq_core.data.workspace import Workspace  # noqa: E402
 from tests.filter_data import (  # noqa: E402
     make_dataset,
     make_embeddings,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from dq_apptest import as_number, assert_no_exception, metric, plotly_figures, texts
 
-from dq_core.io import load_demo
+from dq_core.data.io import load_demo
+from dq_core.data.workspace import Workspace
 from dq_core.metrics.profile import compute_profile
-from dq_core.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from dq_apptest import airline_pair, assert_no_exception, metric, plotly_figures, texts
 
-from dq_core.embed import cached_dataset_embeddings
+from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import coverage_for_datasets
-from dq_core.workspace import Workspace
+from dq_core.space.embed import cached_dataset_embeddings
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_coverage_page_embeds_then_shows_dq_core_numbers_map_and_clusters(covera
 def test_coverage_page_without_reference_maps_the_dataset_and_shows_empty_texts(coverage_app, demo_slice):
     from dataclasses import replace
 
-    from dq_core.dataset import content_fingerprint
+    from dq_core.data.dataset import content_fingerprint
 
     ds, _ = demo_slice
     frame = ds.frame.copy()
@@ -123,7 +123,7 @@ def test_coverage_page_without_reference_maps_the_dataset_and_shows_empty_texts(
 def _join_background_work():
     """The page starts threads (embedding, UMAP, the numba warm-up); end them before the next test."""
     yield
-    from dq_core.projection import wait_for_warmup
+    from dq_core.space.projection import wait_for_warmup
     from ui import tasks
 
     assert tasks.wait_all(600)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from dq_apptest import airline_pair, assert_no_exception, metric, texts
 
-from dq_core.embed import cached_dataset_embeddings, embed_texts
+from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import coverage_for_datasets
-from dq_core.workspace import Workspace
+from dq_core.space.embed import cached_dataset_embeddings, embed_texts
 from ui import embedding_task, tasks
 
 

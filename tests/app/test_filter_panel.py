@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dq_core import whatif as wi
+from dq_core.data.workspace import Workspace
 from dq_core.filtering import DecisionStore, FilterInputs, apply_prepared, load_recipe
-from dq_core.workspace import Workspace
+from dq_core.filtering import whatif as wi
 from tests.filter_data import make_dataset, make_embeddings, make_reference, page_signals
 
 PAGE = str(Path(__file__).with_name("filter_panel_page.py"))
@@ -54,7 +54,7 @@ def recipes_dir() -> Path:
 
 def library_figures(recipe):
     """The panel's inputs rebuilt here (same data, same signals): the library's result and figures."""
-    from dq_core.clusters import cluster_joint
+    from dq_core.space.clusters import cluster_joint
 
     ws = Workspace.default()
     ds, ref = make_dataset(), make_reference()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dq_apptest import as_number, assert_no_exception, metric, texts
 
-from dq_core.io import load_dataset, load_demo
+from dq_core.data.io import load_dataset, load_demo
 
 TEST_DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from dq_apptest import as_number, assert_no_exception, metric, plotly_figures, texts
 
-from dq_core.dataset import ColumnMapping, build_dataset
-from dq_core.io import load_demo
+from dq_core.data.dataset import ColumnMapping, build_dataset
+from dq_core.data.io import load_demo
+from dq_core.data.workspace import Workspace
 from dq_core.metrics.profile import compute_profile, profile_rows
-from dq_core.workspace import Workspace
 
 
 def row_tables(at) -> list[pd.DataFrame]:

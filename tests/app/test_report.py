@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from dq_core.workspace import Workspace
+from dq_core.data.workspace import Workspace
 from tests.train_helpers import random_predictions, tiny_dataset, write_run
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

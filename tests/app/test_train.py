@@ -6,8 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from dq_core import jobs
-from dq_core.workspace import Workspace
+from dq_core.data.workspace import Workspace
+from dq_core.training import jobs
 from tests.train_helpers import tiny_dataset
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.metrics.profile import (
     LengthStats,
     compute_profile,
@@ -122,7 +122,7 @@ def test_length_frame(ds):
 
 
 def test_normalisation_matches_python_split_semantics():
-    from dq_core.text import char_counts, normalize_for_duplicates, word_counts
+    from dq_core.util.text import char_counts, normalize_for_duplicates, word_counts
 
     texts = pd.Series(["Hello  World ", "hello\u00a0world", "a\tb\nc", "   ", None, "x\u2003\u2003y", "caf\u00e9"],
                       dtype="string")

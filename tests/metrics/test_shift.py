@@ -17,10 +17,9 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 
-from dq_core.clusters import cluster_joint
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.metrics import shift_views as sv
 from dq_core.metrics.shift import (
     DIVERGENCES,
     ShiftConfig,
@@ -37,7 +36,8 @@ from dq_core.metrics.shift import (
     psi,
     total_variation,
 )
-from dq_core.workspace import Workspace
+from dq_core.metrics.shift import views as sv
+from dq_core.space.clusters import cluster_joint
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ShiftConfig(n_bootstrap=200, n_permutations=200)

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
 
 
 @pytest.fixture(scope="session")
 def sms_slice():
     """240 SMS messages (160 ham, 80 spam) plus their real MiniLM embeddings."""
-    from dq_core.io import load_demo
+    from dq_core.data.io import load_demo
 
     full, _ = load_demo("sms_spam")
     f = full.frame
@@ -32,7 +32,7 @@ def embed(texts: list[str]) -> np.ndarray:
     """Real bundled-model vectors, memoised per process (no workspace cache: tests stay independent)."""
     key = tuple(texts)
     if key not in _EMB_CACHE:
-        from dq_core.embed import embed_texts
+        from dq_core.space.embed import embed_texts
 
         _EMB_CACHE[key] = embed_texts(texts, use_cache=False).vectors
     return _EMB_CACHE[key]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.errors import DataError
 from dq_core.signals import SignalContext, compute_signals, get_signal, parse_signal_spec
 

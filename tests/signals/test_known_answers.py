@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from conftest import embed
 
-from dq_core.dataset import ColumnMapping, build_dataset
+from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.errors import DataError
-from dq_core.noise import inject_label_noise, score_detection
 from dq_core.signals import SignalContext, compute_signals, get_signal, run_signals
 from dq_core.signals.pii import classify_number, find_pii, luhn_ok
+from dq_core.signals.sandbox import inject_label_noise, score_detection
 
 
 def _ds(texts, labels=None, **mapping):
@@ -243,7 +243,7 @@ def test_agreement_hint_auroc():
 # ----------------------------------------------------------------------------- the wide frame
 
 def test_wide_frame_columns_and_cache(rich_inputs, dq_env):
-    from dq_core.workspace import Workspace
+    from dq_core.data.workspace import Workspace
 
     ds, emb, ref, ref_emb = rich_inputs
     ws = Workspace.default()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dq_core.errors import DataError
-from dq_core.noise import inject_label_noise, score_detection
+from dq_core.signals.sandbox import inject_label_noise, score_detection
 
 LABELS = pd.Series(["a"] * 500 + ["b"] * 300 + ["c"] * 200)
 

@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dq_core import viz_signals
 from dq_core.metrics.consistency import compute_annotator_agreement, fleiss_kappa, krippendorff_alpha_nominal
+from dq_core.viz import signals as viz_signals
 
 
 def test_joint_heatmap_shows_confusions_off_the_diagonal():

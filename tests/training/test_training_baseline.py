@@ -10,10 +10,10 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
 from dq_core.cli import main
+from dq_core.data.workspace import Workspace
 from dq_core.training.baseline import BaselineModel, embed_frames
 from dq_core.training.config import TrainConfig
 from dq_core.training.runner import run_training
-from dq_core.workspace import Workspace
 from tests.train_helpers import tiny_dataset, tiny_frame
 
 CONTRACT_KEYS = ("accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix", "labels")

@@ -1,4 +1,4 @@
-"""A real fine-tune of a few steps of the bundled MiniLM, run as a real worker subprocess (dq_core.jobs)."""
+"""A real fine-tune of a few steps of the bundled MiniLM, run as a real worker subprocess (dq_core.training.jobs)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from dq_core import jobs
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
+from dq_core.training import jobs
 from dq_core.training.config import TrainConfig
 from dq_core.training.finetune import check_model_folder
 from dq_core.training.runner import data_spec
-from dq_core.workspace import Workspace
 from tests.train_helpers import tiny_dataset
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ assignments and, for each reference row, a ranked list of its nearest dataset ro
   inside the radius are settled by an exact search over the kept rows, so the figure stays exact);
 - scene / sample coverage: bincount of the kept rows' clusters against the reference's;
 - JS per shift view (label, length, vocabulary, embedding clusters, metadata): the same bins as
-  :mod:`dq_core.metrics.shift_views` builds from scratch on the filtered rows (pooled quantile length bins,
+  :mod:`dq_core.metrics.shift.views` builds from scratch on the filtered rows (pooled quantile length bins,
   the pooled top-V vocabulary, the merged metadata categories), recomputed from histograms.
 
 The radius and the clusters are those of the unfiltered data, held fixed so before and after are measured
@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
 from dq_core.metrics import coverage as cov
-from dq_core.text import word_counts
+from dq_core.util.text import word_counts
 
 NOISE_SIGNAL = "label"  # the label signal; a non-default parameterisation is named label_<params>
 COVERAGE_TOLERANCE = 1e-6  # as dq_core.metrics.coverage.reference_coverage: float32 dot products of equal vectors
@@ -99,7 +99,7 @@ def quantile_edges_from_hist(hist: np.ndarray, n_bins: int) -> np.ndarray:
     """``np.quantile`` (linear) of integer data given as a value histogram, at the inner n_bins quantiles.
 
     Reproduces numpy's arithmetic (virtual index (n-1)q, then its lerp) so the edges equal those
-    :func:`dq_core.metrics.shift_views.quantile_bins` computes on the raw values.
+    :func:`dq_core.metrics.shift.views.quantile_bins` computes on the raw values.
     """
     total = int(hist.sum())
     cum = np.cumsum(hist)
@@ -366,7 +366,7 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
 
     ``ds_embeddings``/``ref_embeddings``: EmbeddingResult-like (``vectors``, ``valid``); without them the
     coverage figures and the cluster view are None. ``clusters``: a JointClusters over the valid rows of
-    both (computed with dq_core.clusters.cluster_joint when None). ``ref_neighbors``: a precomputed
+    both (computed with dq_core.space.clusters.cluster_joint when None). ``ref_neighbors``: a precomputed
     (indices into the valid dataset rows, distances) pair, e.g. from a shared kNN graph. ``label_probs``:
     the label signal's out-of-sample probabilities (columns in the dataset's class order); with them the
     noise ratio is confident learning's estimate (as the signals report it), else the flagged share.
@@ -429,7 +429,7 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
     if ref_neighbors is not None:
         idx, dist = ref_neighbors
     else:
-        from dq_core.neighbors import find_neighbors
+        from dq_core.space.neighbors import find_neighbors
 
         knn = find_neighbors(xp, xq, k=k, workspace=workspace)
         idx, dist = knn.indices, knn.distances
@@ -440,7 +440,7 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
     # clusters of the unfiltered union, held fixed
     jc = clusters
     if jc is None:
-        from dq_core.clusters import cluster_joint
+        from dq_core.space.clusters import cluster_joint
 
         jc = cluster_joint(xp, xq, k=config.n_clusters, seed=config.cluster_seed, workspace=workspace)
     if len(jc.ds_labels) != len(xp) or len(jc.ref_labels) != len(xq):
@@ -474,7 +474,7 @@ def default_radius(ds_vectors_all: np.ndarray, valid: np.ndarray, percentile: fl
 def _vectorizer(stop_words: bool):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-    from dq_core.metrics.shift_views import _token_pattern
+    from dq_core.metrics.shift.views import _token_pattern
 
     return CountVectorizer(lowercase=True, token_pattern=_token_pattern(), dtype=np.int64,
                            stop_words=sorted(ENGLISH_STOP_WORDS) if stop_words else None)
@@ -623,7 +623,7 @@ def _metadata_js(ctx: WhatIfContext, spec: tuple, keep: np.ndarray) -> float | N
     v = v[np.isfinite(v)]
     if len(v) == 0 or len(vq) == 0:
         return None
-    from dq_core.metrics.shift_views import quantile_bins
+    from dq_core.metrics.shift.views import quantile_bins
 
     integer = bool(np.all(np.mod(np.concatenate([v, vq]), 1) == 0))
     _, cp, cq = quantile_bins(v, vq, n_bins=ctx.config.length_bins, integer=integer)
@@ -667,9 +667,9 @@ def scratch_figures(ds_after: TextDataset, ref: TextDataset | None, *, noise_fla
     dq_core.signals.label.estimate_joint; vectors/clusters: the valid (embedded) rows' vectors and
     cluster ids of the filtered dataset and of the reference.
     """
-    from dq_core.metrics import shift_views as sv
     from dq_core.metrics.balance import compute_class_balance
     from dq_core.metrics.shift import js_divergence
+    from dq_core.metrics.shift import views as sv
 
     config = config or WhatIfConfig()
     bal = compute_class_balance(ds_after.labels)

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
-from dq_core.text import word_counts
+from dq_core.util.text import word_counts
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -263,7 +263,7 @@ def length_view(ds: TextDataset, ref: TextDataset, *, n_bins: int = 10) -> ViewD
 
 def _token_pattern() -> str:
     try:  # the coverage clusters' tokenizer, so terms read the same on both pages
-        from dq_core.clusters import TOKEN_PATTERN
+        from dq_core.space.clusters import TOKEN_PATTERN
     except ImportError:  # pragma: no cover - clusters.py is another issue's module
         TOKEN_PATTERN = r"(?u)\b\w\w+\b"
     return TOKEN_PATTERN

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dq_core import viz
 from dq_core.training.evaluate import BootstrapResult, EvaluationResult
+from dq_core.viz import overview as viz
 
 RUN_COLORS = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D")
 _MARGIN = dict(l=10, r=10, t=40, b=10)

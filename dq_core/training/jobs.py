@@ -10,7 +10,7 @@ A run directory (``Workspace.runs_dir()/<run id>/``, or any folder for ``dq trai
     metrics.json, predictions.parquet, splits.json, model/ (see training/runner.py)
     cancel.requested   present once a cancel was asked for
 
-The worker is ``python -m dq_core.jobs RUN_DIR``, started in its own session so it survives the
+The worker is ``python -m dq_core.training.jobs RUN_DIR``, started in its own session so it survives the
 Streamlit server. A queue keeps at most ``max_concurrent`` runs going (one by default, or the
 ``DQ_MAX_TRAINING_RUNS`` environment variable): every submit, every listing and every worker exit
 starts the oldest queued runs that fit. A worker that crashes or is killed leaves ``running`` with a dead
@@ -37,8 +37,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dq_core.data.io import atomic_write_text
 from dq_core.errors import DataError
-from dq_core.io import atomic_write_text
 
 try:  # POSIX file locks; on other systems runs work, only without cross-process locking
     import fcntl
@@ -297,7 +297,7 @@ def _launch(run_dir: Path) -> subprocess.Popen:
     if ws_root:
         env["DQ_HOME"] = ws_root
     with open(run_dir / LOG, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "dq_core.jobs", str(run_dir)], stdout=log,
+        proc = subprocess.Popen([sys.executable, "-m", "dq_core.training.jobs", str(run_dir)], stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=True)  # its own session: survives the server and Ctrl-C
     _children[proc.pid] = proc
@@ -505,7 +505,7 @@ def _on_sigterm(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m dq_core.jobs RUN_DIR", file=sys.stderr)
+        print("usage: python -m dq_core.training.jobs RUN_DIR", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _on_sigterm)  # first thing: a cancel during the imports is not a crash
     run_dir = Path(argv[0]).resolve()

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dq_core import assets
-from dq_core.dataset import ColumnMapping, TextDataset, build_dataset, guess_mapping
+from dq_core.data import assets
+from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset, guess_mapping
 from dq_core.errors import DataError
 
 TABLE_EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".parquet", ".pq")

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import ColumnMapping, TextDataset, content_fingerprint
+from dq_core.data.dataset import ColumnMapping, TextDataset, content_fingerprint
+from dq_core.data.io import atomic_write_bytes, atomic_write_text
 from dq_core.errors import DataError
-from dq_core.io import atomic_write_bytes, atomic_write_text
 
 CACHE_VERSION = 1
 

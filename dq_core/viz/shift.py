@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dq_core.metrics.shift import DomainClassifierResult, ShiftResult, ShiftView
-from dq_core.viz import DATASET_COLOR, REFERENCE_COLOR
+from dq_core.viz.overview import DATASET_COLOR, REFERENCE_COLOR
 
 OVER_COLOR = DATASET_COLOR  # more of it in the dataset than in the reference
 UNDER_COLOR = REFERENCE_COLOR

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dq_core.metrics.coverage import CoverageResult
-from dq_core.viz import DATASET_COLOR, REFERENCE_COLOR
+from dq_core.viz.overview import DATASET_COLOR, REFERENCE_COLOR
 
 UNDER_COLOR = "#D62728"
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#FF9DA6",

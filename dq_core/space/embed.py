@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dq_core import assets
+from dq_core.data import assets
+from dq_core.data.io import atomic_write_bytes
+from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.io import atomic_write_bytes
-from dq_core.workspace import Workspace
 
 CHUNK_SIZE = 2048  # texts per cache chunk: small enough to lose little on interrupt, big enough for speed
 PROGRESS_STEP = 512  # texts per encode call, i.e. how often progress is reported

@@ -203,7 +203,7 @@ def cluster_joint(ds_vectors, ref_vectors, *, k=None, seed=0, workspace=None) ->
 
     key = None
     if workspace is not None:
-        from dq_core.workspace import config_key
+        from dq_core.data.workspace import config_key
 
         key = config_key(CACHE_KIND, CLUSTERS_VERSION, _array_fingerprint(ds_vectors),
                          _array_fingerprint(ref_vectors), k, seed)

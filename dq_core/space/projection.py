@@ -107,7 +107,7 @@ def _fingerprint(a: np.ndarray) -> str:
 
 def projection_key(ds_vectors, ref_vectors, *, ds_valid=None, ref_valid=None, seed: int = 0,
                    fit_sample: int = FIT_SAMPLE, n_neighbors: int = 15, min_dist: float = 0.1) -> str:
-    from dq_core.workspace import config_key
+    from dq_core.data.workspace import config_key
 
     vd = np.ones(len(ds_vectors), bool) if ds_valid is None else np.asarray(ds_valid, dtype=bool)
     vr = np.ones(len(ref_vectors), bool) if ref_valid is None else np.asarray(ref_valid, dtype=bool)
@@ -194,7 +194,7 @@ def project_umap(ds_vectors, ref_vectors, *, ds_valid=None, ref_valid=None, seed
 
 def _knn_including_self(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """k nearest rows of each row (itself first, as UMAP expects), exact cosine."""
-    from dq_core.neighbors import find_neighbors
+    from dq_core.space.neighbors import find_neighbors
 
     knn = find_neighbors(x, x, k=k, exact=True)
     idx, dist = knn.indices.astype(np.int32), np.maximum(knn.distances, 0.0).astype(np.float32)
@@ -232,7 +232,7 @@ def _place(x_fit: np.ndarray, xy_fit: np.ndarray, x_new: np.ndarray, k: int = 10
     That is how UMAP's own ``transform`` initialises new points; its few extra optimisation epochs
     are skipped, as is the pynndescent index they need.
     """
-    from dq_core.neighbors import find_neighbors
+    from dq_core.space.neighbors import find_neighbors
 
     k = int(min(k, len(x_fit)))
     knn = find_neighbors(x_fit, x_new, k=k, exact=True)

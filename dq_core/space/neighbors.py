@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
-from dq_core.workspace import Workspace, config_key
 
 EXACT_MAX_PAIRS = 4e8  # n_query * n_index under which exact search beats the approximate graph here
 BLOCK = 2048

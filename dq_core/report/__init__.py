@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dq_core import jobs
+from dq_core.data.io import atomic_write_text
 from dq_core.errors import DataError
-from dq_core.io import atomic_write_text
+from dq_core.training import jobs
 from dq_core.training.evaluate import BootstrapResult, EvaluationResult, paired_bootstrap
 
 FORMATS = ("html", "md", "json")
@@ -359,7 +359,7 @@ class _Figures:
 
 
 def report_html(records: list[RunRecord], comparison: Comparison | None = None) -> str:
-    from dq_core import viz_training as vt
+    from dq_core.viz import training as vt
 
     comparison = comparison or compare_runs(records)
     fig = _Figures()

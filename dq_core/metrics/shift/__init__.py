@@ -15,7 +15,7 @@ Smoothing (empty bins)
     variation are finite on any pair of histograms and are computed without smoothing. No function ever
     returns inf or nan.
 
-Per view (see :mod:`dq_core.metrics.shift_views`)
+Per view (see :mod:`dq_core.metrics.shift.views`)
     every registered divergence; a basic (bias-reflecting) bootstrap interval for JS (each side
     resampled on its own, see :func:`basic_interval`); a permutation p-value for the chosen test statistic (which set each row belongs to is
     shuffled, keeping the two sizes); a verdict against the test's threshold; and each bin's share of
@@ -36,9 +36,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from dq_core.dataset import TextDataset
+from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
-from dq_core.metrics import shift_views as sv
+from dq_core.metrics.shift import views as sv
 
 DEFAULT_ALPHA = 0.5
 MIN_ROWS_FOR_TESTS = 2  # per side: the bootstrap and permutation test need at least two rows to move
@@ -637,10 +637,10 @@ def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | No
                   workspace=None, clusters=None, progress: Progress | None = None) -> ShiftResult:
     """All views of ``ds`` (P) against ``ref`` (Q), plus the domain classifier.
 
-    ``ds_embeddings``/``ref_embeddings`` are :class:`dq_core.embed.EmbeddingResult` (or anything with
+    ``ds_embeddings``/``ref_embeddings`` are :class:`dq_core.space.embed.EmbeddingResult` (or anything with
     ``vectors`` and ``valid``); without them the embedding-cluster view and the domain classifier are
-    skipped with a note. ``clusters`` (a :class:`dq_core.clusters.JointClusters` over the valid rows)
-    is computed with :func:`dq_core.clusters.cluster_joint` when not given, cached in ``workspace``.
+    skipped with a note. ``clusters`` (a :class:`dq_core.space.clusters.JointClusters` over the valid rows)
+    is computed with :func:`dq_core.space.clusters.cluster_joint` when not given, cached in ``workspace``.
     """
     config = config or ShiftConfig()
     say = progress or (lambda _msg: None)
@@ -692,7 +692,7 @@ def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | No
                     raise sv.ViewSkipped(f"the {'dataset' if len(xp) == 0 else 'reference'} has no embedded "
                                          "rows, so the embedding-cluster view is skipped")
                 try:
-                    from dq_core.clusters import cluster_joint
+                    from dq_core.space.clusters import cluster_joint
                 except ImportError:  # pragma: no cover - another issue's module
                     raise sv.ViewSkipped("clustering is not available in this install, so the embedding-"
                                          "cluster view is skipped") from None
@@ -729,12 +729,12 @@ def _cluster_terms(jc, rows_p: pd.DataFrame, rows_q: pd.DataFrame, workspace, ca
     """top_terms_by_cluster over both sets (the coverage table's terms), cached per data + clustering."""
     import hashlib
 
-    from dq_core.clusters import top_terms_by_cluster
+    from dq_core.space.clusters import top_terms_by_cluster
 
     labels = np.r_[jc.ds_labels, jc.ref_labels].astype(np.int64)
     key = None
     if workspace is not None and cache_key is not None:
-        from dq_core.workspace import config_key
+        from dq_core.data.workspace import config_key
 
         key = config_key("shift_cluster_terms", *cache_key, int(jc.k),
                          hashlib.blake2b(labels.tobytes(), digest_size=12).hexdigest())
