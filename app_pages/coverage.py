@@ -13,6 +13,7 @@ from dq_core.space.projection import warm_umap_in_background
 from dq_core.viz import coverage as vc
 from ui import coverage_work as work
 from ui import embedding_task, state
+from ui.map_selection import selected_positions
 from ui.widgets import fmt_num, user_errors
 
 SELECTED_KEY = "dq_selected_row_ids"  # dataset row_ids picked on the map, for later filtering
@@ -179,7 +180,7 @@ st.caption(proj.note + (f". Showing a stratified sample of {len(shown):,} of {n_
 map_key = f"cov_map_{st.session_state.get('_cov_map_gen', 0)}"
 event = st.plotly_chart(fig, key=map_key, on_select="rerun", selection_mode=("box", "lasso"), width="stretch")
 
-picked = vc.selected_positions(getattr(event, "selection", None) if event is not None else None)
+picked = selected_positions(getattr(event, "selection", None) if event is not None else None)
 picked = picked[picked < len(shown)]
 if len(picked):
     sel = shown.iloc[picked]

@@ -1,7 +1,7 @@
 """The `dq` command line. Each subcommand lives in dq_core/commands/<name>.py with two functions,
 ``add_parser(subparsers)`` and ``run(args) -> int``, so commands stay small and independent.
 
-Contract (DESIGN.md): exit 0 on success; exit 2 with one line ``error: ...`` on stderr for bad input,
+Contract (README, "Command line"): exit 0 on success; exit 2 with one line ``error: ...`` on stderr for bad input,
 no traceback unless ``--debug``.
 """
 

@@ -20,7 +20,7 @@ from dq_core.metrics.coverage import (
     CoverageResult,
     coverage_for_datasets,
 )
-from dq_core.space.embed import EmbeddingResult, cached_dataset_embeddings
+from dq_core.space.embed_cache import EmbeddingResult, cached_dataset_embeddings
 from dq_core.space.projection import Projection, cached_umap, project_pca, project_umap
 from ui import tasks
 

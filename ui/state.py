@@ -65,8 +65,8 @@ def keep_query_params() -> None:
 def switch_page(page: str) -> None:
     """st.switch_page that keeps ``?ds=&ref=`` in the URL.
 
-    Fix: st.switch_page clears the query string unless ``query_params`` is given (Streamlit 1.67), so
-    after "Load demo" the URL lost the dataset id and a browser reload fell back to the default demo.
+    st.switch_page clears the query string unless ``query_params`` is given (Streamlit 1.67); without
+    them a browser reload after "Load demo" would fall back to the default demo.
     """
     ds_id, ref_id = active_ids()
     st.switch_page(page, query_params={k: v for k, v in ((DS, ds_id), (REF, ref_id)) if v})

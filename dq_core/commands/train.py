@@ -1,6 +1,6 @@
 """`dq train DATA [--recipe R] [--test TEST] --trainer baseline|transformer --out RUN_DIR`.
 
-Runs in this process through the same code as a dashboard job (dq_core.training.jobs.execute), so RUN_DIR gets
+Runs in this process through the same code as a dashboard job (dq_core.training.worker.execute), so RUN_DIR gets
 the same files: config.json, status.json, log.txt, history.jsonl, metrics.json (accuracy, macro_f1,
 weighted_f1, per_class, confusion_matrix, labels, ...), predictions.parquet and, for the transformer,
 model/ (loadable with transformers.pipeline("text-classification", model=RUN_DIR/model)).
@@ -71,7 +71,7 @@ def config_from_args(args) -> TrainConfig:
 def run(args) -> int:
     from dq_core.data.io import load_dataset
     from dq_core.data.workspace import Workspace
-    from dq_core.training import jobs
+    from dq_core.training import jobs, worker
 
     cfg = config_from_args(args)
     if cfg.recipe and not Path(cfg.recipe).exists():
@@ -90,7 +90,7 @@ def run(args) -> int:
     jobs.create_run({"name": cfg.name, "train": cfg.to_dict(), "data": data}, out)
     echo = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
     with open(out / jobs.LOG, "a") as log:
-        st = jobs.execute(out, raise_errors=True, echo=echo, log_stream=log, datasets=(ds, ref, test, ws))
+        st = worker.execute(out, raise_errors=True, echo=echo, log_stream=log, datasets=(ds, ref, test, ws))
     if st.get("state") != jobs.SUCCEEDED:
         raise DataError(st.get("error") or f"the run ended {st.get('state')}")
     m = jobs.read_metrics(out) or {}

@@ -85,15 +85,15 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
                 return c
         return None
 
-    # Fix: a role the user chose is kept, so `dq profile F --label-col X` no longer fails when only the
-    # label would have been unguessable (guess_mapping used to drop the whole mapping then).
+    # A role the user chose is kept even when another role cannot be guessed, so `dq profile F
+    # --label-col X` works on a file whose label column has an unusual name.
     fixed_text = text
     if text is None:
         text = by_name(_TEXT_NAMES, {label})
     if text is None:
         sample = frame.head(2000)
-        # Fix: columns named like a label/id/split, or holding numbers as strings (CSV ids), are not
-        # text; before, a file without a text column got its label or id column guessed as the text.
+        # Columns named like a label/id/split, or holding numbers as strings (CSV ids), are not text:
+        # a file without a text column must not get its label or id column guessed as the text.
         role_names = {*_LABEL_NAMES, *_ID_NAMES, *_SPLIT_NAMES}
         lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in cols
                    if c != label and _norm(c) not in role_names and _is_texty(sample[c])
@@ -169,8 +169,8 @@ def _mostly_numeric(s: pd.Series) -> bool:
 def _nunique(s: pd.Series) -> int | None:
     """Distinct non-missing values, or None for unhashable (nested) values.
 
-    Fix: ``Series.nunique`` raised TypeError on list columns (Parquet/HF list features), so guessing a
-    mapping for such a file crashed with a traceback instead of just skipping the column.
+    ``Series.nunique`` raises TypeError on list columns (Parquet/HF list features); guessing a mapping
+    skips such a column instead of failing.
     """
     try:
         return int(s.nunique(dropna=True))

@@ -25,6 +25,7 @@ import pandas as pd
 from dq_core.data.dataset import ColumnMapping, TextDataset, content_fingerprint
 from dq_core.data.io import atomic_write_bytes, atomic_write_text
 from dq_core.errors import DataError
+from dq_core.util.jsonsafe import dumps_json
 
 CACHE_VERSION = 1
 
@@ -116,7 +117,7 @@ class Workspace:
 
     def save_json(self, kind: str, key: str, obj) -> Path:
         p = self.cache_path(kind, key, ".json")
-        atomic_write_text(p, json.dumps(obj, default=_json_default))
+        atomic_write_text(p, dumps_json(obj, indent=None))
         return p
 
     def has_json(self, kind: str, key: str) -> bool:
@@ -188,11 +189,3 @@ def _frame_to_parquet(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)

@@ -1,5 +1,5 @@
 """Applying a recipe: :func:`apply_recipe` / :func:`apply_prepared` -> :class:`RecipeResult` (keep mask,
-final labels, per-rule hits and reasons), per-rule flag counts, and the what-if deltas."""
+final labels, per-rule hits and reasons) and per-rule flag counts."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
-from dq_core.filtering.inputs import FilterInputs, _unknown
+from dq_core.filtering.inputs import FilterInputs, unknown_message
 from dq_core.filtering.load_signals import load_or_compute_signals
 from dq_core.filtering.recipe import ClassRule, FilterRecipe, SignalRule, as_recipe
+from dq_core.util.jsonsafe import to_native
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +62,7 @@ class RecipeResult:
     def relabels(self) -> dict:
         """{row_id: new label} for kept rows whose label changed."""
         pos = np.flatnonzero(self.relabelled_mask)
-        return {_native(self.row_ids[p]): self.classes[self.label_codes[p]] for p in pos}
+        return {to_native(self.row_ids[p]): self.classes[self.label_codes[p]] for p in pos}
 
     @property
     def kept_row_ids(self) -> np.ndarray:
@@ -106,7 +107,7 @@ class RecipeResult:
     def reasons(self) -> dict:
         """{row_id: why} for every dropped or relabelled row (built on first use)."""
         pos = self.touched_positions()
-        return {_native(self.row_ids[p]): r for p, r in zip(pos, self.reasons_at(pos), strict=True)}
+        return {to_native(self.row_ids[p]): r for p, r in zip(pos, self.reasons_at(pos), strict=True)}
 
     def touched_positions(self) -> np.ndarray:
         return np.flatnonzero(~self.keep_mask | self.relabelled_mask)
@@ -116,10 +117,6 @@ class RecipeResult:
         if self.problems:
             raise DataError(" ".join(self.problems))
         return self
-
-
-def _native(v):
-    return v.item() if hasattr(v, "item") else v
 
 
 def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool = True,
@@ -174,7 +171,7 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
         score, flag = inp.score(rule.signal), inp.flag(rule.signal)
         if score is None and flag is None:
             if rule.required:
-                raise DataError(_unknown("signal", rule.signal, available))
+                raise DataError(unknown_message("signal", rule.signal, available))
             notes.append(f"signal '{rule.signal}' is not in the signals, so its rule is skipped")
             continue
         if rule.threshold is not None and score is None:
@@ -215,7 +212,7 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
     for rule in recipe.classes:
         if rule.label not in inp.classes:
             if rule.action == "cap":
-                raise DataError(_unknown("class", rule.label, inp.classes))
+                raise DataError(unknown_message("class", rule.label, inp.classes))
             notes.append(f"class '{rule.label}' is not in the dataset, so its {rule.action} rule does nothing")
             names.append(rule.describe())
             drops.append(none)
@@ -315,7 +312,7 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
         else:
             s = inp.score(rule.rank_by.removesuffix("_score"))
             if s is None:
-                raise DataError(_unknown("score column", rule.rank_by, [f"{x}_score" for x in inp.signal_names
+                raise DataError(unknown_message("score column", rule.rank_by, [f"{x}_score" for x in inp.signal_names
                                                                       if inp.score(x) is not None]))
             order = np.lexsort((alive, -np.nan_to_num(s[alive], nan=-1.0), ~manual_keep[alive]))
         cut = alive[order][rule.max_rows:]
@@ -359,13 +356,6 @@ def _problems(inp: FilterInputs, keep: np.ndarray, codes: np.ndarray, classes: l
         problems.append(f"the recipe removes every row of class {shown}; loosen its rules for that class, or "
                         "add a class rule that drops (or relabels) the class on purpose")
     return problems
-
-
-def what_if(before, after):
-    """Before/after deltas of the Clean page's figures (see :mod:`dq_core.filtering.whatif`, which computes them)."""
-    from dq_core.filtering.whatif import what_if as _what_if
-
-    return _what_if(before, after)
 
 
 def iter_signal_flag_counts(inp: FilterInputs, rules: Iterable[SignalRule]) -> dict[str, int]:

@@ -11,7 +11,7 @@ import pandas as pd
 from dq_core.data.dataset import CANONICAL, TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.apply import RecipeResult
-from dq_core.filtering.inputs import _align_signals
+from dq_core.filtering.inputs import align_signals
 from dq_core.filtering.recipe import save_recipe
 
 
@@ -59,7 +59,7 @@ def removal_log(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | N
         "new_label": np.where(result.relabelled_mask[pos], labels[pos], None),
         "text": frame["text"].to_numpy(dtype=object)[pos],
     })
-    aligned = _align_signals(ds, signals) if signals is not None else None
+    aligned = align_signals(ds, signals) if signals is not None else None
     if aligned is not None:
         cols = [c for c in aligned.columns if c.endswith("_score") or c in ("suggested_label", "suggested_label_prob")]
         for c in cols:

@@ -15,6 +15,7 @@ import numpy as np
 
 from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
+from dq_core.util.fingerprint import array_fingerprint
 
 EXACT_MAX_PAIRS = 4e8  # n_query * n_index under which exact search beats the approximate graph here
 BLOCK = 2048
@@ -128,14 +129,14 @@ def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> t
     from pynndescent import NNDescent
 
     n = len(index)
-    # Fix: the query case could ask pynndescent for more neighbours than the index has rows.
+    # Never ask pynndescent for more neighbours than the index has rows (it fails on small indexes).
     n_neighbors = min(max(k + 1, 15), n - 1) if query is None else min(max(k, 15), n - 1)
     nnd = NNDescent(index, n_neighbors=n_neighbors, metric="cosine", random_state=seed, n_jobs=-1,
                     low_memory=True, compressed=False)
     if query is None:
         idx, dist = nnd.neighbor_graph
-        # Fix: drop each point itself wherever it appears. With exact duplicates (distance 0 ties) the
-        # point is not always listed first, and taking idx[:, :k] then kept it as its own neighbour.
+        # Drop each point itself wherever it appears: with exact duplicates (distance 0 ties) the point
+        # is not always listed first, so idx[:, :k] would keep it as its own neighbour.
         is_self = idx == np.arange(n)[:, None]
         has_self = is_self.any(axis=1)
         keep = ~is_self
@@ -149,17 +150,33 @@ def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> t
     return idx.astype(np.int64), dist.astype(np.float32)
 
 
-def _fingerprint(a: np.ndarray) -> str:
-    import hashlib
+def nearest_distances(index: np.ndarray, query: np.ndarray, *, mask: np.ndarray | None = None,
+                      block: int = BLOCK) -> np.ndarray | None:
+    """Cosine distance from each ``query`` row to its nearest ``index`` row (only rows where ``mask``).
 
-    h = hashlib.blake2b(digest_size=12)
-    h.update(str(a.shape).encode())
-    h.update(np.ascontiguousarray(a).view(np.uint8).data)
-    return h.hexdigest()
+    Exact blocked search without a cache: callers that recount coverage for many masks (the Clean page's
+    what-if panel) need only the nearest distance, over a different subset of rows each time. None when
+    there are no query rows; inf where no index row is allowed.
+    """
+    index = np.asarray(index, dtype=np.float32)
+    query = np.asarray(query, dtype=np.float32)
+    if len(query) == 0:
+        return None
+    if len(index) == 0 or (mask is not None and not mask.any()):
+        return np.full(len(query), np.inf)
+    # keep each block's similarity matrix near 200 MB whatever the index size
+    block = int(max(1, min(block, 50_000_000 // max(len(index), 1))))
+    out = np.empty(len(query), dtype=np.float64)
+    for s in range(0, len(query), block):
+        sims = query[s:s + block] @ index.T
+        if mask is not None:
+            sims[:, ~mask] = -np.inf
+        out[s:s + block] = 1.0 - sims.max(axis=1)
+    return out
 
 
 def _cache_key(index: np.ndarray, query: np.ndarray | None, k: int, use_exact: bool, seed: int) -> str:
-    return config_key("knn", _fingerprint(index), None if query is None else _fingerprint(query), k, use_exact, seed)
+    return config_key("knn", array_fingerprint(index), None if query is None else array_fingerprint(query), k, use_exact, seed)
 
 
 def _load(workspace: Workspace, key: str, use_exact: bool) -> KnnResult | None:

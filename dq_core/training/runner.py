@@ -8,7 +8,6 @@ CLI produce the same files and numbers.
 
 from __future__ import annotations
 
-import json
 import platform
 import shutil
 import time
@@ -26,6 +25,7 @@ from dq_core.training.config import TrainConfig
 from dq_core.training.evaluate import evaluate_predictions
 from dq_core.training.progress import Cancelled, NullReporter, Reporter
 from dq_core.training.splits import SplitPlan, make_splits
+from dq_core.util.jsonsafe import dumps_json
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "predictions.parquet"
@@ -34,31 +34,8 @@ MODEL_DIR = "model"  # a transformers folder (transformer runs)
 BASELINE_DIR = "baseline_model"
 
 
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return None if np.isnan(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
-
-
 def write_json(path: Path, obj) -> None:
-    atomic_write_text(path, json.dumps(_clean_nan(obj), indent=2, default=_json_default))
-
-
-def _clean_nan(o):
-    """NaN is not JSON: write null (metrics undefined for a class, e.g. ROC-AUC with no positives)."""
-    if isinstance(o, float) and o != o:
-        return None
-    if isinstance(o, dict):
-        return {k: _clean_nan(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean_nan(v) for v in o]
-    return o
+    atomic_write_text(path, dumps_json(obj))
 
 
 # --------------------------------------------------------------------------- inputs named in a run config
@@ -113,7 +90,7 @@ def _cluster_slice(vectors: np.ndarray | None, k: int, seed: int = 0) -> np.ndar
 def _test_vectors_from_cache(ds: TextDataset, test: pd.DataFrame, ws: Workspace) -> np.ndarray | None:
     """Test-row embeddings if the dashboard already computed the dataset's; never computes them."""
     try:
-        from dq_core.space.embed import cached_dataset_embeddings
+        from dq_core.space.embed_cache import cached_dataset_embeddings
     except ImportError:
         return None
     res = cached_dataset_embeddings(ds, workspace=ws)

@@ -22,7 +22,7 @@ from tests.filter_data import (  # noqa: E402
     make_reference,
     page_signals,
 )
-from ui.filter_panel import render_filter_panel  # noqa: E402
+from ui.clean.panel import render_filter_panel  # noqa: E402
 
 st.set_page_config(page_title="Filter panel", layout="wide")
 n = int(os.environ.get("DQ_FILTER_PAGE_ROWS", "120"))

@@ -10,7 +10,7 @@ from dq_apptest import airline_pair, assert_no_exception, metric, plotly_figures
 
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import coverage_for_datasets
-from dq_core.space.embed import cached_dataset_embeddings
+from dq_core.space.embed_cache import cached_dataset_embeddings
 
 
 @pytest.fixture(scope="module")

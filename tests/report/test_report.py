@@ -49,7 +49,7 @@ def test_report_metrics_equal_scikit_learn(two_runs):
 def test_html_escapes_dataset_text_and_inlines_plotly_once(two_runs):
     a, b, *_ = two_runs
     html = build_report([a, b], "html")
-    assert "<script>alert(" not in html and "alert(&#x27;x&#x27;)" in html
+    assert "<script>alert(" not in html and "alert(&#39;x&#39;)" in html
     assert "&lt;script&gt;" in html
     assert "noisy &lt;b&gt;" in html and "noisy <b>" not in html
     assert html.count("plotly.js v") == 1  # the library once; every figure reuses it

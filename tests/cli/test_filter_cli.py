@@ -34,7 +34,7 @@ from tests.filter_data import (
     page_signals,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "tests" / "app" / "filter_panel_page.py")
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from dq_core.space.embed import embed_texts
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 TOPICS = {
     "flight": ["my flight was delayed again", "the crew lost my bag", "boarding took forever today",

@@ -10,6 +10,7 @@ from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.space import projection as pj
 from dq_core.viz import coverage as vc
+from ui.map_selection import selected_positions
 
 
 def blobs(n_per: int, seed: int, dim: int = 16) -> tuple[np.ndarray, np.ndarray]:
@@ -106,6 +107,6 @@ def test_map_figure_points_carry_their_frame_position():
 def test_selected_positions_from_a_selection_event():
     sel = {"points": [{"customdata": [3, 0, 1]}, {"customdata": 5}, {"customdata": [3, 0, 1]}, {"x": 1}],
            "point_indices": [0, 1]}
-    assert vc.selected_positions(sel).tolist() == [3, 5]
-    assert vc.selected_positions(None).tolist() == []
-    assert vc.selected_positions({"points": []}).tolist() == []
+    assert selected_positions(sel).tolist() == [3, 5]
+    assert selected_positions(None).tolist() == []
+    assert selected_positions({"points": []}).tolist() == []

@@ -7,7 +7,16 @@ import pytest
 
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.space.clusters import JointClusters, cluster_joint, k_grid, top_terms, top_terms_by_cluster
+from dq_core.space.clusters import (
+    PCA_DIM,
+    JointClusters,
+    _normalise,
+    _reduce,
+    cluster_joint,
+    k_grid,
+    top_terms,
+    top_terms_by_cluster,
+)
 
 
 def blobs(n_per: int, centers: np.ndarray, seed: int, scale: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +81,25 @@ def test_row_order_does_not_change_grouping(centers):
     a = cluster_joint(ds, ref, k=6)
     b = cluster_joint(ds[perm], ref, k=6)
     assert same_partition(a.ds_labels[perm], b.ds_labels)
+
+
+def test_wide_embeddings_go_through_pca_first():
+    """Past PCA_DIM dimensions the vectors are reduced before k-means: the blobs are still recovered, and
+    the reduced axes are the principal ones, each with a fixed sign."""
+    centers = np.random.default_rng(7).normal(size=(5, 128))
+    ds, ds_truth = blobs(40, centers, seed=10)
+    ref, ref_truth = blobs(30, centers, seed=11)
+    res = cluster_joint(ds, ref, seed=0)
+    assert res.k == 5 and same_partition(np.r_[res.ds_labels, res.ref_labels], np.r_[ds_truth, ref_truth])
+    x = _normalise(np.vstack([ds, ref]))
+    z = _reduce(x, seed=0)
+    assert z.shape == (350, PCA_DIM) and z.dtype == np.float32
+    assert np.array_equal(z, _reduce(x, seed=0))
+    var = z.var(axis=0)
+    assert np.all(np.diff(var) <= 1e-6)  # descending variance: the top principal axes, in order
+    # z = (x - mean) @ axes, so the axes come back from z by least squares; the largest loading is positive
+    axes = np.linalg.lstsq(x - x.mean(axis=0), z, rcond=None)[0]
+    assert np.all(axes[np.abs(axes).argmax(axis=0), np.arange(PCA_DIM)] > 0)
 
 
 @pytest.mark.parametrize("ds, ref, k, msg", [

@@ -13,7 +13,7 @@ from dq_core.data.io import load_dataset, load_demo
 from dq_core.metrics.profile import compute_profile
 from tests.bad_inputs import BAD_FILES, NOTED_FILES, cli_args
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEST_DATA = ROOT / "tests" / "data"
 
 PROFILE_KEYS = {"n_rows", "n_classes", "class_counts", "class_balance_index", "imbalance_ratio",
@@ -47,9 +47,9 @@ def check_contract(out: dict) -> None:
 
 def as_cli_json(d: dict) -> dict:
     """A profile dict as the CLI prints it (NaN -> null), for exact comparison."""
-    from dq_core.commands.common import _finite
+    from dq_core.util.jsonsafe import dumps_json
 
-    return json.loads(json.dumps(_finite(d)))
+    return json.loads(dumps_json(d))
 
 
 def test_profile_demo_sms_spam():

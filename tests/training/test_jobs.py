@@ -87,3 +87,18 @@ def test_dead_pid_and_status_file(dq_env, tmp_path):
     assert not list(run.glob(".status.json.*"))
     with pytest.raises(Exception, match="not a run directory"):
         jobs.get_run(tmp_path)
+
+
+def test_pid_alive_tells_a_reused_pid_apart():
+    me = os.getpid()
+    start = jobs.process_start_time(me)
+    assert start is not None
+    assert jobs.pid_alive(me, start)
+    assert not jobs.pid_alive(me, start + 100.0)  # same pid, another process's start time: a reused pid
+    assert not jobs.pid_alive(None)
+
+
+def test_worker_usage():
+    from dq_core.training import worker
+
+    assert worker.main([]) == 2

@@ -9,7 +9,7 @@ import pytest
 from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.space import embed
+from dq_core.space import embed, embed_model
 
 TEXTS = [
     "my flight was delayed three hours", "the crew was friendly and helpful", "lost my luggage again",
@@ -149,7 +149,7 @@ def test_bad_precision(ws, monkeypatch):
         embed.embed_texts(["x"], workspace=ws, precision="int4")
     monkeypatch.setenv("DQ_EMBED_PRECISION", "fp8")
     with pytest.raises(DataError, match="DQ_EMBED_PRECISION"):
-        embed.default_precision()
+        embed_model.default_precision()
 
 
 def test_bfloat16_is_close_to_float32_and_cached_apart(ws, fp32_reference):

@@ -33,6 +33,8 @@ from dq_core.filtering import (
     uncertainty,
 )
 from dq_core.filtering import whatif as wi
+from dq_core.filtering.whatif_counts import noise_ratio_cl, quantile_edges_from_hist
+from dq_core.filtering.whatif_scratch import scratch_figures
 from tests.filter_data import make_dataset, make_embeddings, make_reference, make_signals
 
 
@@ -425,9 +427,9 @@ def test_before_after_equals_metrics_from_scratch(whatif_setup, recipe, k):
     ds_cl = np.full(len(ds), -1)
     ds_cl[pos_valid] = jc.ds_labels
     noise = (sig["is_label_issue"].to_numpy() & ~res.relabelled_mask)[res.keep_mask]
-    slow = wi.scratch_figures(after, ref, noise_flag=noise, ds_vectors=e.vectors[keepv],
-                              ref_vectors=er.vectors[er.valid], ds_clusters=ds_cl[keepv], ref_clusters=jc.ref_labels,
-                              n_clusters=jc.k, radius=ctx.radius, config=config)
+    slow = scratch_figures(after, ref, noise_flag=noise, ds_vectors=e.vectors[keepv],
+                           ref_vectors=er.vectors[er.valid], ds_clusters=ds_cl[keepv], ref_clusters=jc.ref_labels,
+                           n_clusters=jc.k, radius=ctx.radius, config=config)
     f, s = fast.to_dict(), slow.to_dict()
     assert f["class_counts"] == s["class_counts"]
     for key in wi.FIGURE_LABELS:
@@ -461,7 +463,7 @@ def test_length_quantile_edges_match_numpy():
         n_bins = int(rng.integers(2, 12))
         hist = np.bincount(vals)
         expected = np.quantile(vals.astype(float), np.linspace(0, 1, n_bins + 1)[1:-1])
-        np.testing.assert_array_equal(wi.quantile_edges_from_hist(hist, n_bins), expected)
+        np.testing.assert_array_equal(quantile_edges_from_hist(hist, n_bins), expected)
 
 
 def test_no_reference_leaves_coverage_and_shift_out(data):
@@ -541,7 +543,7 @@ def test_fast_noise_ratio_equals_the_label_signals_estimate(seed):
     codes[rng.random(n) < 0.05] = -1  # unlabelled rows
     if seed % 2:
         codes[codes == k - 1] = 0  # a class absent from the labels
-    assert wi.noise_ratio_cl(codes, probs) == pytest.approx(estimate_joint(codes, probs)[1], abs=1e-12)
+    assert noise_ratio_cl(codes, probs) == pytest.approx(estimate_joint(codes, probs)[1], abs=1e-12)
 
 
 def test_noise_ratio_from_probabilities_before_and_after(whatif_setup):
@@ -556,6 +558,6 @@ def test_noise_ratio_from_probabilities_before_and_after(whatif_setup):
     for recipe in (default_recipe(), full_recipe()):
         res = apply_prepared(FilterInputs(ds, sig), recipe, strict=False)
         fast = wi.figures_for(ctx, res).noise_ratio
-        slow = wi.scratch_figures(after_dataset(ds, res), None, label_probs=probs[res.keep_mask],
-                                  prob_classes=ds.classes).noise_ratio
+        slow = scratch_figures(after_dataset(ds, res), None, label_probs=probs[res.keep_mask],
+                               prob_classes=ds.classes).noise_ratio
         assert fast == pytest.approx(slow, abs=1e-12)
