@@ -39,7 +39,7 @@ st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}
 
 def _settings() -> tuple[list, int]:
     # The widgets start at the signals' own defaults.
-    near, outlier, label, junk = (get_signal(n) for n in ("near_duplicate", "outlier", "label", "junk"))
+    near, outlier, label, junk, pii = (get_signal(n) for n in ("near_duplicate", "outlier", "label", "junk", "pii"))
     with st.expander("Signal settings", expanded=False):
         c1, c2, c3 = st.columns(3)
         names = c1.multiselect("Signals", list(DEFAULT_SIGNALS), default=list(DEFAULT_SIGNALS), key="cl_signals",
@@ -59,9 +59,14 @@ def _settings() -> tuple[list, int]:
                                    "regression alone; knn: plain 10-nearest-neighbour disagreement.")
         min_chars = int(c3.number_input("Junk: shortest acceptable text (chars)", 1, 100, junk.min_chars,
                                         key="cl_min_chars"))
+        region = c3.text_input("PII: phone region", pii.region, max_chars=2, key="cl_phone_region",
+                               help="Two-letter country code whose national phone formats the texts use (US, GB, "
+                                    "DE, FR, IN, BR, JP, ...). Numbers in the international +CC form are found "
+                                    "whatever the region.").strip() or pii.region
     params = {
         "near_duplicate": {"threshold": thr}, "conflicting_label": {"threshold": thr}, "leakage": {"threshold": thr},
         "outlier": {"z_threshold": z}, "label": {"method": method}, "junk": {"min_chars": min_chars},
+        "pii": {"region": region},
     }
     return [get_signal(n, **params.get(n, {})) for n in names], seed
 

@@ -110,8 +110,10 @@ if ref is not None and ref_emb is not None:
             pct = float(st.slider("Radius percentile", 50, 100, int(DEFAULT_PERCENTILE), 1, key="cov_pct",
                                   help="Percentile of the dataset's nearest-neighbour distances used as the radius"))
     with c2:
-        m = int(st.number_input("m: dataset rows a scene needs", 1, 10_000, DEFAULT_MIN_ROWS, key="cov_m",
-                                help="A cluster holding reference rows counts as covered with at least m dataset rows"))
+        m = int(st.number_input("m: dataset rows a scene needs at least", 1, 10_000, DEFAULT_MIN_ROWS, key="cov_m",
+                                help="A scene (a cluster holding reference rows) is covered when the dataset holds at "
+                                     "least half the rows it would hold if it followed the reference's mix "
+                                     "(coverage ratio ≥ 0.5) and at least m rows. m = 1: the ratio alone decides."))
     with c3:
         k_in = int(st.number_input("k: clusters (0 = automatic)", 0, 200, 0, key="cov_k",
                                    help="Automatic: the best silhouette over a small grid of k, on a sample"))
@@ -122,7 +124,8 @@ if ref is not None and ref_emb is not None:
         m1.metric("Reference coverage", f"{res.reference_coverage:.1%}",
                   help="Share of reference rows whose nearest dataset row lies within the radius")
         m2.metric("Scene coverage", f"{res.scene_coverage:.1%}",
-                  help=f"Share of the clusters holding reference rows that also hold ≥ {res.min_rows} dataset rows")
+                  help=f"Share of reference rows in covered scenes ({res.n_scenes_covered} of {res.n_scenes} "
+                       f"scenes covered). {res.scene_rule}")
         m3.metric("Sample coverage", f"{res.sample_coverage:.1%}",
                   help="Σ_c w_c · min(1, n_c / n_c*): w_c the reference share of cluster c, n_c* the dataset "
                        "rows c would hold if the dataset followed the reference's mix")
@@ -132,6 +135,7 @@ if ref is not None and ref_emb is not None:
                    f"{res.n_dataset:,} dataset and {res.n_reference:,} reference rows embedded."
                    + (f" **{len(under)} under-covered cluster(s)**: " + ", ".join(f"C{c}" for c in under)
                       if under else " No cluster is under-covered."))
+        st.caption(f"Scene rule: {res.scene_rule} {res.n_scenes_covered} of {res.n_scenes} scenes are covered.")
 
 # ------------------------------------------------------------------ 3. the map
 st.subheader("Map")
@@ -226,6 +230,8 @@ if res is not None:
         column_config={"top terms": st.column_config.TextColumn(width="medium"),
                        "reference examples": st.column_config.TextColumn(width="large"),
                        "dataset examples": st.column_config.TextColumn(width="large")})
-    st.caption("Under-covered: the cluster holds reference rows but fewer than m dataset rows, or under half the "
-               "dataset rows it would hold if the dataset followed the reference's mix (coverage ratio < 0.5). "
-               "They are ringed in red on the map.")
+    st.caption(f"Under-covered: the cluster holds reference rows but the dataset holds under "
+               f"{res.min_ratio:g}× the rows it would hold if it followed the reference's mix (coverage ratio < "
+               f"{res.min_ratio:g})" + (f" or fewer than {res.min_rows} rows" if res.min_rows > 1 else "")
+               + "; every other cluster holding reference rows is covered. Under-covered clusters are ringed in "
+               "red on the map.")

@@ -102,8 +102,9 @@ def umap(key: str, ws: Workspace, ds_emb: EmbeddingResult, ref_emb: EmbeddingRes
 @st.cache_resource(max_entries=24, show_spinner=False)
 def coverage(key: str, radius: float | None, percentile: float, min_rows: int, k: int | None, seed: int, root: str,
              _ds: TextDataset, _ref: TextDataset, _ds_emb: EmbeddingResult, _ref_emb: EmbeddingResult) -> CoverageResult:
-    """Coverage for these parameters. Clusters and their terms come from the (k, seed) base result, so
-    moving the radius or m re-counts nothing."""
+    """Coverage for these parameters (scenes covered by the coverage-ratio rule, m an absolute floor on
+    top; see dq_core.metrics.coverage.scene_rule). Clusters and their terms come from the (k, seed) base
+    result, so moving the radius or m re-counts nothing."""
     ws = Workspace(__import__("pathlib").Path(root))
     base = None
     if (radius, percentile, min_rows) != (None, DEFAULT_PERCENTILE, DEFAULT_MIN_ROWS):

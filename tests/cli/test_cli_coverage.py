@@ -67,7 +67,8 @@ def test_dq_embed_writes_float32_rows_in_input_order(files, tmp_path):
 
 
 def test_dq_coverage_json_contract(files):
-    r = dq("coverage", str(files["data"]), "--reference", str(files["ref"]), "--clusters", "3", "--min-rows", "3")
+    r = dq("coverage", str(files["data"]), "--reference", str(files["ref"]), "--clusters", "3", "--min-rows", "3",
+           "--min-ratio", "0.6")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert {"reference_coverage", "radius", "scene_coverage", "sample_coverage", "clusters"} <= set(out)
@@ -76,7 +77,13 @@ def test_dq_coverage_json_contract(files):
     clusters = out["clusters"]
     assert sum(c["n_dataset"] for c in clusters) == 16 and sum(c["n_reference"] for c in clusters) == 24
     populated = [c for c in clusters if c["n_reference"]]
-    assert out["scene_coverage"] == pytest.approx(sum(c["n_dataset"] >= 3 for c in populated) / len(populated))
+    # covered: coverage ratio >= 0.6 and >= 3 dataset rows; scene coverage: the reference share of those
+    for c in populated:
+        assert c["covered"] == (c["coverage_ratio"] >= 0.6 and c["n_dataset"] >= 3) != c["under_covered"]
+    assert out["scene_coverage"] == pytest.approx(sum(c["reference_share"] for c in populated if c["covered"]))
+    assert out["min_ratio"] == 0.6 and out["min_rows"] == 3
+    assert "0.6" in out["scene_rule"] and "at least 3 dataset rows" in out["scene_rule"]
+    assert out["n_scenes"] == len(populated)
     # The festival scene is in the reference only: the under-covered clusters are where its texts sit.
     gap = [c for c in clusters if c["under_covered"]]
     assert gap and any(t in TOPICS["festival"] for c in gap for t in c["reference_examples"])
@@ -91,6 +98,7 @@ def test_dq_coverage_json_contract(files):
     (["coverage", "{data}", "--reference", "{header_only}"], "no data rows"),
     (["coverage", "{one_row}", "--reference", "{ref}"], "at least 2"),
     (["coverage", "{data}", "--reference", "{ref}", "--radius", "5"], "between 0 and 2"),
+    (["coverage", "{data}", "--reference", "{ref}", "--min-ratio", "0"], "must be above 0"),
     (["coverage", "{data}"], "needs --reference"),
 ])
 def test_bad_input_is_one_error_line_and_exit_2(files, tmp_path, args, message):
