@@ -21,6 +21,7 @@ from dq_core.signals import (
 from dq_core.signals.label import METHODS as LABEL_METHODS
 from ui import embedding_task, state
 from ui.clean import sandbox, signals_view
+from ui.clean.advisor import advisor_section
 from ui.clean.panel import render_filter_panel
 from ui.widgets import user_errors
 
@@ -110,6 +111,7 @@ SECTIONS = {  # name (for errors) -> draws the section from the report
     "Label": lambda report: signals_view.label_noise(ds, report),
     "Table": lambda report: signals_view.suspicious_rows(ds, report),
     "Sandbox": lambda report: sandbox.sandbox(ds, ws),
+    "Advisor": lambda report: advisor_section(ds, ref, signal_keys=list(report.columns), seed=seed),
     # the second half: what-if filtering, review, label-next and export
     "Filter": lambda report: render_filter_panel(ds, ref, report.frame, signal_keys=list(report.columns), seed=seed),
 }

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dq_core.training import jobs
 from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
+from dq_core.training.model_folders import confine_model_folder, models_dir
 from dq_core.training.recipe import list_recipes
 from dq_core.training.runner import data_spec
 from dq_core.training.splits import make_splits
@@ -33,8 +34,10 @@ with st.expander("New run", expanded=True):
     d = TrainConfig()
     settings: dict = {}
     if trainer == "transformer":
-        settings["model"] = st.text_input("Model folder (empty = bundled all-MiniLM-L6-v2)", key="tr_model",
-                                          placeholder="/path/to/a/local/hf/model") or None
+        settings["model"] = st.text_input(
+            "Model folder (empty = bundled all-MiniLM-L6-v2)", key="tr_model",
+            placeholder="a folder name inside the models folder",
+            help=f"a Hugging Face model folder inside {models_dir()} (DQ_MODELS_DIR); checked below") or None
         a, b, c, e = st.columns(4)
         settings["learning_rate"] = a.number_input("Learning rate", 1e-6, 1e-2, d.learning_rate, format="%.1e",
                                                    key="tr_lr")
@@ -92,6 +95,7 @@ with st.expander("New run", expanded=True):
 
     plan = None
     with user_errors("Checking the settings"):
+        settings["model"] = confine_model_folder(settings.get("model"))  # the browser user may not own the server
         cfg = TrainConfig(trainer=trainer, name=name or f"{trainer} · {ds.name}", **settings).validate()
         plan = make_splits(ds, cfg.with_(recipe=None), ws=ws, reference=ref)
         s = plan.summary()

@@ -20,7 +20,10 @@ DEFAULT_DEMO = os.environ.get("DQ_DEFAULT_DEMO", "tweets_airline")
 
 
 def workspace() -> Workspace:
-    return Workspace.default()
+    """This browser session's workspace: the server's shared one or its private scratch space."""
+    from ui import session
+
+    return session.workspace()
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -128,3 +131,28 @@ def require_dataset() -> TextDataset:
         st.page_link("app_pages/load.py", label="Go to Load", icon="📂")
         st.stop()
     return ds
+
+
+# --------------------------------------------------------------------------- widget values across pages
+
+def restore_widgets(name: str, keys: list[str] | None = None) -> None:
+    """Put back the remembered values of widgets whose state Streamlit dropped.
+
+    Streamlit deletes a widget's state at the end of any run that does not draw it, so a page switch
+    resets every control of the page left. :func:`remember_widgets` keeps a copy outside the widget keys;
+    call this before the widgets are drawn (writing a widget's key is only allowed then).
+    """
+    memory = st.session_state.get(f"_dq_mem_{name}") or {}
+    for k, v in memory.items():
+        if (keys is None or k in keys) and k not in st.session_state:
+            st.session_state[k] = v
+
+
+def remember_widgets(name: str, keys: list[str]) -> None:
+    """Remember the current values of these widget keys (those in session state) under ``name``."""
+    ss = st.session_state
+    ss[f"_dq_mem_{name}"] = {k: ss[k] for k in keys if k in ss}
+
+
+def forget_widgets(name: str) -> None:
+    st.session_state.pop(f"_dq_mem_{name}", None)

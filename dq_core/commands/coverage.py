@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.metrics.coverage import DEFAULT_MIN_RATIO, DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
 
@@ -33,11 +34,11 @@ def add_parser(sub) -> None:
     p.add_argument("--examples", type=int, default=3, help="example texts per cluster and side (default 3)")
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                    help="embedding model precision (default auto)")
+    add_progress_args(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from dq_core.commands.embed import progress_printer
     from dq_core.data.workspace import Workspace
     from dq_core.metrics.coverage import coverage_for_datasets
     from dq_core.space.embed import embed_dataset
@@ -49,10 +50,12 @@ def run(args) -> int:
     if len(ref) == 0:
         raise DataError("the reference has no rows; give a reference with text rows")
     ws = Workspace.default()
-    ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=progress_printer("dataset"),
+    progress = CliProgress.from_args(args)
+    ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=progress.rows("embedding dataset"),
                            precision=args.precision)
-    ref_emb = embed_dataset(ref, model=args.model, workspace=ws, progress=progress_printer("reference"),
+    ref_emb = embed_dataset(ref, model=args.model, workspace=ws, progress=progress.rows("embedding reference"),
                             precision=args.precision)
+    progress.phases("coverage")("clustering and measuring coverage")
     for side, emb in (("dataset", ds_emb), ("reference", ref_emb)):
         if emb.n_empty:
             warn(f"{side}: {emb.n_empty:,} rows have empty or missing text and were left out")

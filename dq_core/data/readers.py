@@ -12,15 +12,23 @@ import io
 import json
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from dq_core.data.limits import check_size, limit
+from dq_core.data.paths import (  # noqa: F401 - re-exported: callers import them from here and from io
+    TABLE_EXTENSIONS,
+    check_datasets_folder,
+    data_dir,
+    list_data_files,
+    path_error,
+    resolve_in_data_dir,
+)
 from dq_core.errors import DataError
-
-TABLE_EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".parquet", ".pq")
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,9 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, list[str]]:
     n_bad = replaced.count("\ufffd")
     if n_bad <= max(1, len(data) // 100) and not _high_bytes_inside_words(data):
         return replaced, [f"the file is not valid UTF-8: {n_bad} undecodable byte sequences were replaced by \ufffd"]
+    mixed = _decode_per_line(data)
+    if mixed is not None:
+        return mixed
     # Not UTF-8: ask charset-normalizer, fall back to cp1252 (never fails on a byte) and say so.
     enc = None
     try:
@@ -64,8 +75,12 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, list[str]]:
         enc = best.encoding if best else None
     except Exception:  # noqa: BLE001 - detection is best effort
         enc = None
-    # On small samples the detector's guesses are noise (cp1250 for French); trust it only on enough text.
-    for candidate in (enc if len(data) > 4096 else None, "cp1252", "latin-1"):
+    # On small samples the detector's single-byte guesses are noise (cp1250 for French text), but a
+    # multi-byte code page (Shift-JIS, GBK, EUC-KR, Big5) is recognised from a few hundred bytes, and
+    # reading such a file as cp1252 garbles every character.
+    if enc and len(data) <= 4096 and not _multibyte(enc):
+        enc = None
+    for candidate in (enc, "cp1252", "latin-1"):
         if not candidate:
             continue
         try:
@@ -75,6 +90,45 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, list[str]]:
             continue
     text = data.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 always decodes
     return text, ["the file is not valid UTF-8; undecodable bytes were replaced"]
+
+
+def _multibyte(encoding: str) -> bool:
+    import codecs
+
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    return any(k in name for k in ("shift_jis", "cp932", "euc", "gb", "big5", "hz", "iso2022", "johab",
+                                   "cp949", "cp950", "utf"))
+
+
+def _decode_per_line(data: bytes) -> tuple[str, list[str]] | None:
+    """Files pasted together from UTF-8 and cp1252 parts: each line in the encoding it decodes in.
+
+    Used only when some lines hold real UTF-8 multi-byte text and others are not UTF-8 at all; a file in
+    one legacy code page has no valid multi-byte UTF-8 line and goes to detection instead.
+    """
+    lines = data.split(b"\n")
+    utf8_lines = bad_lines = 0
+    for line in lines:
+        if not any(b >= 0x80 for b in line):
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_lines += 1
+        except UnicodeDecodeError:
+            bad_lines += 1
+    if not (utf8_lines and bad_lines):
+        return None
+    out = []
+    for line in lines:
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("cp1252", errors="replace"))
+    return "\n".join(out), [f"the file mixes encodings: {utf8_lines:,} lines read as UTF-8 and {bad_lines:,} "
+                            "lines as cp1252"]
 
 
 def _high_bytes_inside_words(data: bytes) -> bool:
@@ -96,7 +150,13 @@ def _check_header(header: list[str], source: str) -> None:
 
 
 def read_delimited(text: str, *, sep: str, source: str, header: bool = True) -> pd.DataFrame:
-    first = next(csv.reader(io.StringIO(text), delimiter=sep), None)
+    if "\r" in text and "\n" not in text:  # classic Mac line ends: the parsers want \n
+        text = text.replace("\r", "\n")
+    try:
+        first = next(csv.reader(io.StringIO(text), delimiter=sep), None)
+    except csv.Error as exc:
+        raise DataError(f"{source} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} file ({exc}); "
+                        "re-export it") from None
     if not first:
         raise DataError(f"{source} is empty; pick a file with a header row and data rows")
     if header:
@@ -121,12 +181,17 @@ def read_delimited(text: str, *, sep: str, source: str, header: bool = True) -> 
         if m:
             raise DataError(f"{source}: line {m.group(2)} has {m.group(3)} fields but the header has "
                             f"{m.group(1)}; quote fields that contain '{sep}' or fix that row") from None
-        raise DataError(f"{source} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} file: {exc}") from None
+        raise DataError(f"{source} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} file "
+                        f"({str(exc).split(':')[0][:80]}); re-export it") from None
+    except csv.Error as exc:
+        raise DataError(f"{source} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} file ({exc}); "
+                        "re-export it") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{source} is empty; pick a file with a header row and data rows") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame) == 0:
         raise DataError(f"{source} has a header but no data rows; add rows or pick another file")
+    check_size(source, rows=len(frame), columns=len(frame.columns))
     return frame
 
 
@@ -148,6 +213,8 @@ def read_json_records(text: str, *, source: str) -> pd.DataFrame:
     except json.JSONDecodeError as exc:
         raise DataError(f"{source} is not valid JSON (line {exc.lineno}: {exc.msg}); if it has one record "
                         "per line, name it .jsonl") from None
+    except RecursionError:
+        raise DataError(f"{source} nests JSON too deeply to be a table of records; flatten it") from None
     if isinstance(obj, dict):
         # Accept the common {"data": [...]} wrapper; anything else is not a table of records.
         lists = [v for v in obj.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
@@ -157,6 +224,7 @@ def read_json_records(text: str, *, source: str) -> pd.DataFrame:
         raise DataError(f"{source} is JSON but not a list of records; expected [{{\"text\": ..., \"label\": ...}}, ...]")
     if not obj:
         raise DataError(f"{source} holds no records; add rows or pick another file")
+    check_size(source, rows=len(obj))
     return _records_frame(obj, text)
 
 
@@ -169,10 +237,14 @@ def read_jsonl(text: str, *, source: str) -> pd.DataFrame:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{source}: line {i} is not valid JSON ({exc.msg}); each line must be one record") from None
+        except RecursionError:
+            raise DataError(f"{source}: line {i} nests JSON too deeply to be a record; flatten it") from None
         if not isinstance(rec, dict):
             raise DataError(f"{source}: line {i} is not a JSON object; each line must be one record like "
                             "{\"text\": ..., \"label\": ...}")
         rows.append(rec)
+        if len(rows) > limit("DQ_MAX_ROWS"):
+            check_size(source, rows=len(rows))
     if not rows:
         raise DataError(f"{source} holds no records; add rows or pick another file")
     return _records_frame(rows, text)
@@ -182,6 +254,13 @@ def read_parquet_bytes(data: bytes, *, source: str) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    try:
+        meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for corrupt files
+        raise DataError(f"{source} is not a readable Parquet file ({type(exc).__name__}); re-export it") from None
+    # The footer says how big the table is once decompressed: refuse before materialising it.
+    check_size(source, rows=meta.num_rows, columns=meta.num_columns,
+               nbytes=sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)))
     try:
         table = pq.read_table(pa.BufferReader(data))
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for corrupt files
@@ -201,6 +280,7 @@ def read_table_bytes(data: bytes, filename: str) -> RawTable:
     if ext not in TABLE_EXTENSIONS:
         raise DataError(f"'{source}' has an unsupported extension '{ext or '(none)'}'; use one of "
                         f"{', '.join(TABLE_EXTENSIONS)}")
+    check_size(source, nbytes=len(data))
     if ext in (".parquet", ".pq"):
         if not data:
             raise DataError(f"{source} is empty; pick a file with rows")
@@ -220,54 +300,22 @@ def read_table_bytes(data: bytes, filename: str) -> RawTable:
 
 # --------------------------------------------------------------------------- paths and folders
 
-def data_dir() -> Path:
-    return Path(os.environ.get("DQ_DATA_DIR", "data")).resolve()
-
-
-def resolve_in_data_dir(path: str | os.PathLike, root: Path | None = None) -> Path:
-    """Resolve a user-typed server path, refusing anything outside the data folder (no ../ escapes)."""
-    root = (root or data_dir()).resolve()
-    p = Path(path)
-    candidate = (p if p.is_absolute() else root / p).resolve()
-    if candidate != root and root not in candidate.parents:
-        raise DataError(f"'{path}' is outside the data folder {root}; copy the file there or set DQ_DATA_DIR")
-    if not candidate.exists():
-        raise DataError(f"'{path}' does not exist in the data folder {root}")
-    return candidate
-
-
-def list_data_files(root: Path | None = None, limit: int = 500) -> list[str]:
-    """Tables and ``save_to_disk`` folders (with a trailing ``/``) under the data folder, sorted."""
-    # A datasets folder is offered as one entry: its internals (dataset_info.json, state.json, split
-    # subfolders) are not loadable tables.
-    root = (root or data_dir())
-    if not root.is_dir():
-        return []
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if here != root and ((here / "dataset_info.json").exists() or (here / "dataset_dict.json").exists()):
-            out.append(str(here.relative_to(root)) + "/")
-            dirnames[:] = []  # its files are the folder's own bookkeeping, not tables
-            continue
-        out.extend(str((here / f).relative_to(root)) for f in filenames
-                   if Path(f).suffix.lower() in TABLE_EXTENSIONS)
-        if len(out) >= limit:
-            break
-    return sorted(out)[:limit]
-
-
 def read_hf_disk(path: Path) -> RawTable:
     """A ``datasets.save_to_disk`` folder; a DatasetDict's splits are stacked with a ``split`` column."""
     try:
         import datasets
     except ImportError:  # pragma: no cover
         raise DataError("reading a datasets folder needs the 'datasets' package") from None
+    if not ((path / "state.json").is_file() or (path / "dataset_dict.json").is_file()):
+        raise DataError(f"'{path.name}' is not a datasets.save_to_disk folder (no state.json or "
+                        "dataset_dict.json inside); pick a file or such a folder")
+    check_datasets_folder(path)
     try:
         obj = datasets.load_from_disk(str(path))
     except Exception as exc:  # noqa: BLE001
-        raise DataError(f"'{path.name}' is not a datasets.save_to_disk folder ({exc})") from None
+        # The type only: the library's message can quote the bytes of the file it choked on.
+        raise DataError(f"'{path.name}' is a damaged datasets.save_to_disk folder ({type(exc).__name__}); "
+                        "save it again with save_to_disk") from None
     return _hf_to_raw(obj, source=path.name)
 
 
@@ -287,12 +335,14 @@ def _hf_to_raw(obj, *, source: str) -> RawTable:
         frame = _hf_frame(obj)
     if len(frame) == 0:
         raise DataError(f"{source} holds no rows")
+    check_size(source, rows=len(frame), columns=len(frame.columns))
     return RawTable(frame, source, tuple(notes))
 
 
 def _hf_frame(ds) -> pd.DataFrame:
     import datasets
 
+    check_size("the datasets folder", rows=ds.num_rows, columns=len(ds.column_names))
     frame = ds.to_pandas()
     # ClassLabel columns arrive as ints: turn them back into their names so labels read as words.
     for name, feat in ds.features.items():
@@ -323,12 +373,25 @@ def read_hf_hub(name: str, *, split: str | None = None) -> RawTable:
 def read_path(path: str | os.PathLike) -> RawTable:
     """Read a local file or datasets folder (no data-folder confinement: the CLI's user owns the path)."""
     p = Path(path)
-    if not p.exists():
-        raise DataError(f"'{path}' does not exist; check the path")
-    if p.is_dir():
+    try:
+        st = os.stat(p)  # follows symlinks: a loop, a NUL or an over-long name fails here
+    except (OSError, ValueError) as exc:
+        raise path_error(path, exc) from None
+    if stat.S_ISDIR(st.st_mode):
         return read_hf_disk(p)
+    if not stat.S_ISREG(st.st_mode):
+        # Opening a FIFO blocks until a writer appears, a device never ends: refuse before opening.
+        raise DataError(f"'{p.name}' is not a regular file (a pipe, socket or device); save the data to a file")
     if p.suffix.lower() not in TABLE_EXTENSIONS:
         raise DataError(f"'{p.name}' has an unsupported extension '{p.suffix or '(none)'}'; use one of "
                         f"{', '.join(TABLE_EXTENSIONS)} or a datasets.save_to_disk folder")
-    return read_table_bytes(p.read_bytes(), p.name)
+    check_size(p.name, nbytes=st.st_size)
+    try:
+        with open(p, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped for a pipe since the stat
+                raise DataError(f"'{p.name}' is not a regular file; save the data to a file")
+            data = fh.read(limit("DQ_MAX_BYTES") + 1)
+    except OSError as exc:
+        raise path_error(path, exc) from None
+    return read_table_bytes(data, p.name)
 

@@ -4,7 +4,8 @@ A recipe is plain data (JSON, ``format: dq-filter-recipe``, ``version: 1``) with
 fixed order so the result never depends on the order rules were written in:
 
 1. labels: relabel rules first (signal rules with a ``relabel`` action, class ``relabel`` rules, then
-   manual relabels, which win);
+   manual relabels, which win); ``repair`` junk rules put the junk signal's mojibake repair in place of
+   the text (the row is kept unless another step drops it);
 2. drops: signal rules (``<signal>_score < threshold`` and/or ``is_<signal>_issue``), class ``drop``
    rules, conditions on columns, row sets (e.g. a map selection);
 3. manual decisions by row_id (keep / drop / relabel-to-X) override everything above;
@@ -34,6 +35,7 @@ Modules, one job each (the names other packages use are re-exported here):
 ``load_signals``     load_or_compute_signals: the signals a recipe needs, from the cache or computed
 ``active_learning``  label_next: the rows worth relabelling first (uncertainty, density); label_inputs
 ``review``           review_frame: which rows to review, ranked most suspicious first
+``repair``           find_repairs: the junk signal's mojibake repairs a ``repair`` rule puts in place
 ``whatif``           the before/after figures of a recipe, recounted from a keep mask (``whatif_counts``:
                      the count-based pieces; ``whatif_scratch``: the same figures the slow way)
 ``compare``          compare_recipes: several recipes side by side
@@ -55,9 +57,12 @@ from dq_core.filtering.conditions import parse_condition
 from dq_core.filtering.decisions import DecisionStore
 from dq_core.filtering.export import (
     EXPORT_FORMATS,
+    FORMAT_LABELS,
+    SPREADSHEET_NOTE,
     cleaned_frame,
     export_all,
     export_bytes,
+    label_column,
     removal_log,
     removal_summary,
     write_export,
@@ -71,11 +76,13 @@ from dq_core.filtering.recipe import (
     default_recipe,
     load_recipe,
     recipe_path,
+    resolve_recipe,
     save_recipe,
     saved_recipes,
 )
 from dq_core.filtering.review import REVIEW_LIMIT, REVIEW_VIEWS, parse_row_ids, review_frame
 from dq_core.filtering.rules import (
+    REPAIR_ACTIONS,
     SIGNAL_ACTION_HELP,
     SIGNAL_ACTIONS,
     ClassRule,
@@ -83,11 +90,13 @@ from dq_core.filtering.rules import (
     Decision,
     RowSet,
     SignalRule,
+    signal_actions,
 )
 
 __all__ = [
-    "DEFAULT_RELABEL_PROB", "DENSITY_NEIGHBORS", "EXPORT_FORMATS", "REVIEW_LIMIT", "REVIEW_VIEWS",
-    "SIGNAL_ACTIONS", "SIGNAL_ACTION_HELP", "UNCERTAINTY_METHODS",
+    "DEFAULT_RELABEL_PROB", "DENSITY_NEIGHBORS", "EXPORT_FORMATS", "FORMAT_LABELS", "REVIEW_LIMIT", "REVIEW_VIEWS",
+    "SPREADSHEET_NOTE", "label_column", "resolve_recipe",
+    "REPAIR_ACTIONS", "SIGNAL_ACTIONS", "SIGNAL_ACTION_HELP", "UNCERTAINTY_METHODS", "signal_actions",
     "ClassRule", "ConditionRule", "Decision", "DecisionStore", "FilterInputs", "FilterRecipe", "LabelInputs",
     "RecipeResult", "RowSet", "SignalRule",
     "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "default_recipe",

@@ -35,7 +35,7 @@ __all__ = [
     "CAP_ORDERS", "CLASS_ACTIONS", "CONDITION_ACTIONS", "DECISIONS", "DEFAULT_RELABEL_PROB", "RECIPE_FORMAT",
     "RECIPE_VERSION", "ROWSET_ACTIONS", "SIGNAL_ACTION_HELP", "SIGNAL_ACTIONS", "ClassRule", "ConditionRule",
     "Decision", "FilterRecipe", "RowSet", "SignalRule", "as_recipe", "check_settings", "default_recipe",
-    "load_recipe", "recipe_path", "save_recipe", "saved_recipes",
+    "builtin_recipes", "load_recipe", "recipe_path", "resolve_recipe", "save_recipe", "saved_recipes",
 ]
 
 RECIPE_FORMAT = "dq-filter-recipe"
@@ -209,13 +209,30 @@ def default_recipe() -> FilterRecipe:
 DEFAULT_RELABEL_PROB = 0.7
 
 
+def builtin_recipes() -> dict[str, FilterRecipe]:
+    """The recipes every command accepts by name instead of a file."""
+    return {"default": default_recipe()}
+
+
+def resolve_recipe(spec: str | Path) -> str:
+    """The one rule for a recipe argument (``dq filter``, ``dq train``, a run config): a built-in name
+    stays as it is, anything else is a JSON file, checked now and returned as an absolute path so a worker
+    started elsewhere finds the same file. Raises DataError for a missing or broken file."""
+    if str(spec) in builtin_recipes():
+        return str(spec)
+    load_recipe(spec)  # a bad recipe fails here, before any data is read
+    return str(Path(spec).resolve())
+
+
 def load_recipe(spec: str | Path) -> FilterRecipe:
-    """A recipe from a JSON file, or the built-in ``default``."""
-    if str(spec) == "default":
-        return default_recipe()
+    """A recipe from a JSON file, or a built-in one by name (``default``)."""
+    builtin = builtin_recipes().get(str(spec))
+    if builtin is not None:
+        return builtin
     p = Path(spec)
     if not p.exists():
-        raise DataError(f"recipe file '{spec}' does not exist; give a JSON recipe file or 'default'")
+        raise DataError(f"recipe file '{spec}' does not exist; give a JSON recipe file or one of: "
+                        f"{', '.join(builtin_recipes())}")
     if p.is_dir():
         raise DataError(f"recipe '{spec}' is a folder; give a JSON recipe file")
     try:

@@ -16,7 +16,7 @@ from dq_core.filtering.apply import RecipeResult
 from dq_core.filtering.inputs import FilterInputs
 from dq_core.filtering.recipe import Decision
 
-# Which rows a review shows: the recipe drops or relabels them; a signal flags them but the recipe keeps
+# Which rows a review shows: the recipe drops, relabels or repairs them; a signal flags them but the recipe keeps
 # them as they are; every row; rows with a manual decision.
 REVIEW_VIEWS = ("touched by the recipe", "flagged but kept", "most suspicious", "with a decision")
 REVIEW_LIMIT = 500
@@ -34,14 +34,14 @@ def suspicion(inputs: FilterInputs) -> np.ndarray:
 def review_mask(inputs: FilterInputs, result: RecipeResult, decided: np.ndarray, view: str) -> np.ndarray:
     """The rows ``view`` (one of REVIEW_VIEWS) shows; ``decided`` marks the rows with a manual decision."""
     if view == "touched by the recipe":
-        return ~result.keep_mask | result.relabelled_mask
+        return ~result.keep_mask | result.relabelled_mask | result.repaired_mask
     if view == "flagged but kept":
         flagged = np.zeros(inputs.n, dtype=bool)
         for s in inputs.signal_names:
             f = inputs.flag(s)
             if f is not None:
                 flagged |= f
-        return flagged & result.keep_mask & ~result.relabelled_mask
+        return flagged & result.keep_mask & ~result.relabelled_mask & ~result.repaired_mask
     if view == "with a decision":
         return decided
     if view == "most suspicious":
@@ -52,7 +52,9 @@ def review_mask(inputs: FilterInputs, result: RecipeResult, decided: np.ndarray,
 def review_frame(inputs: FilterInputs, result: RecipeResult, decisions: Mapping[str, Decision], view: str, *,
                  limit: int = REVIEW_LIMIT) -> pd.DataFrame:
     """At most ``limit`` rows of ``view``, most suspicious first: row_id, text, label, what the recipe does
-    with the row, why, the label signal's suggestion and score, and the row's manual decision.
+    with the row, why, the label signal's suggestion and score, and the row's manual decision. When the
+    recipe repairs texts, a ``repaired text`` column after ``text`` holds the text after the repair (None
+    for rows it does not repair).
 
     ``decisions``: {str(row_id): Decision}, as :meth:`DecisionStore.as_dict` returns them.
     """
@@ -66,8 +68,10 @@ def review_frame(inputs: FilterInputs, result: RecipeResult, decisions: Mapping[
     pos = np.flatnonzero(review_mask(inputs, result, decided, view))
     pos = pos[np.lexsort((pos, score[pos]))][:limit]
     labels = result.final_labels()
-    status = np.where(~result.keep_mask[pos], "drop",
-                      np.where(result.relabelled_mask[pos], "relabel → " + labels[pos].astype(str), "keep"))
+    kept = np.where(result.relabelled_mask[pos], "relabel → " + labels[pos].astype(str), "keep")
+    fixed = result.repaired_mask[pos]
+    kept = np.where(fixed, np.where(kept == "keep", "repair", np.char.add(kept.astype(str), " · repair")), kept)
+    status = np.where(~result.keep_mask[pos], "drop", kept)
     rid = ds.row_ids[pos]
     frame = pd.DataFrame({
         "row_id": rid,
@@ -76,6 +80,8 @@ def review_frame(inputs: FilterInputs, result: RecipeResult, decisions: Mapping[
         "recipe": status,
         "reasons": result.reasons_at(pos),
     })
+    if result.text_repairs:
+        frame.insert(2, "repaired text", np.where(fixed, result.final_texts(ds)[pos], None))
     if sig is not None:
         for c in REVIEW_SIGNAL_COLUMNS:
             if c in sig.columns:

@@ -14,7 +14,10 @@ import numpy as np
 from dq_core.errors import DataError
 from dq_core.filtering.conditions import Condition, parse_condition
 
-SIGNAL_ACTIONS = ("drop", "relabel", "relabel_or_drop", "dedupe")
+SIGNAL_ACTIONS = ("drop", "relabel", "relabel_or_drop", "dedupe", "repair", "repair_or_drop")
+REPAIR_ACTIONS = ("repair", "repair_or_drop")
+# Signals whose rows a recipe can repair instead of drop: the junk signal proposes ftfy's fix for mojibake.
+REPAIR_SIGNAL = "junk"
 CLASS_ACTIONS = ("drop", "relabel", "cap")
 CONDITION_ACTIONS = ("drop", "keep_only")
 ROWSET_ACTIONS = ("drop", "keep_only")
@@ -27,7 +30,21 @@ SIGNAL_ACTION_HELP = {
     "relabel_or_drop": "relabel flagged rows to a confident suggested label; drop the rest (rows already "
                        "carrying the suggested label stay)",
     "dedupe": "keep one row per duplicate group, drop the other copies",
+    "repair": "junk only: replace the text of flagged mojibake rows with ftfy's repair and keep them; keep "
+              "the rest as is",
+    "repair_or_drop": "junk only: repair flagged rows whose only fault is mojibake (ftfy's repair); drop the "
+                      "rest of the flagged rows",
 }
+
+
+def is_repair_signal(stem: str) -> bool:
+    """Whether a signal (column stem ``junk`` or ``junk_<params>``) proposes repaired texts."""
+    return stem == REPAIR_SIGNAL or stem.startswith(f"{REPAIR_SIGNAL}_")
+
+
+def signal_actions(stem: str) -> tuple[str, ...]:
+    """The actions a rule on this signal can take (repairs only where the signal proposes repaired text)."""
+    return SIGNAL_ACTIONS if is_repair_signal(stem) else tuple(a for a in SIGNAL_ACTIONS if a not in REPAIR_ACTIONS)
 
 
 def _check_unit(value, what: str) -> float:
@@ -89,6 +106,9 @@ class SignalRule:
         if not isinstance(self.signal, str) or not self.signal.strip():
             raise DataError("a signal rule needs a signal name, e.g. {\"signal\": \"label\"}")
         _choice(self.action, SIGNAL_ACTIONS, f"action of signal rule '{self.signal}'")
+        if self.action in REPAIR_ACTIONS and not is_repair_signal(self.signal):
+            raise DataError(f"signal rule '{self.signal}' cannot {self.action.replace('_', ' ')}: only the junk "
+                            "signal proposes repaired texts (mojibake); use drop for this signal")
         if self.threshold is not None:
             object.__setattr__(self, "threshold", _check_unit(self.threshold, f"threshold of signal '{self.signal}'"))
         object.__setattr__(self, "min_prob", _check_unit(self.min_prob, f"min_prob of signal '{self.signal}'"))

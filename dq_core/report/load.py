@@ -53,16 +53,21 @@ def load_run(run_dir: str | Path) -> RunRecord:
     if not d.is_dir():
         raise DataError(f"'{run_dir}' is not a folder; give a run directory written by dq train or the Train page")
     metrics = jobs.read_metrics(d)
+    if metrics is not None and not isinstance(metrics, dict):
+        raise DataError(f"'{d.name}/metrics.json' is damaged (not a record); run the training again")
     if metrics is None:
         st = jobs.read_status(d)
+        st = st if isinstance(st, dict) else {}
         state = st.get("state")
         why = f" (it is {state}{': ' + st['error'] if st.get('error') else ''})" if state else ""
         raise DataError(f"'{d.name}' has no metrics.json{why}; only finished runs can be reported")
     config = jobs.read_config(d)
+    config = config if isinstance(config, dict) else {}  # a damaged config only loses the run's settings
     try:
         ev = EvaluationResult.from_dict(metrics)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"'{d.name}/metrics.json' is incomplete ({type(exc).__name__}: {exc})") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise DataError(f"'{d.name}/metrics.json' is incomplete or damaged ({type(exc).__name__}); run the "
+                        "training again") from None
     preds = None
     p = d / "predictions.parquet"
     if p.exists():
@@ -71,7 +76,9 @@ def load_run(run_dir: str | Path) -> RunRecord:
         except (OSError, ValueError):
             preds = None
     name = metrics.get("name") or config.get("name") or d.name
-    return RunRecord(run_id=d.name, path=d, name=str(name), config=config, status=jobs.read_status(d),
+    status = jobs.read_status(d)
+    return RunRecord(run_id=d.name, path=d, name=str(name), config=config,
+                     status=status if isinstance(status, dict) else {},
                      metrics=metrics, evaluation=ev, history=jobs.read_history(d), predictions=preds)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import time
 
 import pandas as pd
@@ -17,11 +18,15 @@ from dq_core.report.content import (
 )
 from dq_core.report.load import Comparison, RunRecord, compare_runs
 
+_MD_SPECIAL = re.compile(r"([\\`|\[\]])")
+
 
 def md_escape(value) -> str:
-    """Safe inside a Markdown table cell: HTML-escaped, pipes escaped, one line."""
+    """Safe inside a Markdown table cell: HTML-escaped, one line, and every character that could start a
+    link, an image or code (backslash, backtick, pipe, brackets) backslash-escaped, so ``[x](javascript:...)`` in the data renders as
+    text, never as a link."""
     s = html.escape(str(value), quote=False)
-    return s.replace("|", "\\|").replace("\r", " ").replace("\n", " ").replace("`", "\\`")
+    return _MD_SPECIAL.sub(r"\\\1", s).replace("\r", " ").replace("\n", " ")
 
 
 def _md_table(frame: pd.DataFrame, *, index_name: str = "") -> list[str]:

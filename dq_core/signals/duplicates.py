@@ -167,6 +167,7 @@ class NearDuplicateSignal(Signal):
     method: str = "both"  # embedding | minhash | both
     k: int = 10
 
+    ranges = {"threshold": (0.0, 1.0), "jaccard": (0.01, 1.0), "k": (1, 1000)}
     name = "near_duplicate"
     title = "Near duplicates"
     description = ("Embedding cosine similarity ≥ 1 − threshold to another row, or character-shingle Jaccard "
@@ -202,6 +203,7 @@ class ConflictingLabelSignal(Signal):
     method: str = "both"
     k: int = 10
 
+    ranges = {"threshold": (0.0, 1.0), "jaccard": (0.01, 1.0), "k": (1, 1000)}
     name = "conflicting_label"
     title = "Conflicting labels"
     description = "The same or nearly the same text appears with different labels."

@@ -100,6 +100,7 @@ class JunkSignal(Signal):
     min_letter_share: float = 0.3
     max_run: int = 10  # ten identical characters in a row ("!!!!!!!!!!"); "soooo" is just a tweet
 
+    ranges = {"min_chars": (0, 1_000_000), "max_chars": (1, 100_000_000), "min_letter_share": (0.0, 1.0), "max_run": (2, 1_000_000)}
     name = "junk"
     title = "Junk text"
     description = ("Empty, shorter than min_chars, longer than max_chars, mostly non-letters, long runs of "

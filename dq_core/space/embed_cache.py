@@ -8,8 +8,10 @@ dataset is a single ``np.load`` and never loads the model.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from dq_core.data.workspace import Workspace
 from dq_core.data.writers import atomic_write_bytes
 from dq_core.space.embed_model import cache_key
 from dq_core.util.fingerprint import array_fingerprint
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,10 @@ class EmbeddingCache:
             return found, vecs, trunc
         want = pd.Index(hashes)
         for path in self._chunks():
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    ch, cv, ct = z["hashes"], z["vectors"], z["truncated"]
-            except (OSError, ValueError, KeyError):
-                continue  # a corrupt chunk is ignored; its texts are re-embedded
+            chunk = _read_chunk(path, vecs.shape[1] if vecs is not None else None)
+            if chunk is None:
+                continue
+            ch, cv, ct = chunk
             pos = pd.Index(ch).get_indexer(want)
             hit = (pos >= 0) & ~found
             if hit.any():
@@ -96,6 +99,32 @@ class EmbeddingCache:
         # Chunks are found by glob, never by name: the name only has to be unique per writer and content.
         name = f"chunk-{os.getpid()}-{array_fingerprint(hashes, digest_size=8)}.npz"
         atomic_write_bytes(self.dir / name, buf.getvalue())
+
+
+def _read_chunk(path: Path, dim: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A chunk's (hashes, vectors, truncated), or None after deleting a damaged chunk (its texts are then
+    embedded again). Anything unreadable or inconsistent counts as damaged: a truncated zip, missing or
+    mis-shaped arrays, non-finite vectors, another dimension than the other chunks."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            ch, cv, ct = z["hashes"], z["vectors"], z["truncated"]
+        ok = (ch.dtype == np.dtype("S16") and ch.ndim == 1 and cv.ndim == 2 and len(cv) == len(ch) == len(ct)
+              and (dim is None or cv.shape[1] == dim) and bool(np.isfinite(cv).all()))
+    except FileNotFoundError:
+        return None  # removed by another process meanwhile
+    except Exception:  # noqa: BLE001 - zipfile, numpy and OS errors all mean a damaged chunk
+        ok = False
+    if ok:
+        return ch, cv.astype(np.float32, copy=False), ct.astype(bool, copy=False)
+    drop_damaged(path, "embedding cache chunk")
+    return None
+
+
+def drop_damaged(path: Path, what: str) -> None:
+    """Delete a damaged cache file and say so; the caller recomputes what it held."""
+    log.warning("note: %s %s was damaged; it was deleted and will be recomputed", what, path.name)
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def dataset_key(ds, model: str | None, precision: str | None = None) -> str:
@@ -145,7 +174,12 @@ def cached_dataset_embeddings(ds, *, model: str | None = None, workspace: Worksp
     valid = ws.load_array("dataset_embeddings", key + "-valid")
     trunc = ws.load_array("dataset_embeddings", key + "-truncated")
     arr = ws.load_array("dataset_embeddings", key)
-    if arr is None or valid is None or trunc is None or arr.shape[0] != len(ds) or len(valid) != len(ds):
+    intact = (isinstance(meta, dict) and isinstance(meta.get("n_truncated"), int) and arr is not None
+              and valid is not None and trunc is not None and arr.ndim == 2 and arr.shape[0] == len(ds)
+              and valid.shape == (len(ds),) and trunc.shape == (len(ds),))
+    if not intact:
+        # Only the marker is dropped: the next embed_dataset rebuilds the arrays from the per-text cache.
+        drop_damaged(ws.cache_path("dataset_embeddings", key, ".json"), "consolidated embeddings")
         return None
     return EmbeddingResult(vectors=arr, valid=valid.astype(bool), n_truncated=int(meta["n_truncated"]),
                            n_cached=len(ds), n_computed=0, model_name=meta.get("model_name", key),

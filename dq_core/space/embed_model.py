@@ -125,8 +125,14 @@ def _load_model(name: str, device: str, precision: str, shown):
         raise
     except Exception as exc:  # noqa: BLE001 - ST raises OSError/ValueError/HF errors for a bad model
         where = "folder" if Path(name).exists() else "name (needs internet for the Hugging Face Hub)"
+        text = str(exc)
+        if "weights_only" in text or "pickle" in text.lower() or type(exc).__name__ == "UnpicklingError":
+            # torch's own text advises weights_only=False, i.e. running the file's code: never pass that on.
+            raise DataError(f"the embedding model {where} '{shown}' holds pickled weights that cannot be loaded "
+                            "safely; use a model saved as .safetensors (save_pretrained(..., "
+                            "safe_serialization=True))") from None
         raise DataError(f"could not load the embedding model {where} '{shown}': "
-                        f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+                        f"{text.splitlines()[0][:200] if text else type(exc).__name__}") from None
     if precision == "bfloat16":
         import torch
 
@@ -134,16 +140,78 @@ def _load_model(name: str, device: str, precision: str, shown):
     return m
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5", ".msgpack")
+# Files that change the vectors besides the weights: tokenizer and pooling/normalisation configs.
+CONFIG_SUFFIXES = (".json", ".txt", ".model")
+_DIGESTS: dict[tuple, str] = {}  # (path, size, mtime_ns) -> digest, for this process
+
+
+def _model_files(folder: Path) -> list[Path]:
+    out = []
+    for f in sorted(folder.rglob("*")):
+        rel = f.relative_to(folder).parts
+        # Checkpoints and hidden folders do not feed the encoder; hashing them would cost minutes.
+        if any(part.startswith((".", "checkpoint")) for part in rel[:-1]) or rel[-1].startswith("."):
+            continue
+        if f.suffix.lower() in (*WEIGHT_SUFFIXES, *CONFIG_SUFFIXES) and f.is_file():
+            out.append(f)
+    return out
+
+
+def _side_cache_path() -> Path:
+    return Path(os.environ.get("DQ_HOME", ".dq")).resolve() / "cache" / "model_digests.json"
+
+
+def _file_digest(f: Path, side: dict) -> str:
+    st = f.stat()
+    stamp = (str(f.resolve()), st.st_size, st.st_mtime_ns)
+    key = "|".join(map(str, stamp))
+    if stamp in _DIGESTS:
+        return _DIGESTS[stamp]
+    if isinstance(side.get(key), str):
+        _DIGESTS[stamp] = side[key]
+        return side[key]
+    h = hashlib.blake2b(digest_size=16)
+    with open(f, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    _DIGESTS[stamp] = side[key] = h.hexdigest()
+    side["\x00dirty"] = True
+    return side[key]
+
+
+def weights_digest(folder: Path) -> str:
+    """A content hash of a model folder's weights and tokenizer/config files.
+
+    Names and sizes alone let retrained weights of the same size reuse the old vectors; the bytes are
+    hashed once per file and remembered by path + size + mtime (in this process and in a small JSON side
+    cache in the workspace), so later calls cost a stat per file.
+    """
+    side_path = _side_cache_path()
+    try:
+        side = json.loads(side_path.read_text())
+        side = side if isinstance(side, dict) else {}
+    except (OSError, ValueError, RecursionError):
+        side = {}  # missing or damaged: rebuilt from the files
+    parts = [f"{f.relative_to(folder).as_posix()}:{_file_digest(f, side)}" for f in _model_files(folder)]
+    if side.pop("\x00dirty", False):
+        from dq_core.data.writers import atomic_write_text
+
+        try:
+            atomic_write_text(side_path, json.dumps(side))
+        except OSError:
+            pass  # a read-only workspace: the digests are recomputed next process
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()
+
+
 def model_key(model: str | None) -> str:
-    """Cache key for a model: its name plus a digest of its weight files' names and sizes (so a retrained
-    folder misses). The digest stays a bare blake2b of the stamp: it names cache folders already on disk."""
+    """Cache key for a model: its name plus a content hash of its weight and tokenizer files, so a
+    retrained folder (even with weights of the same size) never reuses the old vectors."""
     name = resolve_model(model)
     p = Path(name)
-    stamp = name
     if p.is_dir():
-        files = sorted(p.rglob("*.safetensors")) + sorted(p.rglob("*.bin"))
-        stamp += "|" + "|".join(f"{f.name}:{f.stat().st_size}" for f in files)
-    return f"{p.name or 'model'}-{hashlib.blake2b(stamp.encode(), digest_size=6).hexdigest()}"
+        return f"{p.name or 'model'}-{weights_digest(p)}"
+    return f"{p.name or 'model'}-{hashlib.blake2b(name.encode(), digest_size=6).hexdigest()}"
 
 
 def cache_key(model: str | None, precision: str | None = None, device: str | None = None) -> str:

@@ -49,6 +49,8 @@ LOG_TAIL_LINES = 25
 WORKER_MODULE = "dq_core.training.worker"
 
 _children: dict[int, subprocess.Popen] = {}  # workers this process started: reaped so they never linger as zombies
+# Every worker this process started, kept after reaping: its exit status tells a kill from a crash.
+_launched: dict[int, subprocess.Popen] = {}
 
 
 def max_concurrent_default() -> int:
@@ -148,6 +150,18 @@ def process_start_time(pid: int) -> float | None:
         return None
 
 
+def reap_children() -> int:
+    """Collect the exit status of every worker this process started that has finished; returns how many.
+
+    A finished child stays a zombie until its parent waits for it; the server checked only the worker it
+    was asked about, so workers whose run was already final lingered until the server stopped.
+    """
+    done = [pid for pid, proc in list(_children.items()) if proc.poll() is not None]
+    for pid in done:
+        _children.pop(pid, None)
+    return len(done)
+
+
 def pid_alive(pid: int | None, start: float | str | None = None) -> bool:
     """Whether the worker ``pid`` still runs: not gone, not a zombie, and (given ``start``) not a new
     process that reuses its pid."""
@@ -174,6 +188,7 @@ def pid_alive(pid: int | None, start: float | str | None = None) -> bool:
 def refresh(run_dir: str | Path) -> dict:
     """The run's status, turning a running run whose worker is gone into failed (or cancelled)."""
     run_dir = Path(run_dir)
+    reap_children()
     st = read_status(run_dir)
     if st.get("state") != RUNNING or pid_alive(st.get("pid"), st.get("pid_start")):
         return st
@@ -188,12 +203,41 @@ def refresh(run_dir: str | Path) -> dict:
         if (run_dir / CANCEL).exists():
             st.update(state=CANCELLED, message="cancelled", finished_at=time.time(), eta_seconds=None)
         else:
-            st.update(state=FAILED, finished_at=time.time(), eta_seconds=None, log_tail=tail,
-                      error=f"the worker process (pid {st.get('pid')}) stopped without finishing: it was "
-                            "killed or crashed (out of memory?). The end of its log is below.",
-                      message="worker died")
+            st.update(state=FAILED, finished_at=time.time(), eta_seconds=None, log_tail=tail, **_why_gone(st))
         write_status(run_dir, st)
         return st
+
+
+def _why_gone(st: dict) -> dict:
+    """Status fields for a running run whose worker is gone: killed, crashed, or interrupted (unseen)."""
+    import signal
+
+    pid, started = st.get("pid"), st.get("pid_start")
+    proc, code = _launched.get(pid) if pid else None, None
+    launched_start = getattr(proc, "dq_start", None)
+    if proc is not None and isinstance(started, (int, float)) and launched_start is not None \
+            and abs(launched_start - started) > 1e-3:
+        proc = None  # our child had this pid once, but the run's worker was another process
+    if proc is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            # /proc may call a killed worker gone while the kernel is still tearing it down (a big torch
+            # process takes a moment); its exit status follows.
+            code = proc.wait(timeout=3)
+    if code is not None and code < 0:  # this process started the worker: its exit status is known
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+        return {"message": "failed: worker was killed", "error_kind": "killed",
+                "error": f"the worker process (pid {pid}) was killed ({name}) before it finished, by a "
+                         "person or by the system (out of memory?). The end of its log is below."}
+    if code is not None:
+        return {"message": "failed: worker crashed", "error_kind": "crashed",
+                "error": f"the worker process (pid {pid}) exited with code {code} without finishing (it was "
+                         "killed or crashed). The end of its log is below."}
+    rebooted = isinstance(started, (int, float)) and started < psutil.boot_time()
+    return {"message": "interrupted", "error_kind": "interrupted",
+            "error": "interrupted: " + ("the machine restarted during the run" if rebooted else
+                                        f"the worker process (pid {pid}) stopped while no dashboard or CLI "
+                                        "that started it was there to see why (a server or machine restart, "
+                                        "or a kill)") + ". The end of its log is below; start the run again."}
 
 
 # --------------------------------------------------------------------------- runs on disk
@@ -286,12 +330,15 @@ def _launch(run_dir: Path) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=True)  # its own session: survives the server and Ctrl-C
     _children[proc.pid] = proc
+    proc.dq_start = process_start_time(proc.pid)  # type: ignore[attr-defined]
+    _launched[proc.pid] = proc
     return proc
 
 
 def schedule(runs_dir: str | Path, *, max_concurrent: int | None = None) -> list[Path]:
     """Start the oldest queued runs while fewer than ``max_concurrent`` are running."""
     runs_dir = Path(runs_dir)
+    reap_children()
     if not runs_dir.is_dir():
         return []
     limit = max_concurrent or max_concurrent_default()

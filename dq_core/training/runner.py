@@ -115,6 +115,7 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     notes: list[str] = []
 
     rep.update(phase="preparing data", progress=0.01, message="splitting the data")
+    repaired: dict[str, str] = {}
     if cfg.recipe:
         from dq_core.training.recipe import apply_recipe
 
@@ -123,10 +124,14 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
         outcome = apply_recipe(ds, cfg.recipe, ws=ws)
         keep_mask = outcome.keep_mask if keep_mask is None else (np.asarray(keep_mask, bool) & outcome.keep_mask)
         relabel = {**outcome.relabel, **(relabel or {})}
+        repaired = outcome.texts
         notes.append(outcome.description)
         rep.log(outcome.description)
     plan = make_splits(ds, cfg, ws=ws, reference=reference, external_test=external_test,
                        keep_mask=keep_mask, relabel=relabel)
+    if cfg.recipe and repaired:  # the recipe's repaired texts, on the rows it trains on (the test set stays as is)
+        for part in (plan.train, plan.val):
+            part["text"] = part["row_id"].astype(str).map(repaired).fillna(part["text"])
     n_before = len(plan.train)
     rng = np.random.default_rng(cfg.seed)
     train = balance_train(plan.train, cfg.balancing, target_share=cfg.balance_target, rng=rng)
@@ -164,6 +169,10 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
              "dataset": {"name": ds.name, "fingerprint": ds.fingerprint, "n_rows": len(ds)},
              "environment": _environment()}
     metrics = save_evaluation(run_dir, test, proba, plan.labels, slices=slices, extra=extra)
+    if cfg.trainer == "transformer" and (run_dir / MODEL_DIR).is_dir():
+        from dq_core.training.model_card import write_model_card
+
+        write_model_card(run_dir / MODEL_DIR, metrics, cfg.to_dict())  # README.md beside the weights
     ev_acc, ev_f1 = metrics["accuracy"], metrics["macro_f1"]
     rep.update(phase="done", progress=1.0, message=f"accuracy {ev_acc:.3f}, macro-F1 {ev_f1:.3f}")
     return metrics

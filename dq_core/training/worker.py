@@ -60,6 +60,8 @@ class RunReporter:
             self.echo(self._pending["message"])
         self._pending = {}
         self._last_write = now
+        if "phase" in fields:
+            _pause_for_tests(fields["phase"])
 
     def history(self, record: dict) -> None:
         with open(self.run_dir / HISTORY, "a") as fh:
@@ -85,6 +87,7 @@ def execute(run_dir: str | Path, *, raise_errors: bool = False, echo=None, log_s
 
     run_dir = Path(run_dir)
     reporter = RunReporter(run_dir, echo=echo, log_stream=log_stream)
+    watched: list[Path] = []  # model folders the run reads, to tell "deleted under the run" apart
     st = update_status(run_dir, state=RUNNING, pid=os.getpid(), pid_start=process_start_time(os.getpid()),
                        started_at=time.time(), phase="starting", message="loading the data", progress=0.0)
     if st.get("state") != RUNNING:  # cancelled while the worker was starting
@@ -94,7 +97,16 @@ def execute(run_dir: str | Path, *, raise_errors: bool = False, echo=None, log_s
         config = read_config(run_dir)
         if not config:
             raise DataError(f"'{run_dir}' has no readable config.json")
+        if config.get("kind") == "advise":  # the recipe advisor (training/advisor_job.py)
+            from dq_core.training.advisor_job import run_advice
+
+            message = run_advice(config, run_dir, reporter=reporter, datasets=datasets)
+            st = update_status(run_dir, state=SUCCEEDED, progress=1.0, phase="done", finished_at=time.time(),
+                               eta_seconds=0, message=message, error=None)
+            reporter.log(message)
+            return st
         cfg = TrainConfig.from_dict(config.get("train", {}))
+        watched = _model_folders(cfg)
         _limit_threads()
         ds, ref, test, ws = datasets if datasets is not None else load_data(config.get("data", {}))
         keep = config.get("keep_mask")
@@ -113,22 +125,52 @@ def execute(run_dir: str | Path, *, raise_errors: bool = False, echo=None, log_s
         return update_status(run_dir, state=CANCELLED, phase="cancelled", finished_at=time.time(),
                              eta_seconds=None, message="cancelled")
     except DataError as exc:
-        reporter.log(f"error: {exc}")
+        gone = _disappeared(watched)
+        reporter.log(f"error: {gone or exc}")
         st = update_status(run_dir, state=FAILED, phase="failed", finished_at=time.time(), eta_seconds=None,
-                           error=str(exc), error_kind="data", message="failed", log_tail=log_tail(run_dir))
+                           error=gone or str(exc), error_kind="data", log_tail=log_tail(run_dir),
+                           message=f"failed: {gone}" if gone else "failed")
         if raise_errors:
             raise
         return st
     except Exception as exc:  # noqa: BLE001 - a failed run must say why, whatever happened
         traceback.print_exc(file=reporter.log_stream)
         reporter.log_stream.flush()
-        msg = ("out of memory; lower the batch size, max length or training-row cap" if isinstance(exc, MemoryError)
-               else f"{type(exc).__name__}: {str(exc)[:500]}")
+        msg = _disappeared(watched) or (
+            "out of memory; lower the batch size, max length or training-row cap" if isinstance(exc, MemoryError)
+            else f"{type(exc).__name__}: {str(exc)[:500]}")
         st = update_status(run_dir, state=FAILED, phase="failed", finished_at=time.time(), eta_seconds=None,
                            error=msg, error_kind="internal", message="failed", log_tail=log_tail(run_dir))
         if raise_errors:
             raise
         return st
+
+
+def _model_folders(cfg) -> list[Path]:
+    """The local model folders this run will read (backbone or embedding model), as they exist at start."""
+    name = cfg.model if cfg.trainer == "transformer" else cfg.embedding_model
+    if not name or str(name).strip() in ("", "default", "all-MiniLM-L6-v2"):
+        return []  # the bundled model lives in an installed package
+    p = Path(str(name)).expanduser()
+    return [p] if p.is_dir() else []
+
+
+def _disappeared(folders: list[Path]) -> str | None:
+    """Why a run failed when a model folder it started with is gone now (deleted or moved under it)."""
+    gone = [p for p in folders if not p.is_dir()]
+    if not gone:
+        return None
+    return (f"model folder '{gone[0]}' disappeared during the run (deleted or moved after the run started); "
+            "put it back and start the run again")
+
+
+def _pause_for_tests(phase: str) -> None:
+    """``DQ_WORKER_PAUSE=<phase>:<seconds>`` holds the run when it reaches ``phase`` (the run-fault tests
+    kill the worker or delete its model folder there). Unset outside those tests."""
+    name, _, seconds = os.environ.get("DQ_WORKER_PAUSE", "").partition(":")
+    if name and name == phase:
+        with contextlib.suppress(ValueError):
+            time.sleep(min(max(float(seconds), 0.0), 600.0))
 
 
 def _limit_threads() -> None:

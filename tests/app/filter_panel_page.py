@@ -32,5 +32,7 @@ emb, ref_emb = make_embeddings(ds), make_embeddings(ref, seed=1)  # synthetic: n
 signals = page_signals(ds, ref, emb, ref_emb, ws)
 
 st.title("Filter panel")
+if st.session_state.get("away"):  # as if the user were on another page: the panel's widgets are not drawn
+    st.stop()
 render_filter_panel(ds, ref, signals, selections={"test selection": [0, 1, 2]}, embeddings=(emb, ref_emb),
                     workspace=ws)

@@ -345,7 +345,10 @@ def test_cleaned_frame_and_removal_log(data, tmp_path):
     assert (log["reasons"] != "").all()
     paths = export_all(ds, r, sig, tmp_path, fmt="csv", stem="x")
     text = paths["data"].read_text()
-    assert "'=HYPERLINK" in text and "'+1 great flight" in text  # formulas neutralised in CSV
+    assert '"=HYPERLINK' in text and '"+1 great flight"' in text and "'=" not in text  # the data as it is
+    sheet = export_all(ds, r, sig, tmp_path, fmt="csv_spreadsheet", stem="x")["data"]
+    assert sheet.name == "x.cleaned.for-spreadsheets.csv"
+    assert "'=HYPERLINK" in sheet.read_text() and "'+1 great flight" in sheet.read_text()  # neutralised
     assert load_recipe(paths["recipe"]) == r.recipe
 
 
@@ -522,7 +525,8 @@ def test_export_bytes_for_downloads(data):
     ds, sig = data
     out = cleaned_frame(ds, apply_recipe(ds, sig, default_recipe()))
     csv = export_bytes(out, "csv").decode()
-    assert "'=HYPERLINK" in csv
+    assert '"=HYPERLINK' in csv and "'=HYPERLINK" not in csv
+    assert "'=HYPERLINK" in export_bytes(out, "csv_spreadsheet").decode()
     names = zipfile.ZipFile(io.BytesIO(export_bytes(out, "datasets"))).namelist()
     assert any(n.endswith("dataset_info.json") for n in names)
     assert pd.read_parquet(io.BytesIO(export_bytes(out, "parquet")))["row_id"].tolist() == out["row_id"].tolist()

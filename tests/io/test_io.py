@@ -381,11 +381,12 @@ def test_write_and_read_back(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temp files
 
 
-def test_csv_writer_neutralises_formulas():
-    frame = pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "plain", "-1+2", "@cmd"], "label": ["a"] * 4})
-    out = writers.frame_to_bytes(frame, "csv").decode()
+def test_spreadsheet_csv_neutralises_formulas():
+    frame = pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "plain", "-1+2", "@cmd"], "label": ["a", "b", "-1", "c"]})
+    out = writers.frame_to_bytes(frame, "csv", spreadsheet_safe=True).decode()
     assert "'=HYPERLINK" in out and "'-1+2" in out and "'@cmd" in out
-    assert "\nplain," in out
+    assert '\n"plain",' in out and '"-1"' in out  # a plain number is not a formula
+    assert "'" not in writers.frame_to_bytes(frame, "csv").decode()  # the data export keeps every text
 
 
 def test_unknown_output_format():

@@ -50,7 +50,7 @@ def test_queue_of_one_kill_and_cancel(dq_env):
     listed = {r.run_id: r for r in jobs.list_runs(runs, max_concurrent=1)}  # listing notices the dead pid
     st = listed[first.name].status
     assert st["state"] == "failed"
-    assert "killed or crashed" in st["error"] and "worker pid" in st["log_tail"]
+    assert "was killed (SIGKILL)" in st["error"] and "worker pid" in st["log_tail"]
     assert listed[second.name].state == "running"  # the queue moved on
 
     jobs.cancel(second)

@@ -9,7 +9,6 @@ import streamlit as st
 
 from dq_core.errors import DataError
 from dq_core.filtering import (
-    DecisionStore,
     FilterInputs,
     FilterRecipe,
     compare_recipes,
@@ -22,7 +21,8 @@ from dq_core.filtering import (
 from dq_core.filtering import whatif as wi
 from dq_core.filtering.compare import RELABELLED
 from ui.clean.before_after import fmt_figure
-from ui.clean.controls import WORKING, set_controls
+from ui.clean.controls import WORKING
+from ui.clean.working import request_load
 from ui.widgets import user_errors
 
 
@@ -64,18 +64,16 @@ def _save_and_load(key: str, inputs: FilterInputs, working: FilterRecipe, folder
         if st.button("Load", key=f"{key}_load_btn"):
             with user_errors("Loading the recipe"):
                 rec = default_recipe() if to_load == "default" else load_recipe(saved[to_load])
-                load_into_controls(key, rec, inputs, folder)
+                load_into_controls(key, rec)
     up = st.file_uploader("…or upload a recipe (JSON)", type=["json"], key=f"{key}_upload")
     if up is not None and st.button("Load the uploaded recipe", key=f"{key}_upload_btn"):
         with user_errors("Loading the recipe"):
             rec = FilterRecipe.from_json(up.getvalue().decode("utf-8", errors="replace"), source=f"'{up.name}'")
-            load_into_controls(key, rec, inputs, folder)
+            load_into_controls(key, rec)
 
 
-def load_into_controls(key: str, recipe: FilterRecipe, inputs: FilterInputs, folder: Path) -> None:
-    """Controls take the recipe's rules; its manual decisions join the saved ones (one undo step)."""
-    set_controls(key, recipe, inputs)
-    if recipe.decisions:
-        DecisionStore(folder).set(list(recipe.decisions))
-    st.session_state[f"{key}_rv"] = st.session_state.get(f"{key}_rv", 0) + 1
+def load_into_controls(key: str, recipe: FilterRecipe) -> None:
+    """Controls take the recipe's rules on the next run, before they are drawn (a drawn widget's state
+    cannot be written); its manual decisions join the saved ones there (one undo step)."""
+    request_load(key, recipe)
     st.rerun()

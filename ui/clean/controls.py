@@ -14,7 +14,6 @@ from dq_core.errors import DataError
 from dq_core.filtering import (
     DEFAULT_RELABEL_PROB,
     SIGNAL_ACTION_HELP,
-    SIGNAL_ACTIONS,
     ClassRule,
     ConditionRule,
     FilterInputs,
@@ -25,6 +24,7 @@ from dq_core.filtering import (
     is_label_signal,
     iter_signal_flag_counts,
     parse_condition,
+    signal_actions,
 )
 
 WORKING = "working"  # the autosaved recipe the controls describe
@@ -66,7 +66,11 @@ def set_controls(key: str, recipe: FilterRecipe, inputs: FilterInputs) -> None:
     ss[f"{key}_class_v"] = ss.get(f"{key}_class_v", 0) + 1
     ss[f"{key}_drop_where"] = "\n".join(c.where for c in recipe.conditions if c.action == "drop")
     ss[f"{key}_keep_where"] = "\n".join(c.where for c in recipe.conditions if c.action == "keep_only")
+    # Rules for signals not computed now stay in the recipe as they are (not lost on the next autosave).
+    ss[f"{key}_hidden_rules"] = [r.to_dict() for r in recipe.signals if r.signal not in inputs.signal_names]
     ss[f"{key}_rowsets_loaded"] = [r.to_dict() for r in recipe.row_sets]
+    for k in [k for k in ss if isinstance(k, str) and k.startswith((f"{key}_rs_on_", f"{key}_rs_act_"))]:
+        del ss[k]  # drawn again from the recipe's row sets
     ss[f"{key}_name"] = recipe.name if recipe.name != "default" else WORKING
 
 
@@ -89,6 +93,11 @@ def controls(key: str, inputs: FilterInputs, selections: dict[str, list]
     applied."""
     problems: list[str] = []
     rules, slots = _signal_rules(key, inputs, problems)
+    hidden = [SignalRule.from_dict(r) for r in st.session_state.get(f"{key}_hidden_rules", [])]
+    if hidden:
+        st.caption("Kept from the recipe, for signals not computed now: "
+                   + "; ".join(f"{r.describe()} → {r.action}" for r in hidden))
+        rules = rules + hidden
     classes = _class_rules(key, inputs, problems)
     conditions = _conditions(key, inputs, problems)
     row_sets = _row_sets(key, selections)
@@ -110,7 +119,7 @@ def _signal_rules(key: str, inputs: FilterInputs, problems: list[str]) -> tuple[
         has_score, has_flag = inputs.score(name) is not None, inputs.flag(name) is not None
         c1, c2, c3, c4, c5 = st.columns([2.2, 2.2, 3, 1.6, 2.4], vertical_alignment="center")
         on = c1.checkbox(name.replace("_", " "), key=f"{key}_on_{name}")
-        action = c2.selectbox("action", SIGNAL_ACTIONS, key=f"{key}_act_{name}", label_visibility="collapsed",
+        action = c2.selectbox("action", signal_actions(name), key=f"{key}_act_{name}", label_visibility="collapsed",
                               help="; ".join(f"{a}: {h}" for a, h in SIGNAL_ACTION_HELP.items()))
         thr = c3.slider(f"{name}_score below", 0.0, 1.0, step=0.01, key=f"{key}_thr_{name}",
                         disabled=not has_score, label_visibility="collapsed", format="score < %.2f",
@@ -150,6 +159,7 @@ def _class_rules(key: str, inputs: FilterInputs, problems: list[str]) -> list[Cl
                                                           help="keep at most this many rows (seeded random)"),
                 "relabel to": st.column_config.SelectboxColumn("relabel to", options=inputs.classes),
             })
+        ss[f"{key}_class_edited"] = edited.to_dict(orient="list")  # brought back after a page switch
         for rec in edited.to_dict(orient="records"):
             try:
                 if rec["action"] == "drop":

@@ -10,7 +10,6 @@ working recipe to ``recipes/<dataset id>/working.json``, so both survive a reloa
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -20,20 +19,15 @@ from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.filtering import (
     DecisionStore,
-    FilterRecipe,
     RecipeResult,
     apply_prepared,
-    default_recipe,
-    load_recipe,
-    recipe_path,
-    save_recipe,
 )
 from dq_core.filtering import whatif as wi
 from dq_core.signals import find_signal_key
-from ui.clean import cached
+from ui.clean import cached, working
 from ui.clean.before_after import before_after
 from ui.clean.compare import compare
-from ui.clean.controls import WORKING, controls, fill_counts, set_controls
+from ui.clean.controls import WORKING, controls, fill_counts
 from ui.clean.export import export
 from ui.clean.review import label_next_section, review
 from ui.widgets import user_errors
@@ -59,38 +53,30 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
     ds_id = ws.save_dataset(ds)
     folder = ws.recipes_dir(ds_id)
     store = DecisionStore(folder)
-    ss = st.session_state
     home = str(ws.root)
     result = None
     with user_errors("The filter panel"):
         inputs = cached.filter_inputs(ds, signals_frame)
-        if ss.get(f"{key}_init") != (ds_id, tuple(inputs.signal_names)):
-            working_path = recipe_path(folder, WORKING)
-            start = default_recipe()
-            if working_path.exists():
-                try:
-                    start = load_recipe(working_path)
-                except DataError as exc:
-                    st.warning(f"The saved working recipe could not be read ({exc}); starting from the default.")
-            set_controls(key, start, inputs)
-            ss[f"{key}_init"] = (ds_id, tuple(inputs.signal_names))
+        working.prepare(key, ds_id, inputs, folder)
 
         st.subheader("What if: filter the rows")
         recipe, problems, slots = controls(key, inputs, selections or {})
+        working.remember(key, ds_id, inputs, recipe)
         for p in problems:
             st.warning(p)
         recipe = recipe.with_decisions(store.decisions())
         if signal_keys:
             recipe = replace(recipe, signal_settings={"signals": list(signal_keys), "seed": int(seed)})
-        _autosave(folder, recipe)
+        working.autosave(key, folder, recipe)
         result = apply_prepared(inputs, recipe, strict=False)
         fill_counts(slots, result)
         for n in result.notes:
             st.caption(f"ℹ️ {n}")
         if result.problems:
             st.error(" ".join(result.problems), icon="⚠️")
-        st.caption(f"Working recipe: {recipe.summary()} — autosaved as `{WORKING}.json` "
-                   f"(recipe fingerprint `{recipe.fingerprint}`).")
+        saved_as = (f"autosaved as `{WORKING}.json`" if working.user_made(key, recipe) else
+                    f"the default; saved as `{WORKING}.json` once you change a control")
+        st.caption(f"Working recipe: {recipe.summary()} — {saved_as} (recipe fingerprint `{recipe.fingerprint}`).")
         with st.expander("Rules in effect", expanded=False):
             st.dataframe(result.rule_counts(), hide_index=True, width="stretch", key=f"{key}_rules")
 
@@ -123,15 +109,3 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
         export(key, ds, signals_frame, result, ws, ds_id)
     return result
 
-
-def _autosave(folder: Path, recipe: FilterRecipe) -> None:
-    """The working recipe as the controls describe it, written only when it changed."""
-    p = recipe_path(folder, WORKING)
-    rec = FilterRecipe.from_dict({**recipe.to_dict(), "name": WORKING})
-    text = rec.to_json() + "\n"
-    try:
-        if p.exists() and p.read_text(encoding="utf-8") == text:
-            return
-    except OSError:
-        pass
-    save_recipe(rec, p)

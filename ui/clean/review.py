@@ -108,6 +108,7 @@ def _review_table(key: str, inputs: FilterInputs, frame: pd.DataFrame, store: De
         column_config={
             "select": st.column_config.CheckboxColumn("✓", width="small"),
             "text": st.column_config.TextColumn("text", width="large"),
+            "repaired text": st.column_config.TextColumn("repaired text (after)", width="large"),
             "decision": st.column_config.SelectboxColumn("decision", options=DECISION_OPTIONS),
             "relabel to": st.column_config.SelectboxColumn("relabel to", options=inputs.classes),
             "suggested_label_prob": st.column_config.NumberColumn("p(suggested)", format="%.2f"),

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from dq_core.data.limits import limit
 from dq_core.errors import DataError
 from dq_core.metrics.shift.divergences import get_divergence
 
@@ -34,8 +35,11 @@ class ShiftConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.n_bootstrap >= 0, f"bootstrap resamples {self.n_bootstrap} must be >= 0"),
-            (self.n_permutations >= 0, f"permutations {self.n_permutations} must be >= 0"),
+            # Bounded (DQ_MAX_RESAMPLES): an unbounded count ran for hours and filled memory.
+            (0 <= self.n_bootstrap <= limit("DQ_MAX_RESAMPLES"), f"bootstrap resamples {self.n_bootstrap} must "
+             f"lie between 0 and {limit('DQ_MAX_RESAMPLES'):,} (DQ_MAX_RESAMPLES)"),
+            (0 <= self.n_permutations <= limit("DQ_MAX_RESAMPLES"), f"permutations {self.n_permutations} must "
+             f"lie between 0 and {limit('DQ_MAX_RESAMPLES'):,} (DQ_MAX_RESAMPLES)"),
             (0 < self.confidence < 1, f"confidence {self.confidence} must lie between 0 and 1"),
             (0 < self.significance < 1, f"significance {self.significance} must lie between 0 and 1"),
             (self.vocab_size >= 1, f"vocabulary size {self.vocab_size} must be at least 1"),
