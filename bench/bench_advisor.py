@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import load_avg, machine, write_section  # noqa: E402
 
 from dq_core.filtering import FilterRecipe, SignalRule  # noqa: E402
-from dq_core.training.advisor import Candidate, advise, candidate_recipes  # noqa: E402
+from dq_core.training.advisor import FOLD_SIGNALS, Candidate, advise, candidate_recipes  # noqa: E402
 
 HEADING = "## Issue 12: the recipe advisor"
 ROWS = 3000
@@ -71,6 +71,13 @@ def sample(demo: str, ws, *, seed: int = 0, test_where=None):
     return tr, te, embed_dataset(tr, workspace=ws).vectors, embed_dataset(te, workspace=ws).vectors
 
 
+def signals(ds, x, ws):
+    """The signals the candidates act on (the same set the advisor recomputes per fold)."""
+    from dq_core.signals import compute_signals, get_signal
+
+    return compute_signals(ds, [get_signal(s) for s in FOLD_SIGNALS], embeddings=x, workspace=ws, seed=0).frame
+
+
 def extra_candidates(ds, sig) -> list[Candidate]:
     return [*candidate_recipes(ds, sig), Candidate("old_default", "old default (issue 6)", OLD_DEFAULT)]
 
@@ -86,7 +93,6 @@ def measure(rec: FilterRecipe, ds, sig, x, x_te, y_te) -> dict:
 
 
 def part_noise(ws, seeds, modes) -> list[dict]:
-    from dq_core.signals import compute_signals
     from dq_core.signals.sandbox import inject_label_noise
 
     out = []
@@ -100,7 +106,7 @@ def part_noise(ws, seeds, modes) -> list[dict]:
                 t0 = time.perf_counter()
                 noisy = inject_label_noise(y_clean, rate=0.2, mode=mode, seed=seed)
                 ds = tr.with_labels(noisy.labels)
-                sig = compute_signals(ds, embeddings=x, workspace=ws, seed=0).frame
+                sig = signals(ds, x, ws)
                 adv = advise(ds, signals=sig, embeddings=x, workspace=ws, seed=seed,
                              candidates=extra_candidates(ds, sig))
                 noisy_s = fit_score(x, noisy.labels.astype(str), x_te, y_te)
@@ -121,14 +127,12 @@ def part_noise(ws, seeds, modes) -> list[dict]:
 
 
 def part_asis(ws) -> list[dict]:
-    from dq_core.signals import compute_signals
-
     out = []
     for demo, where in (("tweets", lambda f: f.frame["confidence"].to_numpy() == 1.0),
                         ("sms_spam", None)):
         tr, te, x, x_te = sample(demo, ws, test_where=where)
         y_te = te.labels.to_numpy(dtype=object).astype(str)
-        sig = compute_signals(tr, embeddings=x, workspace=ws, seed=0).frame
+        sig = signals(tr, x, ws)
         cands = extra_candidates(tr, sig)
         row = {"demo": demo, "test_rows": len(te), "flagged_label": int(sig["is_label_issue"].sum()),
                "train_rows": len(tr), "advice": {}, "test": {}}

@@ -153,7 +153,7 @@ def read_delimited(text: str, *, sep: str, source: str, header: bool = True) -> 
     if "\r" in text and "\n" not in text:  # classic Mac line ends: the parsers want \n
         text = text.replace("\r", "\n")
     try:
-        first = next(csv.reader(io.StringIO(text), delimiter=sep), None)
+        first = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), None)
     except csv.Error as exc:
         raise DataError(f"{source} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} file ({exc}); "
                         "re-export it") from None
@@ -171,7 +171,7 @@ def read_delimited(text: str, *, sep: str, source: str, header: bool = True) -> 
                                 keep_default_na=False, na_values=[""], engine="c", index_col=False)
     except pd.errors.ParserWarning:
         n_header = len(first)
-        for line_no, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+        for line_no, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=sep), start=1):
             if len(row) > n_header:
                 raise DataError(f"{source}: line {line_no} has {len(row)} fields but the header has {n_header}; "
                                 f"quote fields that contain '{sep}' or fix the header") from None
@@ -286,6 +286,8 @@ def read_table_bytes(data: bytes, filename: str) -> RawTable:
             raise DataError(f"{source} is empty; pick a file with rows")
         return RawTable(read_parquet_bytes(data, source=source), source)
     text, notes = decode_bytes(data, source)
+    if not text.strip():  # a byte-order mark alone, or whitespace in UTF-16
+        raise DataError(f"{source} is empty; pick a file with a header row and data rows")
     if ext in (".csv", ".txt"):
         sep = "\t" if ext == ".txt" and "\t" in text.splitlines()[0] else ","
         frame = read_delimited(text, sep=sep, source=source)

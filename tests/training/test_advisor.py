@@ -207,4 +207,4 @@ def test_job_runs_in_a_worker_process_and_can_be_cancelled(sms, dq_env):
     assert st2["state"] == "cancelled"
     assert not (run2 / ADVICE_FILE).exists()  # nothing half-written
     assert not list(run2.glob("*.tmp*"))
-    assert not jobs.pid_alive(st2.get("pid"))
+    _wait_for(lambda: not jobs.pid_alive(st2.get("pid")), timeout=60, what="the cancelled worker to exit")
