@@ -11,13 +11,11 @@ import streamlit as st
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
 from dq_core.space.projection import warm_umap_in_background
 from dq_core.viz import coverage as vc
+from ui import coverage_selection as selection
 from ui import coverage_work as work
 from ui import embedding_task, state
-from ui.map_selection import selected_positions
+from ui.map_selection import selected_positions, with_selection
 from ui.widgets import fmt_num, user_errors
-
-SELECTED_KEY = "dq_selected_row_ids"  # dataset row_ids picked on the map, for later filtering
-SELECTED_REF_KEY = "dq_selected_reference_row_ids"
 
 ds = state.require_dataset()
 ref = state.active_reference()
@@ -39,11 +37,6 @@ elif len(ref) == 0:
     st.stop()
 
 key = work.pair_key(ds, ref)
-
-
-def _plain(values: pd.Series) -> list:
-    """row_ids as plain Python values (ints stay ints), as the filters expect them."""
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 # ------------------------------------------------------------------ 1. embeddings (background, real progress)
@@ -180,27 +173,15 @@ shown, fig, n_frame = work.map_view(key, proj_tag, res_tag, color, bool(highligh
 st.caption(proj.note + (f". Showing a stratified sample of {len(shown):,} of {n_frame:,} points (each side and "
                         "cluster in proportion)." if len(shown) < n_frame else f". {len(shown):,} points.")
            + " Box or lasso points to list them below.")
-# A new key clears the chart's selection (its widget state cannot be written to).
-map_key = f"cov_map_{st.session_state.get('_cov_map_gen', 0)}"
-event = st.plotly_chart(fig, key=map_key, on_select="rerun", selection_mode=("box", "lasso"), width="stretch")
-
+active_id = state.active_ids()[0]
+event = st.plotly_chart(with_selection(fig, selection.positions_in(shown, active_id)), key=selection.map_key(),
+                        on_select="rerun", selection_mode=("box", "lasso"), width="stretch")
 picked = selected_positions(getattr(event, "selection", None) if event is not None else None)
 picked = picked[picked < len(shown)]
 if len(picked):
-    sel = shown.iloc[picked]
-    st.session_state[SELECTED_KEY] = _plain(sel.loc[sel["side"] == "dataset", "row_id"])
-    st.session_state[SELECTED_REF_KEY] = _plain(sel.loc[sel["side"] == "reference", "row_id"])
-    n_d, n_r = len(st.session_state[SELECTED_KEY]), len(st.session_state[SELECTED_REF_KEY])
-    st.markdown(f"**Selected: {n_d:,} dataset rows, {n_r:,} reference rows** (dataset row_ids kept for filtering)")
-    cols = [c for c in ("side", "row_id", "text", "label", "cluster", "nearest_dataset_distance") if c in sel.columns]
-    st.dataframe(sel[cols], hide_index=True, width="stretch", height=260, key="cov_selected_rows")
-    if st.button("Clear the selection", key="cov_clear_sel"):
-        st.session_state.pop(SELECTED_KEY, None)
-        st.session_state.pop(SELECTED_REF_KEY, None)
-        st.session_state["_cov_map_gen"] = st.session_state.get("_cov_map_gen", 0) + 1
-        st.rerun()
-elif st.session_state.get(SELECTED_KEY):
-    st.caption(f"{len(st.session_state[SELECTED_KEY]):,} dataset rows are selected from an earlier map selection.")
+    selection.store(shown.iloc[picked], active_id)  # kept in the session; the chart restarts without it
+    st.rerun()
+selection.show(ds, ref, active_id)
 
 # ------------------------------------------------------------------ 4. clusters
 if res is not None:

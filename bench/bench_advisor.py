@@ -161,7 +161,11 @@ def write_doc(noise: list[dict], asis: list[dict], command: str, loads: tuple[st
              f"Command: `{command}` (raw results in bench/results/issue12_advisor.json)", "",
              "Baseline trainer only (logistic regression on MiniLM embeddings). The 1-epoch MiniLM fine-tune "
              "was skipped: about 60 s a fit on this CPU, and 12 settings × 7 candidates × 5 folds would take "
-             "hours; no GPU was lent to this task.", ""]
+             "hours; no GPU was lent to this task.", "",
+             "Signals: label, exact_duplicate, conflicting_label and junk (what the candidates act on), computed "
+             "on the training rows with their embeddings; on folds the advisor recomputes them on each fold's "
+             "training rows. 'default' is the default recipe as of this issue, 'old default' the one chosen in "
+             "issue 6 (relabel a flagged row with p >= 0.7, drop every other flagged row).", ""]
     if noise:
         lines += ["### 20% injected noise: what the advisor's pick wins back", "",
                   f"{ROWS:,}-row training sample and {TEST_ROWS:,} clean test rows per demo (seed 0); noise seeds "

@@ -39,8 +39,11 @@ def load_stored(ds_id: str) -> TextDataset:
 def _get(key: str) -> str | None:
     if key in st.session_state:
         return st.session_state[key]
-    val = st.query_params.get(key)
-    return val or None
+    val = st.query_params.get(key) or None
+    if val:
+        # A page switch drops the query string: the session keeps what the link opened.
+        st.session_state[key] = val
+    return val
 
 
 def active_ids() -> tuple[str | None, str | None]:

@@ -81,6 +81,9 @@ def run(args) -> int:
                     workspace=Workspace.default(), reporter=_StderrReporter())
     for n in result.notes:
         warn(n)
+    for c in result.candidates:
+        for n in (*c.notes, *([c.skipped] if c.skipped else [])):
+            warn(f"{c.title}: {n}")
     warn(result.evaluation_note)
     write_advice(result, args.out)
     print_json({"recommended": result.recommended, "recommendation": result.recommendation,

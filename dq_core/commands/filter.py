@@ -106,6 +106,10 @@ def run(args) -> int:
     check_distinct_outputs({"--out": args.out, "--log": args.log, "--save-recipe": args.save_recipe})
     if not Path(args.out).suffix:
         check_folder_output(args.out)
+    if args.recipe and args.recipe != "default":
+        from dq_core.data.paths import check_regular_file
+
+        check_regular_file(args.recipe, "recipe file")
     recipe = load_recipe(resolve_recipe(args.recipe))  # a bad recipe fails before any data is read
     ds, ref = load_inputs(args)
     signals = None

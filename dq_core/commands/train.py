@@ -83,6 +83,10 @@ def run(args) -> int:
 
     out = check_run_folder(args.out, overwrite=args.overwrite)
     check_output_path(out, [args.data, getattr(args, "reference", None), args.test, args.recipe])
+    if args.recipe and args.recipe != "default":
+        from dq_core.data.paths import check_regular_file
+
+        check_regular_file(args.recipe, "recipe file")
     cfg = config_from_args(args)  # a missing or broken recipe fails here, before any data is read
     ds, ref = load_inputs(args)
     test = None

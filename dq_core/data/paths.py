@@ -127,3 +127,20 @@ def list_data_files(root: Path | None = None, limit: int = 500) -> list[str]:
         if len(out) >= limit:
             break
     return sorted(out)[:limit]
+
+
+def check_regular_file(path: str | os.PathLike, what: str) -> None:
+    """Refuse a pipe, socket or device given where a file is read (opening a FIFO blocks forever); a missing
+    path is left to the caller's own message."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        raise path_error(path, exc) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"{what} '{path}' is a folder; give a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{what} '{path}' is not a regular file (a pipe, socket or device); give a file")

@@ -297,6 +297,7 @@ def read_table_bytes(data: bytes, filename: str) -> RawTable:
         frame = read_json_records(text, source=source)
     else:
         frame = read_jsonl(text, source=source)
+    check_size(source, rows=len(frame), columns=len(frame.columns))  # JSON records may hold any keys
     return RawTable(frame, source, tuple(notes))
 
 

@@ -144,6 +144,7 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5", ".msgp
 # Files that change the vectors besides the weights: tokenizer and pooling/normalisation configs.
 CONFIG_SUFFIXES = (".json", ".txt", ".model")
 _DIGESTS: dict[tuple, str] = {}  # (path, size, mtime_ns) -> digest, for this process
+_FOLDER_DIGESTS: dict[tuple, str] = {}  # the stamps of a folder's files -> its digest
 
 
 def _model_files(folder: Path) -> list[Path]:
@@ -187,13 +188,17 @@ def weights_digest(folder: Path) -> str:
     hashed once per file and remembered by path + size + mtime (in this process and in a small JSON side
     cache in the workspace), so later calls cost a stat per file.
     """
+    files = _model_files(folder)
+    stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    if stamp in _FOLDER_DIGESTS:  # every page rerun asks: a stat per file, no reading
+        return _FOLDER_DIGESTS[stamp]
     side_path = _side_cache_path()
     try:
         side = json.loads(side_path.read_text())
         side = side if isinstance(side, dict) else {}
     except (OSError, ValueError, RecursionError):
         side = {}  # missing or damaged: rebuilt from the files
-    parts = [f"{f.relative_to(folder).as_posix()}:{_file_digest(f, side)}" for f in _model_files(folder)]
+    parts = [f"{f.relative_to(folder).as_posix()}:{_file_digest(f, side)}" for f in files]
     if side.pop("\x00dirty", False):
         from dq_core.data.writers import atomic_write_text
 
@@ -201,7 +206,9 @@ def weights_digest(folder: Path) -> str:
             atomic_write_text(side_path, json.dumps(side))
         except OSError:
             pass  # a read-only workspace: the digests are recomputed next process
-    return hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()
+    digest = hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()
+    _FOLDER_DIGESTS[stamp] = digest
+    return digest
 
 
 def model_key(model: str | None) -> str:

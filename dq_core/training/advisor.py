@@ -15,7 +15,6 @@ above zero, or none: "no cleaning pays measurably here".
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,9 +53,6 @@ FOLDS_NOTE = ("Evaluated on {k} held-out folds of the labels as given: each cand
               "classes). A trusted test set (--test) measures it directly.")
 TEST_NOTE = ("Evaluated on the trusted test set ({n:,} rows): each candidate trains on every row it keeps and is "
              "scored on the test rows, which no recipe touches.")
-
-Progress = Callable[[str, float], None]
-
 
 @dataclass(frozen=True)
 class Candidate:

@@ -116,17 +116,18 @@ def test_default_recipe_and_formula_neutralising(files):
            cwd=files)  # --recipe defaults to the default recipe
     assert r.returncode == 0, r.stderr
     raw = (files / "clean.csv").read_text()
-    assert "'=HYPERLINK" in raw and "'+1 great flight" in raw
-    assert "\n=HYPERLINK" not in raw and ",=HYPERLINK" not in raw
+    assert '"=HYPERLINK' in raw and '"+1 great flight' in raw  # the data as it is, quoted
+    assert "'=HYPERLINK" not in raw and "'+1" not in raw
     clean = pd.read_csv(files / "clean.csv")
     ds = make_dataset()
     assert clean["row_id"].tolist() == apply_recipe(ds, make_signals(ds), default_recipe()).kept_row_ids.tolist()
-    # the log neutralises too: a removed row whose text starts with '='
-    dq("filter", "data.csv", "--recipe", str(save_recipe(FilterRecipe(row_sets=(RowSet("x", (14,)),)),
-                                                         files / "r.json")),
-       "--out", "c2.csv", "--log", "removed2.csv", cwd=files)
-    log_raw = (files / "removed2.csv").read_text()
-    assert "'=HYPERLINK" in log_raw
+    # --spreadsheet-safe neutralises the data and the log: a removed row whose text starts with '='
+    r = dq("filter", "data.csv", "--recipe", str(save_recipe(FilterRecipe(row_sets=(RowSet("x", (14,)),)),
+                                                             files / "r.json")),
+           "--out", "c2.csv", "--log", "removed2.csv", "--spreadsheet-safe", cwd=files)
+    assert r.returncode == 0, r.stderr
+    assert "'=HYPERLINK" in (files / "removed2.csv").read_text()
+    assert "'+1 great flight" in (files / "c2.csv").read_text()
 
 
 @pytest.mark.parametrize("out, reader", [

@@ -36,9 +36,17 @@ def keyed(page: Page, key: str):
 
 
 def pick(page: Page, key: str, option: str) -> None:
+    wait_for_streamlit_idle(page, timeout=SLOW)
     box = keyed(page, key).get_by_role("combobox")
-    box.click()
-    rerun_and_wait(page, lambda: page.get_by_role("option", name=option, exact=True).click(), timeout=SLOW)
+    opt = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a rerun landing on the click may close the list at once
+        box.click()
+        try:
+            opt.wait_for(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+            page.keyboard.press("Escape")
+    rerun_and_wait(page, opt.click, timeout=SLOW)
 
 
 def slider_value(page: Page, key: str) -> float:
@@ -47,11 +55,15 @@ def slider_value(page: Page, key: str) -> float:
 
 def nudge_slider(page: Page, key: str, steps: int) -> None:
     thumb = keyed(page, key).get_by_role("slider")
-    thumb.focus()
-    for _ in range(steps):
-        thumb.press("ArrowRight")
-    # the slider commits its value a moment after the last key press, which reruns the page
-    rerun_and_wait(page, lambda: page.wait_for_timeout(10), timeout=SLOW)
+
+    def press() -> None:
+        thumb.focus()
+        for _ in range(steps):
+            thumb.press("ArrowRight")
+
+    rerun_and_wait(page, press, timeout=SLOW)  # each committed value reruns the page
+    page.wait_for_timeout(500)
+    wait_for_streamlit_idle(page, timeout=SLOW)
 
 
 def working_recipe(recipes: Path) -> dict:
@@ -82,3 +94,38 @@ def test_working_recipe_survives_a_page_switch_and_a_reload(page, server, small_
     wait_for_streamlit_idle(page, timeout=SLOW)
     expect(keyed(page, "fp_act_junk").get_by_role("combobox")).to_have_value("relabel_or_drop", timeout=SLOW)
     assert slider_value(page, "fp_thr_outlier") == pytest.approx(0.05)
+
+
+def box_select(page: Page) -> None:
+    """Drag a box over the middle of the Coverage map in box-select mode."""
+    chart = keyed(page, "cov_map_0") if keyed(page, "cov_map_0").count() else page.locator("[class*=st-key-cov_map_]")
+    plot = chart.locator(".nsewdrag").first
+    plot.hover()
+    chart.locator('[data-title="Box Select"]').first.click()
+    box = plot.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1
+    x1, y1 = box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.9
+
+    def drag() -> None:
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x1, y1, steps=12)
+        page.mouse.up()
+
+    rerun_and_wait(page, drag, timeout=SLOW)
+
+
+def test_a_box_selection_on_the_map_becomes_a_row_set_in_clean(page, server, small_pair):
+    open_page(page, server, "coverage", small_pair.query)
+    expect(page.locator("[class*=st-key-cov_map_] .nsewdrag").first).to_be_visible(timeout=SLOW)
+    box_select(page)
+    selected = page.get_by_text("Selected:", exact=False).first
+    expect(selected).to_be_visible(timeout=SLOW)
+    n_dataset = int(selected.inner_text().split("Selected:")[1].split("dataset rows")[0].strip().replace(",", ""))
+    assert n_dataset > 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    streamlit_full_screenshot(page, str(SHOTS / "coverage.png"))
+
+    go_to(page, "Clean", "🧽 Clean")
+    page.get_by_text("Row sets (", exact=False).first.click()
+    expect(page.get_by_text(f"map selection ({n_dataset:,} rows)")).to_be_visible(timeout=SLOW)

@@ -143,6 +143,7 @@ def test_model_key_follows_weight_content_not_size(tmp_path, dq_env, monkeypatch
     # Remembered by path + size + mtime: an unchanged folder is not read again (not even by a new process,
     # thanks to the side cache).
     monkeypatch.setattr(embed_model, "_DIGESTS", {})
+    monkeypatch.setattr(embed_model, "_FOLDER_DIGESTS", {})
     calls = []
     real_open = open
 
@@ -162,5 +163,6 @@ def test_damaged_side_cache_is_rebuilt(tmp_path, dq_env):
     side = embed_model._side_cache_path()
     side.write_text("{broken")
     embed_model._DIGESTS.clear()
+    embed_model._FOLDER_DIGESTS.clear()
     assert model_key(str(m)) == k
     assert json.loads(side.read_text())

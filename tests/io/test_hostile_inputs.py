@@ -209,3 +209,35 @@ def test_real_subprocess(name, corpus, recipe, tmp_path):
                               timeout=120, env={**os.environ, "DQ_HOME": str(tmp_path / "ws")})
         check_contract(proc.returncode, proc.stderr, name, argv[0])
         assert proc.returncode == want_rc and word.lower() in proc.stderr.lower(), proc.stderr
+
+
+HOSTILE_RECIPES = {
+    "nested_100k.json": b'{"format": "dq-filter-recipe", "version": 1, "name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "number_309_digits.json": (b'{"format": "dq-filter-recipe", "version": 1, "name": "x", "signals": [{"signal": '
+                               b'"junk", "action": "drop", "threshold": ' + b"9" * 309 + b', "use_flag": false}]}'),
+    "empty.json": b"",
+    "binary.json": bytes(range(256)),
+    "not_a_recipe.json": b'{"hello": "world"}',
+}
+
+
+@pytest.mark.parametrize("name", [*HOSTILE_RECIPES, "fifo"])
+def test_hostile_recipes_and_signal_files(name, corpus, tmp_path, capsys):
+    """A recipe or a signals file is input too: refused with one line, never a hang or a traceback."""
+    path = tmp_path / name
+    if name == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_bytes(HOSTILE_RECIPES[name])
+    data = corpus["crlf.csv"]
+    runs = [["filter", data, "--recipe", str(path), "--out", str(tmp_path / "c.csv")],
+            ["filter", data, "--recipe", "default", "--signals", str(path), "--out", str(tmp_path / "c.csv")],
+            ["train", data, "--trainer", "baseline", "--recipe", str(path), "--out", str(tmp_path / "run")]]
+    for argv in runs:
+        if name != "fifo" and "--signals" in argv:
+            continue
+        rc = main(argv)
+        err = capsys.readouterr().err
+        check_contract(rc, err, name, argv[0])
+        assert rc == 2
+    assert not (tmp_path / "c.csv").exists()

@@ -208,3 +208,104 @@ def test_job_runs_in_a_worker_process_and_can_be_cancelled(sms, dq_env):
     assert not (run2 / ADVICE_FILE).exists()  # nothing half-written
     assert not list(run2.glob("*.tmp*"))
     _wait_for(lambda: not jobs.pid_alive(st2.get("pid")), timeout=60, what="the cancelled worker to exit")
+
+
+def _finished_advice_run(ws: Workspace, ds) -> Path:
+    """A finished advisor run on ``ds`` recommending the conservative recipe, as the worker leaves one."""
+    from dq_core.training.advisor_job import KIND, advice_dir, write_advice
+    from dq_core.training.advisor_result import AdviceResult, CandidateOutcome
+    from dq_core.training.evaluate import BootstrapResult
+
+    def gain(delta: float, lo: float, hi: float) -> dict:
+        return {m: BootstrapResult(metric=m, a=0.8, b=0.8 + delta, delta=delta, ci_low=lo, ci_high=hi,
+                                   confidence=0.95, n=60, n_resamples=1000, p_value=0.01)
+                for m in ("accuracy", "macro_f1")}
+
+    cands = {c.key: c for c in candidate_recipes(ds)}
+    outcomes = tuple(CandidateOutcome(key=k, title=cands[k].title, description=cands[k].recipe.description,
+                                      recipe=cands[k].recipe.to_dict(), n_rows=60, n_kept=kept, n_relabelled=0,
+                                      n_repaired=None, accuracy=0.8 + d, macro_f1=0.8 + d,
+                                      gain=None if k == "none" else gain(d, lo, d + 0.02))
+                     for k, kept, d, lo in (("none", 60, 0.0, 0.0), ("default", 40, -0.01, -0.05),
+                                            ("conservative", 55, 0.05, 0.01)))
+    result = AdviceResult(dataset=ds.name, dataset_fingerprint=ds.fingerprint, n_rows=60, classes=tuple(ds.classes),
+                          trainer="baseline", evaluated_on="folds", folds=5, n_eval=60, seed=0, metric="accuracy",
+                          confidence=0.95, evaluation_note="Evaluated on 5 held-out folds ... undercounts ...",
+                          candidates=outcomes, recommended="conservative",
+                          recommendation="conservative: accuracy +0.050 over no cleaning")
+    run = jobs.create_run({"kind": KIND, "name": "advise", "data": {"dataset_fingerprint": ds.fingerprint}},
+                          advice_dir(ws) / "run1")
+    write_advice(result, run / ADVICE_FILE)
+    jobs.update_status(run, state="succeeded", progress=1.0, message=result.recommendation)
+    return run
+
+
+def _advisor_page():
+    import streamlit as st
+
+    from dq_core.data.workspace import Workspace
+    from ui.clean.advisor import advisor_section
+
+    advisor_section(Workspace.default().load_dataset(st.session_state["ds"]))
+
+
+def test_page_section_shows_the_advice_and_loads_the_recommended_recipe(dq_env):
+    from streamlit.testing.v1 import AppTest
+
+    from dq_core.filtering import load_recipe, recipe_path
+    from tests.train_helpers import tiny_dataset
+
+    ws = Workspace.default()
+    ds = tiny_dataset(60)
+    ds_id = ws.save_dataset(ds)
+    ds = ws.load_dataset(ds_id)
+    _finished_advice_run(ws, ds)
+    at = AppTest.from_function(_advisor_page, default_timeout=60)
+    at.session_state["ds"] = ds_id
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Recommended: conservative" in s.value for s in at.success)
+    table = at.dataframe[0].value
+    assert table["candidate"].tolist()[:3] == ["no cleaning", "the default recipe", "conservative"]
+    at.button(key="adv_load").click().run()
+    assert not at.exception, at.exception
+    working = load_recipe(recipe_path(ws.recipes_dir(ds_id), "working"))
+    conservative = {c.key: c for c in candidate_recipes(ds)}["conservative"].recipe
+    assert working.signals == conservative.signals and working.name == "working"
+    assert "fp_init" not in at.session_state  # the filter panel reloads its controls from the working recipe
+
+
+def test_clean_page_starts_the_advisor_job_and_shows_its_table(page_app, dq_env):
+    """The real Clean page on 150 tweets: the section sits above the filter controls, its button starts a
+    background job in a worker process, and the page then shows that job's table and recommendation."""
+    from dq_core.data.io import load_demo
+    from dq_core.training.advisor_job import latest_advice_run
+
+    full, _ = load_demo("tweets")
+    keep = np.zeros(len(full), dtype=bool)
+    keep[np.random.default_rng(0).choice(len(full), 150, replace=False)] = True
+    ds = full.subset(keep, name="tweets slice")
+    at = page_app("app_pages/clean.py", ds).run()
+    assert not at.exception, at.exception
+    heads = [s.value for s in at.subheader]
+    assert heads.index("Which cleaning pays?") < heads.index("What if: filter the rows")
+    assert any("Not run on this dataset yet" in c.value for c in at.caption)
+
+    at.number_input(key="adv_folds").set_value(3)
+    at.button(key="adv_start").click().run()
+    assert not at.exception, at.exception
+    ws = Workspace.default()
+    run = latest_advice_run(ws, ds)
+    assert run is not None and run.config["advise"]["folds"] == 3
+    st = jobs.wait(run.path, timeout=600)
+    assert st["state"] == "succeeded", st
+    at.run()
+    assert not at.exception, at.exception
+    table = at.dataframe(key="adv_table").value
+    keys = table["candidate"].tolist()
+    assert keys[0] == "no cleaning" and any(k.startswith("agreement (confidence") for k in keys)
+    agree_note = table.loc[[k.startswith("agreement") for k in keys], "note"].iloc[0]
+    assert "have no 'confidence' value and are kept" in agree_note  # the tweets' confidence has gaps
+    advice = read_advice(run.path)
+    shown = [s.value for s in (*at.success, *at.info)]
+    assert any(advice.recommendation.split(":")[0] in s for s in shown)

@@ -30,7 +30,6 @@ from dq_core.filtering import (
 WORKING = "working"  # the autosaved recipe the controls describe
 SIGNAL_ORDER = ("exact_duplicate", "conflicting_label", "junk", "label", "near_duplicate", "outlier", "pii",
                 "leakage")
-MAP_SELECTION_KEYS = ("dq_selected_row_ids",)  # where a map may leave row_ids
 CLASS_ACTIONS = ["keep", "drop", "cap", "relabel"]
 
 
@@ -211,10 +210,6 @@ def _row_sets(key: str, selections: dict[str, list]) -> list[RowSet]:
     ss = st.session_state
     row_sets: list[RowSet] = []
     available = dict(selections)
-    for k in MAP_SELECTION_KEYS:
-        ids = ss.get(k)
-        if isinstance(ids, (list, tuple, set, np.ndarray, pd.Series)) and len(ids):
-            available.setdefault("map selection", list(ids))
     for rs in ss.get(f"{key}_rowsets_loaded", []):
         available.setdefault(rs["name"], rs["row_ids"])
     if available:

@@ -24,6 +24,7 @@ from dq_core.filtering import (
 )
 from dq_core.filtering import whatif as wi
 from dq_core.signals import find_signal_key
+from ui import coverage_selection
 from ui.clean import cached, working
 from ui.clean.before_after import before_after
 from ui.clean.compare import compare
@@ -60,7 +61,8 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
         working.prepare(key, ds_id, inputs, folder)
 
         st.subheader("What if: filter the rows")
-        recipe, problems, slots = controls(key, inputs, selections or {})
+        offered = {**coverage_selection.row_sets(ds_id), **(selections or {})}  # the Coverage map's pick too
+        recipe, problems, slots = controls(key, inputs, offered)
         working.remember(key, ds_id, inputs, recipe)
         for p in problems:
             st.warning(p)
