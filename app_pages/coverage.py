@@ -84,7 +84,7 @@ for side, d, emb in (("dataset", ds, ds_emb), ("reference", ref, ref_emb)):
         with st.expander(f"The {emb.n_empty:,} {side} rows without text"):
             st.dataframe(d.frame.loc[~emb.valid, [c for c in ("row_id", "text", "label") if c in d.frame]],
                          hide_index=True, width="stretch", height=200, key=f"cov_empty_{side}")
-st.caption(f"Embeddings: {ds_emb.dim}-d, model `{ds_emb.model_name}`, cosine distance = 1 − dot product.")
+st.caption(f"Embeddings: {ds_emb.dim}-d, model {work.model_label(ds_emb.model_name)}, cosine distance = 1 − dot product.")
 
 # ------------------------------------------------------------------ 2. coverage figures
 res = None

@@ -137,3 +137,16 @@ def color_options(key: str, proj_tag: str, res_tag: str, _ds, _ref, _proj, _res)
 
     shown, _, _ = map_view(key, proj_tag, res_tag, "dataset vs reference", True, _ds, _ref, _proj, _res)
     return vc.color_options(shown)
+
+
+def model_label(cache_key: str) -> str:
+    """A model's cache key (``<folder>-<weights digest>[-bf16]``) as a reader knows the model."""
+    from pathlib import Path
+
+    from dq_core.data import assets
+
+    precision = " (bfloat16)" if cache_key.endswith("-bf16") else ""
+    folder = cache_key.removesuffix("-bf16").rsplit("-", 1)[0]
+    if folder == Path(assets.default_model_path()).name:
+        return "all-MiniLM-L6-v2, bundled" + precision
+    return folder + precision

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dq_core.report.load import PairedDifference, RunRecord
-from dq_core.training.evaluate import EvaluationResult
+from dq_core.training.evaluate import EvaluationResult, degenerate_warnings
 
 
 def fmt_value(v, digits: int = 4) -> str:
@@ -57,7 +57,19 @@ def run_summary_lines(r: RunRecord) -> list[tuple[str, str]]:
     items += [("duration", f"{m.get('duration_seconds', float('nan')):.1f} s")]
     for n in m.get("notes", []):
         items.append(("note", n))
+    for w in run_warnings(m):
+        items.append(("⚠ warning", w))
     return [(k, str(v)) for k, v in items if v is not None]
+
+
+def run_warnings(metrics: dict) -> list[str]:
+    """The degenerate-model warnings of a run (derived from its figures for runs saved before the check)."""
+    if "warnings" in metrics:
+        return list(metrics["warnings"] or [])
+    if "confusion_matrix" in metrics and "labels" in metrics and metrics.get("macro_f1") is not None:
+        return list(degenerate_warnings(np.asarray(metrics["confusion_matrix"]), float(metrics["macro_f1"]),
+                                        tuple(metrics["labels"])))
+    return []
 
 
 def difference_sentence(d: PairedDifference) -> str:

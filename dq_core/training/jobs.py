@@ -38,6 +38,7 @@ import pandas as pd
 import psutil
 from filelock import FileLock
 
+from dq_core.data.outputs import RUN_MARKER, mark_run_folder
 from dq_core.data.writers import atomic_write_text
 from dq_core.errors import DataError
 
@@ -281,7 +282,12 @@ def create_run(config: dict, run_dir: str | Path) -> Path:
     if (run_dir / STATUS).exists() and read_status(run_dir).get("state") in ACTIVE:
         raise DataError(f"'{run_dir}' holds a run that is still {read_status(run_dir)['state']}; pick another "
                         "folder or cancel it first")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / RUN_MARKER).is_file():
+        # Only a folder a run created may lose files below: never a folder of the user's.
+        raise DataError(f"'{run_dir}' is a folder that is not empty and is not a dq run (no {RUN_MARKER} file); "
+                        "nothing in it was touched: pick a new or empty folder")
     run_dir.mkdir(parents=True, exist_ok=True)
+    mark_run_folder(run_dir)
     # Re-using a finished run's folder: nothing of the old run may pass for the new one.
     for stale in (CANCEL, HISTORY, "metrics.json", "predictions.parquet", "splits.json", LOG):
         (run_dir / stale).unlink(missing_ok=True)

@@ -96,6 +96,37 @@ def test_working_recipe_survives_a_page_switch_and_a_reload(page, server, small_
     assert slider_value(page, "fp_thr_outlier") == pytest.approx(0.05)
 
 
+def click(page: Page, key: str) -> None:
+    rerun_and_wait(page, keyed(page, key).get_by_role("button").click, timeout=SLOW)
+
+
+def test_a_saved_recipe_loads_back_into_the_controls(page, server, small_pair):
+    open_page(page, server, "clean", small_pair.query)
+    expect(keyed(page, "fp_thr_outlier")).to_be_visible(timeout=SLOW)
+    nudge_slider(page, "fp_thr_outlier", 3)
+    value = slider_value(page, "fp_thr_outlier")
+    assert value > 0
+    name_box = keyed(page, "fp_save_name").get_by_role("textbox")
+    name_box.fill("mine")
+    rerun_and_wait(page, lambda: name_box.press("Enter"), timeout=SLOW)
+    click(page, "fp_save_btn")
+    assert (small_pair.recipes / "mine.json").exists()
+    saved = {r["signal"]: r for r in json.loads((small_pair.recipes / "mine.json").read_text())["signals"]}
+    assert saved["outlier"]["threshold"] == pytest.approx(value)
+
+    pick(page, "fp_load_sel", "default")  # reset: the default recipe into the controls
+    click(page, "fp_load_btn")
+    expect(page.get_by_text("loaded into the controls", exact=False)).to_be_visible(timeout=SLOW)
+    assert slider_value(page, "fp_thr_outlier") == 0.0
+
+    pick(page, "fp_load_sel", "mine")
+    click(page, "fp_load_btn")
+    expect(page.get_by_text("Recipe 'mine' loaded into the controls", exact=False)).to_be_visible(timeout=SLOW)
+    assert slider_value(page, "fp_thr_outlier") == pytest.approx(value)
+    expect(page.get_by_text("StreamlitAPIException", exact=False)).to_have_count(0)
+    expect(page.get_by_text("cannot be modified after the widget", exact=False)).to_have_count(0)
+
+
 def box_select(page: Page) -> None:
     """Drag a box over the middle of the Coverage map in box-select mode."""
     chart = keyed(page, "cov_map_0") if keyed(page, "cov_map_0").count() else page.locator("[class*=st-key-cov_map_]")

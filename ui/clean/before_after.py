@@ -29,7 +29,14 @@ def fmt_figure(key: str, v, *, delta: bool = False) -> str:
     return f"{v:{sign}.3f}"
 
 
-def _metric(col, label: str, before, after, direction: int, pct: bool = False, digits: int = 3) -> None:
+NOISE_AFTER_NOTE = ("The 'after' noise ratio is optimistic: it is scored with the same out-of-sample label "
+                    "probabilities that chose the rows the label rule drops or relabels, so those rows count as "
+                    "clean by construction. It still shows how many suspected label errors the recipe leaves in; "
+                    "only a model trained on the filtered rows (Train) measures the gain.")
+
+
+def _metric(col, label: str, before, after, direction: int, pct: bool = False, digits: int = 3,
+            help: str | None = None) -> None:
     if after is None:
         col.metric(label, "n/a", help="needs a reference set and its embeddings (Coverage / Shift pages)")
         return
@@ -40,7 +47,7 @@ def _metric(col, label: str, before, after, direction: int, pct: bool = False, d
         dtxt = (f"{delta:+.1%}" if pct else (f"{delta:+,.0f}" if float(delta).is_integer() and abs(delta) >= 1
                                                else f"{delta:+.{digits}f}"))
     color = "normal" if direction > 0 else ("inverse" if direction < 0 else "off")
-    col.metric(label, fmt(after), dtxt, delta_color=color)
+    col.metric(label, fmt(after), dtxt, delta_color=color, help=help)
 
 
 def _figure(col, label: str, name: str, before: wi.WhatIfFigures, after: wi.WhatIfFigures, **fmt) -> None:
@@ -54,7 +61,7 @@ def before_after(key: str, ctx: wi.WhatIfContext, before: wi.WhatIfFigures, afte
     _figure(cols[0], "Rows", "n_rows", before, after, digits=0)
     _figure(cols[1], "Class-balance index", "class_balance_index", before, after)
     _figure(cols[2], "Imbalance ratio", "imbalance_ratio", before, after, digits=2)
-    _figure(cols[3], "Estimated noise ratio", "noise_ratio", before, after)
+    _figure(cols[3], "Estimated noise ratio", "noise_ratio", before, after, help=NOISE_AFTER_NOTE)
     cols = st.columns(4)
     _figure(cols[0], "Reference coverage", "reference_coverage", before, after)
     _figure(cols[1], "Scene coverage", "scene_coverage", before, after)
@@ -66,7 +73,8 @@ def before_after(key: str, ctx: wi.WhatIfContext, before: wi.WhatIfFigures, afte
             wi.JS_DIRECTION, digits=4)
     st.caption(f"Estimated noise ratio: {ctx.noise_method or 'needs the label signal'}; relabelled rows count "
                "with their new label. Coverage uses the unfiltered data's radius "
-               f"({fmt_num(ctx.radius, 3) if ctx.radius is not None else 'n/a'}) and clusters, held fixed.")
+               f"({fmt_num(ctx.radius, 3) if ctx.radius is not None else 'n/a'}) and clusters, held fixed. "
+               + NOISE_AFTER_NOTE)
     for n in ctx.notes:
         st.caption(f"ℹ️ {n}")
     c1, c2 = st.columns([3, 2])
