@@ -20,9 +20,9 @@ if current is not None:
     st.success(f"Active: **{current.name}** ({len(current):,} rows)"
                + (f" · reference **{ref.name}** ({len(ref):,} rows)" if ref is not None else " · no reference"))
 
-# The Reference tab's choices outlive a page switch (Streamlit drops the state of widgets not drawn).
-REF_KEYS = ["ref_how", "ref_source", "ref_demo", "ref_path", "ref_pick", "ref_hub", "ref_hub_split", "ref_col",
-            "ref_vals", "ref_ds_split", "ref_ref_split"]
+# The Reference tab's choices outlive a page switch (Streamlit drops the state of widgets not drawn);
+# only those whose options never change (a column or split list depends on the active dataset).
+REF_KEYS = ["ref_how", "ref_source", "ref_demo", "ref_path", "ref_hub", "ref_hub_split"]
 state.restore_widgets("load_ref", REF_KEYS)
 tab_new, tab_ref, tab_recent = st.tabs(["New dataset", "Reference set", "Recent"])
 

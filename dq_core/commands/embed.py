@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
                    help="a sentence-transformers model folder, or a hub name when online (default: bundled)")
     p.add_argument("--out", required=True, metavar="FILE.npy", help="where to write the (rows x dims) matrix")
     p.add_argument("--batch-size", type=int, default=None,
-                   help="texts per forward pass (default 32 on CPU, 128 on a GPU)")
+                   help="texts per forward pass (default 32 on CPU, 1024 on a GPU)")
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                    help="model precision: auto = bfloat16 on CPUs with native bf16, else float32")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")

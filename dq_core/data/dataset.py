@@ -194,6 +194,8 @@ def _check_text_column(s: pd.Series, name: str) -> pd.Series:
         if isinstance(probe.iloc[0], (bytes, bytearray)):
             raise DataError(f"column '{name}' holds binary values, not text; choose a column of strings")
     # Keep missing as missing (NA); everything else becomes its string form.
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # already text: no per-row Python
+        return s.astype("string")
     return s.map(lambda v: v if isinstance(v, str) else (None if _is_missing(v) else str(v))).astype("string")
 
 
@@ -228,6 +230,11 @@ def _labels_as_categories(s: pd.Series, name: str = "label") -> pd.Series:
                 return "0" if v in ("-0", "+0") else v.lstrip("+")
             return v if v else None
         return str(v)
+    if pd.api.types.infer_dtype(s, skipna=True) == "string":
+        # strings only: format each distinct label once, not each of (say) 1M rows
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        formatted = np.array([fmt(u) for u in uniques] + [None], dtype=object)  # code -1 (missing) -> None
+        return pd.Series(formatted[codes], index=s.index, name=s.name).astype("string")
     return s.map(fmt).astype("string")
 
 

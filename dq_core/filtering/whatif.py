@@ -262,8 +262,11 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
     vq = np.asarray(ref_embeddings.valid, dtype=bool)
     if len(vp) != len(ds) or len(vq) != len(ref):
         raise DataError("the embeddings do not match the rows (different lengths); embed the datasets again")
-    xp = np.asarray(ds_embeddings.vectors, dtype=np.float32)[vp]
-    xq = np.asarray(ref_embeddings.vectors, dtype=np.float32)[vq]
+    # one float32 copy (a float16 memmap of 1M x 384 is 1.5 GB in float32): index only when rows are invalid
+    xp = np.asarray(ds_embeddings.vectors, dtype=np.float32)
+    xp = xp if vp.all() else xp[vp]
+    xq = np.asarray(ref_embeddings.vectors, dtype=np.float32)
+    xq = xq if vq.all() else xq[vq]
     ctx.ds_valid = vp
     ctx.ds_vectors, ctx.ref_vectors = xp, xq
     valid_pos = np.flatnonzero(vp)

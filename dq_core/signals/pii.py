@@ -39,6 +39,7 @@ REGION_ALIASES = {"UK": "GB"}  # what people type -> the ISO 3166 code libphonen
 EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 URL_RE = r"(?:https?://|www\.)[^\s<>\"']+"
 IPV4_RE = r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])"
+IPV4_HINT_RE = r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"  # in every IPV4_RE match; RE2 runs it vectorised
 NUMBER_RE = re.compile(r"(?<![\w.])\+?\(?\d[\d \-().]{6,24}\d(?![\w])")  # card candidates
 # Seven digits with at most a few separators between each: the shortest phone number worth a look.
 PHONE_PREFILTER_RE = r"\d(?:[ \-.()/\u00a0]{0,3}\d){6}"
@@ -139,12 +140,24 @@ def find_pii(texts: pd.Series, *, region: str = DEFAULT_REGION) -> pd.DataFrame:
     out = pd.DataFrame(index=t.index)
     out["email"] = t.str.count(EMAIL_RE)
     out["url"] = t.str.count(URL_RE)
-    no_url = t.str.replace(URL_RE, " ", regex=True).str.replace(EMAIL_RE, " ", regex=True)
-    out["ip"] = no_url.str.count(IPV4_RE)
+    # Each replace and the IPv4 regex (its look-arounds run in Python's re, row by row) only where a cheap
+    # necessary condition holds; elsewhere they would leave the text as it is and count 0.
+    no_url = t.copy()
+    has = out["url"].gt(0).to_numpy()
+    if has.any():
+        no_url[has] = t[has].str.replace(URL_RE, " ", regex=True).to_numpy()
+    has = no_url.str.contains("@", regex=False).to_numpy()
+    if has.any():
+        no_url[has] = no_url[has].str.replace(EMAIL_RE, " ", regex=True).to_numpy()
+    ip_like = no_url.str.contains(IPV4_HINT_RE, regex=True).to_numpy()
+    out["ip"] = 0
+    no_ip = no_url.copy()
+    if ip_like.any():
+        out.loc[ip_like, "ip"] = no_url[ip_like].str.count(IPV4_RE).to_numpy()
+        no_ip[ip_like] = no_url[ip_like].str.replace(IPV4_RE, " ", regex=True).to_numpy()
     phone = np.zeros(len(t), dtype=np.int64)
     card = np.zeros(len(t), dtype=np.int64)
     candidates = no_url.str.contains(PHONE_PREFILTER_RE, regex=True).to_numpy()
-    no_ip = no_url.str.replace(IPV4_RE, " ", regex=True)
     for pos in np.flatnonzero(candidates):
         text, card[pos] = _hide_cards(no_ip.iat[pos])  # cards first: their digits are no phone
         phone[pos] = len(find_phones(text, region))

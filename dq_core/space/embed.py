@@ -17,6 +17,7 @@ import pandas as pd
 
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
+from dq_core.space import embed_pipeline as pipeline
 from dq_core.space.embed_cache import (
     EmbeddingCache,
     EmbeddingResult,
@@ -26,36 +27,17 @@ from dq_core.space.embed_cache import (
 )
 from dq_core.space.embed_model import (
     cache_key,
-    check_precision,
     default_batch_size,
     load_model,
     model_max_seq_length,
 )
 from dq_core.space.embed_threads import ThreadTuner
+from dq_core.space.precision_probe import resolve_precision
 
 CHUNK_SIZE = 2048  # texts per cache chunk: small enough to lose little on interrupt, big enough for speed
-PROGRESS_STEP = 512  # texts per encode call, i.e. how often progress is reported
+PROGRESS_STEP = 512  # texts per timed group of batches, i.e. how often progress is reported
 
 Progress = Callable[[int, int], None]  # (done, total)
-
-
-def _encode(m, texts: list[str], batch_size: int) -> np.ndarray:
-    emb = m.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=False,
-                   show_progress_bar=False)
-    # Normalise in float32 (not in the model's dtype): bf16 norms are only good to ~3 digits.
-    emb = np.asarray(emb, dtype=np.float32)
-    norms = np.linalg.norm(emb, axis=1, keepdims=True)
-    return np.divide(emb, norms, out=np.zeros_like(emb), where=norms > 0)
-
-
-def _count_truncated(model, texts: list[str]) -> np.ndarray:
-    tok = getattr(model, "tokenizer", None)
-    limit = int(getattr(model, "max_seq_length", 0) or 0)
-    if tok is None or not limit:
-        return np.zeros(len(texts), dtype=bool)
-    enc = tok(texts, add_special_tokens=True, truncation=False, return_attention_mask=False,
-              return_token_type_ids=False, verbose=False)
-    return np.fromiter((len(ids) > limit for ids in enc["input_ids"]), dtype=bool, count=len(texts))
 
 
 def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = None,
@@ -67,7 +49,7 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     ``precision`` None/"auto" follows :func:`default_precision`; "float32" gives exactly what
     ``SentenceTransformer.encode`` gives. ``progress(done, total)`` counts texts still to embed (after
     the cache and de-duplication), and ends with ``(total, total)``. ``batch_size`` None: 32 on CPU,
-    128 on a GPU.
+    1,024 on a GPU.
     """
     if batch_size is None:
         batch_size = default_batch_size(device)
@@ -76,7 +58,7 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     clean = _as_texts(texts)
     valid = np.array([bool(t.strip()) for t in clean], dtype=bool)
     n = len(clean)
-    precision = check_precision(precision, device)
+    precision = resolve_precision(model, precision, device)  # on CUDA "auto" is measured once (probe)
     mkey = cache_key(model, precision, device)
     cache = EmbeddingCache(workspace or Workspace.default(), mkey) if use_cache else None
 
@@ -111,30 +93,19 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
         order = np.argsort([len(clean[i]) for i in uniq_idx], kind="stable")
         uvecs = np.zeros((total, m.get_embedding_dimension() or 0), dtype=np.float32)
         utrunc = np.zeros(total, dtype=bool)
-        done = 0
-        # Progress is reported every PROGRESS_STEP texts (a few seconds of work on CPU) while the cache
-        # is written per CHUNK_SIZE: a bar that moves often, and few, large chunk files.
-        step = max(batch_size, PROGRESS_STEP)
-        tuner = ThreadTuner(str(getattr(m, "device", "cpu")).split(":")[0])
-        try:
-            for start in range(0, total, CHUNK_SIZE):
-                sel = order[start:start + CHUNK_SIZE]
-                chunk_texts = [clean[i] for i in uniq_idx[sel]]
-                parts = []
-                for s0 in range(0, len(chunk_texts), step):
-                    part = chunk_texts[s0:s0 + step]
-                    parts.append(tuner.run(lambda part=part: _encode(m, part, batch_size), len(part)))
-                    done += len(part)
-                    if progress and done < total:
-                        progress(done, total)
-                emb = np.vstack(parts).astype(np.float32, copy=False)
-                tr = _count_truncated(m, chunk_texts)
-                uvecs[sel] = emb
-                utrunc[sel] = tr
-                if cache is not None:
-                    cache.append(uniq_hashes[sel], emb, tr)
-        finally:
-            tuner.restore()
+        chunks = [order[s:s + CHUNK_SIZE] for s in range(0, total, CHUNK_SIZE)]
+
+        def chunk_texts(sel: np.ndarray) -> list[str]:
+            return [clean[i] for i in uniq_idx[sel]]
+
+        def finished(sel: np.ndarray, emb: np.ndarray, tr: np.ndarray) -> None:
+            uvecs[sel] = emb
+            utrunc[sel] = tr
+            if cache is not None:
+                cache.append(uniq_hashes[sel], emb, tr)
+
+        run = _run_pipeline if pipeline.fast_path_ok(m) else _run_encode
+        run(m, chunks, chunk_texts, finished, batch_size=batch_size, total=total, progress=progress)
         if progress:
             progress(total, total)
         if vectors is None:
@@ -148,6 +119,113 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     max_len = int(getattr(m, "max_seq_length", 0) or 0) if m is not None else model_max_seq_length(model)
     return EmbeddingResult(vectors=vectors, valid=valid, n_truncated=int(truncated.sum()), n_cached=n_cached,
                            n_computed=total, model_name=mkey, max_seq_length=max_len, truncated=truncated)
+
+
+def _normalised(emb: np.ndarray) -> np.ndarray:
+    # Normalise in float32 (not in the model's dtype): bf16 norms are only good to ~3 digits.
+    emb = np.asarray(emb, dtype=np.float32)
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    return np.divide(emb, norms, out=np.zeros_like(emb), where=norms > 0)
+
+
+def _encode(m, texts: list[str], batch_size: int) -> np.ndarray:
+    emb = m.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=False,
+                   show_progress_bar=False)
+    return _normalised(emb)
+
+
+def _count_truncated(model, texts: list[str]) -> np.ndarray:
+    tok = getattr(model, "tokenizer", None)
+    limit = int(getattr(model, "max_seq_length", 0) or 0)
+    if tok is None or not limit:
+        return np.zeros(len(texts), dtype=bool)
+    enc = tok(texts, add_special_tokens=True, truncation=False, return_attention_mask=False,
+              return_token_type_ids=False, verbose=False)
+    return np.fromiter((len(ids) > limit for ids in enc["input_ids"]), dtype=bool, count=len(texts))
+
+
+class _Progress:
+    """Reports ``done`` about every ``step`` texts (never the final ``total``: the caller does)."""
+
+    def __init__(self, progress: Progress | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def add(self, k: int) -> None:
+        self.done += k
+        if self.progress and self.done < self.total:
+            self.progress(self.done, self.total)
+
+
+def _run_pipeline(m, chunks, chunk_texts, finished, *, batch_size: int, total: int,
+                  progress: Progress | None) -> None:
+    """Chunks tokenised ahead on background threads; the model runs their length-sorted batches here."""
+    import queue
+
+    import torch
+
+    dev = torch.device(getattr(m, "device", "cpu"))
+    limit = pipeline.max_length(m)
+    threads = pipeline.tokenizer_threads(dev.type)
+    toks: queue.SimpleQueue = queue.SimpleQueue()
+    for t in pipeline.private_tokenizers(m, threads):
+        toks.put(t)
+
+    def prepare(sel: np.ndarray) -> pipeline.PreparedChunk:
+        tok = toks.get()
+        try:
+            return pipeline.prepare_chunk(tok, chunk_texts(sel), limit=limit, batch_size=batch_size,
+                                          pin=dev.type == "cuda")
+        finally:
+            toks.put(tok)
+
+    # Progress is reported every PROGRESS_STEP texts (a few seconds of work on CPU) while the cache
+    # is written per CHUNK_SIZE: a bar that moves often, and few, large chunk files.
+    step = max(batch_size, PROGRESS_STEP)
+    bar = _Progress(progress, total)
+    tuner = ThreadTuner(dev.type)
+    m.eval()
+    prepared = pipeline.run_ahead(chunks, prepare, threads=threads, depth=threads + 1)
+    try:
+        for sel, prep in zip(chunks, prepared, strict=True):
+            outs, where = [], []
+            batches = prep.batches
+            i = 0
+            while i < len(batches):
+                group, n_group = [], 0
+                while i < len(batches) and (not group or n_group < step):
+                    group.append(batches[i])
+                    n_group += len(batches[i][0])
+                    i += 1
+                # On a GPU the outputs stay there until the chunk ends: no sync between batches.
+                outs += tuner.run(lambda g=group: [pipeline.forward(m, f, dev) for _, f in g], n_group)
+                where += [pos for pos, _ in group]
+                bar.add(n_group)
+            emb = torch.cat(outs).cpu().numpy() if outs else np.zeros((0, 0), np.float32)
+            out = np.zeros((len(sel), emb.shape[1]), dtype=np.float32)
+            out[np.concatenate(where)] = emb
+            finished(sel, _normalised(out), prep.truncated)
+    finally:
+        prepared.close()  # stops the tokeniser threads now, also when the run was interrupted
+        tuner.restore()
+
+
+def _run_encode(m, chunks, chunk_texts, finished, *, batch_size: int, total: int,
+                progress: Progress | None) -> None:
+    """``SentenceTransformer.encode`` per group, for models the pipeline does not cover."""
+    step = max(batch_size, PROGRESS_STEP)
+    bar = _Progress(progress, total)
+    tuner = ThreadTuner(str(getattr(m, "device", "cpu")).split(":")[0])
+    try:
+        for sel in chunks:
+            texts = chunk_texts(sel)
+            parts = []
+            for s0 in range(0, len(texts), step):
+                part = texts[s0:s0 + step]
+                parts.append(tuner.run(lambda part=part: _encode(m, part, batch_size), len(part)))
+                bar.add(len(part))
+            finished(sel, np.vstack(parts).astype(np.float32, copy=False), _count_truncated(m, texts))
+    finally:
+        tuner.restore()
 
 
 def _as_texts(texts) -> list[str]:

@@ -23,6 +23,7 @@ import pandas as pd
 from dq_core.data.workspace import Workspace
 from dq_core.data.writers import atomic_write_bytes
 from dq_core.space.embed_model import cache_key
+from dq_core.space.precision_probe import resolve_precision
 from dq_core.util.fingerprint import array_fingerprint
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,8 @@ def drop_damaged(path: Path, what: str) -> None:
 
 def dataset_key(ds, model: str | None, precision: str | None = None) -> str:
     """The consolidated file's key: the dataset's content fingerprint plus the model's cache key."""
-    return f"{ds.fingerprint[:24]}-{cache_key(model, precision)}"
+    # "auto" on CUDA is the probed choice, so this key matches the one embed_texts wrote under.
+    return f"{ds.fingerprint[:24]}-{cache_key(model, resolve_precision(model, precision, None))}"
 
 
 def save_dataset_embeddings(ds, res: EmbeddingResult, *, workspace: Workspace, model: str | None = None,

@@ -15,9 +15,11 @@ from dq_core.errors import DataError
 
 # Texts per forward pass when none is given. On CPU small batches of length-sorted texts ran fastest: bf16
 # MiniLM on the tweets, interleaved rounds on an idle 2-core machine, gave 32: 452-506 texts/s, 64: 445-454,
-# 128: 409-453 (bench/bench_embed_coverage.py measures the default against bare encode). GPUs want more.
+# 128: 409-453 (bench/bench_embed_coverage.py measures the default against bare encode). GPUs want large
+# length-sorted batches fed by the tokeniser threads (the model alone on an H100 ran fastest at 1,024);
+# a batch that does not fit a smaller GPU is split (embed_pipeline.forward).
 CPU_BATCH_SIZE = 32
-GPU_BATCH_SIZE = 128
+GPU_BATCH_SIZE = 1024
 
 
 def default_batch_size(device: str | None = None) -> int:
@@ -36,7 +38,7 @@ def best_device() -> str:
     return "cpu"
 
 
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("float32", "bfloat16", "float16")
 
 
 def default_precision(device: str | None = None) -> str:
@@ -133,10 +135,10 @@ def _load_model(name: str, device: str, precision: str, shown):
                             "safe_serialization=True))") from None
         raise DataError(f"could not load the embedding model {where} '{shown}': "
                         f"{text.splitlines()[0][:200] if text else type(exc).__name__}") from None
-    if precision == "bfloat16":
+    if precision in ("bfloat16", "float16"):
         import torch
 
-        m = m.to(torch.bfloat16)
+        m = m.to(getattr(torch, precision))
     return m
 
 
@@ -224,7 +226,7 @@ def model_key(model: str | None) -> str:
 def cache_key(model: str | None, precision: str | None = None, device: str | None = None) -> str:
     """The embedding cache's key: the model key, plus the precision when it is not float32."""
     p = check_precision(precision, device)
-    return model_key(model) + ("" if p == "float32" else "-bf16")
+    return model_key(model) + {"float32": "", "bfloat16": "-bf16", "float16": "-fp16"}[p]
 
 
 @lru_cache(maxsize=8)

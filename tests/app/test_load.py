@@ -202,3 +202,22 @@ def test_unguessable_label_is_mapped_by_hand(load_page):
     assert_no_exception(at)
     assert texts(at.title) == ["📊 Overview"]
     assert as_number(metric(at, "Classes")) == 3
+
+
+def test_reloading_the_same_file_keeps_its_reference_and_the_reference_is_named_by_its_file(load_page):
+    at = upload(load_page, "good.csv")
+    at.button(key="confirm_map").click().run()
+    at.switch_page("app_pages/load.py").run()
+    at.radio(key="ref_source").set_value("Upload").run()
+    at.file_uploader(key="ref_upload").set_value(("good.jsonl", (TEST_DATA / "good.jsonl").read_bytes(),
+                                                  "application/octet-stream")).run()
+    at.button(key="ref_file_go").click().run()
+    assert_no_exception(at)
+    assert "· reference **good.jsonl** (6 rows)" in at.success[0].value  # not "reference: good.jsonl"
+    ref_id = at.query_params["ref"]
+    # the same file again: the reference stays
+    upload(at, "good.csv")
+    at.button(key="confirm_map").click().run()
+    assert_no_exception(at)
+    assert texts(at.title) == ["📊 Overview"]
+    assert at.query_params["ref"] == ref_id

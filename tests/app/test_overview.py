@@ -40,7 +40,7 @@ def test_one_class_dataset_shows_a_warning_and_still_works(new_app):
     # the rest of the page is still there and right
     assert as_number(metric(at, "Rows")) == 4
     assert as_number(metric(at, "Classes")) == 1
-    assert as_number(metric(at, "Exact duplicates")) == 1
+    assert as_number(metric(at, "Redundant exact copies")) == 1
     assert "Text length per class" in texts(at.subheader)
 
 
@@ -49,8 +49,8 @@ def test_demo_overview_rows_to_look_at(new_app):
     p = compute_profile(ds)
     at = open_overview(new_app, ds)
     labels = [e.label for e in at.expander]
-    assert f"Exact duplicates (after case/whitespace normalisation; rows beyond the first): {p.n_exact_duplicates:,}" \
-        in labels
+    dup_label = next(lab for lab in labels if lab.startswith("Redundant exact copies"))
+    assert dup_label.endswith(f": {p.n_exact_duplicates:,}")
     # no empties, missing labels or conflicts in SMS spam: no expander offered for those
     assert (p.n_empty, p.balance.n_missing_labels, p.n_conflicting_duplicates) == (0, 0, 0)
     assert not any(lab.startswith(("Empty", "Missing", "Duplicates whose")) for lab in labels)
@@ -58,6 +58,11 @@ def test_demo_overview_rows_to_look_at(new_app):
     dup_rows = profile_rows(ds, "exact_duplicate")
     table = row_tables(at)[0]  # the only non-zero kind
     assert len(table) == len(dup_rows)
+    # one definition per name: the rows in groups, the groups, and the redundant copies (the metric) agree
+    groups = dup_rows["duplicate_group"].nunique()
+    assert len(dup_rows) - groups == p.n_exact_duplicates
+    assert (f"{len(dup_rows):,} rows in {groups:,} groups of identical texts: {p.n_exact_duplicates:,} are "
+            "redundant copies") in " ".join(texts(at.caption))
     assert list(table.columns) == ["row_id", "duplicate_group", "text", "label"]
     assert f"{len(dup_rows):,} rows" in texts(at.caption)
 
@@ -80,11 +85,14 @@ def test_overview_with_reference_table_toggle_and_units(new_app):
 
     # length statistics follow the unit
     words = p.words
-    assert (f"Dataset words: min {words.min:.1f} · median {words.median:.1f} · mean {words.mean:.1f} · "
-            f"p95 {words.p95:.1f} · max {words.max:.1f}") in texts(at.caption)
+    def show(v: float) -> str:  # whole numbers as integers, the rest with one decimal
+        return f"{int(v):,}" if float(v).is_integer() else f"{v:.1f}"
+
+    assert (f"Dataset words: min {show(words.min)} · median {show(words.median)} · mean {show(words.mean)} · "
+            f"p95 {show(words.p95)} · max {show(words.max)}") in texts(at.caption)
     at.radio(key="ov_unit").set_value("chars").run()
     assert_no_exception(at)
-    assert f"Dataset chars: min {p.chars.min:.1f} · median {p.chars.median:.1f}" in " ".join(texts(at.caption))
+    assert f"Dataset chars: min {show(p.chars.min)} · median {show(p.chars.median)}" in " ".join(texts(at.caption))
     hist = plotly_figures(at)[1]
     assert hist["layout"]["xaxis"]["title"]["text"] == "length (chars)"
     assert sorted({t["name"] for t in hist["data"]}) == ["negative", "neutral", "positive"]
@@ -126,3 +134,20 @@ def test_without_a_dataset_points_to_load(new_app, monkeypatch):
     assert_no_exception(at)
     assert texts(at.title) == ["📂 Load a dataset"]
     assert any("The bundled demo could not be opened" in w for w in texts(at.warning))
+
+
+def test_class_table_keeps_the_reference_classes_when_the_label_sets_differ(new_app):
+    def make(labels, word):
+        frame = pd.DataFrame({"text": [f"{word} {i}" for i in range(len(labels))], "label": labels})
+        return build_dataset(frame, ColumnMapping(text="text", label="label"), name=word)
+
+    ds = make(["sport", "business", "sport", "tech"], "news")
+    ref = make(["pos", "neg", "pos"], "review")
+    at = open_overview(new_app, ds, ref)
+    table = at.dataframe[0].value
+    assert sorted(table.index) == ["business", "neg", "pos", "sport", "tech"]
+    assert table.loc["pos", "reference rows"] == 2 and table.loc["pos", "dataset rows"] == 0
+    assert table.loc["sport", "dataset rows"] == 2 and table.loc["sport", "reference rows"] == 0
+    warnings = " ".join(w.value for w in at.warning)
+    assert "**neg**, **pos** appear only in the reference" in warnings
+    assert "**business**, **sport**, **tech** appear only in the dataset" in warnings

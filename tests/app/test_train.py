@@ -113,3 +113,29 @@ def test_a_recipe_saved_on_clean_is_offered_and_the_run_trains_on_what_it_keeps(
     assert any("recipe 'no_apple': keeps" in n for n in metrics["notes"])
     n_apple = int((ds.frame["topic"] == "apple").sum())
     assert metrics["split"]["n_train"] + metrics["split"]["n_val"] < len(ds) - n_apple  # the test set is apart
+
+
+def _trains_on(at: AppTest) -> int:
+    info = next(i.value for i in at.info if i.value.startswith("Trains on"))
+    return int(info.split("**")[1].replace(",", ""))
+
+
+def test_the_picker_starts_on_the_working_recipe_and_the_count_follows_the_recipe(dq_env):
+    from dq_core.filtering import ConditionRule, FilterRecipe, save_recipe
+
+    ws = Workspace.default()
+    ds = tiny_dataset(90)
+    ds_id = ws.save_dataset(ds)
+    at = _open_train(ds_id)
+    assert at.selectbox(key="tr_recipe").value == "(none: all rows)"  # no working recipe yet
+    n_all = _trains_on(at)
+
+    working = save_recipe(FilterRecipe(name="working", conditions=(ConditionRule("topic == 'apple'"),)),
+                          ws.recipes_dir(ds_id) / "working.json")
+    at = _open_train(ds_id)
+    assert at.selectbox(key="tr_recipe").value == str(working)
+    n_working = _trains_on(at)
+    assert n_working < n_all
+    assert any("The recipe leaves out" in c.value for c in at.caption)
+    at.selectbox(key="tr_recipe").set_value("(none: all rows)").run()
+    assert _trains_on(at) == n_all

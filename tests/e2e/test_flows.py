@@ -114,7 +114,8 @@ def test_a_saved_recipe_loads_back_into_the_controls(page, server, small_pair):
     saved = {r["signal"]: r for r in json.loads((small_pair.recipes / "mine.json").read_text())["signals"]}
     assert saved["outlier"]["threshold"] == pytest.approx(value)
 
-    pick(page, "fp_load_sel", "default")  # reset: the default recipe into the controls
+    # reset: the default recipe (the picker's first choice) into the controls
+    expect(keyed(page, "fp_load_sel").get_by_role("combobox")).to_have_value("default")
     click(page, "fp_load_btn")
     expect(page.get_by_text("loaded into the controls", exact=False)).to_be_visible(timeout=SLOW)
     assert slider_value(page, "fp_thr_outlier") == 0.0
@@ -147,6 +148,8 @@ def box_select(page: Page) -> None:
 
 
 def test_a_box_selection_on_the_map_becomes_a_row_set_in_clean(page, server, small_pair):
+    sent: list[int] = []  # sizes of the messages the browser sends (each rerun carries every widget's state)
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(len(payload))))
     open_page(page, server, "coverage", small_pair.query)
     expect(page.locator("[class*=st-key-cov_map_] .nsewdrag").first).to_be_visible(timeout=SLOW)
     box_select(page)
@@ -156,7 +159,25 @@ def test_a_box_selection_on_the_map_becomes_a_row_set_in_clean(page, server, sma
     assert n_dataset > 0
     SHOTS.mkdir(parents=True, exist_ok=True)
     streamlit_full_screenshot(page, str(SHOTS / "coverage.png"))
+    # the selection went into the session once: a later rerun (a poll, a toggle) does not send it again
+    sent.clear()
+    rerun_and_wait(page, keyed(page, "cov_highlight").get_by_text("Ring the under-covered clusters").click, timeout=SLOW)
+    assert sent and max(sent) < 5_000, sent
+    expect(page.get_by_text(f"Selected: {n_dataset:,} dataset rows", exact=False)).to_be_visible()
 
     go_to(page, "Clean", "🧽 Clean")
     page.get_by_text("Row sets (", exact=False).first.click()
     expect(page.get_by_text(f"map selection ({n_dataset:,} rows)")).to_be_visible(timeout=SLOW)
+
+
+def test_the_reference_tab_keeps_its_choice_across_a_page_switch(page, server, small_pair):
+    open_page(page, server, "load", small_pair.query)
+    page.get_by_role("tab", name="Reference set").click()
+    choice = keyed(page, "ref_how").get_by_text("Rows matching a column value")
+    rerun_and_wait(page, choice.click, timeout=SLOW)
+    expect(keyed(page, "ref_col")).to_be_visible(timeout=SLOW)
+    go_to(page, "Overview", "📊 Overview")
+    go_to(page, "Load", "📂 Load a dataset")
+    page.get_by_role("tab", name="Reference set").click()
+    expect(keyed(page, "ref_how").get_by_role("radio", name="Rows matching a column value")).to_be_checked()
+    expect(keyed(page, "ref_col")).to_be_visible(timeout=SLOW)
