@@ -13,7 +13,7 @@ import sys
 
 from dq_core.errors import DataError
 
-COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "filter", "train", "report")
+COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "compute", "filter", "train", "report")
 
 
 def _available_commands(only: str | None = None):

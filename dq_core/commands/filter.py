@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.common import (
+    add_data_args,
+    add_embedding_args,
+    given_embeddings,
+    given_pred_probs,
+    load_inputs,
+    print_json,
+    warn,
+)
 from dq_core.errors import DataError
 
 
@@ -32,6 +40,7 @@ def add_parser(sub) -> None:
     p.add_argument("--signals", metavar="FILE", help="precomputed signals (csv/parquet from `dq signals`); "
                    "default: the workspace cache, computed when missing")
     p.add_argument("--save-recipe", metavar="FILE", help="also write the recipe as applied (JSON)")
+    add_embedding_args(p, reference=True, pred_probs=True)
     p.set_defaults(func=run)
 
 
@@ -85,14 +94,21 @@ def run(args) -> int:
         _check_out(args.log, "--log", (".csv", ".parquet", ".jsonl"))
     recipe = load_recipe(args.recipe)  # a bad recipe fails before any data is read
     ds, ref = load_inputs(args)
+    emb, ref_emb = given_embeddings(args, ds, ref)
+    probs = given_pred_probs(args, ds)
     signals = None
     if args.signals:
+        if emb is not None or probs is not None:
+            warn("--signals FILE is used as it is; --embeddings / --pred-probs only matter when signals are computed")
         signals = read_signals_file(args.signals)
     elif recipe.needs_signals:
         from dq_core.data.workspace import Workspace
 
         warn("signals: reading them from the workspace cache (computing them if missing)")
-        signals = load_or_compute_signals(ds, ref, workspace=Workspace.default(), settings=recipe.signal_settings)
+        signals = load_or_compute_signals(ds, ref, workspace=Workspace.default(), settings=recipe.signal_settings,
+                                          embeddings=emb.vectors if emb is not None else None,
+                                          reference_embeddings=ref_emb.vectors if ref_emb is not None else None,
+                                          pred_probs=probs)
     inputs = FilterInputs(ds, signals)
     result = apply_prepared(inputs, recipe, strict=True)
     for n in result.notes:

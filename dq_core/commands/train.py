@@ -11,7 +11,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.common import (
+    add_data_args,
+    add_embedding_args,
+    given_embeddings,
+    load_inputs,
+    print_json,
+    warn,
+)
 from dq_core.errors import DataError
 from dq_core.training.config import BALANCING, TEST_SOURCES, TRAINERS, TrainConfig
 
@@ -51,6 +58,7 @@ def add_parser(sub) -> None:
     d.add_argument("--balance", choices=BALANCING, default="none", help="balance the train split")
     d.add_argument("--c", type=float, default=1.0, help="baseline: inverse regularisation strength")
     d.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_embedding_args(p, reference=True, test=True)
     p.set_defaults(func=run)
 
 
@@ -80,6 +88,7 @@ def run(args) -> int:
     test = None
     if args.test:
         test, _ = load_dataset(args.test, text_col=args.text_col, label_col=args.label_col, warn=warn)
+    given = _given_vectors(args, cfg, ds, ref, test)
     ws = Workspace.default()
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -90,7 +99,8 @@ def run(args) -> int:
     jobs.create_run({"name": cfg.name, "train": cfg.to_dict(), "data": data}, out)
     echo = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
     with open(out / jobs.LOG, "a") as log:
-        st = jobs.execute(out, raise_errors=True, echo=echo, log_stream=log, datasets=(ds, ref, test, ws))
+        st = jobs.execute(out, raise_errors=True, echo=echo, log_stream=log, datasets=(ds, ref, test, ws),
+                          given=given)
     if st.get("state") != jobs.SUCCEEDED:
         raise DataError(st.get("error") or f"the run ended {st.get('state')}")
     m = jobs.read_metrics(out) or {}
@@ -99,3 +109,28 @@ def run(args) -> int:
                 "n_train": m.get("split", {}).get("n_train"), "n_test": m.get("n_test"),
                 "model": str(out / "model") if cfg.trainer == "transformer" else None})
     return 0
+
+
+def _given_vectors(args, cfg: TrainConfig, ds, ref, test):
+    """The user's vectors for the baseline (runner.GivenVectors), or None without --embeddings."""
+    from dq_core.space.given import load_embeddings_file
+    from dq_core.training.runner import GivenVectors
+
+    if args.embeddings is None:
+        for flag in ("reference_embeddings", "test_embeddings"):
+            if getattr(args, flag):
+                raise DataError(f"--{flag.replace('_', '-')} needs --embeddings for the dataset too")
+        return None
+    if cfg.trainer != "baseline":
+        raise DataError("--embeddings feeds the baseline only (logistic regression on vectors); the transformer "
+                        "fine-tunes on the texts: drop --embeddings or use --trainer baseline")
+    emb, ref_emb = given_embeddings(args, ds, ref)
+    test_emb = None
+    if args.test_embeddings:
+        if test is None:
+            raise DataError("--test-embeddings was given without --test TEST")
+        test_emb = load_embeddings_file(args.test_embeddings, len(test), dim=emb.dim, what="--test-embeddings",
+                                        rows_of="the test file")
+    return GivenVectors(dataset=emb, ds_row_ids=tuple(ds.row_ids), reference=ref_emb,
+                        ref_row_ids=tuple(ref.row_ids) if ref is not None else (), test=test_emb,
+                        test_row_ids=tuple(test.row_ids) if test is not None else ())

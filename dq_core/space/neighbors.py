@@ -3,8 +3,9 @@
 Coverage, duplicates, outliers and label signals all read the same graph instead of each searching on
 its own. Vectors are L2-normalised, so cosine distance = 1 - dot product.
 
-Small problems use exact blocked search (BLAS matmul, deterministic); large ones use pynndescent's
-approximate graph (it ships with umap-learn), which scales near-linearly instead of O(n^2).
+Small problems use exact blocked search (BLAS matmul, deterministic); large ones use hnswlib's
+approximate HNSW graph (compiled C++: no per-process compilation), which scales near-linearly instead of
+O(n^2).
 """
 
 from __future__ import annotations
@@ -124,29 +125,57 @@ def _exact_bf16_rerank(index: np.ndarray, query: np.ndarray, kk: int,
     return idx, np.clip(dist, 0.0, 2.0)
 
 
-def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from pynndescent import NNDescent
+# hnswlib graph settings, chosen on clustered 384-d vectors at 100k rows (bench/bench_ann.py, docs/benchmarks.md):
+# recall@10 0.97 in ~40 s on 2 cores, with no per-process compilation (pynndescent paid 35-40 s of numba
+# compilation in every new process before its first graph).
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_SEARCH = 100  # at least 2 (k + 1)
+APPROX_BACKEND = f"hnswlib-M{HNSW_M}-efc{HNSW_EF_CONSTRUCTION}-ef{HNSW_EF_SEARCH}"
 
-    n = len(index)
-    # Fix: the query case could ask pynndescent for more neighbours than the index has rows.
-    n_neighbors = min(max(k + 1, 15), n - 1) if query is None else min(max(k, 15), n - 1)
-    nnd = NNDescent(index, n_neighbors=n_neighbors, metric="cosine", random_state=seed, n_jobs=-1,
-                    low_memory=True, compressed=False)
-    if query is None:
-        idx, dist = nnd.neighbor_graph
-        # Fix: drop each point itself wherever it appears. With exact duplicates (distance 0 ties) the
-        # point is not always listed first, and taking idx[:, :k] then kept it as its own neighbour.
+
+def ann_threads() -> int:
+    """Threads for the graph: all cores, or ``DQ_ANN_THREADS`` (1 makes the graph identical run to run)."""
+    import os
+
+    env = os.environ.get("DQ_ANN_THREADS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise DataError(f"DQ_ANN_THREADS={env!r} is not a whole number") from None
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """hnswlib's HNSW graph (inner product on unit vectors: distance = 1 - cos).
+
+    Deterministic under ``seed`` only with one thread (``DQ_ANN_THREADS=1``): with several, the order in
+    which threads insert rows changes the graph slightly from run to run (recall stays the same).
+    """
+    import hnswlib
+
+    n, dim = index.shape
+    threads = ann_threads()
+    hnsw = hnswlib.Index(space="ip", dim=dim)
+    hnsw.init_index(max_elements=n, ef_construction=HNSW_EF_CONSTRUCTION, M=HNSW_M, random_seed=int(seed))
+    hnsw.set_num_threads(threads)
+    hnsw.add_items(index, np.arange(n), num_threads=threads)
+    self_graph = query is None
+    kk = min(k + 1, n) if self_graph else k
+    hnsw.set_ef(max(HNSW_EF_SEARCH, 2 * kk))
+    labels, dist = hnsw.knn_query(index if self_graph else query, k=kk, num_threads=threads)
+    idx = labels.astype(np.int64)
+    dist = np.clip(dist.astype(np.float32), 0.0, 2.0)
+    if self_graph:
+        # Drop each row itself wherever it appears: with exact duplicates (distance-0 ties) it is not
+        # always listed first. Rows whose search missed themselves drop their farthest neighbour instead.
         is_self = idx == np.arange(n)[:, None]
-        has_self = is_self.any(axis=1)
         keep = ~is_self
-        keep[~has_self, -1] = False  # no self in the row: drop the farthest so every row keeps width-1
-        width = idx.shape[1] - 1
-        idx = idx[keep].reshape(n, width)[:, :k]
-        dist = dist[keep].reshape(n, width)[:, :k]
-        return idx.astype(np.int64), dist.astype(np.float32)
-    nnd.prepare()
-    idx, dist = nnd.query(query, k=k)
-    return idx.astype(np.int64), dist.astype(np.float32)
+        keep[~is_self.any(axis=1), -1] = False
+        idx = idx[keep].reshape(n, kk - 1)[:, :k]
+        dist = dist[keep].reshape(n, kk - 1)[:, :k]
+    return idx, dist
 
 
 def _fingerprint(a: np.ndarray) -> str:
@@ -159,7 +188,9 @@ def _fingerprint(a: np.ndarray) -> str:
 
 
 def _cache_key(index: np.ndarray, query: np.ndarray | None, k: int, use_exact: bool, seed: int) -> str:
-    return config_key("knn", _fingerprint(index), None if query is None else _fingerprint(query), k, use_exact, seed)
+    backend = () if use_exact else (APPROX_BACKEND,)  # approximate graphs of another library never mix in
+    return config_key("knn", _fingerprint(index), None if query is None else _fingerprint(query), k, use_exact, seed,
+                      *backend)
 
 
 def _load(workspace: Workspace, key: str, use_exact: bool) -> KnnResult | None:
