@@ -55,8 +55,8 @@ def test_approximate_self_graph_never_lists_the_row_itself_with_duplicates():
 
 
 def test_approximate_query_against_another_set():
-    x = clustered(3000, seed=1)
-    q = clustered(500, seed=2)
+    both = clustered(3500, seed=1)  # queries from the same mixture, as a reference set is to its dataset
+    x, q = both[:3000], both[3000:]
     ex = find_neighbors(x, q, k=5, exact=True)
     ap = find_neighbors(x, q, k=5, exact=False)
     got = np.einsum("nd,nkd->nk", q, x[ap.indices])

@@ -3,7 +3,7 @@
 Coverage, duplicates, outliers and label signals all read the same graph instead of each searching on
 its own. Vectors are L2-normalised, so cosine distance = 1 - dot product.
 
-Small problems use exact blocked search (BLAS matmul, deterministic); large ones use hnswlib's
+Small problems use exact blocked search (BLAS matmul, deterministic); large ones use faiss's
 approximate HNSW graph (compiled C++: no per-process compilation), which scales near-linearly instead of
 O(n^2).
 """
@@ -125,13 +125,15 @@ def _exact_bf16_rerank(index: np.ndarray, query: np.ndarray, kk: int,
     return idx, np.clip(dist, 0.0, 2.0)
 
 
-# hnswlib graph settings, chosen on clustered 384-d vectors at 100k rows (bench/bench_ann.py, docs/benchmarks.md):
-# recall@10 0.97 in ~40 s on 2 cores, with no per-process compilation (pynndescent paid 35-40 s of numba
-# compilation in every new process before its first graph).
-HNSW_M = 16
-HNSW_EF_CONSTRUCTION = 100
-HNSW_EF_SEARCH = 100  # at least 2 (k + 1)
-APPROX_BACKEND = f"hnswlib-M{HNSW_M}-efc{HNSW_EF_CONSTRUCTION}-ef{HNSW_EF_SEARCH}"
+# The approximate graph: faiss's HNSW (IndexHNSWFlat on inner product), chosen on clustered 384-d vectors
+# at 100k rows (bench/bench_ann.py, docs/benchmarks.md): recall@10 0.98 with ~53 CPU-seconds on this 2-core
+# machine and no per-process compilation (pynndescent paid 35-40 s of numba compilation in every new
+# process before its first graph). hnswlib measured ~10% less CPU at recall 0.97 but ships no wheels (it
+# needs a C++ compiler to install); faiss-cpu has wheels for every platform.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64  # raised to 2 (k + 1) for wider graphs
+APPROX_BACKEND = f"faiss-hnsw-M{HNSW_M}-efc{HNSW_EF_CONSTRUCTION}-ef{HNSW_EF_SEARCH}"
 
 
 def ann_threads() -> int:
@@ -148,25 +150,37 @@ def ann_threads() -> int:
 
 
 def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """hnswlib's HNSW graph (inner product on unit vectors: distance = 1 - cos).
+    """faiss HNSW graph (inner product on unit vectors: distance = 1 - cos).
 
-    Deterministic under ``seed`` only with one thread (``DQ_ANN_THREADS=1``): with several, the order in
-    which threads insert rows changes the graph slightly from run to run (recall stays the same).
+    Deterministic with one thread (``DQ_ANN_THREADS=1``); with several, the order in which threads insert
+    rows changes the graph slightly from run to run (recall stays the same). faiss draws the graph's
+    levels from its own fixed seed, so ``seed`` does not change the result.
     """
-    import hnswlib
+    import faiss
 
     n, dim = index.shape
-    threads = ann_threads()
-    hnsw = hnswlib.Index(space="ip", dim=dim)
-    hnsw.init_index(max_elements=n, ef_construction=HNSW_EF_CONSTRUCTION, M=HNSW_M, random_seed=int(seed))
-    hnsw.set_num_threads(threads)
-    hnsw.add_items(index, np.arange(n), num_threads=threads)
     self_graph = query is None
+    q = index if self_graph else query
     kk = min(k + 1, n) if self_graph else k
-    hnsw.set_ef(max(HNSW_EF_SEARCH, 2 * kk))
-    labels, dist = hnsw.knn_query(index if self_graph else query, k=kk, num_threads=threads)
-    idx = labels.astype(np.int64)
-    dist = np.clip(dist.astype(np.float32), 0.0, 2.0)
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(ann_threads())
+    try:
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.add(index)
+        hnsw.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * kk)
+        sims, idx = hnsw.search(q, kk)
+    finally:
+        faiss.omp_set_num_threads(before)
+    idx = idx.astype(np.int64)
+    dist = np.clip(1.0 - sims.astype(np.float32), 0.0, 2.0)
+    short = np.flatnonzero((idx < 0).any(axis=1))
+    if len(short):  # the search found fewer than kk rows (tiny or degenerate sets): exact for those rows
+        if self_graph:
+            ex_idx, ex_dist = _exact(index, index, kk, exclude_self=False)
+            idx[short], dist[short] = ex_idx[short], ex_dist[short]
+        else:
+            idx[short], dist[short] = _exact(index, q[short], kk, exclude_self=False)
     if self_graph:
         # Drop each row itself wherever it appears: with exact duplicates (distance-0 ties) it is not
         # always listed first. Rows whose search missed themselves drop their farthest neighbour instead.
