@@ -32,12 +32,34 @@ sys.path.insert(0, str(HERE.parent))
 K = 30  # dq_core.space.neighbors.GRAPH_K
 N_EVAL = 2000
 DIM = 384
-NOTES = """Methods: `exact` is dq_core's blocked search (bf16 candidates re-ranked in fp32 on this CPU);
-`pynndescent` what dq_core used before (NNDescent, n_neighbors 31, numba compiled in the process);
-`hnswlib:M:efc:ef`, `faiss:M:efc:ef` (IndexHNSWFlat) and `usearch:dtype:M:efc:ef` are HNSW graphs with
-M links per node, ef_construction and ef_search; `dq` is `find_neighbors(exact=False)` as the library now
-runs it. Wall times on this shared 2-core machine move with the other processes' load (the load columns);
-CPU seconds move less."""
+NOTES = """Methods: `exact` is dq_core's blocked search (bf16 candidates re-ranked in fp32 on this AMX CPU);
+`pynndescent` what dq_core used before (NNDescent, n_neighbors 31, numba compiled in the process: the
+compilation is ~35 s of one core); `dq` is `find_neighbors(exact=False)` as the library now runs it, faiss
+`IndexHNSWFlat` with M 32, efConstruction 80, efSearch 64 (the same as the `faiss:32:80:64` row);
+`faiss:M:efc:ef`, `hnswlib:M:efc:ef` and `usearch:dtype:M:efc:ef` are HNSW graphs (links per node,
+ef_construction, ef_search); `faissivf:nlist:nprobe` is faiss's inverted-file index (k-means cells).
+
+The machine was shared and heavily loaded while these rows ran (1-min load 7-13 on 2 cores), so wall
+times are ~3x what an idle machine gives; CPU seconds are the fairer comparison. Earlier the same day,
+at load 2-5, the same script measured wall seconds (recall@10): pynndescent 60.7 (0.968), hnswlib
+M16/efc100/ef62 52.8 (0.948), hnswlib 16:100:100 41.3 (0.970), hnswlib 24:100:62 37.6 (0.969),
+usearch f16 16:128:62 50.3 (0.959), exact 95.7 (1.000).
+
+Adopted: faiss HNSW (M 32, efConstruction 80, efSearch 64) as dq_core's approximate backend: recall@10
+0.98 with no per-process compilation, CPU within a few percent of hnswlib at equal recall, and faiss-cpu
+installs from wheels on every platform (hnswlib 0.8 has none: it compiles with a C++ compiler, which
+`make` does not otherwise need; usearch has wheels but cost ~2x the CPU at equal recall here). Both HNSW
+libraries insert rows from several threads, so the graph can differ slightly run to run;
+`DQ_ANN_THREADS=1` makes it identical (faiss's level draws use its own fixed seed).
+
+The inverted-file index was cheaper at 100k on these strongly clustered vectors (`faissivf:512:12`:
+42.5 CPU s, recall 0.99) but its query cost grows ~n^1.5 (cells ~ sqrt(n)) against HNSW's ~n log n, and
+its recall depends on how clustered the data are; not adopted for the 1M target.
+
+1M rows, extrapolated (not measured: the loaded machine left no room for it): HNSW build + query scale
+~n log n, so ~12x the 100k CPU: ~11 CPU-minutes for faiss HNSW, ~6 min wall on 2 idle cores, ~1.9 GB
+(1.5 GB of float32 vectors + ~0.3 GB of links); the exact search scales n^2: ~100x, about 1.7 CPU-hours
+with AMX bf16 (and ~3x that without native bf16)."""
 
 
 def clustered_vectors(n: int, *, dim: int = DIM, n_centres: int = 200, dup_frac: float = 0.01,
@@ -132,9 +154,7 @@ def run_one(method: str, n: int, threads: int) -> dict:
         idx, _dist = res.indices, res.distances
         t_build = 0.0
     elif method == "pynndescent":
-        from dq_core.space.neighbors import _approx_pynndescent
-
-        idx, _dist = _approx_pynndescent(x, None, K, 0)
+        idx, _dist = pynndescent_graph(x, None, K, 0)
         t_build = 0.0
     elif method.startswith("hnswlib"):
         # hnswlib[:M:ef_construction:ef_search]
@@ -150,6 +170,21 @@ def run_one(method: str, n: int, threads: int) -> dict:
         index.set_ef(max(efs, K + 1))
         lab, d = index.knn_query(x, k=K + 1)
         idx, _dist = lab.astype(np.int64), d.astype(np.float32)
+    elif method.startswith("faissivf"):
+        # faissivf:nlist:nprobe: IndexIVFFlat on inner product, k-means cells trained on the data
+        import faiss
+
+        nlist, nprobe = (int(v) for v in (method.split(":")[1:] or [1024, 16]))
+        faiss.omp_set_num_threads(threads)
+        t1 = time.perf_counter()
+        quant = faiss.IndexFlatIP(x.shape[1])
+        index = faiss.IndexIVFFlat(quant, x.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(x[np.random.default_rng(0).choice(n, min(n, 40 * nlist), replace=False)])
+        index.add(x)
+        t_build = time.perf_counter() - t1
+        index.nprobe = nprobe
+        sims, lab = index.search(x, K + 1)
+        idx, _dist = lab.astype(np.int64), (1.0 - sims).astype(np.float32)
     elif method.startswith("faiss"):
         # faiss[:M:ef_construction:ef_search]: IndexHNSWFlat on inner product (unit vectors: 1 - cos)
         import faiss
@@ -219,18 +254,24 @@ def main() -> int:
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--no-doc", action="store_true")
     ap.add_argument("--json", help="append each result to this JSON-lines file")
+    ap.add_argument("--from-json", help="write the docs table from results saved with --json (no runs)")
     args = ap.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.rows, args.threads)))
         return 0
     from _common import load_avg, machine, write_subsection
 
-    t0 = time.perf_counter()
-    data_path(args.rows)
-    truth_path(args.rows)
-    print(f"data + truth ready in {time.perf_counter() - t0:.1f} s", flush=True)
     results = []
-    for method in args.methods.split(","):
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = [json.loads(line) for line in f if line.strip()]
+        results = [r for r in saved if r["n"] == args.rows]
+    else:
+        t0 = time.perf_counter()
+        data_path(args.rows)
+        truth_path(args.rows)
+        print(f"data + truth ready in {time.perf_counter() - t0:.1f} s", flush=True)
+    for method in [] if args.from_json else args.methods.split(","):
         before = load_avg()
         out = subprocess.run([sys.executable, __file__, "--one", method, "--rows", str(args.rows),
                               "--threads", str(args.threads)], capture_output=True, text=True)
@@ -249,7 +290,8 @@ def main() -> int:
     lines = [
         f"- Date: {date.today().isoformat()}",
         f"- Machine: {machine()}",
-        f"- Command: `.venv/bin/python bench/bench_ann.py --rows {args.rows}`",
+        f"- Command: `.venv/bin/python bench/bench_ann.py --rows {args.rows} --methods "
+        f"{','.join(r['method'] for r in results)}` (one fresh process per method, run one after another)",
         f"- {args.rows:,} clustered 384-d unit vectors (200 Gaussian centres, Zipf sizes, 1% exact "
         f"duplicates); self-graph with k = {K} (the shared graph width), self excluded; recall on "
         f"{N_EVAL:,} rows against the exact search; each method in a fresh process (imports and numba "
