@@ -3,9 +3,9 @@
     python bench/bench_compute.py --rows 2000 --shard-rows 500
 
 The rows are the tweets demo's first N. Both backends embed with the bundled MiniLM on the CPU; ray runs
-a local Ray (num_cpus = the machine's cores) with one actor per 2 cores, so on a 2-core machine the ray
-row shows the engine's overhead (start-up, an actor loading the model, shard hand-off) rather than a
-speed-up: the figure that matters on a cluster is rows/s per worker, which the local row gives.
+a local Ray (num_cpus = the machine's cores) with one actor per 2 cores, so on a 2-core machine there is
+no parallel speed-up to expect: the ray row shows the engine's overhead (start-up, an actor loading the
+model, shard hand-off), and on a cluster the figure that matters is rows/s per worker.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+NOTE = ("When the local row is far slower than ray, look at the load: on the shared 2-core machine (load ~6-9 "
+        "from other processes) `embed_texts` with 2 torch threads measured 18-24 texts/s against 137-168 texts/s "
+        "with `DQ_EMBED_THREADS=1` (2026-11-26); the Ray actor did not suffer that oversubscription.")
 sys.path.insert(0, str(HERE.parent))
 
 
@@ -62,6 +65,7 @@ def main() -> int:
     for backend, wall, s, b, a in results:
         lines.append(f"| {backend} | {wall:.1f} | {s['map_seconds']} | {s['global_seconds']} | "
                      f"{args.rows / wall:.0f} | {b.split()[0]} / {a.split()[0]} |")
+    lines += ["", NOTE]
     if not args.no_doc:
         write_subsection("## Issue 14: scale", "Neighbours, your own vectors, and `dq compute`.",
                          "dq compute: local and ray on the same rows", "\n".join(lines) + "\n")
