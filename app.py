@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import embedding_task, state
+from ui import embedding_task, session, state
 
 st.set_page_config(page_title="dq-dashboard", page_icon="🧹", layout="wide")
 
@@ -59,5 +59,6 @@ with st.sidebar:
         else:
             st.caption("No reference set (choose one on Load).")
         embedding_task.sidebar_status(ds, ref, state.workspace())
+    session.sidebar()  # says the workspace is shared by everyone on this server, or private
 
 nav.run()

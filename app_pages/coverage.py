@@ -11,12 +11,11 @@ import streamlit as st
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
 from dq_core.space.projection import warm_umap_in_background
 from dq_core.viz import coverage as vc
+from ui import coverage_selection as selection
 from ui import coverage_work as work
 from ui import embedding_task, state
+from ui.map_selection import selected_positions, with_selection
 from ui.widgets import fmt_num, user_errors
-
-SELECTED_KEY = "dq_selected_row_ids"  # dataset row_ids picked on the map, for later filtering
-SELECTED_REF_KEY = "dq_selected_reference_row_ids"
 
 ds = state.require_dataset()
 ref = state.active_reference()
@@ -38,11 +37,6 @@ elif len(ref) == 0:
     st.stop()
 
 key = work.pair_key(ds, ref)
-
-
-def _plain(values: pd.Series) -> list:
-    """row_ids as plain Python values (ints stay ints), as the filters expect them."""
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 # ------------------------------------------------------------------ 1. embeddings (background, real progress)
@@ -90,7 +84,7 @@ for side, d, emb in (("dataset", ds, ds_emb), ("reference", ref, ref_emb)):
         with st.expander(f"The {emb.n_empty:,} {side} rows without text"):
             st.dataframe(d.frame.loc[~emb.valid, [c for c in ("row_id", "text", "label") if c in d.frame]],
                          hide_index=True, width="stretch", height=200, key=f"cov_empty_{side}")
-st.caption(f"Embeddings: {ds_emb.dim}-d, model `{ds_emb.model_name}`, cosine distance = 1 − dot product.")
+st.caption(f"Embeddings: {ds_emb.dim}-d, model {work.model_label(ds_emb.model_name)}, cosine distance = 1 − dot product.")
 
 # ------------------------------------------------------------------ 2. coverage figures
 res = None
@@ -109,8 +103,10 @@ if ref is not None and ref_emb is not None:
             pct = float(st.slider("Radius percentile", 50, 100, int(DEFAULT_PERCENTILE), 1, key="cov_pct",
                                   help="Percentile of the dataset's nearest-neighbour distances used as the radius"))
     with c2:
-        m = int(st.number_input("m: dataset rows a scene needs", 1, 10_000, DEFAULT_MIN_ROWS, key="cov_m",
-                                help="A cluster holding reference rows counts as covered with at least m dataset rows"))
+        m = int(st.number_input("m: dataset rows a scene needs at least", 1, 10_000, DEFAULT_MIN_ROWS, key="cov_m",
+                                help="A scene (a cluster holding reference rows) is covered when the dataset holds at "
+                                     "least half the rows it would hold if it followed the reference's mix "
+                                     "(coverage ratio ≥ 0.5) and at least m rows. m = 1: the ratio alone decides."))
     with c3:
         k_in = int(st.number_input("k: clusters (0 = automatic)", 0, 200, 0, key="cov_k",
                                    help="Automatic: the best silhouette over a small grid of k, on a sample"))
@@ -121,7 +117,8 @@ if ref is not None and ref_emb is not None:
         m1.metric("Reference coverage", f"{res.reference_coverage:.1%}",
                   help="Share of reference rows whose nearest dataset row lies within the radius")
         m2.metric("Scene coverage", f"{res.scene_coverage:.1%}",
-                  help=f"Share of the clusters holding reference rows that also hold ≥ {res.min_rows} dataset rows")
+                  help=f"Share of reference rows in covered scenes ({res.n_scenes_covered} of {res.n_scenes} "
+                       f"scenes covered). {res.scene_rule}")
         m3.metric("Sample coverage", f"{res.sample_coverage:.1%}",
                   help="Σ_c w_c · min(1, n_c / n_c*): w_c the reference share of cluster c, n_c* the dataset "
                        "rows c would hold if the dataset followed the reference's mix")
@@ -131,6 +128,7 @@ if ref is not None and ref_emb is not None:
                    f"{res.n_dataset:,} dataset and {res.n_reference:,} reference rows embedded."
                    + (f" **{len(under)} under-covered cluster(s)**: " + ", ".join(f"C{c}" for c in under)
                       if under else " No cluster is under-covered."))
+        st.caption(f"Scene rule: {res.scene_rule} {res.n_scenes_covered} of {res.n_scenes} scenes are covered.")
 
 # ------------------------------------------------------------------ 3. the map
 st.subheader("Map")
@@ -175,27 +173,15 @@ shown, fig, n_frame = work.map_view(key, proj_tag, res_tag, color, bool(highligh
 st.caption(proj.note + (f". Showing a stratified sample of {len(shown):,} of {n_frame:,} points (each side and "
                         "cluster in proportion)." if len(shown) < n_frame else f". {len(shown):,} points.")
            + " Box or lasso points to list them below.")
-# A new key clears the chart's selection (its widget state cannot be written to).
-map_key = f"cov_map_{st.session_state.get('_cov_map_gen', 0)}"
-event = st.plotly_chart(fig, key=map_key, on_select="rerun", selection_mode=("box", "lasso"), width="stretch")
-
-picked = vc.selected_positions(getattr(event, "selection", None) if event is not None else None)
+active_id = state.active_ids()[0]
+event = st.plotly_chart(with_selection(fig, selection.positions_in(shown, active_id)), key=selection.map_key(),
+                        on_select="rerun", selection_mode=("box", "lasso"), width="stretch")
+picked = selected_positions(getattr(event, "selection", None) if event is not None else None)
 picked = picked[picked < len(shown)]
 if len(picked):
-    sel = shown.iloc[picked]
-    st.session_state[SELECTED_KEY] = _plain(sel.loc[sel["side"] == "dataset", "row_id"])
-    st.session_state[SELECTED_REF_KEY] = _plain(sel.loc[sel["side"] == "reference", "row_id"])
-    n_d, n_r = len(st.session_state[SELECTED_KEY]), len(st.session_state[SELECTED_REF_KEY])
-    st.markdown(f"**Selected: {n_d:,} dataset rows, {n_r:,} reference rows** (dataset row_ids kept for filtering)")
-    cols = [c for c in ("side", "row_id", "text", "label", "cluster", "nearest_dataset_distance") if c in sel.columns]
-    st.dataframe(sel[cols], hide_index=True, width="stretch", height=260, key="cov_selected_rows")
-    if st.button("Clear the selection", key="cov_clear_sel"):
-        st.session_state.pop(SELECTED_KEY, None)
-        st.session_state.pop(SELECTED_REF_KEY, None)
-        st.session_state["_cov_map_gen"] = st.session_state.get("_cov_map_gen", 0) + 1
-        st.rerun()
-elif st.session_state.get(SELECTED_KEY):
-    st.caption(f"{len(st.session_state[SELECTED_KEY]):,} dataset rows are selected from an earlier map selection.")
+    selection.store(shown.iloc[picked], active_id)  # kept in the session; the chart restarts without it
+    st.rerun()
+selection.show(ds, ref, active_id)
 
 # ------------------------------------------------------------------ 4. clusters
 if res is not None:
@@ -225,6 +211,8 @@ if res is not None:
         column_config={"top terms": st.column_config.TextColumn(width="medium"),
                        "reference examples": st.column_config.TextColumn(width="large"),
                        "dataset examples": st.column_config.TextColumn(width="large")})
-    st.caption("Under-covered: the cluster holds reference rows but fewer than m dataset rows, or under half the "
-               "dataset rows it would hold if the dataset followed the reference's mix (coverage ratio < 0.5). "
-               "They are ringed in red on the map.")
+    st.caption(f"Under-covered: the cluster holds reference rows but the dataset holds under "
+               f"{res.min_ratio:g}× the rows it would hold if it followed the reference's mix (coverage ratio < "
+               f"{res.min_ratio:g})" + (f" or fewer than {res.min_rows} rows" if res.min_rows > 1 else "")
+               + "; every other cluster holding reference rows is covered. Under-covered clusters are ringed in "
+               "red on the map.")

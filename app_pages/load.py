@@ -20,6 +20,10 @@ if current is not None:
     st.success(f"Active: **{current.name}** ({len(current):,} rows)"
                + (f" · reference **{ref.name}** ({len(ref):,} rows)" if ref is not None else " · no reference"))
 
+# The Reference tab's choices outlive a page switch (Streamlit drops the state of widgets not drawn).
+REF_KEYS = ["ref_how", "ref_source", "ref_demo", "ref_path", "ref_pick", "ref_hub", "ref_hub_split", "ref_col",
+            "ref_vals", "ref_ds_split", "ref_ref_split"]
+state.restore_widgets("load_ref", REF_KEYS)
 tab_new, tab_ref, tab_recent = st.tabs(["New dataset", "Reference set", "Recent"])
 
 with tab_new:
@@ -45,8 +49,13 @@ with tab_new:
                 for n in ds.notes:
                     if "only one class" in n:
                         st.warning(n)
-                state.store_and_activate(ds, None)
-                st.toast(f"Stored {ds.name} ({len(ds):,} rows)")
+                # The same data again keeps its reference; a new dataset starts without one, and says so.
+                same = current is not None and current.fingerprint == ds.fingerprint
+                kept = state.active_reference() if same else None
+                state.store_and_activate(ds, kept)
+                st.toast(f"Stored {ds.name} ({len(ds):,} rows)" + (
+                    f"; reference {kept.name} kept" if kept is not None else
+                    "; no reference yet: pick one on Load → Reference set" if current is not None else ""))
                 state.switch_page("app_pages/overview.py")
 
 with tab_ref:
@@ -71,7 +80,7 @@ with tab_ref:
                     preview(raw.frame, raw.notes)
                     mapping = mapping_widgets(raw.frame, "refmap", label_optional=True)
                     if st.button("Use as reference", type="primary", key="ref_file_go"):
-                        ref = build_dataset(raw.frame, mapping, name=f"reference: {raw.source}",
+                        ref = build_dataset(raw.frame, mapping, name=raw.source,
                                             source=raw.source, notes=raw.notes, require_labels=False)
                         state.store_and_activate(current, ref)
                         st.rerun()
@@ -126,3 +135,5 @@ with tab_recent:
         if c2.button("Open", key=f"open_{meta['id']}"):
             state.set_active(meta["id"], None)
             state.switch_page("app_pages/overview.py")
+
+state.remember_widgets("load_ref", REF_KEYS)

@@ -46,10 +46,18 @@ with user_errors("Profiling"):
     share = st.toggle("Show shares (off: counts)", value=True, key="ov_share")
     st.plotly_chart(viz.class_balance_bar(b, rp.balance if rp is not None and rp.balance.n_classes else None,
                                           share=share), width="stretch", key="ov_balance")
-    table = pd.DataFrame({"dataset rows": pd.Series(b.class_counts), "dataset share": pd.Series(b.class_shares)})
-    if rp is not None and rp.balance.n_classes:
-        table["reference rows"] = pd.Series(rp.balance.class_counts)
-        table["reference share"] = pd.Series(rp.balance.class_shares)
+    columns = {"dataset rows": pd.Series(b.class_counts, dtype=float),
+               "dataset share": pd.Series(b.class_shares, dtype=float)}
+    if rp is not None and rp.balance.n_classes:  # every class of either side: the label sets may differ
+        columns |= {"reference rows": pd.Series(rp.balance.class_counts, dtype=float),
+                    "reference share": pd.Series(rp.balance.class_shares, dtype=float)}
+    table = pd.concat(columns, axis=1)
+    only = {side: sorted(table.index[table[f"{side} rows"].isna()].astype(str)) for side in ("dataset", "reference")
+            if f"{side} rows" in table}
+    for side, missing in only.items():
+        if missing:
+            other = "reference" if side == "dataset" else "dataset"
+            st.warning(f"Label sets differ: {', '.join(f'**{c}**' for c in missing)} appear only in the {other}.")
     st.dataframe(table.fillna(0).style.format({c: "{:.1%}" for c in table.columns if "share" in c}
                                               | {c: "{:,.0f}" for c in table.columns if "rows" in c}),
                  width="stretch", key="ov_class_table")
@@ -61,13 +69,15 @@ with user_errors("Profiling"):
     c1.plotly_chart(viz.length_histogram(lf, unit=unit), width="stretch", key="ov_len_hist")
     c2.plotly_chart(viz.length_box(lf, unit=unit), width="stretch", key="ov_len_box")
     stats = p.words if unit == "words" else p.chars
-    st.caption("Dataset " + unit + ": " + " · ".join(f"{k} {fmt_num(v, 1)}" for k, v in stats.to_dict().items()))
+    st.caption("Dataset " + unit + ": " + " · ".join(
+        f"{k} {int(v):,}" if float(v).is_integer() else f"{k} {fmt_num(v, 1)}" for k, v in stats.to_dict().items()))
 
     st.subheader("Rows to look at")
     counts = {
         "empty": ("Empty or whitespace-only texts", p.n_empty),
         "missing_label": ("Missing labels", b.n_missing_labels),
-        "exact_duplicate": ("Exact duplicates (after case/whitespace normalisation; rows beyond the first)",
+        "exact_duplicate": ("Redundant exact copies (after case/whitespace normalisation: the rows beyond the "
+                            "first of each group of identical texts; dropping them keeps one copy of each)",
                             p.n_exact_duplicates),
         "conflicting_duplicate": ("Duplicates whose labels conflict (rows in such groups)",
                                   p.n_conflicting_duplicates),
@@ -79,6 +89,11 @@ with user_errors("Profiling"):
         if n:
             with st.expander(f"{label}: {n:,}"):
                 rows = profile_rows(ds, kind)
+                if kind == "exact_duplicate" and "duplicate_group" in rows:
+                    groups = rows["duplicate_group"].nunique()
+                    st.caption(f"{len(rows):,} rows in {groups:,} groups of identical texts: {len(rows) - groups:,} "
+                               "are redundant copies (the figure above). Clean's exact-duplicate signal flags the "
+                               f"{len(rows):,} rows in groups; its dedupe action drops the {len(rows) - groups:,} copies.")
                 cols_shown = [c for c in ("row_id", "duplicate_group", "text", "label") if c in rows.columns]
                 show_rows(rows, key=f"ov_rows_{kind}", columns=cols_shown)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dq_core.report.content import run_warnings
 from dq_core.training import jobs
 from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
+from dq_core.training.model_folders import confine_model_folder, models_dir
 from dq_core.training.recipe import list_recipes
 from dq_core.training.runner import data_spec
 from dq_core.training.splits import make_splits
 from dq_core.viz import training as vt
-from ui import embedding_task, state
+from ui import embedding_task, state, train_plan
 from ui.widgets import fmt_num, user_errors
 
 ds = state.require_dataset()
@@ -33,8 +35,10 @@ with st.expander("New run", expanded=True):
     d = TrainConfig()
     settings: dict = {}
     if trainer == "transformer":
-        settings["model"] = st.text_input("Model folder (empty = bundled all-MiniLM-L6-v2)", key="tr_model",
-                                          placeholder="/path/to/a/local/hf/model") or None
+        settings["model"] = st.text_input(
+            "Model folder (empty = bundled all-MiniLM-L6-v2)", key="tr_model",
+            placeholder="a folder name inside the models folder",
+            help=f"a Hugging Face model folder inside {models_dir()} (DQ_MODELS_DIR); checked below") or None
         a, b, c, e = st.columns(4)
         settings["learning_rate"] = a.number_input("Learning rate", 1e-6, 1e-2, d.learning_rate, format="%.1e",
                                                    key="tr_lr")
@@ -81,7 +85,9 @@ with st.expander("New run", expanded=True):
                                         help="oversample: repeat rows of small classes; augment: perturbed copies "
                                              "(word swap/delete/insert). Validation and test are never touched.")
     recipes = list_recipes(ws, ds.fingerprint[:16])
-    options = ["(none: all rows)", "default", *[str(p) for p in recipes]]
+    options = [train_plan.NONE, "default", *[str(p) for p in recipes]]
+    if st.session_state.get("tr_recipe") not in options:  # first visit, or a recipe since deleted
+        st.session_state["tr_recipe"] = options[train_plan.default_index(options)]
     pick = st.selectbox("Filter recipe", options, key="tr_recipe",
                         format_func=lambda o: {"default": "default recipe (duplicates, junk, label issues)"}
                         .get(o, o if o.startswith("(") else f"saved: {o.rsplit('/', 1)[-1]}"),
@@ -92,10 +98,19 @@ with st.expander("New run", expanded=True):
 
     plan = None
     with user_errors("Checking the settings"):
+        settings["model"] = confine_model_folder(settings.get("model"))  # the browser user may not own the server
         cfg = TrainConfig(trainer=trainer, name=name or f"{trainer} · {ds.name}", **settings).validate()
-        plan = make_splits(ds, cfg.with_(recipe=None), ws=ws, reference=ref)
+        effect = (train_plan.recipe_effect(ds, ref, cfg.recipe, train_plan.stamp(cfg.recipe), str(ws.root))
+                  if cfg.recipe else None)
+        keep, relabel = effect if isinstance(effect, tuple) else (None, None)
+        plan = make_splits(ds, cfg.with_(recipe=None), ws=ws, reference=ref, keep_mask=keep, relabel=relabel)
         s = plan.summary()
         cap = s["max_train_rows"]
+        if isinstance(effect, str):
+            st.caption(f"ℹ️ The count below is before the recipe: {effect}.")
+        elif effect is not None:
+            st.caption(f"The recipe leaves out {s['n_filtered_out']:,} of the {s['n_pool']:,} rows outside the "
+                       f"test set and relabels {s['n_relabelled']:,}.")
         st.info(f"Trains on **{s['n_train']:,}** rows"
                 + (f" (a stratified sample: the cap drops {s['n_capped_out']:,} of "
                    f"{s['n_train'] + s['n_capped_out']:,})" if s["n_capped_out"] else "")
@@ -168,6 +183,8 @@ def _runs_panel() -> None:
             m = jobs.read_metrics(r.path) or {}
             st.success(f"Accuracy {fmt_num(m.get('accuracy'))} · macro-F1 {fmt_num(m.get('macro_f1'))} · "
                        f"{m.get('n_test', 0):,} test rows")
+            for w in run_warnings(m):
+                st.warning(f"Degenerate model: {w}.", icon="⚠️")
             hist = jobs.read_history(r.path)
             if len(hist) > 1:
                 st.plotly_chart(vt.training_curves_figure(hist), width="stretch", key="tr_detail_curve")

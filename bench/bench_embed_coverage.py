@@ -45,7 +45,7 @@ RESULTS = ROOT / "bench" / "results" / "issue3_embed_coverage.json"
 
 def bench_throughput(n_texts: int, rounds: int) -> dict:
     from dq_core.data.io import load_demo
-    from dq_core.space import embed
+    from dq_core.space import embed, embed_model
 
     ds, _ = load_demo("tweets")
     texts = ds.texts.dropna().drop_duplicates().sample(n_texts, random_state=0).tolist()
@@ -70,7 +70,7 @@ def bench_throughput(n_texts: int, rounds: int) -> dict:
     return {"n_texts": n_texts, "rounds": rounds, "texts_per_s": runs, "median_texts_per_s": med,
             "ratio_dq_fp32_vs_bare": med["dq_fp32"] / med["bare_fp32"],
             "ratio_dq_auto_vs_bare": med["dq_auto"] / med["bare_fp32"],
-            "auto_precision": embed.default_precision(),
+            "auto_precision": embed_model.default_precision(),
             "cosine_to_bare_fp32": {"dq_fp32_min": float(cos_fp32.min()), "dq_auto_min": float(cos_auto.min()),
                                     "dq_auto_mean": float(cos_auto.mean())}}
 

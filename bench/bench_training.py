@@ -112,12 +112,13 @@ def dq_throughput(train, labels, *, max_length: int, batch_size: int, lr: float,
     from dq_core.training import jobs
     from dq_core.training.config import TrainConfig
     from dq_core.training.finetune import fine_tune
+    from dq_core.training.worker import RunReporter
 
     run_dir = jobs.create_run({"name": "bench", "train": {}, "data": {}}, work / "run")
     cfg = TrainConfig(trainer="transformer", max_length=max_length, batch_size=batch_size, learning_rate=lr)
     clock = cpu_clock()
     res = fine_tune(train, train.iloc[:0], tuple(labels), cfg, work_dir=work / "ckpt",
-                    reporter=jobs.RunReporter(run_dir, log_stream=open(os.devnull, "w")),  # noqa: SIM115
+                    reporter=RunReporter(run_dir, log_stream=open(os.devnull, "w")),  # noqa: SIM115
                     extra_callbacks=[clock])
     assert len(jobs.read_history(run_dir)) > 0  # the callback really ran
     return float(res.train_metrics["train_samples_per_second"]), len(train) / clock.seconds

@@ -42,6 +42,7 @@ from dq_core.filtering import (
     default_recipe,
 )
 from dq_core.filtering import whatif as wi
+from dq_core.filtering.whatif_scratch import scratch_figures
 
 CLASSES = ("negative", "neutral", "positive", "mixed")
 N_TOPICS = 8
@@ -206,10 +207,10 @@ def bench(n: int, repeats: int, scratch_recipes: int) -> dict:
         fresh = FilterInputs(ds, sig)
         res = apply_prepared(fresh, rec, strict=False)
         after = ds.subset(res.keep_mask).with_labels(res.final_labels()[res.keep_mask])
-        wi.scratch_figures(after, ref, label_probs=probs[res.keep_mask], prob_classes=sorted(CLASSES),
-                           ds_vectors=emb.vectors[res.keep_mask],
-                           ref_vectors=ref_emb.vectors, ds_clusters=centre[res.keep_mask], ref_clusters=ref_centre,
-                           n_clusters=N_CENTRES, radius=radius, config=ctx.config)
+        scratch_figures(after, ref, label_probs=probs[res.keep_mask], prob_classes=sorted(CLASSES),
+                        ds_vectors=emb.vectors[res.keep_mask],
+                        ref_vectors=ref_emb.vectors, ds_clusters=centre[res.keep_mask], ref_clusters=ref_centre,
+                        n_clusters=N_CENTRES, radius=radius, config=ctx.config)
         scratch.append(time.perf_counter() - t)
         scratch_cpu.append(time.process_time() - c)
     out["scratch"] = {"median_s": statistics.median(scratch), "runs": scratch,

@@ -1,7 +1,7 @@
 """The `dq` command line. Each subcommand lives in dq_core/commands/<name>.py with two functions,
 ``add_parser(subparsers)`` and ``run(args) -> int``, so commands stay small and independent.
 
-Contract (DESIGN.md): exit 0 on success; exit 2 with one line ``error: ...`` on stderr for bad input,
+Contract (README, "Command line"): exit 0 on success; exit 2 with one line ``error: ...`` on stderr for bad input,
 no traceback unless ``--debug``.
 """
 
@@ -13,7 +13,8 @@ import sys
 
 from dq_core.errors import DataError
 
-COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "compute", "filter", "train", "report")
+COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "compute", "filter", "train", "advise",
+            "report")
 
 
 def _available_commands(only: str | None = None):
@@ -33,11 +34,16 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     Importing every command module cost `dq profile` the import time of the heaviest sibling (and broke
     it whenever any sibling failed to import); `dq --help` and unknown commands still load them all.
     """
+    from dq_core import __version__
+
     parser = argparse.ArgumentParser(prog="dq", description="Data quality for text-classification datasets.")
+    parser.add_argument("--version", action="version", version=f"dq-dashboard {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     wanted = next((a for a in (argv or []) if a in COMMANDS), None)
+    if wanted is None and "--version" in (argv or []):
+        return parser  # answered before any subcommand is needed: import none of them
     modules = list(_available_commands(only=wanted)) if wanted else []
     for _name, module in modules or _available_commands():
         module.add_parser(sub)
@@ -60,6 +66,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except (RecursionError, OverflowError) as exc:
+        # Hostile input (JSON nested 100k deep, a 309-digit number) reached a parser without its own
+        # check: still one line, never a traceback.
+        if args.debug:
+            raise
+        what = "nests values too deeply" if isinstance(exc, RecursionError) else "holds a number too large"
+        print(f"error: an input file {what} to be read; check the data, recipe and signal files", file=sys.stderr)
+        return 2
     except MemoryError:
         if args.debug:
             raise

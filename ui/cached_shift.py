@@ -7,7 +7,7 @@ import streamlit as st
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.shift import ShiftConfig, ShiftResult, compute_shift
-from dq_core.space.embed import cached_dataset_embeddings
+from dq_core.space.embed_cache import cached_dataset_embeddings
 
 _HASH = {TextDataset: lambda d: d.fingerprint}
 

@@ -20,7 +20,7 @@ from dq_core.metrics.coverage import (
     CoverageResult,
     coverage_for_datasets,
 )
-from dq_core.space.embed import EmbeddingResult, cached_dataset_embeddings
+from dq_core.space.embed_cache import EmbeddingResult, cached_dataset_embeddings
 from dq_core.space.projection import Projection, cached_umap, project_pca, project_umap
 from ui import tasks
 
@@ -102,8 +102,9 @@ def umap(key: str, ws: Workspace, ds_emb: EmbeddingResult, ref_emb: EmbeddingRes
 @st.cache_resource(max_entries=24, show_spinner=False)
 def coverage(key: str, radius: float | None, percentile: float, min_rows: int, k: int | None, seed: int, root: str,
              _ds: TextDataset, _ref: TextDataset, _ds_emb: EmbeddingResult, _ref_emb: EmbeddingResult) -> CoverageResult:
-    """Coverage for these parameters. Clusters and their terms come from the (k, seed) base result, so
-    moving the radius or m re-counts nothing."""
+    """Coverage for these parameters (scenes covered by the coverage-ratio rule, m an absolute floor on
+    top; see dq_core.metrics.coverage.scene_rule). Clusters and their terms come from the (k, seed) base
+    result, so moving the radius or m re-counts nothing."""
     ws = Workspace(__import__("pathlib").Path(root))
     base = None
     if (radius, percentile, min_rows) != (None, DEFAULT_PERCENTILE, DEFAULT_MIN_ROWS):
@@ -136,3 +137,16 @@ def color_options(key: str, proj_tag: str, res_tag: str, _ds, _ref, _proj, _res)
 
     shown, _, _ = map_view(key, proj_tag, res_tag, "dataset vs reference", True, _ds, _ref, _proj, _res)
     return vc.color_options(shown)
+
+
+def model_label(cache_key: str) -> str:
+    """A model's cache key (``<folder>-<weights digest>[-bf16]``) as a reader knows the model."""
+    from pathlib import Path
+
+    from dq_core.data import assets
+
+    precision = " (bfloat16)" if cache_key.endswith("-bf16") else ""
+    folder = cache_key.removesuffix("-bf16").rsplit("-", 1)[0]
+    if folder == Path(assets.default_model_path()).name:
+        return "all-MiniLM-L6-v2, bundled" + precision
+    return folder + precision

@@ -18,13 +18,8 @@ import streamlit as st
 
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
-from dq_core.space.embed import (
-    EmbeddingResult,
-    embed_dataset,
-    embed_texts,
-    forget_dataset_embeddings,
-    has_dataset_embeddings,
-)
+from dq_core.space.embed import embed_dataset, embed_texts
+from dq_core.space.embed_cache import EmbeddingResult, forget_dataset_embeddings, has_dataset_embeddings
 from ui import tasks
 
 

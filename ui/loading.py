@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
@@ -88,7 +86,7 @@ def mapping_widgets(frame: pd.DataFrame, key: str, *, label_optional: bool = Fal
         return options.index(value) if value in options else 0
 
     c1, c2, c3, c4 = st.columns(4)
-    # Fix: when only the label could not be guessed, still pre-select the guessed text column.
+    # When only the label could not be guessed, the guessed text column is still pre-selected.
     text = c1.selectbox("Text column", cols, index=idx(cols, guess.text), key=f"{key}_text")
     label_opts = ([NONE] if label_optional else []) + cols
     label = c2.selectbox("Label column", label_opts, index=idx(label_opts, g.label if g else NONE),
@@ -121,10 +119,6 @@ def preview(frame: pd.DataFrame, notes: tuple[str, ...]) -> None:
         st.info(n, icon="ℹ️")
     st.caption(f"{len(frame):,} rows × {len(frame.columns)} columns — first rows:")
     st.dataframe(frame.head(20).astype(str), hide_index=True, width="stretch", height=240)
-
-
-def reference_name(source: str) -> str:
-    return f"reference: {Path(source).name}"
 
 
 def apply_reference_split(frame: pd.DataFrame, column: str, values: list[str]) -> pd.Series:

@@ -20,7 +20,10 @@ DEFAULT_DEMO = os.environ.get("DQ_DEFAULT_DEMO", "tweets_airline")
 
 
 def workspace() -> Workspace:
-    return Workspace.default()
+    """This browser session's workspace: the server's shared one or its private scratch space."""
+    from ui import session
+
+    return session.workspace()
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -36,8 +39,11 @@ def load_stored(ds_id: str) -> TextDataset:
 def _get(key: str) -> str | None:
     if key in st.session_state:
         return st.session_state[key]
-    val = st.query_params.get(key)
-    return val or None
+    val = st.query_params.get(key) or None
+    if val:
+        # A page switch drops the query string: the session keeps what the link opened.
+        st.session_state[key] = val
+    return val
 
 
 def active_ids() -> tuple[str | None, str | None]:
@@ -65,8 +71,8 @@ def keep_query_params() -> None:
 def switch_page(page: str) -> None:
     """st.switch_page that keeps ``?ds=&ref=`` in the URL.
 
-    Fix: st.switch_page clears the query string unless ``query_params`` is given (Streamlit 1.67), so
-    after "Load demo" the URL lost the dataset id and a browser reload fell back to the default demo.
+    st.switch_page clears the query string unless ``query_params`` is given (Streamlit 1.67); without
+    them a browser reload after "Load demo" would fall back to the default demo.
     """
     ds_id, ref_id = active_ids()
     st.switch_page(page, query_params={k: v for k, v in ((DS, ds_id), (REF, ref_id)) if v})
@@ -128,3 +134,28 @@ def require_dataset() -> TextDataset:
         st.page_link("app_pages/load.py", label="Go to Load", icon="📂")
         st.stop()
     return ds
+
+
+# --------------------------------------------------------------------------- widget values across pages
+
+def restore_widgets(name: str, keys: list[str] | None = None) -> None:
+    """Put back the remembered values of widgets whose state Streamlit dropped.
+
+    Streamlit deletes a widget's state at the end of any run that does not draw it, so a page switch
+    resets every control of the page left. :func:`remember_widgets` keeps a copy outside the widget keys;
+    call this before the widgets are drawn (writing a widget's key is only allowed then).
+    """
+    memory = st.session_state.get(f"_dq_mem_{name}") or {}
+    for k, v in memory.items():
+        if (keys is None or k in keys) and k not in st.session_state:
+            st.session_state[k] = v
+
+
+def remember_widgets(name: str, keys: list[str]) -> None:
+    """Remember the current values of these widget keys (those in session state) under ``name``."""
+    ss = st.session_state
+    ss[f"_dq_mem_{name}"] = {k: ss[k] for k in keys if k in ss}
+
+
+def forget_widgets(name: str) -> None:
+    st.session_state.pop(f"_dq_mem_{name}", None)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
-
-import numpy as np
 
 from dq_core.data.dataset import TextDataset
 from dq_core.data.io import load_dataset
 from dq_core.errors import DataError
+from dq_core.util.jsonsafe import dumps_json
 
 
 def add_data_args(p: argparse.ArgumentParser, *, reference: str | None = "optional") -> None:
@@ -36,13 +33,13 @@ def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, Tex
     ref = bundled_ref
     ref_spec = getattr(args, "reference", None)
     if ref_spec:
-        # The reference may be unlabelled (shift/coverage work on text alone). Fix: a demo reference
-        # comes with its own mapping, so the DATA column options no longer make it fail; the
-        # reference's guesses are prefixed so they are not mistaken for DATA's.
+        # The reference may be unlabelled (shift/coverage work on text alone). A demo reference comes
+        # with its own mapping, so DATA's column options do not apply to it; the reference's guesses
+        # are prefixed so they are not mistaken for DATA's.
         cols = {} if ref_spec.startswith("demo:") else {"text_col": args.text_col, "label_col": args.label_col}
         ref, _ = load_dataset(ref_spec, **cols, warn=lambda m: warn(f"reference: {m}"), require_labels=False)
-    # Fix: the loader's notes (encoding fallback, one class only, missing labels) were dropped by the
-    # CLI; the issue asks to "say so", so they go to stderr like the column guesses.
+    # The loader's notes (encoding fallback, one class only, missing labels) go to stderr like the
+    # column guesses: a user must hear what was assumed about their file.
     for n in ds.notes:
         warn(n)
     for n in ref.notes if ref is not None else ():
@@ -53,32 +50,8 @@ def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, Tex
 
 
 def print_json(obj) -> None:
-    # Fix: NaN (e.g. the balance of an unlabelled reference) was written as a bare NaN, which is not
-    # JSON (jq and JSON.parse reject it); non-finite numbers are now null.
-    json.dump(_finite(obj), sys.stdout, indent=2, default=_default, allow_nan=False)
-    sys.stdout.write("\n")
-
-
-def _finite(o):
-    if isinstance(o, (float, np.floating)):
-        return float(o) if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {k: _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    return o
-
-
-def _default(o):
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
+    # Non-finite numbers (the balance of an unlabelled reference) print as null: bare NaN is not JSON.
+    sys.stdout.write(dumps_json(obj) + "\n")
 
 
 def add_embedding_args(p: argparse.ArgumentParser, *, reference: bool = False, test: bool = False,

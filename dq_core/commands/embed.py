@@ -1,19 +1,19 @@
 """`dq embed DATA [--model DIR] --out FILE.npy`: one float32 row per input row, in input order.
 
-Rows with empty or missing text get a zero vector (said on stderr with their count); progress goes
-to stderr. Vectors are L2-normalised, so cosine similarity is a dot product.
+Rows with empty or missing text get a zero vector (said on stderr with their count); progress (rows,
+rate, ETA) goes to stderr on a terminal or with --progress. Vectors are L2-normalised, so cosine similarity is a dot product.
 """
 
 from __future__ import annotations
 
 import io
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from dq_core.commands.common import add_data_args, warn
+from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 
 
@@ -31,27 +31,8 @@ def add_parser(sub) -> None:
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                    help="model precision: auto = bfloat16 on CPUs with native bf16, else float32")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    add_progress_args(p)
     p.set_defaults(func=run)
-
-
-def progress_printer(what: str, *, stream=None):
-    """A progress callback printing ``embedding WHAT: done/total (pct) rate`` to stderr, ~every 5%."""
-    stream = stream or sys.stderr
-    state = {"last": -1.0, "t0": time.perf_counter()}
-
-    def cb(done: int, total: int) -> None:
-        if total == 0:
-            if state["last"] < 0:
-                print(f"embedding {what}: every text is cached", file=stream, flush=True)
-                state["last"] = 1.0
-            return
-        frac = done / total
-        if done == total or frac - state["last"] >= 0.05 or done == 0:
-            state["last"] = frac
-            secs = time.perf_counter() - state["t0"]
-            rate = f", {done / secs:,.0f} texts/s" if done >= 100 and secs > 0 else ""
-            print(f"embedding {what}: {done:,}/{total:,} ({frac:.0%}{rate})", file=stream, flush=True)
-    return cb
 
 
 def load_texts(args):
@@ -93,9 +74,12 @@ def run(args) -> int:
         raise DataError(f"--out {out} is a folder; give a file name such as vectors.npy")
     if out.suffix.lower() != ".npy":
         raise DataError(f"--out {out.name} must end in .npy (a NumPy matrix file)")
+    from dq_core.data.outputs import check_output_path
+
+    check_output_path(out, [args.data, args.model])
     ds = load_texts(args)
     ws = Workspace.default()
-    progress = progress_printer("texts")
+    progress = CliProgress.from_args(args).rows("embedding")
     if args.no_cache:
         res = embed_texts(ds.texts, model=args.model, workspace=ws, batch_size=args.batch_size, progress=progress,
                           use_cache=False, precision=args.precision)

@@ -13,6 +13,7 @@ from dq_core.commands.common import (
     print_json,
     warn,
 )
+from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.metrics.shift import DIVERGENCES, ShiftConfig, compute_shift
 
@@ -40,17 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument("--top-bins", type=int, default=20,
                    help="bins listed per view, most divergent first (ordered views list all; default 20)")
     add_embedding_args(p, reference=True)
+    add_progress_args(p)
     p.set_defaults(func=run)
-
-
-def _progress(what: str):
-    state = {"last": -1}
-
-    def cb(done: int, total: int) -> None:
-        if total and (done == total or done // 2048 != state["last"]):
-            state["last"] = done // 2048
-            print(f"embedding {what}: {done:,}/{total:,}", file=sys.stderr, flush=True)
-    return cb
 
 
 def run(args) -> int:
@@ -60,6 +52,7 @@ def run(args) -> int:
                          test=args.test, threshold=args.threshold, vocab_size=args.vocab_size,
                          n_clusters=args.clusters)
     ds, ref = load_inputs(args, need_reference=True)
+    progress = CliProgress.from_args(args)
     ds_emb = ref_emb = None
     ws = None
     if not args.no_embeddings:
@@ -69,14 +62,15 @@ def run(args) -> int:
         ws = Workspace.default()
         ds_emb, ref_emb = given_embeddings(args, ds, ref)
         if ds_emb is None:
-            ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=_progress("dataset"))
+            ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=progress.rows("embedding dataset"))
         if ref_emb is None:
-            ref_emb = embed_dataset(ref, model=args.model, workspace=ws, progress=_progress("reference"))
+            ref_emb = embed_dataset(ref, model=args.model, workspace=ws,
+                                    progress=progress.rows("embedding reference"))
         check_same_width(ds_emb, ref_emb)
     elif args.embeddings or args.reference_embeddings:
         raise DataError("--no-embeddings and --embeddings/--reference-embeddings contradict each other; drop one")
     result = compute_shift(ds, ref, config=config, ds_embeddings=ds_emb, ref_embeddings=ref_emb,
-                           metadata=args.metadata_col, workspace=ws)
+                           metadata=args.metadata_col, workspace=ws, progress=progress.phases("shift"))
     for name, view in result.views.items():
         if view.skipped and not (args.no_embeddings and name == "embedding_clusters"):  # asked for
             warn(f"{name}: {view.skipped}")

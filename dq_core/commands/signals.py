@@ -14,6 +14,7 @@ from dq_core.commands.common import (
     print_json,
     warn,
 )
+from dq_core.commands.progress import CliProgress, add_progress_args, embed_before_signals
 from dq_core.errors import DataError
 
 
@@ -28,6 +29,10 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for folds and approximate search (default 0)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if the workspace has the result")
     add_embedding_args(p, reference=True, pred_probs=True)
+    p.add_argument("--spreadsheet-safe", action="store_true",
+                   help="CSV for opening in a spreadsheet: cells starting with = + - @ (except plain numbers) "
+                        "get an apostrophe; `dq filter --signals` reads the file as written without the flag")
+    add_progress_args(p)
     p.set_defaults(func=run)
 
 
@@ -47,18 +52,26 @@ def split_specs(text: str) -> list[str]:
 
 def run(args) -> int:
     from dq_core.data.io import write_frame
+    from dq_core.data.outputs import check_output_path
     from dq_core.data.workspace import Workspace
     from dq_core.signals import compute_signals, parse_signal_spec
 
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise DataError(f"--out '{out.name}': use a .csv or .parquet file name")
+    if args.spreadsheet_safe and out.suffix.lower() != ".csv":
+        raise DataError("--spreadsheet-safe makes a CSV for spreadsheets; give --out a .csv file name")
+    check_output_path(out, [args.data, getattr(args, "reference", None)])
     signals = [parse_signal_spec(s) for s in split_specs(args.signals)] if args.signals else None
     ds, ref = load_inputs(args)
     emb, ref_emb = given_embeddings(args, ds, ref)
     probs = given_pred_probs(args, ds)
-    report = compute_signals(ds, signals, reference=ref, model=args.model, workspace=Workspace.default(),
-                             seed=args.seed, use_cache=not args.no_cache,
+    ws = Workspace.default()
+    progress = CliProgress.from_args(args)
+    if emb is None:
+        embed_before_signals(ds, signals, progress=progress, model=args.model, workspace=ws)
+    report = compute_signals(ds, signals, reference=ref, model=args.model, workspace=ws,
+                             seed=args.seed, use_cache=not args.no_cache, progress=progress.steps("signals"),
                              embeddings=emb.vectors if emb is not None else None,
                              reference_embeddings=ref_emb.vectors if ref_emb is not None else None,
                              pred_probs=probs)
@@ -67,7 +80,7 @@ def run(args) -> int:
     for key, summary in report.summaries.items():
         if summary.get("note"):
             warn(f"{key}: {summary['note']}")
-    write_frame(report.frame, out)
+    write_frame(report.frame, out, spreadsheet_safe=args.spreadsheet_safe)
     print_json({"n_rows": len(report.frame), "output": str(out),
                 "signals": {k: {"n_issues": s.get("n_issues"), "share": s.get("share")}
                             for k, s in report.summaries.items()},

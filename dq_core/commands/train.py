@@ -1,6 +1,6 @@
 """`dq train DATA [--recipe R] [--test TEST] --trainer baseline|transformer --out RUN_DIR`.
 
-Runs in this process through the same code as a dashboard job (dq_core.training.jobs.execute), so RUN_DIR gets
+Runs in this process through the same code as a dashboard job (dq_core.training.worker.execute), so RUN_DIR gets
 the same files: config.json, status.json, log.txt, history.jsonl, metrics.json (accuracy, macro_f1,
 weighted_f1, per_class, confusion_matrix, labels, ...), predictions.parquet and, for the transformer,
 model/ (loadable with transformers.pipeline("text-classification", model=RUN_DIR/model)).
@@ -8,7 +8,6 @@ model/ (loadable with transformers.pipeline("text-classification", model=RUN_DIR
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from dq_core.commands.common import (
@@ -19,6 +18,7 @@ from dq_core.commands.common import (
     print_json,
     warn,
 )
+from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.training.config import BALANCING, TEST_SOURCES, TRAINERS, TrainConfig
 
@@ -28,8 +28,12 @@ def add_parser(sub) -> None:
     add_data_args(p)
     p.add_argument("--trainer", choices=TRAINERS, default="transformer",
                    help="baseline: logistic regression on embeddings; transformer: fine-tune (default)")
-    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory to write")
-    p.add_argument("--recipe", metavar="R", help="a FilterRecipe file: train on the rows it keeps")
+    p.add_argument("--out", required=True, metavar="RUN_DIR",
+                   help="run directory to write: a new or empty folder, or an earlier run with --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the earlier run in --out (only folders `dq train` created are replaced)")
+    p.add_argument("--recipe", metavar="R", help="train on the rows a recipe keeps: a JSON recipe file (as the "
+                   "Clean page saves it) or 'default'")
     p.add_argument("--test", metavar="TEST", help="a labelled test file (same forms as DATA)")
     p.add_argument("--test-source", choices=TEST_SOURCES, default=None,
                    help="auto (default): --test, else the data's test split, else a stored stratified holdout")
@@ -57,12 +61,15 @@ def add_parser(sub) -> None:
     d.add_argument("--max-test-rows", type=int, default=TrainConfig.max_test_rows)
     d.add_argument("--balance", choices=BALANCING, default="none", help="balance the train split")
     d.add_argument("--c", type=float, default=1.0, help="baseline: inverse regularisation strength")
-    d.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    d.add_argument("--quiet", action="store_true", help="no progress on stderr (same as --no-progress)")
+    add_progress_args(p)
     add_embedding_args(p, reference=True, test=True)
     p.set_defaults(func=run)
 
 
 def config_from_args(args) -> TrainConfig:
+    from dq_core.filtering.recipe import resolve_recipe
+
     test_source = args.test_source or ("external" if args.test else "auto")
     return TrainConfig(
         trainer=args.trainer, name=args.name or f"{args.trainer} · {args.data}", model=args.model,
@@ -72,18 +79,23 @@ def config_from_args(args) -> TrainConfig:
         mixed_precision="no" if args.no_mixed_precision else "auto", c=args.c,
         max_train_rows=args.max_train_rows, val_fraction=args.val_fraction, test_source=test_source,
         test_fraction=args.test_fraction, max_test_rows=args.max_test_rows, balancing=args.balance,
-        recipe=str(Path(args.recipe).resolve()) if args.recipe else None,
+        recipe=resolve_recipe(args.recipe) if args.recipe else None,
     ).validate()
 
 
 def run(args) -> int:
     from dq_core.data.io import load_dataset
+    from dq_core.data.outputs import check_output_path, check_run_folder, mark_run_folder
     from dq_core.data.workspace import Workspace
-    from dq_core.training import jobs
+    from dq_core.training import jobs, worker
 
-    cfg = config_from_args(args)
-    if cfg.recipe and not Path(cfg.recipe).exists():
-        raise DataError(f"recipe file '{args.recipe}' does not exist")
+    out = check_run_folder(args.out, overwrite=args.overwrite)
+    check_output_path(out, [args.data, getattr(args, "reference", None), args.test, args.recipe])
+    if args.recipe and args.recipe != "default":
+        from dq_core.data.paths import check_regular_file
+
+        check_regular_file(args.recipe, "recipe file")
+    cfg = config_from_args(args)  # a missing or broken recipe fails here, before any data is read
     ds, ref = load_inputs(args)
     test = None
     if args.test:
@@ -91,16 +103,22 @@ def run(args) -> int:
     given = _given_vectors(args, cfg, ds, ref, test)
     ws = Workspace.default()
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise DataError(f"--out '{args.out}' is a file; give a folder for the run")
     data = {"workspace": str(ws.root), "source": args.data, "text_col": args.text_col,
             "label_col": args.label_col, "dataset_name": ds.name, "dataset_fingerprint": ds.fingerprint,
             "n_rows": len(ds), "test_source_file": args.test, "reference_source": getattr(args, "reference", None)}
     jobs.create_run({"name": cfg.name, "train": cfg.to_dict(), "data": data}, out)
-    echo = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
+    mark_run_folder(out)
+    progress = CliProgress(False if args.quiet else args.progress)
+    step = progress.steps("train")
+
+    def echo(message: str) -> None:
+        # The worker wrote status.json just before: its overall progress drives the bar's ETA.
+        step(message, float(jobs.read_status(out).get("progress") or 0.0))
+
     with open(out / jobs.LOG, "a") as log:
-        st = jobs.execute(out, raise_errors=True, echo=echo, log_stream=log, datasets=(ds, ref, test, ws),
-                          given=given)
+        st = worker.execute(out, raise_errors=True, echo=echo if progress.enabled else None, log_stream=log,
+                            datasets=(ds, ref, test, ws), given=given)
+    progress.close()
     if st.get("state") != jobs.SUCCEEDED:
         raise DataError(st.get("error") or f"the run ended {st.get('state')}")
     m = jobs.read_metrics(out) or {}

@@ -85,15 +85,15 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
                 return c
         return None
 
-    # Fix: a role the user chose is kept, so `dq profile F --label-col X` no longer fails when only the
-    # label would have been unguessable (guess_mapping used to drop the whole mapping then).
+    # A role the user chose is kept even when another role cannot be guessed, so `dq profile F
+    # --label-col X` works on a file whose label column has an unusual name.
     fixed_text = text
     if text is None:
         text = by_name(_TEXT_NAMES, {label})
     if text is None:
         sample = frame.head(2000)
-        # Fix: columns named like a label/id/split, or holding numbers as strings (CSV ids), are not
-        # text; before, a file without a text column got its label or id column guessed as the text.
+        # Columns named like a label/id/split, or holding numbers as strings (CSV ids), are not text:
+        # a file without a text column must not get its label or id column guessed as the text.
         role_names = {*_LABEL_NAMES, *_ID_NAMES, *_SPLIT_NAMES}
         lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in cols
                    if c != label and _norm(c) not in role_names and _is_texty(sample[c])
@@ -169,8 +169,8 @@ def _mostly_numeric(s: pd.Series) -> bool:
 def _nunique(s: pd.Series) -> int | None:
     """Distinct non-missing values, or None for unhashable (nested) values.
 
-    Fix: ``Series.nunique`` raised TypeError on list columns (Parquet/HF list features), so guessing a
-    mapping for such a file crashed with a traceback instead of just skipping the column.
+    ``Series.nunique`` raises TypeError on list columns (Parquet/HF list features); guessing a mapping
+    skips such a column instead of failing.
     """
     try:
         return int(s.nunique(dropna=True))
@@ -180,6 +180,8 @@ def _nunique(s: pd.Series) -> int | None:
 
 def _check_text_column(s: pd.Series, name: str) -> pd.Series:
     """Coerce the text column to str, refusing nested values (lists, dicts, arrays)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):  # map() on a categorical stays categorical
+        s = s.astype(object)
     non_null = s.dropna()
     if len(non_null):
         probe = non_null.iloc[: min(len(non_null), 1000)]
@@ -202,15 +204,28 @@ def _is_missing(v) -> bool:
         return False
 
 
-def _labels_as_categories(s: pd.Series) -> pd.Series:
-    """Numeric labels are categories: 1.0 and 1 are the same class '1'."""
+_DECIMAL = re.compile(r"[+-]?\d+\.\d*")
+
+
+def _labels_as_categories(s: pd.Series, name: str = "label") -> pd.Series:
+    """Numeric labels are categories: numbers that are equal are one class, from every format (JSON 1.0,
+    CSV "1.0" and "1" are all '1'; "2.50" and 2.5 are '2.5'). Nested values (lists) are refused."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+
     def fmt(v):
+        if isinstance(v, (list, tuple, dict, set, np.ndarray)):
+            raise DataError(f"column '{name}' holds lists or records, not one label per row; multi-label data "
+                            "is not supported: choose a column with a single label per row")
         if _is_missing(v):
             return None
-        if isinstance(v, float) and v.is_integer():
+        if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
             return str(int(v))
         if isinstance(v, str):
             v = v.strip()
+            if _DECIMAL.fullmatch(v):
+                v = v.rstrip("0").rstrip(".") or "0"
+                return "0" if v in ("-0", "+0") else v.lstrip("+")
             return v if v else None
         return str(v)
     return s.map(fmt).astype("string")
@@ -299,7 +314,9 @@ def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dat
     if mapping.label and mapping.text == mapping.label:
         raise DataError(f"'{mapping.text}' is mapped as both text and label; pick two different columns")
 
-    frame = pd.DataFrame(index=raw.index)
+    # Columns are gathered in a dict and built in one go: inserting 10,000 metadata columns one by one
+    # re-copied the frame each time (a 10,000-column CSV took minutes).
+    frame: dict[str, object] = {}
     if mapping.id:
         ids = raw[mapping.id]
         if ids.isna().any():
@@ -313,7 +330,7 @@ def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dat
         frame["row_id"] = np.arange(len(raw), dtype=np.int64)
     frame["text"] = _check_text_column(raw[mapping.text], mapping.text)
     if mapping.label:
-        frame["label"] = _labels_as_categories(raw[mapping.label])
+        frame["label"] = _labels_as_categories(raw[mapping.label], mapping.label)
     else:  # an unlabelled reference: text-only views (coverage, shift) still work
         frame["label"] = pd.Series(pd.NA, index=raw.index, dtype="string")
     if mapping.split:
@@ -321,14 +338,17 @@ def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dat
     extra = [*mapping.metadata, *mapping.annotators]
     if mapping.agreement:
         extra.append(mapping.agreement)
+    annotators = set(mapping.annotators)
     for c in dict.fromkeys(extra):
         if c in (mapping.text, mapping.label, mapping.id, mapping.split):
             continue
+        # A source column named like a canonical one (a metadata "text" next to the mapped "body") is kept
+        # under meta_<name>, never over the canonical column or another metadata column.
         target = c if c not in CANONICAL else f"meta_{c}"
-        frame[target] = raw[c].to_numpy()
-    for c in mapping.annotators:
-        frame[c] = _labels_as_categories(raw[c])
-    frame = frame.reset_index(drop=True)
+        while target in frame or (target != c and target in raw.columns):
+            target = f"meta_{target}"
+        frame[target] = _labels_as_categories(raw[c], c) if c in annotators else raw[c].to_numpy()
+    frame = pd.DataFrame(frame, index=raw.index).reset_index(drop=True)
 
     notes = list(notes)
     n_labelled = int(frame["label"].notna().sum())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,10 @@ import pandas as pd
 from dq_core.data.dataset import ColumnMapping, TextDataset, content_fingerprint
 from dq_core.data.io import atomic_write_bytes, atomic_write_text
 from dq_core.errors import DataError
+from dq_core.util.jsonsafe import dumps_json
 
 CACHE_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 def home() -> Path:
@@ -56,7 +59,9 @@ class Workspace:
         ds_id = ds.fingerprint[:16]
         d = self.datasets_dir() / ds_id
         meta_path = d / "meta.json"
-        if not meta_path.exists():
+        # Loading the file again repairs a damaged copy (a truncated data.parquet, a meta.json without
+        # its mapping): the check reads only meta.json and the Parquet footer, so it stays cheap.
+        if not meta_path.exists() or self._stored_damage(d) is not None:
             buf = _frame_to_parquet(ds.frame)
             atomic_write_bytes(d / "data.parquet", buf)
             meta = {"id": ds_id, "name": ds.name, "source": ds.source, "notes": list(ds.notes),
@@ -64,18 +69,46 @@ class Workspace:
             atomic_write_text(meta_path, json.dumps(meta, indent=2))
         return ds_id
 
+    @staticmethod
+    def _stored_damage(d: Path) -> str | None:
+        """What is wrong with a stored dataset folder (None when meta.json and the Parquet footer are sound)."""
+        import pyarrow.parquet as pq
+
+        try:
+            meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                return "meta.json is not a record"
+            ColumnMapping.from_dict(meta["mapping"])
+            n_rows = pq.ParquetFile(d / "data.parquet").metadata.num_rows
+        except FileNotFoundError as exc:
+            return f"{Path(exc.filename or '').name or 'a file'} is missing"
+        except (KeyError, TypeError, AttributeError):
+            return "meta.json has no column mapping"
+        except (OSError, ValueError, RecursionError) as exc:
+            return f"a file cannot be read ({type(exc).__name__})"
+        if isinstance(meta.get("n_rows"), int) and meta["n_rows"] != n_rows:
+            return f"data.parquet holds {n_rows} rows, meta.json says {meta['n_rows']}"
+        return None
+
     def load_dataset(self, ds_id: str) -> TextDataset:
         d = self.datasets_dir() / _safe_id(ds_id)
+        if not (d / "meta.json").exists() and not (d / "data.parquet").exists():
+            raise DataError(f"dataset '{ds_id}' is not in the workspace {self.root}; load it again")
+        damage = self._stored_damage(d)
         try:
-            meta = json.loads((d / "meta.json").read_text())
-            frame = pd.read_parquet(d / "data.parquet")
-        except (FileNotFoundError, json.JSONDecodeError, OSError) as exc:
-            raise DataError(f"dataset '{ds_id}' is not in the workspace {self.root} ({type(exc).__name__}); "
-                            "load it again") from None
+            if damage is None:
+                meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+                frame = pd.read_parquet(d / "data.parquet")
+                mapping = ColumnMapping.from_dict(meta["mapping"])
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+            damage = f"a file cannot be read ({type(exc).__name__})"
+        if damage is not None:
+            raise DataError(f"the stored copy of dataset '{ds_id}' in the workspace is damaged ({damage}); load "
+                            "the file again to repair it")
         for c in ("text", "label", "split"):
             if c in frame.columns:
                 frame[c] = frame[c].astype("string")
-        return TextDataset(frame=frame, mapping=ColumnMapping.from_dict(meta["mapping"]), name=meta["name"],
+        return TextDataset(frame=frame, mapping=mapping, name=str(meta.get("name", ds_id)),
                            source=meta.get("source", ""), notes=tuple(meta.get("notes", ())),
                            fingerprint=meta.get("fingerprint") or content_fingerprint(frame))
 
@@ -85,9 +118,11 @@ class Workspace:
             for meta in sorted(self.datasets_dir().glob("*/meta.json"), key=lambda p: p.stat().st_mtime,
                                reverse=True):
                 try:
-                    out.append(json.loads(meta.read_text()))
-                except (OSError, json.JSONDecodeError):
+                    m = json.loads(meta.read_text(encoding="utf-8"))
+                except (OSError, ValueError, RecursionError):
                     continue
+                if isinstance(m, dict) and "id" in m:
+                    out.append(m)
         return out
 
     # ------------------------------------------------------------ caches
@@ -111,24 +146,34 @@ class Workspace:
             return None
         try:
             return np.load(p, mmap_mode="r" if mmap else None, allow_pickle=False)
-        except (OSError, ValueError):
-            return None  # a corrupt entry is a miss, recomputed and overwritten
+        except FileNotFoundError:
+            return None
+        except Exception:  # noqa: BLE001 - truncated header, bad magic, EOF: a corrupt entry is a miss
+            _drop_damaged(p)
+            return None
 
     def save_json(self, kind: str, key: str, obj) -> Path:
         p = self.cache_path(kind, key, ".json")
-        atomic_write_text(p, json.dumps(obj, default=_json_default))
+        atomic_write_text(p, dumps_json(obj, indent=None))
         return p
 
     def has_json(self, kind: str, key: str) -> bool:
-        return self.cache_path(kind, key, ".json").is_file()
+        p = self.cache_path(kind, key, ".json")
+        try:
+            return p.is_file() and p.stat().st_size > 0  # an empty file is a damaged entry, not a hit
+        except OSError:
+            return False
 
     def load_json(self, kind: str, key: str):
         p = self.cache_path(kind, key, ".json")
         if not p.exists():
             return None
         try:
-            return json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError):
+            return json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, RecursionError):  # empty, truncated, not UTF-8, absurdly nested
+            _drop_damaged(p)
             return None
 
     def save_frame(self, kind: str, key: str, frame: pd.DataFrame) -> Path:
@@ -142,7 +187,10 @@ class Workspace:
             return None
         try:
             return pd.read_parquet(p)
-        except (OSError, ValueError):
+        except FileNotFoundError:
+            return None
+        except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+            _drop_damaged(p)
             return None
 
     # ------------------------------------------------------------ other areas
@@ -162,6 +210,16 @@ class Workspace:
         p = self.root / "runs"
         p.mkdir(parents=True, exist_ok=True)
         return p
+
+
+def _drop_damaged(p: Path) -> None:
+    """A damaged cache file is deleted and said (the caller recomputes it): never trusted, never a crash."""
+    log.warning("note: the cache file %s/%s was damaged; it was deleted and will be recomputed",
+                p.parent.name, p.name)
+    try:
+        p.unlink()
+    except OSError:
+        pass
 
 
 def _safe_id(ds_id: str) -> str:
@@ -188,11 +246,3 @@ def _frame_to_parquet(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)

@@ -4,7 +4,8 @@ A recipe is plain data (JSON, ``format: dq-filter-recipe``, ``version: 1``) with
 fixed order so the result never depends on the order rules were written in:
 
 1. labels: relabel rules first (signal rules with a ``relabel`` action, class ``relabel`` rules, then
-   manual relabels, which win);
+   manual relabels, which win); ``repair`` junk rules put the junk signal's mojibake repair in place of
+   the text (the row is kept unless another step drops it);
 2. drops: signal rules (``<signal>_score < threshold`` and/or ``is_<signal>_issue``), class ``drop``
    rules, conditions on columns, row sets (e.g. a map selection);
 3. manual decisions by row_id (keep / drop / relabel-to-X) override everything above;
@@ -21,86 +22,85 @@ The heavy, recipe-independent work (aligning the signals to the rows, label code
 condition masks) lives in :class:`FilterInputs`, built once per (dataset, signals); the page re-applies
 recipes against it in milliseconds, and the CLI goes through the same two calls, so both give the same rows.
 
-Modules, one job each (every name is re-exported here, so ``from dq_core.filtering import X`` works):
+Modules, one job each (the names other packages use are re-exported here):
 
 ``conditions``       the condition grammar: tokenizer, parser, Clause / Condition, evaluating a clause
-``recipe``           the recipe as data: the rules, FilterRecipe (JSON, validation), default_recipe,
+``rules``            the rules a recipe holds: SignalRule, ClassRule, ConditionRule, RowSet, Decision
+``recipe``           the recipe as data: FilterRecipe (JSON, validation), default_recipe,
                      load / save / as_recipe, saved_recipes, recipe_path
-``inputs``           FilterInputs (prepared, recipe-independent work), signal_names, aligning the signals
-``apply``            apply_recipe / apply_prepared -> RecipeResult, iter_signal_flag_counts, what_if
+``inputs``           FilterInputs (prepared, recipe-independent work), signal_names, align_signals
+``apply``            apply_recipe / apply_prepared -> RecipeResult, iter_signal_flag_counts
 ``export``           cleaned_frame, removal_log, removal_summary, export_bytes, write_export, export_all
 ``decisions``        DecisionStore: manual review decisions with undo, saved in the workspace
 ``load_signals``     load_or_compute_signals: the signals a recipe needs, from the cache or computed
-``active_learning``  label_next: the rows worth relabelling first (uncertainty, density)
+``active_learning``  label_next: the rows worth relabelling first (uncertainty, density); label_inputs
+``review``           review_frame: which rows to review, ranked most suspicious first
+``repair``           find_repairs: the junk signal's mojibake repairs a ``repair`` rule puts in place
+``whatif``           the before/after figures of a recipe, recounted from a keep mask (``whatif_counts``:
+                     the count-based pieces; ``whatif_scratch``: the same figures the slow way)
+``compare``          compare_recipes: several recipes side by side
 """
 
 from __future__ import annotations
 
-# Re-exports: every name the single-file module defined stays importable from dq_core.filtering
-# (``__all__`` is unchanged, hence the noqa).
-from dq_core.filtering.active_learning import (  # noqa: F401
+from dq_core.filtering.active_learning import (
+    DENSITY_NEIGHBORS,
     UNCERTAINTY_METHODS,
-    knn_density,
+    LabelInputs,
+    label_inputs,
     label_next,
-    probabilities_from_signals,
     uncertainty,
 )
-from dq_core.filtering.apply import (  # noqa: F401
-    RecipeResult,
-    apply_prepared,
-    apply_recipe,
-    iter_signal_flag_counts,
-    what_if,
-)
-from dq_core.filtering.conditions import (  # noqa: F401
-    COMPARISONS,
-    KEYWORDS,
-    OPERATORS,
-    STRING_OPS,
-    Clause,
-    Condition,
-    parse_condition,
-)
-from dq_core.filtering.decisions import DECISIONS_FILE, HISTORY_LIMIT, DecisionStore  # noqa: F401
-from dq_core.filtering.export import (  # noqa: F401
+from dq_core.filtering.apply import RecipeResult, apply_prepared, apply_recipe, iter_signal_flag_counts
+from dq_core.filtering.compare import compare_recipes
+from dq_core.filtering.conditions import parse_condition
+from dq_core.filtering.decisions import DecisionStore
+from dq_core.filtering.export import (
     EXPORT_FORMATS,
+    FORMAT_LABELS,
+    SPREADSHEET_NOTE,
     cleaned_frame,
     export_all,
     export_bytes,
+    label_column,
     removal_log,
     removal_summary,
     write_export,
 )
-from dq_core.filtering.inputs import FilterInputs, _align_signals, signal_names  # noqa: F401
-from dq_core.filtering.load_signals import load_or_compute_signals  # noqa: F401
-from dq_core.filtering.recipe import (  # noqa: F401
-    CAP_ORDERS,
-    CLASS_ACTIONS,
-    CONDITION_ACTIONS,
-    DECISIONS,
+from dq_core.filtering.inputs import FilterInputs, is_label_signal
+from dq_core.filtering.load_signals import load_or_compute_signals
+from dq_core.filtering.recipe import (
     DEFAULT_RELABEL_PROB,
-    RECIPE_FORMAT,
-    RECIPE_VERSION,
-    ROWSET_ACTIONS,
+    FilterRecipe,
+    as_recipe,
+    default_recipe,
+    load_recipe,
+    recipe_path,
+    resolve_recipe,
+    save_recipe,
+    saved_recipes,
+)
+from dq_core.filtering.review import REVIEW_LIMIT, REVIEW_VIEWS, parse_row_ids, review_frame
+from dq_core.filtering.rules import (
+    REPAIR_ACTIONS,
     SIGNAL_ACTION_HELP,
     SIGNAL_ACTIONS,
     ClassRule,
     ConditionRule,
     Decision,
-    FilterRecipe,
     RowSet,
     SignalRule,
-    as_recipe,
-    default_recipe,
-    load_recipe,
-    recipe_path,
-    save_recipe,
-    saved_recipes,
+    signal_actions,
 )
 
 __all__ = [
-    "FilterRecipe", "SignalRule", "ClassRule", "ConditionRule", "RowSet", "Decision", "RecipeResult",
-    "FilterInputs", "DecisionStore", "apply_recipe", "apply_prepared", "default_recipe", "load_recipe",
-    "save_recipe", "parse_condition", "cleaned_frame", "removal_log", "export_all", "export_bytes",
-    "signal_names", "what_if", "label_next", "load_or_compute_signals",
+    "DEFAULT_RELABEL_PROB", "DENSITY_NEIGHBORS", "EXPORT_FORMATS", "FORMAT_LABELS", "REVIEW_LIMIT", "REVIEW_VIEWS",
+    "SPREADSHEET_NOTE", "label_column", "resolve_recipe",
+    "REPAIR_ACTIONS", "SIGNAL_ACTIONS", "SIGNAL_ACTION_HELP", "UNCERTAINTY_METHODS", "signal_actions",
+    "ClassRule", "ConditionRule", "Decision", "DecisionStore", "FilterInputs", "FilterRecipe", "LabelInputs",
+    "RecipeResult", "RowSet", "SignalRule",
+    "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "default_recipe",
+    "export_all", "export_bytes", "is_label_signal", "iter_signal_flag_counts", "label_inputs", "label_next",
+    "load_or_compute_signals", "load_recipe", "parse_condition", "parse_row_ids", "recipe_path", "removal_log",
+    "removal_summary", "review_frame", "save_recipe", "saved_recipes", "uncertainty", "write_export",
 ]

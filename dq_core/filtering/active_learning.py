@@ -1,17 +1,20 @@
-"""Label next (active learning): which rows to review first, by uncertainty optionally weighted by density."""
+"""Label next (active learning): which rows to review first, by uncertainty optionally weighted by density,
+and the label signal's inputs it ranks by (out-of-sample probabilities, neighbour density)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
-from dq_core.filtering.inputs import _align_signals
+from dq_core.filtering.inputs import align_signals
 
 UNCERTAINTY_METHODS = ("margin", "entropy", "least_confidence")
+DENSITY_NEIGHBORS = 10  # density = mean similarity to this many nearest neighbours
 
 
 def uncertainty(probs: np.ndarray, method: str = "margin") -> np.ndarray:
@@ -59,7 +62,7 @@ def label_next(ds: TextDataset, probs: np.ndarray | None = None, *, signals: pd.
     is deterministic. Linear in the rows (a partial sort), so it stays quick on large sets.
     """
     classes = list(classes or ds.classes)
-    aligned = _align_signals(ds, signals) if signals is not None else None
+    aligned = align_signals(ds, signals) if signals is not None else None
     if probs is None:
         probs = probabilities_from_signals(aligned, classes)
     n_rows = len(ds)
@@ -122,3 +125,34 @@ def knn_density(distances: np.ndarray) -> np.ndarray:
     """Density per row from its k nearest neighbours' cosine distances: mean similarity, in [0, 1]."""
     d = np.asarray(distances, dtype=np.float64)
     return np.clip(1.0 - d.mean(axis=1), 0.0, 1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class LabelInputs:
+    """What label-next and the what-if noise ratio rank by; ``note`` says where it came from."""
+
+    probs: np.ndarray | None  # (n, k) out-of-sample probabilities, the dataset's class order
+    density: np.ndarray | None  # (n,) in [0, 1]; 0 for rows without an embedding
+    note: str
+
+
+def label_inputs(ds: TextDataset, embeddings, *, label_key: str = "label", seed: int = 0,
+                 workspace=None) -> LabelInputs:
+    """The label signal's own probabilities and the neighbour density, for label-next and the noise ratio.
+
+    ``embeddings``: an EmbeddingResult-like (``vectors``, ``valid``) or None. ``label_key``: the label
+    signal's key as the signals were computed (e.g. ``label(method=knn)``), so the probabilities are
+    those it flagged from; with the signals' ``workspace`` and ``seed`` they come from its caches
+    (out-of-sample probabilities, kNN graph) rather than being computed again.
+    """
+    if embeddings is None or len(ds.classes) < 2:
+        return LabelInputs(None, None, "no cached embeddings: ranking by the suggested label's probability only")
+    from dq_core.signals import SignalContext, parse_signal_spec
+
+    ctx = SignalContext(ds, embeddings=embeddings.vectors, workspace=workspace, seed=seed)
+    probs = np.asarray(parse_signal_spec(label_key).probabilities(ctx), dtype=np.float64)
+    density = None
+    if len(ds) > 2:
+        density = knn_density(ctx.knn(DENSITY_NEIGHBORS).distances)
+        density[~np.asarray(embeddings.valid, dtype=bool)] = 0.0
+    return LabelInputs(probs, density, "out-of-sample probabilities of the label signal")

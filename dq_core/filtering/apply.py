@@ -1,10 +1,10 @@
 """Applying a recipe: :func:`apply_recipe` / :func:`apply_prepared` -> :class:`RecipeResult` (keep mask,
-final labels, per-rule hits and reasons), per-rule flag counts, and the what-if deltas."""
+final labels, per-rule hits and reasons) and per-rule flag counts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -12,9 +12,12 @@ import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
-from dq_core.filtering.inputs import FilterInputs, _unknown
+from dq_core.filtering.inputs import FilterInputs, unknown_message
 from dq_core.filtering.load_signals import load_or_compute_signals
 from dq_core.filtering.recipe import ClassRule, FilterRecipe, SignalRule, as_recipe
+from dq_core.filtering.repair import find_repairs
+from dq_core.filtering.rules import REPAIR_ACTIONS
+from dq_core.util.jsonsafe import to_native
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,6 +38,9 @@ class RecipeResult:
     notes: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()  # why this result must not be exported (no rows left, a class gone)
     dataset_fingerprint: str = ""
+    repair_hits: tuple[np.ndarray, ...] = ()  # per rule (as rule_names): rows whose text it repaired
+    # {position: (text before, text after)} for every row a repair rule repaired (kept or dropped later)
+    text_repairs: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ counts
     @property
@@ -61,7 +67,44 @@ class RecipeResult:
     def relabels(self) -> dict:
         """{row_id: new label} for kept rows whose label changed."""
         pos = np.flatnonzero(self.relabelled_mask)
-        return {_native(self.row_ids[p]): self.classes[self.label_codes[p]] for p in pos}
+        return {to_native(self.row_ids[p]): self.classes[self.label_codes[p]] for p in pos}
+
+    @cached_property
+    def repaired_mask(self) -> np.ndarray:
+        """Kept rows whose text a repair rule replaced (a dropped row's repair goes nowhere)."""
+        m = np.zeros(self.n_rows, dtype=bool)
+        if self.text_repairs:
+            m[np.fromiter(self.text_repairs, dtype=np.int64)] = True
+        return m & self.keep_mask
+
+    @property
+    def n_repaired(self) -> int:
+        return int(self.repaired_mask.sum())
+
+    @cached_property
+    def repairs(self) -> dict:
+        """{row_id: (text before, text after)} for kept rows whose text was repaired."""
+        return {to_native(self.row_ids[p]): self.text_repairs[int(p)] for p in np.flatnonzero(self.repaired_mask)}
+
+    def final_texts(self, ds: TextDataset) -> np.ndarray:
+        """Object array of every row's text after the recipe's repairs (``ds``: the dataset it was applied to)."""
+        if len(ds) != self.n_rows:
+            raise DataError("the recipe result is for another dataset (different number of rows)")
+        texts = ds.texts.to_numpy(dtype=object, copy=True)
+        for p in np.flatnonzero(self.repaired_mask):
+            texts[p] = self.text_repairs[int(p)][1]
+        return texts
+
+    def filtered_dataset(self, ds: TextDataset, *, name: str | None = None) -> TextDataset:
+        """``ds`` as the recipe leaves it: the kept rows, with final labels and repaired texts (what
+        `dq filter` writes and a run trains on)."""
+        texts = self.final_texts(ds)
+        frame = ds.frame.copy()
+        if self.text_repairs:
+            frame["text"] = pd.Series(texts, index=frame.index).astype(ds.frame["text"].dtype)
+        frame["label"] = pd.Series(self.final_labels(), index=frame.index).astype("string")
+        out = replace(ds, frame=frame)
+        return out.subset(self.keep_mask, name=name or f"{ds.name} (filtered)")
 
     @property
     def kept_row_ids(self) -> np.ndarray:
@@ -73,20 +116,23 @@ class RecipeResult:
         return cls[np.where(self.label_codes >= 0, self.label_codes, len(self.classes))]
 
     def rule_counts(self) -> pd.DataFrame:
-        """Per rule: rows it flags, rows it actually removes or relabels in this recipe."""
+        """Per rule: rows it flags, rows it actually removes, relabels or repairs in this recipe."""
         rows = []
         dropped = ~self.keep_mask
-        for name, d, r in zip(self.rule_names, self.drop_hits, self.relabel_hits, strict=True):
-            rows.append({"rule": name, "flags": int((d | r).sum()), "drops": int((d & dropped).sum()),
-                         "relabels": int((r & self.relabelled_mask).sum())})
+        none = np.zeros(self.n_rows, dtype=bool)
+        fixes = self.repair_hits or (none,) * len(self.rule_names)
+        for name, d, r, f in zip(self.rule_names, self.drop_hits, self.relabel_hits, fixes, strict=True):
+            rows.append({"rule": name, "flags": int((d | r | f).sum()), "drops": int((d & dropped).sum()),
+                         "relabels": int((r & self.relabelled_mask).sum()),
+                         "repairs": int((f & self.repaired_mask).sum())})
         rows.append({"rule": "manual decisions", "flags": int((self.manual_drop | self.manual_keep).sum()),
                      "drops": int((self.manual_drop & dropped).sum()),
-                     "relabels": int((self.manual_keep & self.relabelled_mask).sum())})
+                     "relabels": int((self.manual_keep & self.relabelled_mask).sum()), "repairs": 0})
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------ reasons
     def reasons_at(self, positions: Sequence[int]) -> list[str]:
-        """Why each row at ``positions`` was dropped or relabelled ('' for untouched rows)."""
+        """Why each row at ``positions`` was dropped, relabelled or repaired ('' for untouched rows)."""
         out = []
         for p in positions:
             parts = []
@@ -99,27 +145,25 @@ class RecipeResult:
                 parts += [n for n, d in zip(self.rule_names, self.drop_hits, strict=True) if d[p]]
             if self.relabelled_mask[p]:
                 parts += [f"relabel: {n}" for n, r in zip(self.rule_names, self.relabel_hits, strict=True) if r[p]]
+            if self.repaired_mask[p]:
+                parts.append("repaired: mojibake")
             out.append("; ".join(parts))
         return out
 
     @cached_property
     def reasons(self) -> dict:
-        """{row_id: why} for every dropped or relabelled row (built on first use)."""
+        """{row_id: why} for every dropped, relabelled or repaired row (built on first use)."""
         pos = self.touched_positions()
-        return {_native(self.row_ids[p]): r for p, r in zip(pos, self.reasons_at(pos), strict=True)}
+        return {to_native(self.row_ids[p]): r for p, r in zip(pos, self.reasons_at(pos), strict=True)}
 
     def touched_positions(self) -> np.ndarray:
-        return np.flatnonzero(~self.keep_mask | self.relabelled_mask)
+        return np.flatnonzero(~self.keep_mask | self.relabelled_mask | self.repaired_mask)
 
     def check(self) -> RecipeResult:
         """Raise DataError when the result must not be used (no rows left, a class removed); else self."""
         if self.problems:
             raise DataError(" ".join(self.problems))
         return self
-
-
-def _native(v):
-    return v.item() if hasattr(v, "item") else v
 
 
 def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool = True,
@@ -163,6 +207,8 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
     names: list[str] = []
     drops: list[np.ndarray] = []
     relabs: list[np.ndarray] = []
+    fixes: dict[int, np.ndarray] = {}  # rule index -> rows whose text it repaired
+    text_repairs: dict[int, tuple[str, str]] = {}
     dedupe_rules: list[tuple[int, SignalRule, np.ndarray]] = []
     explicit_gone: set[str] = set()  # classes a class rule removes on purpose
     none = np.zeros(n, dtype=bool)
@@ -175,7 +221,7 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
         score, flag = inp.score(rule.signal), inp.flag(rule.signal)
         if score is None and flag is None:
             if rule.required:
-                raise DataError(_unknown("signal", rule.signal, available))
+                raise DataError(unknown_message("signal", rule.signal, available))
             notes.append(f"signal '{rule.signal}' is not in the signals, so its rule is skipped")
             continue
         if rule.threshold is not None and score is None:
@@ -206,6 +252,12 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
             names.append(name)
             relabs.append(ok)
             drops.append(hit & ~ok & ~settled if rule.action == "relabel_or_drop" else none)
+        elif rule.action in REPAIR_ACTIONS:
+            fixed, settled = find_repairs(inp, rule, hit, text_repairs)
+            names.append(name)
+            relabs.append(none)
+            fixes[len(names) - 1] = fixed
+            drops.append(hit & ~fixed & ~settled if rule.action == "repair_or_drop" else none)
         else:
             names.append(name)
             drops.append(hit)
@@ -216,7 +268,7 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
     for rule in recipe.classes:
         if rule.label not in inp.classes:
             if rule.action == "cap":
-                raise DataError(_unknown("class", rule.label, inp.classes))
+                raise DataError(unknown_message("class", rule.label, inp.classes))
             notes.append(f"class '{rule.label}' is not in the dataset, so its {rule.action} rule does nothing")
             names.append(rule.describe())
             drops.append(none)
@@ -316,7 +368,7 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
         else:
             s = inp.score(rule.rank_by.removesuffix("_score"))
             if s is None:
-                raise DataError(_unknown("score column", rule.rank_by, [f"{x}_score" for x in inp.signal_names
+                raise DataError(unknown_message("score column", rule.rank_by, [f"{x}_score" for x in inp.signal_names
                                                                       if inp.score(x) is not None]))
             order = np.lexsort((alive, -np.nan_to_num(s[alive], nan=-1.0), ~manual_keep[alive]))
         cut = alive[order][rule.max_rows:]
@@ -332,7 +384,9 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
                           row_ids=inp.row_ids, rule_names=tuple(names), drop_hits=tuple(drops),
                           relabel_hits=tuple(relabs), manual_drop=manual_drop, manual_keep=manual_keep,
                           recipe=recipe, notes=tuple(notes), problems=tuple(problems),
-                          dataset_fingerprint=inp.ds.fingerprint)
+                          dataset_fingerprint=inp.ds.fingerprint,
+                          repair_hits=tuple(fixes.get(i, none) for i in range(len(names))),
+                          text_repairs=text_repairs)
     return result.check() if strict else result
 
 
@@ -360,13 +414,6 @@ def _problems(inp: FilterInputs, keep: np.ndarray, codes: np.ndarray, classes: l
         problems.append(f"the recipe removes every row of class {shown}; loosen its rules for that class, or "
                         "add a class rule that drops (or relabels) the class on purpose")
     return problems
-
-
-def what_if(before, after):
-    """Before/after deltas of the Clean page's figures (see :mod:`dq_core.filtering.whatif`, which computes them)."""
-    from dq_core.filtering.whatif import what_if as _what_if
-
-    return _what_if(before, after)
 
 
 def iter_signal_flag_counts(inp: FilterInputs, rules: Iterable[SignalRule]) -> dict[str, int]:

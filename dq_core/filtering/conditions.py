@@ -1,7 +1,7 @@
 """The condition grammar: ``column op literal [and ...]``, tokenized and parsed here, never ``eval``.
 
 :func:`parse_condition` turns text into a :class:`Condition` (clauses joined by ``and``), with the position
-of a mistake in its DataError; ``_eval_clause`` evaluates one clause on a column (a missing value never
+of a mistake in its DataError; ``eval_clause`` evaluates one clause on a column (a missing value never
 matches, except ``is missing``).
 """
 
@@ -199,7 +199,7 @@ def parse_condition(text: str) -> Condition:
     return Condition(tuple(clauses))
 
 
-def _eval_clause(s: pd.Series, cl: Clause) -> np.ndarray:
+def eval_clause(s: pd.Series, cl: Clause) -> np.ndarray:
     """Rows of ``s`` matching the clause; a missing value never matches (except ``is missing``)."""
     isna = s.isna().to_numpy()
     if cl.op == "is missing":

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dq_core.errors import DataError
-from dq_core.filtering.recipe import Decision, _json_scalar_id
+from dq_core.filtering.rules import Decision, json_scalar_id
 
 DECISIONS_FILE = "decisions.json"
 HISTORY_LIMIT = 200
@@ -65,7 +65,7 @@ class DecisionStore:
                 key, new = str(ch.row_id), ch
                 rid = ch.row_id
             else:
-                rid, new = _json_scalar_id(ch[0]), ch[1]
+                rid, new = json_scalar_id(ch[0]), ch[1]
                 key = str(rid)
             old = cur.get(key)
             if (old.to_dict() if old else None) == (new.to_dict() if new else None):

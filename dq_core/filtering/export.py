@@ -11,7 +11,7 @@ import pandas as pd
 from dq_core.data.dataset import CANONICAL, TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.apply import RecipeResult
-from dq_core.filtering.inputs import _align_signals
+from dq_core.filtering.inputs import align_signals
 from dq_core.filtering.recipe import save_recipe
 
 
@@ -26,6 +26,8 @@ def cleaned_frame(ds: TextDataset, result: RecipeResult, *, original_names: bool
         raise DataError("the recipe result is for another dataset (different number of rows)")
     f = ds.frame.loc[result.keep_mask].copy()
     f["label"] = pd.array(result.final_labels()[result.keep_mask], dtype="string")
+    if result.text_repairs:  # a repair rule's texts (the junk signal's mojibake repairs)
+        f["text"] = pd.Series(result.final_texts(ds)[result.keep_mask], index=f.index, dtype=f["text"].dtype)
     f = f.reset_index(drop=True)
     if not original_names:
         return f
@@ -47,19 +49,24 @@ def cleaned_frame(ds: TextDataset, result: RecipeResult, *, original_names: bool
 
 
 def removal_log(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per dropped or relabelled row: row_id, action, reasons, labels, text, signal scores."""
+    """One row per dropped, relabelled or repaired row: row_id, action, reasons, labels, text (and the
+    repaired text), signal scores."""
     pos = result.touched_positions()
     labels = result.final_labels()
     frame = ds.frame
+    fixed = result.repaired_mask[pos]
+    relabelled = result.relabelled_mask[pos]
+    kept_action = np.where(fixed, np.where(relabelled, "relabel+repair", "repair"), "relabel")
     log = pd.DataFrame({
         "row_id": ds.row_ids[pos],
-        "action": np.where(result.keep_mask[pos], "relabel", "drop"),
+        "action": np.where(result.keep_mask[pos], kept_action, "drop"),
         "reasons": result.reasons_at(pos),
         "label": frame["label"].to_numpy(dtype=object)[pos],
-        "new_label": np.where(result.relabelled_mask[pos], labels[pos], None),
+        "new_label": np.where(relabelled, labels[pos], None),
         "text": frame["text"].to_numpy(dtype=object)[pos],
+        "new_text": np.where(fixed, result.final_texts(ds)[pos], None),
     })
-    aligned = _align_signals(ds, signals) if signals is not None else None
+    aligned = align_signals(ds, signals) if signals is not None else None
     if aligned is not None:
         cols = [c for c in aligned.columns if c.endswith("_score") or c in ("suggested_label", "suggested_label_prob")]
         for c in cols:
@@ -70,21 +77,44 @@ def removal_log(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | N
 def removal_summary(result: RecipeResult) -> dict:
     return {"recipe": result.recipe.name, "recipe_fingerprint": result.recipe.fingerprint,
             "n_rows": result.n_rows, "n_kept": result.n_kept, "n_dropped": result.n_dropped,
-            "n_relabelled": result.n_relabelled, "notes": list(result.notes),
+            "n_relabelled": result.n_relabelled, "n_repaired": result.n_repaired, "notes": list(result.notes),
             "rules": result.rule_counts().to_dict(orient="records")}
 
 
-EXPORT_FORMATS = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl", "datasets": ""}
+# Format -> file name ending. "csv_spreadsheet" is the one export that changes data: cells a spreadsheet
+# would run as formulas get an apostrophe ("@user" -> "'@user"); it is for opening in Excel, not for training.
+EXPORT_FORMATS = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl", "datasets": "",
+                  "csv_spreadsheet": ".for-spreadsheets.csv"}
+FORMAT_LABELS = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSONL", "datasets": "datasets folder (zip)",
+                 "csv_spreadsheet": "CSV for spreadsheets (formulas neutralised)"}
+SPREADSHEET_NOTE = ("The CSV for spreadsheets prefixes an apostrophe to cells starting with =, +, -, @ (except "
+                    "plain numbers), so Excel or LibreOffice shows them instead of running them; the texts "
+                    "then differ from the data: train on the plain CSV, Parquet, JSONL or datasets folder.")
 
 
-def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
-    """Bytes for a download; a ``datasets`` folder comes as a zip of the folder."""
-    from dq_core.data.io import frame_to_bytes
-
+def _check_format(fmt: str) -> None:
     if fmt not in EXPORT_FORMATS:
         raise DataError(f"unknown export format '{fmt}'; use one of: {', '.join(EXPORT_FORMATS)}")
+
+
+def label_column(ds: TextDataset, frame: pd.DataFrame) -> str | None:
+    """The label's column in a :func:`cleaned_frame` (the user's name, or ``label``)."""
+    for name in (ds.mapping.label, "label"):
+        if name and name in frame.columns:
+            return name
+    return None
+
+
+def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None) -> bytes:
+    """Bytes for a download that read back as the same rows and texts; a ``datasets`` folder comes as a zip
+    of the folder (``label_col`` stored as a ``ClassLabel``)."""
+    from dq_core.data.io import frame_to_bytes
+
+    _check_format(fmt)
     if len(frame) == 0:
         raise DataError("nothing to export: the table has no rows")
+    if fmt == "csv_spreadsheet":
+        return frame_to_bytes(frame, "csv", spreadsheet_safe=True)
     if fmt != "datasets":
         return frame_to_bytes(frame, fmt)
     import io
@@ -95,7 +125,7 @@ def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "cleaned"
-        write_frame(frame, folder)
+        write_frame(frame, folder, label_col=label_col, folder=True)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for p in sorted(folder.rglob("*")):
@@ -104,13 +134,16 @@ def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
         return buf.getvalue()
 
 
-def write_export(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a cleaned table / log atomically by extension (a path without extension is a datasets folder)."""
+def write_export(frame: pd.DataFrame, path: str | Path, *, label_col: str | None = None,
+                 spreadsheet_safe: bool = False, folder: bool = False) -> Path:
+    """Write a cleaned table / log atomically by extension (a path without extension, or ``folder``, is a
+    datasets folder, ``label_col`` stored as a ``ClassLabel``); ``spreadsheet_safe`` neutralises formulas
+    in a CSV."""
     from dq_core.data.io import write_frame
 
     if len(frame) == 0:
         raise DataError(f"nothing to write to '{Path(path).name}': the table has no rows")
-    write_frame(frame, path)
+    write_frame(frame, path, label_col=label_col, spreadsheet_safe=spreadsheet_safe, folder=folder)
     return Path(path)
 
 
@@ -120,8 +153,11 @@ def export_all(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | No
     result.check()
     folder = Path(folder)
     stem = stem or re.sub(r"[^A-Za-z0-9_.-]+", "_", result.recipe.name) or "recipe"
-    data_path = folder / f"{stem}.cleaned{EXPORT_FORMATS[fmt]}" if fmt != "datasets" else folder / f"{stem}.cleaned"
-    out = {"data": write_export(cleaned_frame(ds, result), data_path)}
+    _check_format(fmt)
+    data_path = folder / f"{stem}.cleaned{EXPORT_FORMATS[fmt]}"
+    frame = cleaned_frame(ds, result)
+    out = {"data": write_export(frame, data_path, label_col=label_column(ds, frame),
+                                spreadsheet_safe=fmt == "csv_spreadsheet", folder=fmt == "datasets")}
     log = removal_log(ds, result, signals)
     log_path = folder / f"{stem}.removed.csv"
     from dq_core.data.io import atomic_write_bytes, frame_to_bytes

@@ -14,8 +14,15 @@ import pandas as pd
 
 from dq_core.data.dataset import CANONICAL, TextDataset
 from dq_core.errors import DataError
-from dq_core.filtering.conditions import _eval_clause, parse_condition
-from dq_core.filtering.recipe import _json_scalar_id
+from dq_core.filtering.conditions import eval_clause, parse_condition
+from dq_core.filtering.rules import json_scalar_id
+
+LABEL_SIGNAL = "label"  # the label signal's name; a parameterised one has the column stem label_<params>
+
+
+def is_label_signal(stem: str) -> bool:
+    """Whether a wide frame's column stem is the label signal's (``label`` or ``label_<params>``)."""
+    return stem == LABEL_SIGNAL or stem.startswith(f"{LABEL_SIGNAL}_")
 
 
 def signal_names(frame: pd.DataFrame | None) -> list[str]:
@@ -38,7 +45,7 @@ def _id_keys(ids) -> pd.Index:
     arr = np.asarray(ids)
     if arr.dtype.kind in "iu":
         return pd.Index(arr.astype(str))
-    return pd.Index([str(_json_scalar_id(v)) if not isinstance(v, str) else v for v in arr.tolist()])
+    return pd.Index([str(json_scalar_id(v)) if not isinstance(v, str) else v for v in arr.tolist()])
 
 
 class FilterInputs:
@@ -52,7 +59,7 @@ class FilterInputs:
         self.ds = ds
         self.n = len(ds)
         self.row_ids = ds.row_ids
-        self.signals = _align_signals(ds, signals)
+        self.signals = align_signals(ds, signals)
         labels = ds.labels
         self.classes: list[str] = sorted(labels.dropna().unique().tolist())
         cat = pd.Categorical(labels.astype(object), categories=self.classes)
@@ -73,7 +80,7 @@ class FilterInputs:
         self.id_index.get_indexer(["\x00"])  # builds the index and its hash table once
         if self.signals is not None:
             for name in self.signal_names:
-                if name.startswith("label") and self.suggestion_column(name) is not None:
+                if is_label_signal(name) and self.suggestion_column(name) is not None:
                     self.suggestions(name)
                 self.score(name)
                 self.flag(name)
@@ -105,7 +112,7 @@ class FilterInputs:
         meta = f"meta_{name}"
         if name in CANONICAL and meta in f.columns:
             return f[meta]
-        raise DataError(_unknown("column", name, self.columns()))
+        raise DataError(unknown_message("column", name, self.columns()))
 
     def condition_mask(self, text: str) -> np.ndarray:
         hit = self._cond_cache.get(text)
@@ -113,7 +120,7 @@ class FilterInputs:
             cond = parse_condition(text)
             mask = np.ones(self.n, dtype=bool)
             for cl in cond.clauses:
-                mask &= _eval_clause(self.column(cl.column).reset_index(drop=True), cl)
+                mask &= eval_clause(self.column(cl.column).reset_index(drop=True), cl)
             hit = self._cond_cache[text] = mask
         return hit
 
@@ -204,14 +211,14 @@ class FilterInputs:
         return hit
 
 
-def _unknown(what: str, name: str, available: Sequence[str]) -> str:
+def unknown_message(what: str, name: str, available: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, list(available), n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     shown = ", ".join(f"'{a}'" for a in list(available)[:20]) + (" ..." if len(available) > 20 else "")
     return f"the recipe names {what} '{name}', which does not exist{hint} (available: {shown or 'none'})"
 
 
-def _align_signals(ds: TextDataset, signals: pd.DataFrame | None) -> pd.DataFrame | None:
+def align_signals(ds: TextDataset, signals: pd.DataFrame | None) -> pd.DataFrame | None:
     """The signals rows in the dataset's row order (matched by row_id); extra signal rows are ignored."""
     if signals is None:
         return None

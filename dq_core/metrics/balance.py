@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,21 +37,31 @@ class BalanceResult:
 def compute_class_balance(labels: pd.Series | np.ndarray | list) -> BalanceResult:
     s = pd.Series(labels, dtype="string")
     counts = s.dropna().value_counts()
-    # Ties broken by label name so the result does not depend on row order.
-    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
-    n = int(counts.sum())
-    k = int(len(counts))
-    class_counts = {str(c): int(v) for c, v in counts.items()}
+    return compute_class_balance_from_counts({str(c): int(v) for c, v in counts.items()},
+                                             n_missing=int(s.isna().sum()))
+
+
+def compute_class_balance_from_counts(counts: Mapping[str, int], *, n_missing: int = 0) -> BalanceResult:
+    """The balance figures from class counts (a class with a zero count is an absent class).
+
+    The what-if panel recounts a filtered dataset's classes with one bincount and calls this, so the
+    Clean page and the Overview share one formula.
+    """
+    # Largest first, ties broken by label name, so the result does not depend on row order.
+    items = sorted(((str(c), int(v)) for c, v in counts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    n = sum(v for _, v in items)
+    k = len(items)
+    class_counts = dict(items)
     shares = {c: v / n for c, v in class_counts.items()} if n else {}
     p = np.array(list(shares.values()), dtype=float)
     if k == 0:
         cbi, ratio, ent = float("nan"), float("nan"), float("nan")
     else:
         cbi = float(1.0 - np.sum((p - 1.0 / k) ** 2))
-        ratio = float(counts.max() / counts.min())
+        ratio = float(items[0][1] / items[-1][1])
         ent = float(-(p * np.log(p)).sum() / np.log(k)) if k > 1 else 0.0
     rare = tuple(c for c, sh in shares.items() if k > 1 and sh < RARE_SHARE_OF_UNIFORM / k)
-    return BalanceResult(n_rows=len(s), n_labelled=n, n_missing_labels=int(s.isna().sum()),
+    return BalanceResult(n_rows=n + int(n_missing), n_labelled=n, n_missing_labels=int(n_missing),
                          class_counts=class_counts, class_shares=shares, n_classes=k,
                          class_balance_index=cbi, imbalance_ratio=ratio, normalized_entropy=ent,
                          rare_classes=rare)

@@ -3,8 +3,16 @@
 - **Reference coverage**: the share of reference rows whose nearest dataset row (cosine distance) lies
   within a radius ``r``. By default ``r`` is a high percentile (95th) of the dataset's own
   nearest-neighbour distances: "as close as dataset rows usually are to each other".
-- **Scene coverage**: cluster both sets together (:func:`dq_core.space.clusters.cluster_joint`); the share
-  of clusters that hold reference rows and also hold at least ``m`` dataset rows.
+- **Scene coverage**: cluster both sets together (:func:`dq_core.space.clusters.cluster_joint`); a scene is
+  a cluster that holds reference rows. A scene is *covered* when the dataset holds at least ``min_ratio``
+  (default 0.5) of the rows it would hold if it followed the reference's mix (coverage ratio
+  ``n_c / n_c* >= min_ratio``) and at least ``m`` rows (default 1); otherwise it is *under-covered*, so a
+  scene is one or the other, never both. Scene coverage is the share of reference rows that lie in covered
+  scenes (``sum_c w_c [covered_c]``): a few stray reference rows in a cluster of dataset rows weigh
+  little. Two unrelated corpora read near 0 and two halves of one corpus near 1. (The rule before,
+  "at least 5 dataset rows" and every scene weighing the same, read BBC news against movie reviews
+  1.000; counting scenes unweighted still read tweets against SMS 0.6-0.8, from clusters of tweets
+  holding 2-4 SMS each.) ``n_scenes``/``n_scenes_covered`` give the unweighted count.
 - **Sample coverage**: ``sum_c w_c * min(1, n_c / n_c*)`` over clusters, with ``w_c`` the reference's
   share of cluster c and ``n_c* = w_c * N_dataset`` the dataset rows c would hold if the dataset
   followed the reference's mix. 1 when every scene is at least as present as in the reference.
@@ -24,8 +32,10 @@ import numpy as np
 from dq_core.errors import DataError
 
 DEFAULT_PERCENTILE = 95.0
-DEFAULT_MIN_ROWS = 5  # m: a scene counts as covered from this many dataset rows
-UNDER_COVERED_RATIO = 0.5  # a cluster holding under half of its expected dataset rows is under-covered
+# A scene (cluster holding reference rows) is covered when its coverage ratio n_c / n_c* reaches
+# DEFAULT_MIN_RATIO and it holds at least DEFAULT_MIN_ROWS dataset rows; else it is under-covered.
+DEFAULT_MIN_RATIO = 0.5
+DEFAULT_MIN_ROWS = 1  # m: an absolute floor on top of the ratio (1: the ratio alone decides)
 
 
 @dataclass(frozen=True)
@@ -38,8 +48,8 @@ class ClusterCoverage:
     expected_dataset: float  # n_c*: dataset rows if the dataset followed the reference's mix
     coverage_ratio: float | None  # n_c / n_c*; None for clusters without reference rows
     reference_within_radius: float | None  # share of this cluster's reference rows within the radius
-    covered: bool  # holds reference rows and >= m dataset rows
-    under_covered: bool  # holds reference rows and (fewer than m dataset rows or ratio < 0.5)
+    covered: bool  # holds reference rows, coverage ratio >= min_ratio and >= m dataset rows
+    under_covered: bool  # holds reference rows and is not covered (False for clusters without reference rows)
     top_terms: tuple[str, ...] = ()
     dataset_examples: tuple[str, ...] = ()
     reference_examples: tuple[str, ...] = ()
@@ -62,6 +72,7 @@ class CoverageResult:
     scene_coverage: float
     sample_coverage: float
     min_rows: int
+    min_ratio: float
     k: int
     how_k_chosen: str
     n_dataset: int  # embedded rows used
@@ -89,10 +100,25 @@ class CoverageResult:
     def under_covered_clusters(self) -> list[int]:
         return [c.cluster for c in self.clusters if c.under_covered]
 
+    @property
+    def n_scenes(self) -> int:
+        """Clusters holding reference rows."""
+        return sum(1 for c in self.clusters if c.n_reference)
+
+    @property
+    def n_scenes_covered(self) -> int:
+        return sum(1 for c in self.clusters if c.covered)
+
+    @property
+    def scene_rule(self) -> str:
+        return scene_rule(min_ratio=self.min_ratio, min_rows=self.min_rows)
+
     def to_dict(self) -> dict:
         return {"reference_coverage": self.reference_coverage, "radius": self.radius,
                 "radius_source": self.radius_source, "scene_coverage": self.scene_coverage,
-                "sample_coverage": self.sample_coverage, "min_rows": self.min_rows, "k": self.k,
+                "sample_coverage": self.sample_coverage, "scene_rule": self.scene_rule,
+                "n_scenes": self.n_scenes, "n_scenes_covered": self.n_scenes_covered,
+                "min_ratio": self.min_ratio, "min_rows": self.min_rows, "k": self.k,
                 "how_k_chosen": self.how_k_chosen, "n_dataset": self.n_dataset, "n_reference": self.n_reference,
                 "n_dataset_skipped": self.n_dataset_skipped, "n_reference_skipped": self.n_reference_skipped,
                 "under_covered_clusters": self.under_covered_clusters,
@@ -151,18 +177,48 @@ def reference_coverage(ref_nn_distance: np.ndarray, radius: float) -> float:
     return float(np.mean(d <= radius + 1e-6))
 
 
-def scene_coverage(ds_counts: Sequence[int], ref_counts: Sequence[int], *, min_rows: int = DEFAULT_MIN_ROWS) -> float:
-    """Share of reference-populated clusters that hold at least ``min_rows`` dataset rows."""
-    dc = np.asarray(ds_counts, dtype=np.int64)
-    rc = np.asarray(ref_counts, dtype=np.int64)
-    if dc.shape != rc.shape:
-        raise DataError("dataset and reference cluster counts have different lengths")
+def _check_scene_params(min_ratio: float, min_rows: int) -> None:
+    if not np.isfinite(min_ratio) or min_ratio <= 0:
+        raise DataError(f"min_ratio {min_ratio} must be above 0 (0.5: a scene needs half the dataset rows the "
+                        "reference's mix would give it)")
     if min_rows < 1:
         raise DataError(f"m={min_rows}: a scene needs at least 1 dataset row to count as covered")
+
+
+def scene_rule(*, min_ratio: float = DEFAULT_MIN_RATIO, min_rows: int = DEFAULT_MIN_ROWS) -> str:
+    """The covered/under-covered rule in words (shown on the Coverage page and in ``dq coverage``)."""
+    floor = f" and at least {min_rows} dataset rows" if min_rows > 1 else ""
+    return (f"A scene (a cluster holding reference rows) is covered when the dataset holds at least "
+            f"{min_ratio:g}× the rows it would hold if it followed the reference's mix (coverage ratio "
+            f"n_c / n_c* ≥ {min_ratio:g}){floor}; otherwise it is under-covered. Scene coverage is the share "
+            "of reference rows that lie in covered scenes.")
+
+
+def covered_scenes(ds_counts: Sequence[int], ref_counts: Sequence[int], *, min_ratio: float = DEFAULT_MIN_RATIO,
+                   min_rows: int = DEFAULT_MIN_ROWS) -> np.ndarray:
+    """Per cluster: True where it holds reference rows and the dataset covers it (see :func:`scene_rule`).
+
+    Clusters without reference rows are False; for the others, under-covered is exactly ``not covered``.
+    """
+    dc = np.asarray(ds_counts, dtype=np.float64)
+    rc = np.asarray(ref_counts, dtype=np.float64)
+    if dc.shape != rc.shape:
+        raise DataError("dataset and reference cluster counts have different lengths")
+    _check_scene_params(min_ratio, min_rows)
     populated = rc > 0
     if not populated.any():
         raise DataError("no cluster holds reference rows; coverage needs at least one reference row")
-    return float(np.mean(dc[populated] >= min_rows))
+    exp = expected_counts(dc, rc)
+    # n_c >= min_ratio * n_c*, compared without dividing (n_c* is 0 when the dataset is empty)
+    return populated & (dc >= min_rows) & (dc >= min_ratio * exp - 1e-9)
+
+
+def scene_coverage(ds_counts: Sequence[int], ref_counts: Sequence[int], *, min_ratio: float = DEFAULT_MIN_RATIO,
+                   min_rows: int = DEFAULT_MIN_ROWS) -> float:
+    """Share of reference rows that lie in covered scenes: ``sum_c w_c [covered_c]`` (:func:`covered_scenes`)."""
+    rc = np.asarray(ref_counts, dtype=np.float64)
+    covered = covered_scenes(ds_counts, ref_counts, min_ratio=min_ratio, min_rows=min_rows)
+    return float(rc[covered].sum() / rc.sum())
 
 
 def expected_counts(ds_counts: Sequence[int], ref_counts: Sequence[int]) -> np.ndarray:
@@ -208,14 +264,16 @@ def _examples(vectors: np.ndarray, labels: np.ndarray, centroids: np.ndarray, te
 def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_valid: np.ndarray | None = None,
                      ref_valid: np.ndarray | None = None, ds_texts: Sequence[str] | None = None,
                      ref_texts: Sequence[str] | None = None, radius: float | None = None,
-                     percentile: float = DEFAULT_PERCENTILE, min_rows: int = DEFAULT_MIN_ROWS,
-                     k: int | None = None, clusters=None, terms: dict[int, Sequence[str]] | None = None,
+                     percentile: float = DEFAULT_PERCENTILE, min_ratio: float = DEFAULT_MIN_RATIO,
+                     min_rows: int = DEFAULT_MIN_ROWS, k: int | None = None, clusters=None,
+                     terms: dict[int, Sequence[str]] | None = None,
                      seed: int = 0, workspace=None, n_terms: int = 8, n_examples: int = 3) -> CoverageResult:
     """Reference, scene and sample coverage plus the per-cluster table.
 
     ``ds_vectors``/``ref_vectors`` are L2-normalised embeddings of all rows; ``*_valid`` marks the rows
     that have one (default: all). ``radius=None`` takes the ``percentile`` of the dataset's own
-    nearest-neighbour distances. ``clusters`` reuses a :class:`~dq_core.space.clusters.JointClusters` of the
+    nearest-neighbour distances. ``min_ratio`` and ``min_rows`` (m) decide which scenes are covered
+    (:func:`scene_rule`). ``clusters`` reuses a :class:`~dq_core.space.clusters.JointClusters` of the
     valid rows (else :func:`~dq_core.space.clusters.cluster_joint` runs with ``k``, ``seed``, ``workspace``).
     Texts, when given, feed the top terms and examples; ``terms`` reuses top terms already computed
     for these ``clusters`` (so moving the radius does not re-count words).
@@ -238,8 +296,7 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
         raise DataError("the reference has no rows; load a reference with text rows")
     xd, xr = ds_all[vd], ref_all[vr]
     _check_pair(xd, xr)
-    if min_rows < 1:
-        raise DataError(f"m={min_rows}: a scene needs at least 1 dataset row to count as covered")
+    _check_scene_params(min_ratio, min_rows)
 
     # 1. reference coverage. The self-graph runs on *all* dataset rows (zero vectors included) so it is
     # the very graph the signals use (same cache key); skipped rows are dropped afterwards.
@@ -270,7 +327,8 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
         raise DataError("the clusters do not match the embedded rows; cluster the same embeddings")
     dc = np.bincount(jc.ds_labels, minlength=jc.k)
     rc = np.bincount(jc.ref_labels, minlength=jc.k)
-    scene = scene_coverage(dc, rc, min_rows=min_rows)
+    covered = covered_scenes(dc, rc, min_ratio=min_ratio, min_rows=min_rows)
+    scene = scene_coverage(dc, rc, min_ratio=min_ratio, min_rows=min_rows)
     sample = sample_coverage(dc, rc)
     exp = expected_counts(dc, rc)
 
@@ -293,8 +351,7 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
             cluster=c, n_dataset=int(dc[c]), n_reference=int(rc[c]),
             dataset_share=float(dc[c] / max(dc.sum(), 1)), reference_share=float(rc[c] / max(rc.sum(), 1)),
             expected_dataset=float(exp[c]), coverage_ratio=ratio, reference_within_radius=within,
-            covered=bool(has_ref and dc[c] >= min_rows),
-            under_covered=bool(has_ref and (dc[c] < min_rows or (ratio is not None and ratio < UNDER_COVERED_RATIO))),
+            covered=bool(covered[c]), under_covered=bool(has_ref and not covered[c]),
             top_terms=tuple(terms.get(c, ()))[:n_terms], dataset_examples=dex.get(c, ()), reference_examples=rex.get(c, ())))
     ds_cluster = np.full(len(ds_all), -1, dtype=np.int64)
     ds_cluster[vd] = jc.ds_labels
@@ -302,7 +359,8 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
     ref_cluster[vr] = jc.ref_labels
     return CoverageResult(
         reference_coverage=ref_cov, radius=r, radius_source=source, scene_coverage=scene, sample_coverage=sample,
-        min_rows=int(min_rows), k=int(jc.k), how_k_chosen=getattr(jc, "how_k_chosen", f"k={jc.k}"),
+        min_rows=int(min_rows), min_ratio=float(min_ratio), k=int(jc.k),
+        how_k_chosen=getattr(jc, "how_k_chosen", f"k={jc.k}"),
         n_dataset=int(vd.sum()), n_reference=int(vr.sum()), n_dataset_skipped=int((~vd).sum()),
         n_reference_skipped=int((~vr).sum()), clusters=tuple(rows), ds_cluster=ds_cluster, ref_cluster=ref_cluster,
         ref_nn_distance=ref_nn, ref_nn_index=ref_idx, ds_nn_distance=ds_nn, joint=jc)

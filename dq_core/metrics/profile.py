@@ -59,8 +59,8 @@ def find_exact_duplicates(texts: pd.Series, labels: pd.Series) -> DuplicateGroup
     group = np.where(in_group, codes, -1)
     n_groups = len(np.unique(group[in_group]))
     n_in = int(in_group.sum())
-    # Fix: a missing label used to count as one more label, so a labelled row and its unlabelled copy
-    # were "conflicting"; only two different actual labels conflict.
+    # Only two different actual labels conflict: a missing label is not one more label, so a labelled
+    # row and its unlabelled copy agree.
     lab = labels.astype("string").to_numpy(dtype=object, na_value=None)
     frame = pd.DataFrame({"g": group[in_group], "l": lab[in_group]})
     n_labels = frame.groupby("g")["l"].nunique(dropna=True)

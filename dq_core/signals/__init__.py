@@ -12,6 +12,7 @@ from dq_core.signals.runner import (
     SignalReport,
     compute_signals,
     default_signals,
+    find_signal_key,
     get_signal,
     load_cached_report,
     parse_signal_spec,
@@ -19,4 +20,5 @@ from dq_core.signals.runner import (
 )
 
 __all__ = ["REGISTRY", "DEFAULT_SIGNALS", "Signal", "SignalContext", "SignalReport", "SignalResult", "compute_signals",
-           "default_signals", "get_signal", "load_cached_report", "parse_signal_spec", "register", "run_signals"]
+           "default_signals", "find_signal_key", "get_signal", "load_cached_report", "parse_signal_spec", "register",
+           "run_signals"]

@@ -18,6 +18,7 @@ from dq_core.signals.base import Signal, SignalResult, register, summarize
 class AnnotatorAgreementSignal(Signal):
     min_agreement: float = 0.5  # flag when at most this share of annotators back the given label
 
+    ranges = {"min_agreement": (0.0, 1.0)}
     name = "annotator_agreement"
     title = "Annotator disagreement"
     description = "Share of annotators who chose the given label (or the majority label when unlabelled)."

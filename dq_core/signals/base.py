@@ -8,11 +8,14 @@ expensive shared inputs (embeddings, the kNN graph, out-of-sample probabilities)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+
+from dq_core.errors import DataError
 
 REGISTRY: dict[str, type[Signal]] = {}
 
@@ -48,6 +51,9 @@ class Signal:
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
     requires: ClassVar[frozenset[str]] = frozenset()
+    # Allowed closed range per numeric parameter, checked on construction (``register``): out-of-range
+    # values used to run silently (near_duplicate(threshold=1e308) flagged every row).
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {}
 
     def params(self) -> dict:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
@@ -79,10 +85,50 @@ class Signal:
 
 
 def register(cls: type[Signal]) -> type[Signal]:
+    """Add ``cls`` to the registry; its constructor then checks parameter types and ranges."""
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no name")
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def checked_init(self, *args, **kwargs):
+        check_param_types(cls, kwargs)
+        init(self, *args, **kwargs)
+        check_param_ranges(self)
+
+    cls.__init__ = checked_init  # type: ignore[method-assign]
     REGISTRY[cls.name] = cls
     return cls
+
+
+# Word parameters (methods, regions) are left to the signal's own check, which lists the choices.
+_KINDS = {"int": "a whole number", "float": "a number", "bool": "true or false"}
+
+
+def check_param_types(cls: type[Signal], params: dict) -> None:
+    """DataError when a parameter is unknown or of the wrong kind (``label(k=abc)``)."""
+    fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for k, v in params.items():
+        if k not in fields:
+            raise DataError(f"bad parameters for signal '{cls.name}': no parameter '{k}'; its parameters: "
+                            f"{', '.join(fields) or 'none'}")
+        kind = fields[k].replace(" | None", "")
+        if v is None and "None" in fields[k]:
+            continue
+        ok = {"int": isinstance(v, (int, np.integer)) and not isinstance(v, bool),
+              "float": isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool),
+              "bool": isinstance(v, (bool, np.bool_))}.get(kind, True)
+        if not ok:
+            raise DataError(f"bad parameters for signal '{cls.name}': {k}={str(v)[:40]!r} must be {_KINDS[kind]}")
+
+
+def check_param_ranges(sig: Signal) -> None:
+    for k, (lo, hi) in type(sig).ranges.items():
+        v = getattr(sig, k)
+        if v is None:
+            continue
+        if not (np.isfinite(v) and lo <= v <= hi):
+            raise DataError(f"signal '{sig.name}': {k}={v:g} is out of range; use a value within [{lo:g}, {hi:g}]")
 
 
 def summarize(is_issue: np.ndarray, **extra) -> dict:

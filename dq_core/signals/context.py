@@ -214,9 +214,9 @@ class SignalContext:
         cache_key = None
         ws = self.workspace
         if ws is not None:
-            from dq_core.space.neighbors import _fingerprint
+            from dq_core.util.fingerprint import array_fingerprint
 
-            cache_key = config_key("oof", OOF_VERSION, _fingerprint(X), _fingerprint(codes), folds, C, self.seed)
+            cache_key = config_key("oof", OOF_VERSION, array_fingerprint(X), array_fingerprint(codes), folds, C, self.seed)
             hit = ws.load_array("oof", cache_key)
             if hit is not None and hit.shape == (len(codes), k):
                 return self._oof_result(hit, counts, folds, min_class_rows)

@@ -14,6 +14,7 @@ import numpy as np
 
 from dq_core.errors import DataError
 from dq_core.signals.base import Signal, SignalResult, register, summarize
+from dq_core.util.jsonsafe import to_native
 
 NEAR_METHODS = ("embedding", "minhash", "both")
 
@@ -126,15 +127,11 @@ def _group_summary(group: np.ndarray, row_ids: np.ndarray, *, top: int = 20) -> 
     m = group >= 0
     ids, sizes = np.unique(group[m], return_counts=True)
     order = np.argsort(-sizes, kind="stable")[:top]
-    largest = [{"group": int(ids[i]), "size": int(sizes[i]), "first_row_id": _py(row_ids[ids[i]])}
+    largest = [{"group": int(ids[i]), "size": int(sizes[i]), "first_row_id": to_native(row_ids[ids[i]])}
                for i in order]
     stats = {"n_groups": int(len(ids)), "n_rows_in_groups": int(m.sum()),
              "n_redundant": int(m.sum() - len(ids)), "largest_group": int(sizes.max()) if len(sizes) else 0}
     return stats, largest
-
-
-def _py(v):
-    return v.item() if hasattr(v, "item") else v
 
 
 @register
@@ -153,7 +150,7 @@ class ExactDuplicateSignal(Signal):
         scores = np.where(issue, 0.0, 1.0)
         row_ids = ctx.ds.row_ids
         stats, largest = _group_summary(group, row_ids)
-        first_id = np.array([_py(row_ids[g]) if g >= 0 else None for g in group], dtype=object)
+        first_id = np.array([to_native(row_ids[g]) if g >= 0 else None for g in group], dtype=object)
         reasons = np.array([f"exact duplicate (group of row {first_id[i]})" if issue[i] else ""
                             for i in range(len(group))], dtype=object)
         return SignalResult(scores, issue, summarize(issue, **stats), {"largest_groups": largest},
@@ -170,6 +167,7 @@ class NearDuplicateSignal(Signal):
     method: str = "both"  # embedding | minhash | both
     k: int = 10
 
+    ranges = {"threshold": (0.0, 1.0), "jaccard": (0.01, 1.0), "k": (1, 1000)}
     name = "near_duplicate"
     title = "Near duplicates"
     description = ("Embedding cosine similarity ≥ 1 − threshold to another row, or character-shingle Jaccard "
@@ -187,7 +185,7 @@ class NearDuplicateSignal(Signal):
         stats, largest = _group_summary(group, row_ids)
         what = {"cosine": "near duplicate of row {r}", "jaccard": "near duplicate (shared wording) of row {r}",
                 "exact": "exact duplicate of row {r}", "": "in a near-duplicate group with row {r}"}
-        reasons = np.array([what[why[i]].format(r=_py(row_ids[partner[i]])) if issue[i] else ""
+        reasons = np.array([what[why[i]].format(r=to_native(row_ids[partner[i]])) if issue[i] else ""
                             for i in range(len(group))], dtype=object)
         by = {w: int((issue & (why == w)).sum()) for w in ("exact", "cosine", "jaccard")}
         return SignalResult(scores, issue, summarize(issue, **stats, threshold=self.threshold, by_kind=by),
@@ -205,6 +203,7 @@ class ConflictingLabelSignal(Signal):
     method: str = "both"
     k: int = 10
 
+    ranges = {"threshold": (0.0, 1.0), "jaccard": (0.01, 1.0), "k": (1, 1000)}
     name = "conflicting_label"
     title = "Conflicting labels"
     description = "The same or nearly the same text appears with different labels."

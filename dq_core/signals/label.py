@@ -121,6 +121,7 @@ class LabelSignal(Signal):
     flag_by: str = "noise_rate"
     min_class_rows: int = 10
 
+    ranges = {"folds": (2, 50), "C": (1e-6, 1e6), "k": (1, 1000), "weight": (0.0, 1.0), "min_class_rows": (1, 1_000_000)}
     name = "label"
     title = "Label issues"
     description = ("Given label disagrees with out-of-sample predictions: K-fold logistic regression on "

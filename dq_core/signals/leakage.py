@@ -17,6 +17,7 @@ from dq_core.signals.base import Signal, SignalResult, register, summarize
 class LeakageSignal(Signal):
     threshold: float = 0.08
 
+    ranges = {"threshold": (0.0, 1.0)}
     name = "leakage"
     title = "Leakage into reference/test"
     description = "Exact or near duplicate (cosine ≥ 1 − threshold) of a reference/test row."

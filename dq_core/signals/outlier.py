@@ -19,6 +19,7 @@ class OutlierSignal(Signal):
     k: int = 10
     z_threshold: float = 3.0
 
+    ranges = {"k": (1, 1000), "z_threshold": (0.0, 100.0)}
     name = "outlier"
     title = "Outliers"
     description = "Far from its nearest neighbours in embedding space (robust z of the mean kNN distance)."

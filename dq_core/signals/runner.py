@@ -19,8 +19,9 @@ from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.signals.base import REGISTRY, Signal, SignalResult
 from dq_core.signals.context import SignalContext
+from dq_core.util.jsonsafe import to_jsonable
 
-SIGNALS_CACHE_VERSION = 1
+SIGNALS_CACHE_VERSION = 2  # 2: phones by libphonenumber, mojibake by ftfy (+ mojibake_fixed_text)
 # Defaults in one place (Lilac's rule); order = column order in the wide frame.
 DEFAULT_SIGNALS = ("label", "exact_duplicate", "near_duplicate", "conflicting_label", "outlier", "junk", "pii",
                    "leakage", "annotator_agreement")
@@ -62,6 +63,15 @@ def parse_signal_spec(spec: str) -> Signal:
     return get_signal(name.strip(), **params)
 
 
+def find_signal_key(keys: Iterable[str], name: str) -> str | None:
+    """The key of signal ``name`` among ``keys`` (``label``, or ``label(method=knn)`` when parameterised):
+    the plain name first, else the first parameterised one; None when absent."""
+    keys = [str(k) for k in keys]
+    if name in keys:
+        return name
+    return next((k for k in keys if k.split("(", 1)[0].strip() == name), None)
+
+
 def _parse_value(v: str):
     for cast in (int, float):
         try:
@@ -98,20 +108,20 @@ class SignalReport:
 
 def _cache_key(ds: TextDataset, signals: list[Signal], *, embeddings, model, reference, seed,
                pred_probs=None, reference_embeddings=None) -> str:
-    from dq_core.space.neighbors import _fingerprint
+    from dq_core.util.fingerprint import array_fingerprint
 
     if embeddings is not None:
-        emb = "given:" + _fingerprint(np.ascontiguousarray(embeddings, dtype=np.float32))
+        emb = "given:" + array_fingerprint(np.ascontiguousarray(embeddings, dtype=np.float32))
     else:
-        from dq_core.space.embed import model_key
+        from dq_core.space.embed_model import model_key
 
         emb = model_key(model)
     ref = reference.fingerprint if reference is not None else None
     extra = []  # only when given, so the keys of earlier runs stay valid
     if pred_probs is not None:
-        extra.append("pred_probs:" + _fingerprint(np.ascontiguousarray(pred_probs, dtype=np.float64)))
+        extra.append("pred_probs:" + array_fingerprint(np.ascontiguousarray(pred_probs, dtype=np.float64)))
     if reference_embeddings is not None and reference is not None:
-        extra.append("ref_given:" + _fingerprint(np.ascontiguousarray(reference_embeddings, dtype=np.float32)))
+        extra.append("ref_given:" + array_fingerprint(np.ascontiguousarray(reference_embeddings, dtype=np.float32)))
     return config_key("signals", SIGNALS_CACHE_VERSION, ds.fingerprint, [s.key for s in signals], emb, ref, seed,
                       ds.mapping.to_dict(), *extra)
 
@@ -179,8 +189,8 @@ def compute_signals(ds: TextDataset, signals: Iterable[Signal] | None = None, *,
     hint = None
     if "label" in results and ds.mapping.agreement:
         hint = _agreement_hint(ds, results["label"].scores)
-    report = SignalReport(frame=frame, summaries={k: _jsonable(r.summary) for k, r in results.items()},
-                          infos={k: _jsonable(r.info) for k, r in results.items()}, skipped=skipped,
+    report = SignalReport(frame=frame, summaries={k: to_jsonable(r.summary) for k, r in results.items()},
+                          infos={k: to_jsonable(r.info) for k, r in results.items()}, skipped=skipped,
                           titles={s.key: s.title or s.name for s in signals},
                           columns={s.key: s.column for s in signals}, timings=timings, agreement_hint=hint)
     if progress:
@@ -248,20 +258,3 @@ def _agreement_hint(ds: TextDataset, label_scores: np.ndarray) -> dict | None:
     return compare_with_agreement(label_scores, ds.frame[name], column=col).to_dict()
 
 
-def _jsonable(o):
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return _jsonable(o.tolist())
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        v = float(o)
-        return v if np.isfinite(v) else None
-    if isinstance(o, float) and not np.isfinite(o):
-        return None
-    if isinstance(o, np.bool_):
-        return bool(o)
-    return o

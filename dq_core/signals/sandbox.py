@@ -169,3 +169,45 @@ def score_detection(flipped, is_issue, scores=None) -> DetectionResult:
         ap = float(average_precision_score(y, s))
     return DetectionResult(n_flipped=n_pos, n_flagged=n_flag, n_found=tp, precision=float(precision),
                            recall=float(recall), f1=float(f1), auroc=auroc, average_precision=ap)
+
+
+# The detectors the sandbox compares, by display name: the label signal's parameters for each.
+DETECTORS = {"ours (combined)": {}, "cleanlab (LR + CL)": {"method": "cleanlab"},
+             "10-NN disagreement": {"method": "knn"}}
+
+
+@dataclass(frozen=True, eq=False)
+class SandboxResult:
+    """One sandbox run: the injected noise, each detector's scores against it, and the flipped rows."""
+
+    dataset: str  # fingerprint of the dataset the noise was injected into
+    noise: NoisyLabels
+    scores: dict[str, DetectionResult]  # detector name -> detection figures
+    examples: pd.DataFrame  # the flipped rows: text, original and injected label, suggestion, flagged
+
+    def score_table(self) -> pd.DataFrame:
+        return pd.DataFrame({k: v.to_dict() for k, v in self.scores.items()}).T
+
+
+def run_sandbox(ds, embeddings: np.ndarray, *, rate: float, mode: str = "uniform", seed: int = 0,
+                pairs: dict[str, str] | None = None, workspace=None, progress=None) -> SandboxResult:
+    """Flip ``rate`` of ``ds``'s labels (:func:`inject_label_noise`), run the DETECTORS on the noisy copy and
+    score their flags and scores against the known flips.
+
+    ``embeddings``: the dataset's vectors (the signals' own, so nothing is embedded again); ``progress``:
+    (message, fraction) callback as :func:`dq_core.signals.compute_signals` takes.
+    """
+    from dq_core.signals.runner import compute_signals, get_signal
+
+    noisy = inject_label_noise(ds.labels, rate=rate, mode=mode, seed=seed, pairs=pairs)
+    noisy_ds = ds.with_labels(noisy.labels, name=f"{ds.name} + {rate:.0%} {mode} noise")
+    detectors = {name: get_signal("label", **params) for name, params in DETECTORS.items()}
+    rep = compute_signals(noisy_ds, list(detectors.values()), embeddings=embeddings, workspace=workspace,
+                          seed=seed, progress=progress)
+    scores = {name: score_detection(noisy.flipped, rep.frame[f"is_{sig.column}_issue"],
+                                    rep.frame[f"{sig.column}_score"]) for name, sig in detectors.items()}
+    ours = next(iter(detectors.values())).column
+    examples = pd.DataFrame({"row_id": ds.row_ids, "text": ds.texts.to_numpy(), "original": noisy.original,
+                             "injected": noisy.labels, "suggested": rep.frame["suggested_label"].to_numpy(),
+                             "flagged": rep.frame[f"is_{ours}_issue"].to_numpy()})[noisy.flipped]
+    return SandboxResult(dataset=ds.fingerprint, noise=noisy, scores=scores, examples=examples)

@@ -16,6 +16,7 @@ import numpy as np
 
 from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
+from dq_core.util.fingerprint import array_fingerprint
 
 EXACT_MAX_PAIRS = 4e8  # n_query * n_index under which exact search beats the approximate graph here
 BLOCK = 2048
@@ -192,19 +193,35 @@ def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> t
     return idx, dist
 
 
-def _fingerprint(a: np.ndarray) -> str:
-    import hashlib
+def nearest_distances(index: np.ndarray, query: np.ndarray, *, mask: np.ndarray | None = None,
+                      block: int = BLOCK) -> np.ndarray | None:
+    """Cosine distance from each ``query`` row to its nearest ``index`` row (only rows where ``mask``).
 
-    h = hashlib.blake2b(digest_size=12)
-    h.update(str(a.shape).encode())
-    h.update(np.ascontiguousarray(a).view(np.uint8).data)
-    return h.hexdigest()
+    Exact blocked search without a cache: callers that recount coverage for many masks (the Clean page's
+    what-if panel) need only the nearest distance, over a different subset of rows each time. None when
+    there are no query rows; inf where no index row is allowed.
+    """
+    index = np.asarray(index, dtype=np.float32)
+    query = np.asarray(query, dtype=np.float32)
+    if len(query) == 0:
+        return None
+    if len(index) == 0 or (mask is not None and not mask.any()):
+        return np.full(len(query), np.inf)
+    # keep each block's similarity matrix near 200 MB whatever the index size
+    block = int(max(1, min(block, 50_000_000 // max(len(index), 1))))
+    out = np.empty(len(query), dtype=np.float64)
+    for s in range(0, len(query), block):
+        sims = query[s:s + block] @ index.T
+        if mask is not None:
+            sims[:, ~mask] = -np.inf
+        out[s:s + block] = 1.0 - sims.max(axis=1)
+    return out
 
 
 def _cache_key(index: np.ndarray, query: np.ndarray | None, k: int, use_exact: bool, seed: int) -> str:
     backend = () if use_exact else (APPROX_BACKEND,)  # approximate graphs of another library never mix in
-    return config_key("knn", _fingerprint(index), None if query is None else _fingerprint(query), k, use_exact, seed,
-                      *backend)
+    return config_key("knn", array_fingerprint(index), None if query is None else array_fingerprint(query), k,
+                      use_exact, seed, *backend)
 
 
 def _load(workspace: Workspace, key: str, use_exact: bool) -> KnnResult | None:

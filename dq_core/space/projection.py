@@ -12,7 +12,6 @@ does so at start) and the first real projection pays only its own compute.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dq_core.errors import DataError
+from dq_core.util.fingerprint import array_fingerprint
 
 CACHE_KIND = "projection"
 PROJECTION_VERSION = 1
@@ -97,22 +97,14 @@ def project_pca(ds_vectors, ref_vectors, *, ds_valid=None, ref_valid=None, seed:
                       seconds=time.perf_counter() - t0)
 
 
-def _fingerprint(a: np.ndarray) -> str:
-    h = hashlib.blake2b(digest_size=12)
-    a = np.ascontiguousarray(a)
-    h.update(str(a.shape).encode() + str(a.dtype).encode())
-    h.update(a.view(np.uint8).data)
-    return h.hexdigest()
-
-
 def projection_key(ds_vectors, ref_vectors, *, ds_valid=None, ref_valid=None, seed: int = 0,
                    fit_sample: int = FIT_SAMPLE, n_neighbors: int = 15, min_dist: float = 0.1) -> str:
     from dq_core.data.workspace import config_key
 
     vd = np.ones(len(ds_vectors), bool) if ds_valid is None else np.asarray(ds_valid, dtype=bool)
     vr = np.ones(len(ref_vectors), bool) if ref_valid is None else np.asarray(ref_valid, dtype=bool)
-    return config_key(CACHE_KIND, PROJECTION_VERSION, _fingerprint(np.asarray(ds_vectors, np.float32)),
-                      _fingerprint(np.asarray(ref_vectors, np.float32)), _fingerprint(vd), _fingerprint(vr),
+    return config_key(CACHE_KIND, PROJECTION_VERSION, array_fingerprint(np.asarray(ds_vectors, np.float32)),
+                      array_fingerprint(np.asarray(ref_vectors, np.float32)), array_fingerprint(vd), array_fingerprint(vr),
                       seed, fit_sample, n_neighbors, float(min_dist))
 
 

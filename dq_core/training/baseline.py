@@ -92,8 +92,11 @@ def train_baseline(x: np.ndarray, y: pd.Series | np.ndarray, *, labels: tuple[st
 
 
 def log_loss(proba: np.ndarray, y: pd.Series | np.ndarray, labels: tuple[str, ...]) -> float:
+    from sklearn.metrics import log_loss as sk_log_loss
+
     index = {lab: i for i, lab in enumerate(labels)}
     t = np.array([index[str(v)] for v in y])
     if len(t) == 0:
         return float("nan")
-    return float(-np.log(np.clip(proba[np.arange(len(t)), t], 1e-12, 1)).mean())
+    # Column positions as the labels: scikit-learn would sort label names, the columns follow ``labels``.
+    return float(sk_log_loss(t, proba, labels=np.arange(len(labels))))

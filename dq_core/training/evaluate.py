@@ -49,6 +49,7 @@ class EvaluationResult:
     reliability: tuple[ReliabilityBin, ...]
     misclassified: pd.DataFrame  # row_id, text, label, predicted, confidence (most confident first)
     slices: dict[str, pd.DataFrame] = field(default_factory=dict)  # column -> value, n, accuracy, macro_f1
+    warnings: tuple[str, ...] = ()  # a degenerate model said in words (see degenerate_warnings)
 
     @property
     def macro_f1(self) -> float:
@@ -79,6 +80,7 @@ class EvaluationResult:
                              "accuracy": _nan_to_none(b.accuracy), "count": b.count} for b in self.reliability],
             "misclassified": self.misclassified.to_dict(orient="records"),
             "slices": {c: f.to_dict(orient="records") for c, f in self.slices.items()},
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -99,6 +101,9 @@ class EvaluationResult:
             misclassified=pd.DataFrame(d.get("misclassified", []),
                                        columns=["row_id", "text", "label", "predicted", "confidence"]),
             slices={c: pd.DataFrame(rows) for c, rows in d.get("slices", {}).items()},
+            # runs saved before the check have none stored: derive them from the same figures
+            warnings=tuple(d["warnings"]) if "warnings" in d else degenerate_warnings(
+                np.asarray(d["confusion_matrix"], dtype=np.int64), float(d["macro_f1"]), tuple(d["labels"])),
         )
 
 
@@ -158,6 +163,29 @@ def slice_metrics(y_true: np.ndarray, y_pred: np.ndarray, values: pd.Series, n_l
     return pd.DataFrame(rows).sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
 
 
+CHANCE_MARGIN = 1.2  # macro-F1 at or below this many times chance (1/k) is "near chance"
+
+
+def degenerate_warnings(cm: np.ndarray, macro_f1: float, labels: Sequence[str]) -> tuple[str, ...]:
+    """Warnings for a model that learnt nothing useful: it predicts one class for every test row, or
+    its macro-F1 is near the 1/k of guessing among k classes. ``cm``: counts, rows = true label."""
+    k = len(labels)
+    cm = np.asarray(cm)
+    if k < 2 or cm.size == 0 or cm.sum() == 0:
+        return ()
+    out = []
+    predicted = np.flatnonzero(cm.sum(axis=0) > 0)
+    true_classes = int((cm.sum(axis=1) > 0).sum())
+    if len(predicted) == 1 and true_classes > 1:
+        out.append(f"the model predicts one class ('{labels[predicted[0]]}') for every test row: it has "
+                   "learnt the majority class, not the task (check the labels, the recipe, the learning "
+                   "rate or the number of epochs)")
+    chance = 1.0 / k
+    if math.isfinite(macro_f1) and macro_f1 <= CHANCE_MARGIN * chance:
+        out.append(f"macro-F1 {macro_f1:.3f} is near chance for {k} classes (1/{k} = {chance:.3f})")
+    return tuple(out)
+
+
 def evaluate_predictions(y_true: Sequence, proba: np.ndarray, labels: Sequence[str], *,
                          row_ids: Sequence | None = None, texts: Sequence[str] | None = None,
                          slices: dict[str, Sequence] | None = None, n_bins: int = 10,
@@ -209,7 +237,8 @@ def evaluate_predictions(y_true: Sequence, proba: np.ndarray, labels: Sequence[s
             sl[col] = slice_metrics(t, p, vals, k)
     return EvaluationResult(labels=labels, n=len(t), accuracy=acc, precision=prec, recall=rec, f1=f1,
                             per_class=per_class, confusion_matrix=cm, roc_auc=roc_all, ece=ece,
-                            reliability=bins, misclassified=mis, slices=sl)
+                            reliability=bins, misclassified=mis, slices=sl,
+                            warnings=degenerate_warnings(cm, f1["macro"], labels))
 
 
 # --------------------------------------------------------------------------- paired bootstrap

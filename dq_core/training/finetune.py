@@ -130,9 +130,15 @@ def label_ids(frame: pd.DataFrame, labels: tuple[str, ...]) -> np.ndarray:
 
 
 def class_weight_vector(y: np.ndarray, k: int) -> np.ndarray:
-    """'balanced' weights n / (k * n_c), as scikit-learn computes them."""
-    counts = np.bincount(y, minlength=k).astype(float)
-    return np.where(counts > 0, len(y) / (k * np.maximum(counts, 1)), 0.0)
+    """'balanced' weights n / (k * n_c) for label ids 0..k-1; 0 for a label absent from ``y``."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = np.unique(y)
+    w = np.zeros(k)
+    if len(present):
+        # scikit-learn divides by the classes present in y; the loss takes a weight for each of the k labels
+        w[present] = compute_class_weight("balanced", classes=present, y=y) * len(present) / k
+    return w
 
 
 # --------------------------------------------------------------------------- trainer pieces

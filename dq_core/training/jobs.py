@@ -10,13 +10,14 @@ A run directory (``Workspace.runs_dir()/<run id>/``, or any folder for ``dq trai
     metrics.json, predictions.parquet, splits.json, model/ (see training/runner.py)
     cancel.requested   present once a cancel was asked for
 
-The worker is ``python -m dq_core.training.jobs RUN_DIR``, started in its own session so it survives the
-Streamlit server. A queue keeps at most ``max_concurrent`` runs going (one by default, or the
-``DQ_MAX_TRAINING_RUNS`` environment variable): every submit, every listing and every worker exit
-starts the oldest queued runs that fit. A worker that crashes or is killed leaves ``running`` with a dead
-pid behind; the next read of its status turns that into ``failed`` with the tail of its log.
-Every status change is a read-merge-write under a per-run file lock, so the launcher, the worker and a
-page polling the run never lose each other's fields.
+This module submits, lists, schedules and cancels runs; the worker (``python -m dq_core.training.worker
+RUN_DIR``, see worker.py) runs one, started in its own session so it survives the Streamlit server. A
+queue keeps at most ``max_concurrent`` runs going (one by default, or the ``DQ_MAX_TRAINING_RUNS``
+environment variable): every submit, every listing and every worker exit starts the oldest queued runs
+that fit. A worker that crashes or is killed leaves ``running`` with a dead pid behind; the next read of
+its status turns that into ``failed`` with the tail of its log. Every status change is a read-merge-write
+under a per-run file lock, so the launcher, the worker and a page polling the run never lose each
+other's fields.
 """
 
 from __future__ import annotations
@@ -26,33 +27,31 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import psutil
+from filelock import FileLock
 
-from dq_core.data.io import atomic_write_text
+from dq_core.data.outputs import RUN_MARKER, mark_run_folder
+from dq_core.data.writers import atomic_write_text
 from dq_core.errors import DataError
-
-try:  # POSIX file locks; on other systems runs work, only without cross-process locking
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 ACTIVE = (QUEUED, RUNNING)
 FINAL = (SUCCEEDED, FAILED, CANCELLED)
 CONFIG, STATUS, LOG, HISTORY, CANCEL = "config.json", "status.json", "log.txt", "history.jsonl", "cancel.requested"
 LOG_TAIL_LINES = 25
+WORKER_MODULE = "dq_core.training.worker"
 
 _children: dict[int, subprocess.Popen] = {}  # workers this process started: reaped so they never linger as zombies
-_stop_requested = False  # set by SIGTERM inside a worker
+# Every worker this process started, kept after reaping: its exit status tells a kill from a crash.
+_launched: dict[int, subprocess.Popen] = {}
 
 
 def max_concurrent_default() -> int:
@@ -65,17 +64,11 @@ def max_concurrent_default() -> int:
 # --------------------------------------------------------------------------- status file
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive cross-process lock on ``path`` (an OS file lock, on every platform)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    with FileLock(path):
+        yield
 
 
 def read_status(run_dir: str | Path) -> dict:
@@ -88,7 +81,8 @@ def read_status(run_dir: str | Path) -> dict:
         return {"state": FAILED, "error": "status.json is unreadable"}
 
 
-def _write_status(run_dir: Path, status: dict) -> None:
+
+def write_status(run_dir: Path, status: dict) -> None:
     status["updated_at"] = time.time()
     atomic_write_text(run_dir / STATUS, json.dumps(status, indent=2, default=str))
 
@@ -96,12 +90,12 @@ def _write_status(run_dir: Path, status: dict) -> None:
 def update_status(run_dir: str | Path, **fields) -> dict:
     """Merge ``fields`` into status.json under the run's lock; returns the new status."""
     run_dir = Path(run_dir)
-    with _locked(run_dir / ".lock"):
+    with locked(run_dir / ".lock"):
         st = read_status(run_dir)
         if st.get("state") in FINAL and fields.get("state") not in (None, *FINAL):
             return st  # a finished run is never brought back to life by a late update
         st.update(fields)
-        _write_status(run_dir, st)
+        write_status(run_dir, st)
         return st
 
 
@@ -149,23 +143,29 @@ def read_metrics(run_dir: str | Path) -> dict | None:
 
 # --------------------------------------------------------------------------- liveness
 
-def _proc_start(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (guards against a recycled pid), or None off Linux."""
+def process_start_time(pid: int) -> float | None:
+    """When ``pid`` started (compared later to tell a recycled pid from the worker), or None if gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def _proc_state(pid: int) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
 
 
-def pid_alive(pid: int | None, start: str | None = None) -> bool:
+def reap_children() -> int:
+    """Collect the exit status of every worker this process started that has finished; returns how many.
+
+    A finished child stays a zombie until its parent waits for it; the server checked only the worker it
+    was asked about, so workers whose run was already final lingered until the server stopped.
+    """
+    done = [pid for pid, proc in list(_children.items()) if proc.poll() is not None]
+    for pid in done:
+        _children.pop(pid, None)
+    return len(done)
+
+
+def pid_alive(pid: int | None, start: float | str | None = None) -> bool:
+    """Whether the worker ``pid`` still runs: not gone, not a zombie, and (given ``start``) not a new
+    process that reuses its pid."""
     if not pid:
         return False
     child = _children.get(pid)
@@ -173,30 +173,30 @@ def pid_alive(pid: int | None, start: str | None = None) -> bool:
         _children.pop(pid, None)
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    if _proc_state(pid) in ("Z", "X"):
-        return False
-    if start is not None:
-        now = _proc_start(pid)
-        if now is not None and now != start:
+        proc = psutil.Process(pid)
+        if proc.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+            return False
+        # A non-numeric start is a stamp psutil cannot compare; only a numeric one can prove reuse.
+        if isinstance(start, (int, float)) and abs(proc.create_time() - start) > 1e-3:
             return False  # the pid was reused by another process
+    except psutil.NoSuchProcess:  # includes a zombie psutil could not read
+        return False
+    except psutil.AccessDenied:
+        return True  # exists, owned by someone else
     return True
 
 
 def refresh(run_dir: str | Path) -> dict:
     """The run's status, turning a running run whose worker is gone into failed (or cancelled)."""
     run_dir = Path(run_dir)
+    reap_children()
     st = read_status(run_dir)
     if st.get("state") != RUNNING or pid_alive(st.get("pid"), st.get("pid_start")):
         return st
     # A worker just starting has no pid yet for a moment; give the launcher time to record it.
     if not st.get("pid") and time.time() - float(st.get("launched_at") or 0) < 30:
         return st
-    with _locked(run_dir / ".lock"):
+    with locked(run_dir / ".lock"):
         st = read_status(run_dir)  # the worker may have finished between the two reads
         if st.get("state") != RUNNING or pid_alive(st.get("pid"), st.get("pid_start")):
             return st
@@ -204,12 +204,41 @@ def refresh(run_dir: str | Path) -> dict:
         if (run_dir / CANCEL).exists():
             st.update(state=CANCELLED, message="cancelled", finished_at=time.time(), eta_seconds=None)
         else:
-            st.update(state=FAILED, finished_at=time.time(), eta_seconds=None, log_tail=tail,
-                      error=f"the worker process (pid {st.get('pid')}) stopped without finishing: it was "
-                            "killed or crashed (out of memory?). The end of its log is below.",
-                      message="worker died")
-        _write_status(run_dir, st)
+            st.update(state=FAILED, finished_at=time.time(), eta_seconds=None, log_tail=tail, **_why_gone(st))
+        write_status(run_dir, st)
         return st
+
+
+def _why_gone(st: dict) -> dict:
+    """Status fields for a running run whose worker is gone: killed, crashed, or interrupted (unseen)."""
+    import signal
+
+    pid, started = st.get("pid"), st.get("pid_start")
+    proc, code = _launched.get(pid) if pid else None, None
+    launched_start = getattr(proc, "dq_start", None)
+    if proc is not None and isinstance(started, (int, float)) and launched_start is not None \
+            and abs(launched_start - started) > 1e-3:
+        proc = None  # our child had this pid once, but the run's worker was another process
+    if proc is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            # /proc may call a killed worker gone while the kernel is still tearing it down (a big torch
+            # process takes a moment); its exit status follows.
+            code = proc.wait(timeout=3)
+    if code is not None and code < 0:  # this process started the worker: its exit status is known
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+        return {"message": "failed: worker was killed", "error_kind": "killed",
+                "error": f"the worker process (pid {pid}) was killed ({name}) before it finished, by a "
+                         "person or by the system (out of memory?). The end of its log is below."}
+    if code is not None:
+        return {"message": "failed: worker crashed", "error_kind": "crashed",
+                "error": f"the worker process (pid {pid}) exited with code {code} without finishing (it was "
+                         "killed or crashed). The end of its log is below."}
+    rebooted = isinstance(started, (int, float)) and started < psutil.boot_time()
+    return {"message": "interrupted", "error_kind": "interrupted",
+            "error": "interrupted: " + ("the machine restarted during the run" if rebooted else
+                                        f"the worker process (pid {pid}) stopped while no dashboard or CLI "
+                                        "that started it was there to see why (a server or machine restart, "
+                                        "or a kill)") + ". The end of its log is below; start the run again."}
 
 
 # --------------------------------------------------------------------------- runs on disk
@@ -253,7 +282,12 @@ def create_run(config: dict, run_dir: str | Path) -> Path:
     if (run_dir / STATUS).exists() and read_status(run_dir).get("state") in ACTIVE:
         raise DataError(f"'{run_dir}' holds a run that is still {read_status(run_dir)['state']}; pick another "
                         "folder or cancel it first")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / RUN_MARKER).is_file():
+        # Only a folder a run created may lose files below: never a folder of the user's.
+        raise DataError(f"'{run_dir}' is a folder that is not empty and is not a dq run (no {RUN_MARKER} file); "
+                        "nothing in it was touched: pick a new or empty folder")
     run_dir.mkdir(parents=True, exist_ok=True)
+    mark_run_folder(run_dir)
     # Re-using a finished run's folder: nothing of the old run may pass for the new one.
     for stale in (CANCEL, HISTORY, "metrics.json", "predictions.parquet", "splits.json", LOG):
         (run_dir / stale).unlink(missing_ok=True)
@@ -262,7 +296,7 @@ def create_run(config: dict, run_dir: str | Path) -> Path:
     now = time.time()
     config = {"kind": "training", "version": 1, "created_at": now, **config}
     atomic_write_text(run_dir / CONFIG, json.dumps(config, indent=2, default=str))
-    _write_status(run_dir, {"state": QUEUED, "progress": 0.0, "phase": "queued", "message": "waiting in the queue",
+    write_status(run_dir, {"state": QUEUED, "progress": 0.0, "phase": "queued", "message": "waiting in the queue",
                             "created_at": now, "error": None})
     return run_dir
 
@@ -288,6 +322,7 @@ def get_run(run_dir: str | Path) -> RunInfo:
     return RunInfo(run_id=d.name, path=d, config=read_config(d), status=refresh(d))
 
 
+
 def _launch(run_dir: Path) -> subprocess.Popen:
     env = os.environ.copy()
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -297,21 +332,24 @@ def _launch(run_dir: Path) -> subprocess.Popen:
     if ws_root:
         env["DQ_HOME"] = ws_root
     with open(run_dir / LOG, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "dq_core.training.jobs", str(run_dir)], stdout=log,
+        proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE, str(run_dir)], stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=True)  # its own session: survives the server and Ctrl-C
     _children[proc.pid] = proc
+    proc.dq_start = process_start_time(proc.pid)  # type: ignore[attr-defined]
+    _launched[proc.pid] = proc
     return proc
 
 
 def schedule(runs_dir: str | Path, *, max_concurrent: int | None = None) -> list[Path]:
     """Start the oldest queued runs while fewer than ``max_concurrent`` are running."""
     runs_dir = Path(runs_dir)
+    reap_children()
     if not runs_dir.is_dir():
         return []
     limit = max_concurrent or max_concurrent_default()
     started = []
-    with _locked(runs_dir / ".schedule.lock"):
+    with locked(runs_dir / ".schedule.lock"):
         queued, running = [], 0
         for d in runs_dir.iterdir():
             if not (d / STATUS).exists():
@@ -329,7 +367,7 @@ def schedule(runs_dir: str | Path, *, max_concurrent: int | None = None) -> list
             proc = _launch(d)
             st = read_status(d)
             if not st.get("pid") and st.get("state") == RUNNING:
-                update_status(d, pid=proc.pid, pid_start=_proc_start(proc.pid))
+                update_status(d, pid=proc.pid, pid_start=process_start_time(proc.pid))
             running += 1
             started.append(d)
     return started
@@ -346,20 +384,24 @@ def cancel(run_dir: str | Path, *, force: bool = False) -> dict:
     """Cancel a queued run at once; ask a running worker to stop (SIGTERM; SIGKILL with ``force``)."""
     run_dir = Path(run_dir)
     (run_dir / CANCEL).touch()
-    with _locked(run_dir / ".lock"):
+    with locked(run_dir / ".lock"):
         st = read_status(run_dir)
         if st.get("state") == QUEUED or (st.get("state") == RUNNING and not st.get("pid")):
             st.update(state=CANCELLED, message="cancelled before it started", finished_at=time.time())
-            _write_status(run_dir, st)
+            write_status(run_dir, st)
             return st
         if st.get("state") != RUNNING:
             return st
         pid = st.get("pid")
         if pid_alive(pid, st.get("pid_start")):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL if force else signal.SIGTERM)
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                proc = psutil.Process(pid)
+                if force:
+                    proc.kill()  # SIGKILL on POSIX
+                else:
+                    proc.terminate()  # SIGTERM on POSIX: the worker stops at the next step
         st.update(message="force-stopping" if force else "cancelling: stopping at the next step")
-        _write_status(run_dir, st)
+        write_status(run_dir, st)
     return refresh(run_dir) if force else st
 
 
@@ -381,146 +423,3 @@ def delete_run(run_dir: str | Path) -> None:
         raise DataError("cancel the run before deleting it")
     shutil.rmtree(run_dir)
 
-
-# --------------------------------------------------------------------------- inside the worker
-
-class RunReporter:
-    """Progress from a trainer into status.json / history.jsonl / the log (at most one status write a second)."""
-
-    def __init__(self, run_dir: Path, *, echo=None, log_stream=None):
-        self.run_dir = Path(run_dir)
-        self.t0 = time.time()
-        self.echo = echo  # e.g. print to stderr for the CLI
-        self.log_stream = log_stream or sys.stdout
-        self._last_write = 0.0
-        self._pending: dict = {}
-
-    def update(self, **fields) -> None:
-        self._pending.update(fields)
-        now = time.time()
-        final_phase = fields.get("phase") in ("done",)
-        if now - self._last_write < 1.0 and not final_phase and "phase" not in fields:
-            return
-        p = self._pending.get("progress")
-        if "eta_seconds" not in fields and p:
-            elapsed = now - self.t0
-            self._pending["eta_seconds"] = round(elapsed * (1 - p) / p, 1) if p > 0.05 else None
-        self._pending["elapsed_seconds"] = round(now - self.t0, 1)
-        update_status(self.run_dir, **self._pending)
-        if self.echo and "message" in self._pending:
-            self.echo(self._pending["message"])
-        self._pending = {}
-        self._last_write = now
-
-    def history(self, record: dict) -> None:
-        with open(self.run_dir / HISTORY, "a") as fh:
-            fh.write(json.dumps({**record, "time": round(time.time() - self.t0, 2)}) + "\n")
-
-    def log(self, message: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=self.log_stream, flush=True)
-
-    def should_stop(self) -> bool:
-        return _stop_requested or (self.run_dir / CANCEL).exists()
-
-
-def execute(run_dir: str | Path, *, raise_errors: bool = False, echo=None, log_stream=None,
-            datasets: tuple | None = None, given=None) -> dict:
-    """Run the training described by run_dir/config.json in this process, keeping status.json current.
-
-    The worker calls this; so does ``dq train`` (in-process, ``raise_errors=True`` so a DataError reaches
-    the CLI's exit-2 path). ``datasets`` = (ds, reference, test, workspace) skips loading them again;
-    ``given`` (a runner.GivenVectors) carries the user's own vectors (`dq train --embeddings`).
-    """
-    from dq_core.training.config import TrainConfig
-    from dq_core.training.progress import Cancelled
-    from dq_core.training.runner import load_data, run_training
-
-    run_dir = Path(run_dir)
-    reporter = RunReporter(run_dir, echo=echo, log_stream=log_stream)
-    st = update_status(run_dir, state=RUNNING, pid=os.getpid(), pid_start=_proc_start(os.getpid()),
-                       started_at=time.time(), phase="starting", message="loading the data", progress=0.0)
-    if st.get("state") != RUNNING:  # cancelled while the worker was starting
-        return st
-    reporter.log(f"run {run_dir.name} started (pid {os.getpid()})")
-    try:
-        config = read_config(run_dir)
-        if not config:
-            raise DataError(f"'{run_dir}' has no readable config.json")
-        cfg = TrainConfig.from_dict(config.get("train", {}))
-        _limit_threads()
-        ds, ref, test, ws = datasets if datasets is not None else load_data(config.get("data", {}))
-        keep = config.get("keep_mask")
-        metrics = run_training(cfg, run_dir, ds=ds, ws=ws, reference=ref, external_test=test,
-                               keep_mask=keep, relabel=config.get("relabel"), reporter=reporter, given=given)
-        st = update_status(run_dir, state=SUCCEEDED, progress=1.0, phase="done", finished_at=time.time(),
-                           eta_seconds=0, message=f"accuracy {metrics['accuracy']:.3f} · macro-F1 "
-                                                  f"{metrics['macro_f1']:.3f}", error=None)
-        reporter.log(st["message"])
-        return st
-    except (Cancelled, KeyboardInterrupt) as exc:
-        reporter.log("cancelled")
-        if isinstance(exc, KeyboardInterrupt):
-            update_status(run_dir, state=CANCELLED, phase="cancelled", finished_at=time.time(), message="interrupted")
-            raise
-        return update_status(run_dir, state=CANCELLED, phase="cancelled", finished_at=time.time(),
-                             eta_seconds=None, message="cancelled")
-    except DataError as exc:
-        reporter.log(f"error: {exc}")
-        st = update_status(run_dir, state=FAILED, phase="failed", finished_at=time.time(), eta_seconds=None,
-                           error=str(exc), error_kind="data", message="failed", log_tail=log_tail(run_dir))
-        if raise_errors:
-            raise
-        return st
-    except Exception as exc:  # noqa: BLE001 - a failed run must say why, whatever happened
-        traceback.print_exc(file=reporter.log_stream)
-        reporter.log_stream.flush()
-        msg = ("out of memory; lower the batch size, max length or training-row cap" if isinstance(exc, MemoryError)
-               else f"{type(exc).__name__}: {str(exc)[:500]}")
-        st = update_status(run_dir, state=FAILED, phase="failed", finished_at=time.time(), eta_seconds=None,
-                           error=msg, error_kind="internal", message="failed", log_tail=log_tail(run_dir))
-        if raise_errors:
-            raise
-        return st
-
-
-def _limit_threads() -> None:
-    """``DQ_TORCH_THREADS=N`` caps the worker's torch threads (e.g. 1 on a 2-core server, so the dashboard
-    stays responsive while a run trains). Unset: torch's default, every core."""
-    n = os.environ.get("DQ_TORCH_THREADS", "").strip()
-    if not n:
-        return
-    try:
-        threads = max(1, int(n))
-    except ValueError:
-        raise DataError(f"DQ_TORCH_THREADS must be a whole number, not '{n}'") from None
-    import torch
-
-    torch.set_num_threads(threads)
-
-
-def _on_sigterm(signum, frame) -> None:
-    global _stop_requested
-    _stop_requested = True
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m dq_core.training.jobs RUN_DIR", file=sys.stderr)
-        return 2
-    signal.signal(signal.SIGTERM, _on_sigterm)  # first thing: a cancel during the imports is not a crash
-    run_dir = Path(argv[0]).resolve()
-    print(f"[{time.strftime('%H:%M:%S')}] worker pid {os.getpid()} for {run_dir}", flush=True)
-    st = {}
-    try:
-        st = execute(run_dir)
-    finally:
-        # Start whatever waits in the queue (the page may be closed, so nobody else would).
-        if run_dir.parent.is_dir() and (run_dir.parent / ".schedule.lock").exists():
-            with contextlib.suppress(Exception):
-                schedule(run_dir.parent)
-    return 0 if st.get("state") == SUCCEEDED else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

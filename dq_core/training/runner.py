@@ -8,7 +8,6 @@ CLI produce the same files and numbers.
 
 from __future__ import annotations
 
-import json
 import platform
 import shutil
 import time
@@ -27,6 +26,7 @@ from dq_core.training.config import TrainConfig
 from dq_core.training.evaluate import evaluate_predictions
 from dq_core.training.progress import Cancelled, NullReporter, Reporter
 from dq_core.training.splits import SplitPlan, make_splits
+from dq_core.util.jsonsafe import dumps_json
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "predictions.parquet"
@@ -35,31 +35,8 @@ MODEL_DIR = "model"  # a transformers folder (transformer runs)
 BASELINE_DIR = "baseline_model"
 
 
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return None if np.isnan(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
-
-
 def write_json(path: Path, obj) -> None:
-    atomic_write_text(path, json.dumps(_clean_nan(obj), indent=2, default=_json_default))
-
-
-def _clean_nan(o):
-    """NaN is not JSON: write null (metrics undefined for a class, e.g. ROC-AUC with no positives)."""
-    if isinstance(o, float) and o != o:
-        return None
-    if isinstance(o, dict):
-        return {k: _clean_nan(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean_nan(v) for v in o]
-    return o
+    atomic_write_text(path, dumps_json(obj))
 
 
 # --------------------------------------------------------------------------- inputs named in a run config
@@ -114,7 +91,7 @@ def _cluster_slice(vectors: np.ndarray | None, k: int, seed: int = 0) -> np.ndar
 def _test_vectors_from_cache(ds: TextDataset, test: pd.DataFrame, ws: Workspace) -> np.ndarray | None:
     """Test-row embeddings if the dashboard already computed the dataset's; never computes them."""
     try:
-        from dq_core.space.embed import cached_dataset_embeddings
+        from dq_core.space.embed_cache import cached_dataset_embeddings
     except ImportError:
         return None
     res = cached_dataset_embeddings(ds, workspace=ws)
@@ -143,6 +120,7 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     notes: list[str] = []
 
     rep.update(phase="preparing data", progress=0.01, message="splitting the data")
+    repaired: dict[str, str] = {}
     if cfg.recipe:
         from dq_core.training.recipe import apply_recipe
 
@@ -151,10 +129,14 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
         outcome = apply_recipe(ds, cfg.recipe, ws=ws, embeddings=given.dataset.vectors if given else None)
         keep_mask = outcome.keep_mask if keep_mask is None else (np.asarray(keep_mask, bool) & outcome.keep_mask)
         relabel = {**outcome.relabel, **(relabel or {})}
+        repaired = outcome.texts
         notes.append(outcome.description)
         rep.log(outcome.description)
     plan = make_splits(ds, cfg, ws=ws, reference=reference, external_test=external_test,
                        keep_mask=keep_mask, relabel=relabel)
+    if cfg.recipe and repaired:  # the recipe's repaired texts, on the rows it trains on (the test set stays as is)
+        for part in (plan.train, plan.val):
+            part["text"] = part["row_id"].astype(str).map(repaired).fillna(part["text"])
     n_before = len(plan.train)
     rng = np.random.default_rng(cfg.seed)
     train = balance_train(plan.train, cfg.balancing, target_share=cfg.balance_target, rng=rng)
@@ -196,6 +178,10 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
              "dataset": {"name": ds.name, "fingerprint": ds.fingerprint, "n_rows": len(ds)},
              "environment": _environment()}
     metrics = save_evaluation(run_dir, test, proba, plan.labels, slices=slices, extra=extra)
+    if cfg.trainer == "transformer" and (run_dir / MODEL_DIR).is_dir():
+        from dq_core.training.model_card import write_model_card
+
+        write_model_card(run_dir / MODEL_DIR, metrics, cfg.to_dict())  # README.md beside the weights
     ev_acc, ev_f1 = metrics["accuracy"], metrics["macro_f1"]
     rep.update(phase="done", progress=1.0, message=f"accuracy {ev_acc:.3f}, macro-F1 {ev_f1:.3f}")
     return metrics

@@ -233,6 +233,12 @@ def make_splits(ds: TextDataset, cfg: TrainConfig, *, ws: Workspace, reference: 
                         f"{only}; relax the recipe or check the labels")
     test_classes = set(test["label"].astype(str).unique().tolist())
     missing = sorted(test_classes - set(train_classes))
+    unknown = sorted(test_classes - set(frame.loc[pool_mask, "label"].astype(str)))
+    if unknown:  # not a filtering matter: the two label sets differ
+        raise DataError(f"label mismatch: the test set ({source}) has class{'es' if len(unknown) > 1 else ''} "
+                        f"{', '.join(repr(u) for u in unknown)} that no training row of the dataset has "
+                        f"(dataset classes: {', '.join(repr(c) for c in sorted(set(frame['label'].dropna().astype(str))))}); "
+                        "choose a test set with the dataset's labels, or map the labels first")
     if missing:
         raise DataError(f"class{'es' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
                         "ha" + ("ve" if len(missing) > 1 else "s") + " test rows but no training rows (the "

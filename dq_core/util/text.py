@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 
@@ -57,10 +55,6 @@ def text_hashes(texts: pd.Series) -> np.ndarray:
     """64-bit content hashes of the normalised texts (for exact-duplicate grouping)."""
     norm = normalize_for_duplicates(texts)
     return pd.util.hash_pandas_object(norm, index=False).to_numpy()
-
-
-def stable_text_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def word_counts(texts: pd.Series) -> np.ndarray:

@@ -11,11 +11,20 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dq_core.metrics.coverage import CoverageResult
-from dq_core.viz.overview import DATASET_COLOR, REFERENCE_COLOR
+from dq_core.viz.style import (
+    ALERT_COLOR,
+    DATASET_COLOR,
+    MISSING_COLOR,
+    MUTED_COLOR,
+    OTHER_COLOR,
+    PALETTE,
+    REFERENCE_COLOR,
+    TEXT_COLOR,
+    legend_row,
+    margin,
+)
 
-UNDER_COLOR = "#D62728"
-PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#FF9DA6",
-           "#9D755D", "#BAB0AC", "#1F77B4", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#17BECF"]
+UNDER_COLOR = ALERT_COLOR
 SIDE_COLORS = {"dataset": DATASET_COLOR, "reference": REFERENCE_COLOR}
 HOVER_CHARS = 120
 MAX_CATEGORIES = 24  # more categories than this are folded into "other" (a legend people can read)
@@ -130,12 +139,12 @@ def coverage_map(frame: pd.DataFrame, *, color: str = "dataset vs reference", ti
             add(m, f"{color} {v}" if color == "cluster" else v, PALETTE[i % len(PALETTE)])
         rest = ~values.isin(keep).to_numpy()
         if rest.any():
-            add(rest, f"other ({int(rest.sum()):,})", "#BBBBBB")
+            add(rest, f"other ({int(rest.sum()):,})", OTHER_COLOR)
     elif color == "under-covered clusters":
         under = frame.get("under_covered", pd.Series(False, index=frame.index)).to_numpy(dtype=bool)
         ok = ~under
         if ok.any():
-            add(ok, "covered clusters", "#C7C7C7")
+            add(ok, "covered clusters", MUTED_COLOR)
         if under.any():
             add(under & (frame["side"] == "reference").to_numpy(), "under-covered: reference rows", UNDER_COLOR)
             add(under & (frame["side"] == "dataset").to_numpy(), "under-covered: dataset rows", DATASET_COLOR)
@@ -143,7 +152,7 @@ def coverage_map(frame: pd.DataFrame, *, color: str = "dataset vs reference", ti
         vals = pd.to_numeric(frame[color], errors="coerce").to_numpy(dtype=float)
         has = np.isfinite(vals)
         if (~has).any():
-            add(~has, f"no {color}", "#DDDDDD")
+            add(~has, f"no {color}", MISSING_COLOR)
         if has.any():
             add(has, color, vals[has], showlegend=False, colorscale="Viridis", showscale=True,
                 colorbar=dict(title=dict(text=color, side="right"), thickness=12))
@@ -155,8 +164,8 @@ def coverage_map(frame: pd.DataFrame, *, color: str = "dataset vs reference", ti
                 line=dict(color=UNDER_COLOR, width=1))
     if "cluster" in frame and len(frame):
         _label_clusters(fig, frame)
-    fig.update_layout(title=title or None, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      legend=dict(orientation="h", y=-0.05, itemsizing="constant"), dragmode="lasso",
+    fig.update_layout(title=title or None, height=height, margin=margin(40 if title else 10),
+                      legend=legend_row(-0.05, itemsizing="constant"), dragmode="lasso",
                       xaxis=dict(showticklabels=False, title=None, zeroline=False, showgrid=False),
                       yaxis=dict(showticklabels=False, title=None, zeroline=False, showgrid=False,
                                  scaleanchor="x", scaleratio=1), hovermode="closest", uirevision="coverage-map")
@@ -171,26 +180,8 @@ def _label_clusters(fig: go.Figure, frame: pd.DataFrame) -> None:
     for c, row in med.iterrows():
         red = bool(under.get(c, False))
         fig.add_annotation(x=row["x"], y=row["y"], text=f"<b>C{c}</b>" if red else f"C{c}", showarrow=False,
-                           font=dict(size=12 if red else 10, color=UNDER_COLOR if red else "#333333"),
+                           font=dict(size=12 if red else 10, color=UNDER_COLOR if red else TEXT_COLOR),
                            bgcolor="rgba(255,255,255,0.6)")
-
-
-def selected_positions(event_selection) -> np.ndarray:
-    """Frame positions of the points in a plotly selection event (st.plotly_chart on_select)."""
-    if not event_selection:
-        return np.zeros(0, dtype=np.int64)
-    pts = event_selection.get("points", []) if hasattr(event_selection, "get") else []
-    out = []
-    for p in pts:
-        cd = p.get("customdata")
-        if isinstance(cd, (list, tuple)):
-            cd = cd[0] if cd else None
-        if cd is not None:
-            try:
-                out.append(int(cd))
-            except (TypeError, ValueError):
-                continue
-    return np.unique(np.asarray(out, dtype=np.int64))
 
 
 def cluster_shares_bar(res: CoverageResult) -> go.Figure:
@@ -206,8 +197,8 @@ def cluster_shares_bar(res: CoverageResult) -> go.Figure:
                 hovertemplate="%{x}: %{y:.1%} of the dataset (%{customdata:,} rows)<extra></extra>")
     ticks = [f"<span style='color:{UNDER_COLOR}'><b>{n}</b></span>" if c.under_covered else n
              for n, c in zip(names, cl, strict=True)]
-    fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=10), yaxis_tickformat=".0%",
-                      legend=dict(orientation="h", y=1.12), yaxis_title="share of rows",
+    fig.update_layout(barmode="group", height=320, margin=margin(), yaxis_tickformat=".0%",
+                      legend=legend_row(1.12), yaxis_title="share of rows",
                       xaxis=dict(tickmode="array", tickvals=names, ticktext=ticks))
     return fig
 
@@ -224,7 +215,7 @@ def nn_distance_histogram(res: CoverageResult) -> go.Figure:
                       histnorm="probability", nbinsx=60)
     fig.add_vline(x=res.radius, line_dash="dash", line_color=UNDER_COLOR,
                   annotation_text=f"radius {res.radius:.3f}", annotation_position="top right")
-    fig.update_layout(barmode="overlay", height=300, margin=dict(l=10, r=10, t=30, b=10),
+    fig.update_layout(barmode="overlay", height=300, margin=margin(),
                       xaxis_title="cosine distance", yaxis_title="share of rows", yaxis_tickformat=".0%",
-                      legend=dict(orientation="h", y=1.15))
+                      legend=legend_row(1.15))
     return fig

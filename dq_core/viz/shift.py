@@ -7,13 +7,22 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dq_core.metrics.shift import DomainClassifierResult, ShiftResult, ShiftView
-from dq_core.viz.overview import DATASET_COLOR, REFERENCE_COLOR
+from dq_core.viz.style import (
+    ALERT_COLOR,
+    CHANCE_COLOR,
+    DATASET_COLOR,
+    LINE_COLOR,
+    REFERENCE_COLOR,
+    UNKNOWN_COLOR,
+    VERDICT_COLORS,
+    ZERO_LINE_COLOR,
+    legend_row,
+    margin,
+)
 
 OVER_COLOR = DATASET_COLOR  # more of it in the dataset than in the reference
 UNDER_COLOR = REFERENCE_COLOR
-VERDICT_COLORS = {"drift": "#D62728", "small shift": "#FF9F1C", "inconclusive": "#B8B8B8",
-                  "no drift": "#2CA02C", "too few rows": "#B8B8B8", "skipped": "#DDDDDD"}
-_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.12))
+_LAYOUT = dict(margin=margin(40), legend=legend_row(1.12))
 
 
 def _empty(message: str, height: int = 240) -> go.Figure:
@@ -32,7 +41,7 @@ def views_overview(result: ShiftResult) -> go.Figure:
     js = [v.js for v in views][::-1]
     lo = [v.js - v.js_ci[0] if v.js_ci else 0 for v in views][::-1]
     hi = [v.js_ci[1] - v.js if v.js_ci else 0 for v in views][::-1]
-    colors = [VERDICT_COLORS.get(v.verdict, "#888") for v in views][::-1]
+    colors = [VERDICT_COLORS.get(v.verdict, UNKNOWN_COLOR) for v in views][::-1]
     verdicts = [v.verdict for v in views][::-1]
     fig = go.Figure(go.Bar(
         x=js, y=names, orientation="h", marker_color=colors, customdata=verdicts,
@@ -40,7 +49,7 @@ def views_overview(result: ShiftResult) -> go.Figure:
         hovertemplate="%{y}<br>JS %{x:.4f}<br>%{customdata}<extra></extra>"))
     thresholds = {v.threshold for v in views if v.test == "js_divergence"}
     for t in thresholds:
-        fig.add_vline(x=t, line_dash="dash", line_color="#555", annotation_text=f"threshold {t:g}",
+        fig.add_vline(x=t, line_dash="dash", line_color=LINE_COLOR, annotation_text=f"threshold {t:g}",
                       annotation_position="top")
     fig.update_layout(height=90 + 45 * len(views), xaxis_title="Jensen-Shannon divergence (bits, 0-1)",
                       title="Shift per view (bars: JS; whiskers: 95% bootstrap interval)", **_LAYOUT)
@@ -86,7 +95,7 @@ def attribution_bar(view: ShiftView, *, top: int = 20) -> go.Figure:
         x=a["signed_contribution"], y=a["bin"], orientation="h", marker_color=colors, customdata=custom,
         hovertemplate="%{y}<br>dataset %{customdata[0]:.2%} · reference %{customdata[1]:.2%}"
                       "<br>%{customdata[2]:.1%} of the JS divergence<extra></extra>"))
-    fig.add_vline(x=0, line_color="#444")
+    fig.add_vline(x=0, line_color=ZERO_LINE_COLOR)
     fig.update_layout(height=120 + 22 * len(a), yaxis_type="category",
                       xaxis_title="JS contribution (bits)<br>← under-represented · over-represented in the "
                                   "dataset →",
@@ -102,14 +111,14 @@ def resampling_figure(view: ShiftView) -> go.Figure:
         return _empty("No resampling was run for this view")
     fig = go.Figure()
     if view.null_distribution is not None:
-        fig.add_histogram(x=view.null_distribution, name=f"shuffled sets ({view.test})", marker_color="#999",
+        fig.add_histogram(x=view.null_distribution, name=f"shuffled sets ({view.test})", marker_color=CHANCE_COLOR,
                           opacity=0.6, histnorm="probability")
     if view.bootstrap_js is not None:
         fig.add_histogram(x=view.bootstrap_js, name="bootstrap resamples (JS)", marker_color=DATASET_COLOR, opacity=0.6,
                           histnorm="probability")
-    fig.add_vline(x=view.statistic, line_color="#D62728", annotation_text="observed",
+    fig.add_vline(x=view.statistic, line_color=ALERT_COLOR, annotation_text="observed",
                   annotation_position="top right")
-    fig.add_vline(x=view.threshold, line_dash="dash", line_color="#555", annotation_text="threshold",
+    fig.add_vline(x=view.threshold, line_dash="dash", line_color=LINE_COLOR, annotation_text="threshold",
                   annotation_position="top left")
     fig.update_layout(barmode="overlay", height=300, xaxis_title="divergence", yaxis_title="share of resamples",
                       title=f"{view.title}: observed vs chance", **_LAYOUT)

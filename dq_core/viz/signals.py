@@ -1,4 +1,4 @@
-"""Plotly figures for the signals (Clean page). No streamlit here."""
+"""Plotly figures for the Clean page: the signals, and what a filter recipe leaves. No streamlit here."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-FLAG_COLOR = "#E45756"
-OK_COLOR = "#4C78A8"
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10))
+from dq_core.viz.style import BEFORE_COLOR, DATASET_COLOR, FLAG_COLOR, OK_COLOR, PALETTE, legend_row, margin
+
+LAYOUT = dict(margin=margin(40))
 
 
 def flagged_bar(counts: dict[str, int], n_rows: int, *, titles: dict[str, str] | None = None) -> go.Figure:
@@ -49,7 +49,7 @@ def score_histogram(scores: np.ndarray, flags: np.ndarray, *, title: str = "", n
     fig.add_histogram(x=s[~f], name="not flagged", marker_color=OK_COLOR, xbins=bins)
     fig.add_histogram(x=s[f], name="flagged", marker_color=FLAG_COLOR, xbins=bins)
     fig.update_layout(barmode="stack", height=280, title=title, xaxis_title="score (low = suspicious)",
-                      yaxis_title="rows", legend=dict(orientation="h", y=1.15), **LAYOUT)
+                      yaxis_title="rows", legend=legend_row(1.15), **LAYOUT)
     return fig
 
 
@@ -77,11 +77,22 @@ def detection_bars(results: dict[str, dict]) -> go.Figure:
     """Precision / recall / F1 of each detector against the injected flips."""
     fig = go.Figure()
     names = list(results)
-    for metric, color in (("precision", "#4C78A8"), ("recall", "#F58518"), ("f1", "#54A24B"),
-                          ("average_precision", "#B279A2")):
+    for metric, color in zip(("precision", "recall", "f1", "average_precision"), PALETTE, strict=False):
         vals = [results[n].get(metric) for n in names]
         fig.add_bar(x=names, y=vals, name=metric.replace("_", " "), marker_color=color,
                     text=[f"{v:.2f}" if v is not None and v == v else "" for v in vals], textposition="outside")
     fig.update_layout(barmode="group", height=340, yaxis_range=[0, 1.1], yaxis_title="vs. the known flips",
-                      legend=dict(orientation="h", y=1.15), **LAYOUT)
+                      legend=legend_row(1.15), **LAYOUT)
+    return fig
+
+
+def class_counts_before_after(table: pd.DataFrame) -> go.Figure:
+    """Grouped bars of rows per class before and after a filter recipe (``class``, ``before``, ``after``)."""
+    fig = go.Figure()
+    fig.add_bar(x=table["class"], y=table["before"], name="before", marker_color=BEFORE_COLOR,
+                hovertemplate="%{x}<br>%{y:,} rows<extra>before</extra>")
+    fig.add_bar(x=table["class"], y=table["after"], name="after", marker_color=DATASET_COLOR,
+                hovertemplate="%{x}<br>%{y:,} rows<extra>after</extra>")
+    fig.update_layout(barmode="group", height=300, margin=margin(),
+                      legend=legend_row(1.12), yaxis_title="rows", xaxis_title=None)
     return fig

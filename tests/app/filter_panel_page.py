@@ -22,7 +22,7 @@ from tests.filter_data import (  # noqa: E402
     make_reference,
     page_signals,
 )
-from ui.filter_panel import render_filter_panel  # noqa: E402
+from ui.clean.panel import render_filter_panel  # noqa: E402
 
 st.set_page_config(page_title="Filter panel", layout="wide")
 n = int(os.environ.get("DQ_FILTER_PAGE_ROWS", "120"))
@@ -32,5 +32,7 @@ emb, ref_emb = make_embeddings(ds), make_embeddings(ref, seed=1)  # synthetic: n
 signals = page_signals(ds, ref, emb, ref_emb, ws)
 
 st.title("Filter panel")
+if st.session_state.get("away"):  # as if the user were on another page: the panel's widgets are not drawn
+    st.stop()
 render_filter_panel(ds, ref, signals, selections={"test selection": [0, 1, 2]}, embeddings=(emb, ref_emb),
                     workspace=ws)

@@ -80,3 +80,10 @@ def test_large_dataset_asks_before_computing(clean_app):
     assert any("5,574 rows" in t for t in texts(at.info))
     assert at.button(key="cl_compute").label == "Compute the signals"
     assert not texts(at.subheader)  # nothing computed, nothing drawn yet
+
+
+def test_phone_region_is_a_setting_and_a_bad_one_is_a_clear_error(clean_app, tweets_slice):
+    at = clean_app(tweets_slice, cl_phone_region="XX").run()
+    assert_no_exception(at)
+    assert any("unknown phone region 'XX'" in e.value for e in at.error)
+    assert at.text_input(key="cl_phone_region").value == "XX"

@@ -10,7 +10,7 @@ from dq_apptest import airline_pair, assert_no_exception, metric, plotly_figures
 
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import coverage_for_datasets
-from dq_core.space.embed import cached_dataset_embeddings
+from dq_core.space.embed_cache import cached_dataset_embeddings
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,7 @@ def test_coverage_page_embeds_then_shows_dq_core_numbers_map_and_clusters(covera
     assert metric(at, "Scene coverage") == f"{res.scene_coverage:.1%}"
     assert metric(at, "Sample coverage") == f"{res.sample_coverage:.1%}"
     assert any(c.value.startswith("Radius: p95 of the dataset's nearest-neighbour distances") for c in at.caption)
+    assert any(c.value.startswith(f"Scene rule: {res.scene_rule}") for c in at.caption)  # the rule in words
     # airline tweets against other topics: most of the reference lies in clusters the dataset barely holds
     assert res.reference_coverage < 0.9 and res.under_covered_clusters
 

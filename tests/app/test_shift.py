@@ -8,7 +8,7 @@ from dq_apptest import airline_pair, assert_no_exception, metric, plotly_figures
 
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.shift import ShiftConfig, compute_shift, format_p
-from dq_core.space.embed import cached_dataset_embeddings
+from dq_core.space.embed_cache import cached_dataset_embeddings
 from ui import tasks
 
 VIEW_TITLES = ["Labels", "Text length (words)", "Vocabulary (word unigrams)", "Embedding clusters"]

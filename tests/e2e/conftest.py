@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -24,13 +25,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def dq_home(tmp_path_factory) -> Path:
+    """The server's workspace (DQ_HOME): tests put small datasets in it and read what the app saved."""
+    return tmp_path_factory.mktemp("dq_home")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, dq_home):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
     port = _free_port()
-    env = {**os.environ, "DQ_HOME": str(tmp_path_factory.mktemp("dq_home")),
+    env = {**os.environ, "DQ_HOME": str(dq_home),
            "DQ_DATA_DIR": str(tmp_path_factory.mktemp("data")), "HF_HUB_OFFLINE": "1",
-           "DQ_PREFETCH_EMBEDDINGS": "0"}  # the browser tests do not wait for 38k demo embeddings
+           "DQ_PREFETCH_EMBEDDINGS": "0",  # the browser tests do not wait for 38k demo embeddings
+           "DQ_MAP_METHOD": "pca", "DQ_WARM_UMAP": "0"}  # no numba compile: the map's selection is the same
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--server.fileWatcherType", "none"], cwd=ROOT, env=env,
@@ -68,3 +76,16 @@ def page(server):
         yield pg
         context.close()
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def small_pair(dq_home) -> SimpleNamespace:
+    """A 120-row labelled dataset and an 80-row reference stored in the server's workspace; ``query`` opens
+    them (``?ds=<id>&ref=<id>``), ``recipes`` is where the app keeps the dataset's recipes."""
+    from dq_core.data.workspace import Workspace
+    from tests.filter_data import make_dataset, make_reference
+
+    ws = Workspace(root=dq_home)
+    ds_id, ref_id = ws.save_dataset(make_dataset()), ws.save_dataset(make_reference())
+    return SimpleNamespace(ds_id=ds_id, ref_id=ref_id, query=f"ds={ds_id}&ref={ref_id}",
+                           recipes=ws.recipes_dir(ds_id))

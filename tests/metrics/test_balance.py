@@ -9,7 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dq_core.metrics.balance import RARE_SHARE_OF_UNIFORM, compute_class_balance
+from dq_core.metrics.balance import (
+    RARE_SHARE_OF_UNIFORM,
+    compute_class_balance,
+    compute_class_balance_from_counts,
+)
 
 
 def _labels(counts: dict[str, int]) -> list[str]:
@@ -76,6 +80,16 @@ def test_ties_are_ordered_by_name():
     assert list(compute_class_balance(["b", "a", "c", "b", "a"]).class_counts) == ["a", "b", "c"]
 
 
+def test_from_counts_known_values_and_absent_classes():
+    r = compute_class_balance_from_counts({"c": 1, "a": 6, "b": 3, "gone": 0}, n_missing=2)
+    assert r.class_counts == {"a": 6, "b": 3, "c": 1}  # a zero count is an absent class
+    assert (r.n_rows, r.n_labelled, r.n_missing_labels, r.n_classes) == (12, 10, 2, 3)
+    assert r.class_balance_index == pytest.approx(0.873333, abs=1e-6)
+    assert r.imbalance_ratio == 6.0
+    empty = compute_class_balance_from_counts({"a": 0})
+    assert empty.n_classes == 0 and math.isnan(empty.class_balance_index)
+
+
 def test_to_dict_is_plain_json():
     import json
 
@@ -93,6 +107,14 @@ def test_order_invariance(labels, rnd):
     shuffled = list(labels)
     rnd.shuffle(shuffled)
     assert compute_class_balance(labels).to_dict() == compute_class_balance(shuffled).to_dict()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "d", "e", None]), min_size=1, max_size=200))
+def test_from_counts_equals_from_labels(labels):
+    counts = {c: labels.count(c) for c in ("a", "b", "c", "d", "e")}
+    a = compute_class_balance_from_counts(counts, n_missing=labels.count(None)).to_dict()
+    assert repr(a) == repr(compute_class_balance(labels).to_dict())  # repr: nan equals nan
 
 
 @settings(max_examples=60, deadline=None)

@@ -9,12 +9,15 @@ from hypothesis import strategies as st
 
 from dq_core.errors import DataError
 from dq_core.metrics.coverage import (
+    DEFAULT_MIN_RATIO,
     CoverageResult,
     compute_coverage,
+    covered_scenes,
     expected_counts,
     reference_coverage,
     sample_coverage,
     scene_coverage,
+    scene_rule,
 )
 
 
@@ -92,9 +95,98 @@ def test_sample_coverage_by_hand():
 
 
 def test_scene_coverage_by_hand():
-    assert scene_coverage([10, 4, 0, 7, 9], [1, 1, 1, 1, 1], min_rows=5) == pytest.approx(0.6)
-    assert scene_coverage([10, 4, 0, 7, 9], [1, 1, 1, 1, 1], min_rows=1) == pytest.approx(0.8)
-    assert scene_coverage([10, 4, 0], [0, 1, 1], min_rows=4) == pytest.approx(0.5)  # ref-less cluster ignored
+    # N_ds = 80, reference shares 1/4 each -> n* = 20 per scene; covered from 0.5 * 20 = 10 dataset rows.
+    # Scene coverage = the reference share of the covered scenes.
+    assert covered_scenes([40, 20, 10, 9], [25, 25, 25, 25]).tolist() == [True, True, True, False]
+    assert scene_coverage([40, 20, 10, 9], [25, 25, 25, 25]) == pytest.approx(0.75)
+    assert scene_coverage([40, 20, 10, 9], [25, 25, 25, 25], min_ratio=1.0) == pytest.approx(0.5)
+    # m is an absolute floor on top of the ratio
+    assert scene_coverage([40, 20, 10, 9], [25, 25, 25, 25], min_rows=15) == pytest.approx(0.5)
+    # Reference-less clusters are no scene (neither covered nor counted): N_ds = 14, n* = 7 for the two.
+    assert covered_scenes([10, 4, 0], [0, 1, 1]).tolist() == [False, True, False]
+    assert scene_coverage([10, 4, 0], [0, 1, 1]) == pytest.approx(0.5)
+    # The issue's case: 15 dataset rows in a scene holding 2,463 of 2,473 reference rows is not covered
+    # (an absolute m = 5 called it covered).
+    assert covered_scenes([15, 3000], [2463, 10]).tolist() == [False, True]
+    assert scene_coverage([15, 3000], [2463, 10]) == pytest.approx(10 / 2473)
+    # uneven reference shares weigh the scenes: (w = .1, .3, .6; n* = 10, 30, 60 of N_ds = 100)
+    assert scene_coverage([60, 40, 0], [10, 30, 60]) == pytest.approx(0.4)
+    assert DEFAULT_MIN_RATIO == 0.5
+
+
+def test_scene_rule_in_words():
+    rule = scene_rule()
+    assert "covered" in rule and "under-covered" in rule and "0.5" in rule and "reference's mix" in rule
+    assert "at least 5 dataset rows" in scene_rule(min_ratio=0.8, min_rows=5) and "0.8" in scene_rule(min_ratio=0.8)
+
+
+def blob_set(centres: np.ndarray, sizes: list[int], seed: int, noise: float = 0.15) -> np.ndarray:
+    """Gaussian blobs around ``centres`` (unit vectors), ``sizes[i]`` rows each, L2-normalised."""
+    rng = np.random.default_rng(seed)
+    idx = np.repeat(np.arange(len(sizes)), sizes)
+    return unit(centres[idx] + rng.normal(scale=noise / np.sqrt(centres.shape[1]), size=(len(idx), centres.shape[1])))
+
+
+def random_centres(n: int, dim: int, seed: int) -> np.ndarray:
+    return unit(np.random.default_rng(seed).normal(size=(n, dim)))
+
+
+def test_two_unrelated_corpora_read_low_even_with_strays():
+    """Known answer: two sets of well-separated blobs (two domains) -> scene coverage near 0.
+
+    The dataset holds 10 stray rows in each of the reference's scenes (as BBC news held 15 rows in a
+    movie-review cluster): an absolute "5 dataset rows" rule read this pair 1.000. The reference holds
+    5 stray rows in each of the dataset's scenes: counted one scene each, they would read 0.5.
+    """
+    centres = random_centres(12, 32, seed=20)
+    ds = np.vstack([blob_set(centres[:6], [490] * 6, seed=21), blob_set(centres[6:], [10] * 6, seed=22)])
+    ref = np.vstack([blob_set(centres[6:], [500] * 6, seed=23), blob_set(centres[:6], [5] * 6, seed=24)])
+    res = compute_coverage(ds, ref, k=12, radius=0.5)
+    dc = np.array([c.n_dataset for c in res.clusters])
+    rc = np.array([c.n_reference for c in res.clusters])
+    assert sorted(zip(dc.tolist(), rc.tolist(), strict=True)) == [(10, 500)] * 6 + [(490, 5)] * 6
+    assert np.mean(dc[rc > 0] >= 5) == 1.0  # the old rule: every reference scene "covered"
+    assert res.n_scenes == 12 and res.n_scenes_covered == 6  # the stray scenes, unweighted: 0.5
+    assert res.scene_coverage == pytest.approx(30 / 3030)
+    assert res.sample_coverage < 0.05
+    assert sorted(res.under_covered_clusters) == sorted(np.flatnonzero(rc == 500).tolist())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_halves_of_one_corpus_read_high(seed):
+    """Known answer: one set of blobs (uneven sizes) shuffled and split in two -> scene coverage near 1.
+
+    Sampling noise can push the smallest scene of a random split under the ratio (seed 2: 12 against 28
+    rows of a 40-row blob), so one of eight scenes may read under-covered.
+    """
+    centres = random_centres(8, 32, seed=30 + seed)
+    x = blob_set(centres, [200, 150, 120, 100, 80, 60, 50, 40], seed=31 + seed)
+    perm = np.random.default_rng(seed).permutation(len(x))
+    half = len(x) // 2
+    res = compute_coverage(x[perm[:half]], x[perm[half:]])  # k chosen by silhouette
+    assert res.scene_coverage >= 0.85
+    assert res.sample_coverage >= 0.85
+    assert len(res.under_covered_clusters) <= 1
+
+
+def test_covered_and_under_covered_are_complements():
+    centres = random_centres(6, 16, seed=40)
+    ds = blob_set(centres, [100, 80, 5, 30, 0, 60], seed=41)
+    ref = blob_set(centres, [50, 10, 40, 40, 30, 0], seed=42)
+    res = compute_coverage(ds, ref, k=6)
+    for c in res.clusters:
+        if c.n_reference:
+            assert c.covered != c.under_covered
+            assert c.covered == (c.coverage_ratio >= DEFAULT_MIN_RATIO)
+        else:
+            assert not c.covered and not c.under_covered
+    assert res.scene_coverage == pytest.approx(sum(c.reference_share for c in res.clusters if c.covered))
+    assert 0 < res.n_scenes_covered < res.n_scenes == sum(1 for c in res.clusters if c.n_reference)
+    d = res.to_dict()
+    assert d["scene_rule"] == scene_rule() and d["min_ratio"] == DEFAULT_MIN_RATIO
+    assert d["n_scenes"] == res.n_scenes and d["n_scenes_covered"] == res.n_scenes_covered
+    assert res.scene_coverage == pytest.approx(scene_coverage([c.n_dataset for c in res.clusters],
+                                                              [c.n_reference for c in res.clusters]))
 
 
 def test_radius_controls_reference_coverage():
@@ -146,6 +238,8 @@ def test_cluster_table_has_terms_and_examples():
     (np.ones((4, 3)), np.ones((4, 5)), {}, "differ in size"),
     (np.eye(4), np.eye(4), {"radius": 3.0}, "between 0 and 2"),
     (np.eye(4), np.eye(4), {"min_rows": 0}, "at least 1"),
+    (np.eye(4), np.eye(4), {"min_ratio": 0.0}, "must be above 0"),
+    (np.eye(4), np.eye(4), {"min_ratio": float("nan")}, "must be above 0"),
     (np.eye(4), np.eye(4), {"ds_texts": ["a"]}, "1 dataset texts for 4"),
 ])
 def test_bad_input_is_a_clear_error(ds, ref, kwargs, msg):
@@ -171,6 +265,10 @@ def test_figures_within_bounds(dc, rc, m):
     s = sample_coverage(dc, rc)
     sc = scene_coverage(dc, rc, min_rows=m)
     assert 0.0 <= s <= 1.0 + 1e-12 and 0.0 <= sc <= 1.0
+    # every covered scene holds at least half its expected rows: sample coverage >= half their weight
+    cov = covered_scenes(dc, rc, min_rows=m)
+    w = np.array(rc) / sum(rc)
+    assert s >= DEFAULT_MIN_RATIO * w[cov].sum() - 1e-9
     perm = np.random.default_rng(0).permutation(n)
     assert sample_coverage(np.array(dc)[perm], np.array(rc)[perm]) == pytest.approx(s)
 

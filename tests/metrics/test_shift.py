@@ -445,7 +445,7 @@ def small_files(tmp_path):
 def test_cli_shift_json_contract_with_embeddings(small_files):
     a, b = small_files
     r = dq("shift", str(a), "--reference", str(b), "--bootstrap", "50", "--permutations", "50",
-           "--metadata-col", "source", "--top-bins", "5")
+           "--metadata-col", "source", "--top-bins", "5", "--progress")
     assert r.returncode == 0, r.stderr
     out = strict_json(r.stdout)
     assert {"label", "length", "vocabulary", "embedding_clusters", "metadata:source"} <= set(out["views"])

@@ -21,7 +21,7 @@ def dq(*args: str) -> subprocess.CompletedProcess:
 
 def _small_csv(tmp_path: Path) -> Path:
     texts = ["The flight was great, friendly crew", "Lost my luggage again, terrible service",
-             "Call me at 09061701461 to claim your prize", "ok", "The flight was great, friendly crew",
+             "Call me at (415) 555-2671 to claim your prize", "ok", "The flight was great, friendly crew",
              "Seats were comfy and boarding was quick", "Delayed for hours with no updates at all",
              "Amazing staff and a smooth landing", "Worst customer service I have ever had",
              "Nice snacks on board and clean cabin", "They cancelled my flight without notice",

@@ -10,7 +10,7 @@ from conftest import embed
 from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.errors import DataError
 from dq_core.signals import SignalContext, compute_signals, get_signal, run_signals
-from dq_core.signals.pii import classify_number, find_pii, luhn_ok
+from dq_core.signals.pii import find_phones, find_pii, is_card_number, luhn_ok
 from dq_core.signals.sandbox import inject_label_noise, score_detection
 
 
@@ -163,14 +163,42 @@ def test_junk_kinds():
 def test_luhn():
     assert luhn_ok("4111111111111111") and luhn_ok("79927398713") and luhn_ok("378282246310005")
     assert not luhn_ok("4111111111111112") and not luhn_ok("79927398710") and not luhn_ok("12a4")
-    assert classify_number("4111 1111 1111 1111") == "card"
-    assert classify_number("4111-1111-1111-1112") is None  # 16 digits failing Luhn: neither card nor phone
-    assert classify_number("+44 20 7946 0958") == "phone" and classify_number("09061701461") == "phone"
-    assert classify_number("2015-06-12") is None
+    assert is_card_number("4111 1111 1111 1111") and not is_card_number("+4111 1111 1111 1111")
+    assert not is_card_number("4111-1111-1111-1112")  # 16 digits failing Luhn
+    assert not is_card_number("2015-06-12")
+
+
+def test_phones_valid_in_their_numbering_plan_only():
+    assert find_phones("+44 20 7946 0958") == ["+44 20 7946 0958"]  # international form: any region
+    assert find_phones("call 09061701461 now") == []  # a UK national number is no US number
+    assert find_phones("call 09061701461 now", "GB") == ["09061701461"]
+    assert find_phones("Call us at (415) 555-2671") == ["(415) 555-2671"]
+    for text in ["Flight landed at 2015-02-24 11:30", "Abflug 24.02.2015 11:30 Uhr", "Order #6502530000 shipped",
+                 "ISBN 978-0-306-40615-7", "version 10.3.1.4567", "Final scores: 21-17, 14-10, 28-24",
+                 "scores 98 95 87 91 88", "Serial number SN 4829301756", "ratio 10.4155552671",
+                 "Case no. 2125550147 was escalated"]:
+        assert find_phones(text) == [], text
+    assert find_phones("Abflug 24.02.2015 11:30 Uhr", "DE") == []
+
+
+def test_pii_region_is_a_checked_parameter():
+    sig = get_signal("pii", region="gb")
+    assert sig.region == "GB" and sig.key == "pii(region=GB)"
+    assert get_signal("pii", region="UK").region == "GB"  # what people type
+    texts = ["ring 020 7946 0018 please", "call (415) 555-2671"]
+    assert get_signal("pii", region="GB")(SignalContext(_ds(texts))).is_issue.tolist() == [True, False]
+    res = get_signal("pii")(SignalContext(_ds(texts)))
+    assert res.is_issue.tolist() == [False, True] and res.info["phone_region"] == "US"
+    for bad in ("XX", "USA", "", 44):
+        with pytest.raises(DataError, match="unknown phone region"):
+            get_signal("pii", region=bad)
+    from dq_core.signals.runner import parse_signal_spec
+
+    assert parse_signal_spec("pii(region=DE)").region == "DE"
 
 
 def test_pii_kinds_per_row():
-    texts = ["write to jane.doe@example.org please", "call 09061701461 now", "pay with 4111 1111 1111 1111",
+    texts = ["write to jane.doe@example.org please", "call +44 20 7946 0958 now", "pay with 4111 1111 1111 1111",
              "server at 192.168.10.254 is down", "see https://example.com/x?y=1", "meeting at 10:30 in room 12",
              "nothing here"]
     counts = find_pii(pd.Series(texts))

@@ -56,3 +56,26 @@ def test_score_detection_known_answer():
     # ranking by score: 0.1 (F), 0.2 (F), 0.3, 0.6 (F) -> AP = (1 + 1 + 3/4) / 3
     assert d.average_precision == pytest.approx((1 + 1 + 0.75) / 3)
     assert d.auroc == pytest.approx(14 / 15)
+
+
+def test_sandbox_run_finds_every_flip_on_separable_data():
+    """Two well separated classes: each detector flags exactly the injected flips and suggests them back."""
+    from dq_core.data.dataset import ColumnMapping, build_dataset
+    from dq_core.signals.sandbox import DETECTORS, run_sandbox
+
+    labels = ["a"] * 40 + ["b"] * 40
+    ds = build_dataset(pd.DataFrame({"text": [f"text number {i}" for i in range(80)], "label": labels}),
+                       ColumnMapping(text="text", label="label"), name="sandbox")
+    x = np.eye(8, dtype=np.float32)[[0 if v == "a" else 1 for v in labels]]
+    x += 0.05 * np.random.default_rng(0).normal(size=x.shape).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    res = run_sandbox(ds, x, rate=0.1, mode="uniform", seed=0)
+    assert res.noise.n_flipped == 8 and res.dataset == ds.fingerprint
+    assert list(res.scores) == list(DETECTORS)
+    for d in res.scores.values():
+        assert (d.n_flipped, d.n_flagged, d.n_found) == (8, 8, 8)
+        assert d.precision == d.recall == d.auroc == 1.0
+    ex = res.examples
+    assert len(ex) == 8 and (ex["original"] != ex["injected"]).all()
+    assert (ex["suggested"] == ex["original"]).all() and ex["flagged"].all()
+    assert res.score_table().loc["10-NN disagreement", "f1"] == 1.0

@@ -1,4 +1,4 @@
-"""A real fine-tune of a few steps of the bundled MiniLM, run as a real worker subprocess (dq_core.training.jobs)."""
+"""A real fine-tune of a few steps of the bundled MiniLM, run as a real worker subprocess (dq_core.training.worker)."""
 
 from __future__ import annotations
 

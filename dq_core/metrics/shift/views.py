@@ -1,17 +1,8 @@
 """Views for distribution shift: pairs of histograms on shared bins, dataset (P) vs reference (Q).
 
-A view knows its bins, the counts on each side and how to resample them, so the statistics in
-:mod:`dq_core.metrics.shift` never look at rows. Two kinds of resampler, both vectorised:
-
-- :class:`CountSampler`: every row falls in exactly one bin (label, length, cluster, metadata). Counts
-  are all the statistics need, and the resampling distributions are exact closed forms: a bootstrap of
-  n rows with replacement gives multinomial(n, p_hat) bin counts, and shuffling which set each row
-  belongs to gives multivariate-hypergeometric counts for P. Both are drawn for all resamples in one call
-  (cost O(resamples x bins), independent of the number of rows) and do not depend on row order.
-- :class:`RowMatrixSampler`: a row adds to several bins (a text's tokens). The resampling unit stays the
-  row (tokens of one text are not independent), so each resample is a weight vector over rows and the
-  counts of a chunk of resamples are one sparse-dense product ``X.T @ W.T``. Rows are put in a canonical
-  order (by text) first, so a seeded result does not depend on the order of the input rows.
+A view knows its bins, the counts on each side and how to resample them (a sampler from
+:mod:`dq_core.metrics.shift.samplers`), so the statistics in :mod:`dq_core.metrics.shift.resampling`
+never look at rows. One builder per view: label, text length, vocabulary, embedding clusters, metadata.
 
 Builders raise :class:`ViewSkipped` with a sentence for the user when a view cannot be formed (no labels
 in the reference, no words at all, a metadata column missing on one side).
@@ -27,120 +18,16 @@ import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
+from dq_core.metrics.shift.samplers import CountSampler, RowMatrixSampler, Sampler
 from dq_core.util.text import word_counts
 
 MISSING = "(missing)"
 OTHER = "(other)"
 OTHER_WORDS = "(other words)"
-CHUNK_CELLS = 5_000_000  # resamples x rows per sparse product: ~20 MB of int32 index draws at a time
-
-
-def _chunk(rows: int) -> int:
-    return int(max(1, min(100, CHUNK_CELLS // max(rows, 1))))
 
 
 class ViewSkipped(DataError):
     """A view that cannot be computed on these inputs; the message says why (shown as a note)."""
-
-
-# --------------------------------------------------------------------------- resamplers
-
-@dataclass(frozen=True, eq=False)
-class CountSampler:
-    """Bin counts of single-bin rows; resampled in closed form (see module docstring)."""
-
-    counts_p: np.ndarray  # (k,) int64
-    counts_q: np.ndarray
-
-    unit = "rows"
-
-    @property
-    def n_rows(self) -> tuple[int, int]:
-        return int(self.counts_p.sum()), int(self.counts_q.sum())
-
-    def counts(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.counts_p, self.counts_q
-
-    def bootstrap(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        n_p, n_q = self.n_rows
-        bp = rng.multinomial(n_p, self.counts_p / n_p, size=n)
-        bq = rng.multinomial(n_q, self.counts_q / n_q, size=n)
-        return bp, bq
-
-    def permute(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        pooled = self.counts_p + self.counts_q
-        n_p, _ = self.n_rows
-        pp = rng.multivariate_hypergeometric(pooled, n_p, size=n)
-        return pp, pooled[None, :] - pp
-
-
-@dataclass(frozen=True, eq=False)
-class RowMatrixSampler:
-    """Rows x bins count matrices (CSR); resamples rows, in chunks of sparse-dense products."""
-
-    x_p: object  # scipy.sparse.csr_matrix (n_p, k)
-    x_q: object  # scipy.sparse.csr_matrix (n_q, k)
-
-    unit = "tokens"
-
-    @property
-    def n_rows(self) -> tuple[int, int]:
-        return int(self.x_p.shape[0]), int(self.x_q.shape[0])
-
-    def counts(self) -> tuple[np.ndarray, np.ndarray]:
-        return (np.asarray(self.x_p.sum(axis=0)).ravel().astype(np.int64),
-                np.asarray(self.x_q.sum(axis=0)).ravel().astype(np.int64))
-
-    def _dtype(self) -> type:
-        # float32 halves the memory traffic of the products and is exact for integer sums below 2**24.
-        total = int(self.x_p.sum()) + int(self.x_q.sum())
-        return np.float32 if total < 2**24 else np.float64
-
-    def _boot_side(self, x, rng: np.random.Generator, n: int) -> np.ndarray:
-        rows = x.shape[0]
-        dtype = self._dtype()
-        xt = x.T.tocsr().astype(dtype)
-        out = np.empty((n, x.shape[1]), dtype=np.float64)
-        step = _chunk(rows)
-        for start in range(0, n, step):
-            b = min(step, n - start)
-            # Row multiplicities of b bootstrap samples as a (rows, b) C-order matrix, the layout the
-            # sparse product reads without a copy: bincount of row * b + resample over the index draws.
-            # int32 draws: ~3x faster than int64 here, and rows * b <= CHUNK_CELLS fits easily.
-            idx = rng.integers(0, rows, size=(b, rows), dtype=np.int32)
-            idx *= b
-            idx += np.arange(b, dtype=np.int32)[:, None]
-            w = np.bincount(idx.ravel(), minlength=rows * b).reshape(rows, b).astype(dtype)
-            out[start:start + b] = (xt @ w).T
-        return out
-
-    def bootstrap(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._boot_side(self.x_p, rng, n), self._boot_side(self.x_q, rng, n)
-
-    def permute(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        import scipy.sparse as sp
-
-        n_p, n_q = self.n_rows
-        dtype = self._dtype()
-        x = sp.vstack([self.x_p, self.x_q]).tocsr()
-        total = np.asarray(x.sum(axis=0)).ravel().astype(np.float64)
-        xt = x.T.tocsr().astype(dtype)
-        rows = n_p + n_q
-        # Draw the smaller side's members (sampling without replacement is O(size)), then complement.
-        small, small_is_p = (n_p, True) if n_p <= n_q else (n_q, False)
-        out = np.empty((n, x.shape[1]), dtype=np.float64)
-        step = _chunk(rows)
-        for start in range(0, n, step):
-            b = min(step, n - start)
-            mask = np.zeros((rows, b), dtype=dtype)
-            for i in range(b):
-                mask[rng.choice(rows, small, replace=False), i] = 1
-            side = (xt @ mask).T
-            out[start:start + b] = side if small_is_p else total[None, :] - side
-        return out, total[None, :] - out
-
-
-Sampler = CountSampler | RowMatrixSampler
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,7 +103,8 @@ def quantile_bins(values_p: np.ndarray, values_q: np.ndarray, *, n_bins: int = 1
     return tuple(names), counts_p, counts_q
 
 
-def _missing_note(n: int, side: str, what: str) -> list[str]:
+def missing_note(n: int, side: str, what: str) -> list[str]:
+    """A note for a view that left out ``n`` rows of one side (none when ``n`` is 0)."""
     return [f"{n:,} {side} rows without {what} left out of this view"] if n else []
 
 
@@ -231,8 +119,8 @@ def label_view(ds: TextDataset, ref: TextDataset) -> ViewData:
     if len(lp) == 0:
         raise ViewSkipped("the dataset has no labels, so the label view is skipped")
     bins, cp, cq = _codes(lp, lq)
-    notes = [*_missing_note(len(ds) - len(lp), "dataset", "a label"),
-             *_missing_note(len(ref) - len(lq), "reference", "a label")]
+    notes = [*missing_note(len(ds) - len(lp), "dataset", "a label"),
+             *missing_note(len(ref) - len(lq), "reference", "a label")]
     only_p = sorted(set(lp.unique()) - set(lq.unique()))
     only_q = sorted(set(lq.unique()) - set(lp.unique()))
     if only_p and only_q and len(only_p) == lp.nunique() and len(only_q) == lq.nunique():
@@ -261,12 +149,12 @@ def length_view(ds: TextDataset, ref: TextDataset, *, n_bins: int = 10) -> ViewD
                     notes=tuple(notes))
 
 
-def _token_pattern() -> str:
-    try:  # the coverage clusters' tokenizer, so terms read the same on both pages
-        from dq_core.space.clusters import TOKEN_PATTERN
-    except ImportError:  # pragma: no cover - clusters.py is another issue's module
-        TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+def token_pattern() -> str:
+    """The coverage clusters' tokenizer, so terms read the same on the shift and coverage pages."""
+    from dq_core.space.clusters import TOKEN_PATTERN
+
     return TOKEN_PATTERN
+
 
 
 def vocabulary_view(ds: TextDataset, ref: TextDataset, *, vocab_size: int = 500,
@@ -282,7 +170,7 @@ def vocabulary_view(ds: TextDataset, ref: TextDataset, *, vocab_size: int = 500,
     # Canonical row order (by text) so the row bootstrap does not depend on the input's row order.
     tp = tp[np.argsort(tp, kind="stable")]
     tq = tq[np.argsort(tq, kind="stable")]
-    vec = CountVectorizer(lowercase=True, token_pattern=_token_pattern(), dtype=np.int64,
+    vec = CountVectorizer(lowercase=True, token_pattern=token_pattern(), dtype=np.int64,
                           stop_words=sorted(ENGLISH_STOP_WORDS) if stop_words else None)
     try:
         x = vec.fit_transform(np.concatenate([tp, tq]).tolist()).tocsr()
@@ -358,8 +246,8 @@ def metadata_view(ds: TextDataset, ref: TextDataset, column: str, *, max_categor
             raise ViewSkipped(f"column '{column}' has no values in the {side}, so its view is skipped")
         integer = bool(np.all(np.mod(np.concatenate([vp, vq]), 1) == 0))
         bins, cp, cq = quantile_bins(vp, vq, n_bins=n_bins, integer=integer)
-        notes = [*_missing_note(len(sp_) - len(vp), "dataset", f"a value in '{column}'"),
-                 *_missing_note(len(sq_) - len(vq), "reference", f"a value in '{column}'"),
+        notes = [*missing_note(len(sp_) - len(vp), "dataset", f"a value in '{column}'"),
+                 *missing_note(len(sq_) - len(vq), "reference", f"a value in '{column}'"),
                  f"numeric column binned at {len(bins)} pooled quantiles"]
         return ViewData(name, title, bins, CountSampler(cp, cq), ordered=True, notes=tuple(notes))
 

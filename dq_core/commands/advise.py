@@ -1,0 +1,97 @@
+"""`dq advise DATA [--test TEST] [--trainer baseline|transformer] [--folds K] [--seed S] --out ADVICE.json`:
+which cleaning pays on this data?
+
+Trains the chosen trainer on what each candidate recipe keeps (no cleaning, the default, relabel only,
+drop only, duplicates and junk only, conservative, the agreement column's when one is mapped) and scores
+it on K held-out folds of the labels as given, or on the trusted test set TEST. Writes the advice (every
+candidate's gain over no cleaning with a paired bootstrap interval, and the recommendation) to ADVICE.json
+in one atomic write at the end, and prints a short summary as JSON; progress goes to stderr. The signals are
+read from (or computed into) the workspace cache with the same reference as `dq filter`, so the recipes act on the same flags.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.errors import DataError
+
+
+def add_parser(sub) -> None:
+    from dq_core.training.advisor import DEFAULT_FOLDS, TRAINERS
+    from dq_core.training.evaluate import METRICS
+
+    p = sub.add_parser("advise", help="which cleaning recipe pays: candidates trained and compared")
+    add_data_args(p)
+    p.add_argument("--test", metavar="TEST", help="a trusted test set (same forms as DATA); default: K held-out "
+                   "folds of DATA's labels as given")
+    p.add_argument("--trainer", choices=TRAINERS, default="baseline",
+                   help="baseline (logistic regression on embeddings: seconds) or transformer (fine-tune: slow)")
+    p.add_argument("--folds", type=int, default=DEFAULT_FOLDS, metavar="K", help=f"folds without --test "
+                   f"(default {DEFAULT_FOLDS})")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--metric", choices=METRICS, default="accuracy", help="the gain that decides the recommendation")
+    p.add_argument("--out", metavar="ADVICE.json", required=True, help="where to write the advice (JSON)")
+    p.set_defaults(func=run)
+
+
+class _StderrReporter:
+    """Progress lines on stderr, at most one every two seconds (phase changes always)."""
+
+    def __init__(self):
+        self._last = 0.0
+        self._phase = None
+
+    def update(self, **fields) -> None:
+        now = time.monotonic()
+        phase = fields.get("phase", self._phase)
+        if "message" in fields and (phase != self._phase or now - self._last >= 2.0):
+            print(f"… {fields['message']}", file=sys.stderr, flush=True)
+            self._last = now
+        self._phase = phase
+
+    def history(self, record: dict) -> None:
+        pass
+
+    def log(self, message: str) -> None:
+        pass
+
+    def should_stop(self) -> bool:
+        return False
+
+
+def run(args) -> int:
+    from dq_core.data.io import load_dataset
+    from dq_core.data.workspace import Workspace
+    from dq_core.training.advisor import advise
+    from dq_core.training.advisor_job import write_advice
+
+    if Path(args.out).suffix.lower() != ".json":
+        raise DataError(f"--out '{args.out}' must be a .json file")
+    if Path(args.out).is_dir():
+        raise DataError(f"--out '{args.out}' is a folder; give a .json file name")
+    ds, ref = load_inputs(args)
+    test = None
+    if args.test:
+        test, _ = load_dataset(args.test, text_col=args.text_col, label_col=args.label_col,
+                               warn=lambda m: warn(f"test: {m}"))
+    result = advise(ds, test=test, reference=ref, trainer=args.trainer, folds=args.folds, seed=args.seed, metric=args.metric,
+                    workspace=Workspace.default(), reporter=_StderrReporter())
+    for n in result.notes:
+        warn(n)
+    for c in result.candidates:
+        for n in (*c.notes, *([c.skipped] if c.skipped else [])):
+            warn(f"{c.title}: {n}")
+    warn(result.evaluation_note)
+    write_advice(result, args.out)
+    print_json({"recommended": result.recommended, "recommendation": result.recommendation,
+                "evaluated_on": result.evaluated_on, "n_eval": result.n_eval, "out": str(args.out),
+                "candidates": [{"key": c.key, "n_kept": c.n_kept, "n_relabelled": c.n_relabelled,
+                                "accuracy": c.accuracy, "macro_f1": c.macro_f1,
+                                "gain_accuracy": None if c.gain is None else c.gain["accuracy"].delta,
+                                "interval_accuracy": None if c.gain is None else
+                                [c.gain["accuracy"].ci_low, c.gain["accuracy"].ci_high], "skipped": c.skipped}
+                               for c in result.candidates]})
+    return 0

@@ -1,0 +1,124 @@
+"""Output-path checks shared by every `dq` command that writes: nothing a command reads is overwritten,
+and no folder that is not the command's own is emptied.
+
+Kept apart from ``writers`` (how bytes reach the disk) because these decide *whether* a path may be
+written at all; every command in dq_core/commands/ calls them before it reads or computes anything.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dq_core.data.writers import atomic_write_text
+from dq_core.errors import DataError
+
+RUN_MARKER = ".dq-run"  # written into every folder `dq train` creates: only such folders are ever replaced
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file or folder (symlinks and hard links included); False when either is
+    missing or cannot be inspected."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def _input_paths(inputs) -> list[Path]:
+    out = []
+    for spec in inputs:
+        if not spec:
+            continue
+        s = str(spec)
+        if s.startswith(("demo:", "hf:")) or "\x00" in s:
+            continue
+        out.append(Path(s))
+    return out
+
+
+def check_output_path(out: str | os.PathLike, inputs, *, option: str = "--out") -> Path:
+    """Refuse an output that would overwrite (or sit inside) one of the command's inputs.
+
+    ``inputs`` are the paths the command reads (DATA, REF, a signals or recipe file); ``demo:``/``hf:``
+    specs and None are skipped. Paths are compared by identity (``os.path.samefile``: symlinks and hard
+    links to an input are caught) and, for a datasets-folder input, by containment. Raises DataError
+    ending in "choose another --out"; returns the output path.
+    """
+    if "\x00" in str(out):
+        raise DataError(f"{option} contains a NUL character; choose another {option}")
+    o = Path(out)
+    for src in _input_paths(inputs):
+        if same_file(o, src):
+            raise DataError(f"{option} '{out}' is the same file as the input '{src}'; writing it would destroy "
+                            f"the input: choose another {option}")
+        try:
+            if src.is_dir() and o.resolve().is_relative_to(src.resolve()):
+                raise DataError(f"{option} '{out}' lies inside the input folder '{src}'; choose another {option}")
+            if o.is_dir() and src.resolve().is_relative_to(o.resolve()):
+                raise DataError(f"{option} '{out}' is a folder holding the input '{src}'; replacing it would "
+                                f"destroy the input: choose another {option}")
+        except (OSError, RuntimeError):  # a symlink loop: the writer reports it
+            continue
+    return o
+
+
+def check_distinct_outputs(outputs: dict[str, str | os.PathLike | None]) -> None:
+    """Two outputs of one command naming the same file would leave only the last one written."""
+    seen: list[tuple[str, str | os.PathLike]] = []
+    for option, path in outputs.items():
+        if not path or str(path) == "-":
+            continue
+        for other, other_path in seen:
+            if os.path.abspath(str(path)) == os.path.abspath(str(other_path)) or same_file(path, other_path):
+                raise DataError(f"{option} and {other} name the same file '{path}'; choose another {option}")
+        seen.append((option, path))
+
+
+def check_folder_output(out: str | os.PathLike, *, option: str = "--out") -> Path:
+    """A path a datasets folder may be written to: missing, empty, or an earlier datasets folder (which
+    is replaced). A folder holding anything else is refused rather than deleted."""
+    o = Path(out)
+    if not o.exists():
+        return o
+    if not o.is_dir():
+        raise DataError(f"{option} '{out}' is a file; a name without extension writes a datasets folder: "
+                        f"choose another {option}")
+    entries = {p.name for p in o.iterdir()}
+    if entries and not ({"dataset_info.json", "state.json"} <= entries):
+        raise DataError(f"{option} '{out}' is a folder that is not empty and is not a datasets folder; nothing "
+                        f"in it was touched: choose another {option}")
+    return o
+
+
+def check_run_folder(out: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """A folder `dq train` may write a run into: missing, empty, or an earlier run (``RUN_MARKER``) when
+    ``overwrite`` is set. Anything else is refused, so files in a folder that is not a run are never
+    deleted."""
+    if "\x00" in str(out):
+        raise DataError("--out contains a NUL character; choose another --out")
+    o = Path(out)
+    if o.is_symlink() and not o.exists():
+        raise DataError(f"--out '{out}' is a broken symbolic link; choose another --out")
+    if not o.exists():
+        return o
+    if not o.is_dir():
+        raise DataError(f"--out '{out}' is a file; give a folder for the run")
+    try:
+        entries = list(o.iterdir())
+    except OSError as exc:
+        raise DataError(f"--out '{out}' cannot be listed ({exc.strerror}); choose another --out") from None
+    if not entries:
+        return o
+    if not (o / RUN_MARKER).is_file():
+        raise DataError(f"--out '{out}' is a folder that is not empty and is not a dq run (no {RUN_MARKER} "
+                        "file); nothing in it was touched: choose another --out (a new or empty folder)")
+    if not overwrite:
+        raise DataError(f"--out '{out}' holds an earlier run; pass --overwrite to replace it, or choose "
+                        "another --out")
+    return o
+
+
+def mark_run_folder(out: str | os.PathLike) -> None:
+    """Say that ``out`` is a run folder, so a later ``--overwrite`` may replace it."""
+    atomic_write_text(Path(out) / RUN_MARKER, "dq run folder: `dq train --overwrite` may replace its contents\n")

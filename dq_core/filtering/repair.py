@@ -1,0 +1,53 @@
+"""Repairing text instead of dropping the row: the junk signal proposes ftfy's fix for mojibake in its
+``mojibake_fixed_text`` column, and a signal rule with the ``repair`` / ``repair_or_drop`` action puts it in
+place of the row's text (see :class:`dq_core.filtering.apply.RecipeResult` for where the repairs go)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dq_core.errors import DataError
+from dq_core.filtering.inputs import FilterInputs
+from dq_core.filtering.rules import REPAIR_SIGNAL, SignalRule
+
+
+def extra_column(inp: FilterInputs, signal: str, name: str) -> str | None:
+    """A signal's extra column: ``<signal>__<name>`` (a parameterised signal's), else plain ``name`` for
+    the default signal."""
+    sig = inp.signals
+    if sig is None:
+        return None
+    for col in (f"{signal}__{name}", name if signal == REPAIR_SIGNAL else None):
+        if col and col in sig.columns:
+            return col
+    return None
+
+
+def find_repairs(inp: FilterInputs, rule: SignalRule, hit: np.ndarray,
+                 text_repairs: dict[int, tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``hit`` the rule repairs (their (before, after) added to ``text_repairs``), and flagged rows
+    already holding their repair (nothing left to fix: this keeps a repaired row on a second application)."""
+    col = extra_column(inp, rule.signal, "mojibake_fixed_text")
+    if col is None:
+        raise DataError(f"the {rule.action} action needs the 'mojibake_fixed_text' column the junk signal "
+                        "writes, and these signals lack it (computed by an older version?); compute the "
+                        "signals again, or use the drop action")
+    proposed = inp.signals[col]
+    pos = np.flatnonzero(hit & proposed.notna().to_numpy())  # the rows with a proposed repair: few
+    if rule.action == "repair_or_drop":
+        # a row that is also empty, too short, ... stays junk once repaired: repair_or_drop drops it
+        kinds = extra_column(inp, rule.signal, "junk_kinds")
+        if kinds is not None:
+            pos = pos[[k == "mojibake" for k in inp.signals[kinds].iloc[pos].tolist()]]
+    fixed = np.zeros(inp.n, dtype=bool)
+    settled = np.zeros(inp.n, dtype=bool)
+    for p, after, before in zip(pos, proposed.iloc[pos].tolist(), inp.ds.texts.iloc[pos].tolist(), strict=True):
+        if not isinstance(after, str) or not after:
+            continue
+        before = before if isinstance(before, str) else ""
+        if after == before:
+            settled[p] = True
+        else:
+            fixed[p] = True
+            text_repairs[int(p)] = (before, after)
+    return fixed, settled

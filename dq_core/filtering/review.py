@@ -1,0 +1,105 @@
+"""Which rows to review, ranked: the Clean page's review table (and any other page or command) reads it here.
+
+Rows are ranked most suspicious first: by the lowest of their signal scores (scores are in [0, 1], low =
+suspicious; a row without scores counts as 1), ties by row position, so the list is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from dq_core.errors import DataError
+from dq_core.filtering.apply import RecipeResult
+from dq_core.filtering.inputs import FilterInputs
+from dq_core.filtering.recipe import Decision
+
+# Which rows a review shows: the recipe drops, relabels or repairs them; a signal flags them but the recipe keeps
+# them as they are; every row; rows with a manual decision.
+REVIEW_VIEWS = ("touched by the recipe", "flagged but kept", "most suspicious", "with a decision")
+REVIEW_LIMIT = 500
+# Signal columns shown next to the text when the signals frame has them.
+REVIEW_SIGNAL_COLUMNS = ("suggested_label", "suggested_label_prob", "label_score")
+
+
+def suspicion(inputs: FilterInputs) -> np.ndarray:
+    """Per row, the lowest of its signal scores (1.0 without any): low = suspicious."""
+    sig = inputs.signals
+    scores = [c for c in (sig.columns if sig is not None else []) if c.endswith("_score")]
+    return sig[scores].min(axis=1).fillna(1.0).to_numpy() if scores else np.ones(inputs.n)
+
+
+def review_mask(inputs: FilterInputs, result: RecipeResult, decided: np.ndarray, view: str) -> np.ndarray:
+    """The rows ``view`` (one of REVIEW_VIEWS) shows; ``decided`` marks the rows with a manual decision."""
+    if view == "touched by the recipe":
+        return ~result.keep_mask | result.relabelled_mask | result.repaired_mask
+    if view == "flagged but kept":
+        flagged = np.zeros(inputs.n, dtype=bool)
+        for s in inputs.signal_names:
+            f = inputs.flag(s)
+            if f is not None:
+                flagged |= f
+        return flagged & result.keep_mask & ~result.relabelled_mask & ~result.repaired_mask
+    if view == "with a decision":
+        return decided
+    if view == "most suspicious":
+        return np.ones(inputs.n, dtype=bool)
+    raise DataError(f"unknown review view '{view}'; use one of: {', '.join(REVIEW_VIEWS)}")
+
+
+def review_frame(inputs: FilterInputs, result: RecipeResult, decisions: Mapping[str, Decision], view: str, *,
+                 limit: int = REVIEW_LIMIT) -> pd.DataFrame:
+    """At most ``limit`` rows of ``view``, most suspicious first: row_id, text, label, what the recipe does
+    with the row, why, the label signal's suggestion and score, and the row's manual decision. When the
+    recipe repairs texts, a ``repaired text`` column after ``text`` holds the text after the repair (None
+    for rows it does not repair).
+
+    ``decisions``: {str(row_id): Decision}, as :meth:`DecisionStore.as_dict` returns them.
+    """
+    ds = inputs.ds
+    sig = inputs.signals
+    decided = np.zeros(inputs.n, dtype=bool)
+    if decisions:
+        pos, _ = inputs.positions([d.row_id for d in decisions.values()])
+        decided[pos] = True
+    score = suspicion(inputs)
+    pos = np.flatnonzero(review_mask(inputs, result, decided, view))
+    pos = pos[np.lexsort((pos, score[pos]))][:limit]
+    labels = result.final_labels()
+    kept = np.where(result.relabelled_mask[pos], "relabel → " + labels[pos].astype(str), "keep")
+    fixed = result.repaired_mask[pos]
+    kept = np.where(fixed, np.where(kept == "keep", "repair", np.char.add(kept.astype(str), " · repair")), kept)
+    status = np.where(~result.keep_mask[pos], "drop", kept)
+    rid = ds.row_ids[pos]
+    frame = pd.DataFrame({
+        "row_id": rid,
+        "text": ds.texts.to_numpy(dtype=object)[pos],
+        "label": ds.labels.to_numpy(dtype=object)[pos],
+        "recipe": status,
+        "reasons": result.reasons_at(pos),
+    })
+    if result.text_repairs:
+        frame.insert(2, "repaired text", np.where(fixed, result.final_texts(ds)[pos], None))
+    if sig is not None:
+        for c in REVIEW_SIGNAL_COLUMNS:
+            if c in sig.columns:
+                frame[c] = sig[c].to_numpy()[pos]
+    dec = [decisions.get(str(r)) for r in rid]
+    frame["decision"] = [d.action if d else "" for d in dec]
+    frame["relabel to"] = [d.label if d and d.action == "relabel" else None for d in dec]
+    return frame
+
+
+def parse_row_ids(text: str, inputs: FilterInputs) -> list:
+    """Row ids typed by hand (comma or newline separated) as the dataset's own ids; a DataError names the
+    ones the dataset does not have."""
+    parts = [p.strip() for p in text.replace("\n", ",").split(",") if p.strip()]
+    if not parts:
+        raise DataError("type one or more row ids, separated by commas")
+    pos, missing = inputs.positions(parts)
+    if missing:
+        raise DataError(f"row ids not in the dataset: {', '.join(map(str, missing[:5]))}"
+                        + (" …" if len(missing) > 5 else ""))
+    return [inputs.row_ids[p].item() if hasattr(inputs.row_ids[p], "item") else inputs.row_ids[p] for p in pos]

@@ -1,0 +1,162 @@
+"""Flows across widgets and pages, in a real browser, on a small stored dataset (120 rows + 80 reference):
+the working recipe survives a page switch, a saved recipe loads back into the controls, and a box selection
+on the Coverage map becomes a row set in Clean."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.streamlit_browser import rerun_and_wait, streamlit_full_screenshot, wait_for_streamlit_idle
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path(os.environ.get("DQ_SCREENSHOTS", "/tmp/dq-screenshots"))
+SLOW = 180_000  # the first Clean visit embeds the texts and computes the signals on 2 busy cores
+
+
+def open_page(page: Page, server: str, path: str, query: str) -> None:
+    page.goto(f"{server}/{path}?{query}")
+    wait_for_streamlit_idle(page, timeout=SLOW)
+
+
+def go_to(page: Page, title: str, heading: str) -> None:
+    """A page switch through the sidebar's navigation, as a user does it."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=SLOW)
+    wait_for_streamlit_idle(page, timeout=SLOW)
+
+
+def keyed(page: Page, key: str):
+    """The element of the widget with this key (Streamlit adds the class st-key-<key>)."""
+    return page.locator(f".st-key-{key}")
+
+
+def pick(page: Page, key: str, option: str) -> None:
+    wait_for_streamlit_idle(page, timeout=SLOW)
+    box = keyed(page, key).get_by_role("combobox")
+    opt = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a rerun landing on the click may close the list at once
+        box.click()
+        try:
+            opt.wait_for(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+            page.keyboard.press("Escape")
+    rerun_and_wait(page, opt.click, timeout=SLOW)
+
+
+def slider_value(page: Page, key: str) -> float:
+    return float(keyed(page, key).locator("input[type=range]").input_value())
+
+
+def nudge_slider(page: Page, key: str, steps: int) -> None:
+    thumb = keyed(page, key).get_by_role("slider")
+
+    def press() -> None:
+        thumb.focus()
+        for _ in range(steps):
+            thumb.press("ArrowRight")
+
+    rerun_and_wait(page, press, timeout=SLOW)  # each committed value reruns the page
+    page.wait_for_timeout(500)
+    wait_for_streamlit_idle(page, timeout=SLOW)
+
+
+def working_recipe(recipes: Path) -> dict:
+    return json.loads((recipes / "working.json").read_text(encoding="utf-8"))
+
+
+def test_working_recipe_survives_a_page_switch_and_a_reload(page, server, small_pair):
+    open_page(page, server, "clean", small_pair.query)
+    expect(keyed(page, "fp_act_junk")).to_be_visible(timeout=SLOW)
+    assert not (small_pair.recipes / "working.json").exists()  # the untouched default is not saved
+
+    pick(page, "fp_act_junk", "relabel_or_drop")
+    nudge_slider(page, "fp_thr_outlier", 5)
+    assert slider_value(page, "fp_thr_outlier") == pytest.approx(0.05)
+    rules = {r["signal"]: r for r in working_recipe(small_pair.recipes)["signals"]}
+    assert rules["junk"]["action"] == "relabel_or_drop" and rules["outlier"]["threshold"] == pytest.approx(0.05)
+
+    go_to(page, "Overview", "📊 Overview")
+    go_to(page, "Clean", "🧽 Clean")
+    expect(keyed(page, "fp_act_junk").get_by_role("combobox")).to_have_value("relabel_or_drop")
+    assert slider_value(page, "fp_thr_outlier") == pytest.approx(0.05)
+    rules = {r["signal"]: r for r in working_recipe(small_pair.recipes)["signals"]}
+    assert rules["junk"]["action"] == "relabel_or_drop" and rules["outlier"]["threshold"] == pytest.approx(0.05)
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    streamlit_full_screenshot(page, str(SHOTS / "clean.png"))
+    page.reload()  # a new session: the controls come back from working.json
+    wait_for_streamlit_idle(page, timeout=SLOW)
+    expect(keyed(page, "fp_act_junk").get_by_role("combobox")).to_have_value("relabel_or_drop", timeout=SLOW)
+    assert slider_value(page, "fp_thr_outlier") == pytest.approx(0.05)
+
+
+def click(page: Page, key: str) -> None:
+    rerun_and_wait(page, keyed(page, key).get_by_role("button").click, timeout=SLOW)
+
+
+def test_a_saved_recipe_loads_back_into_the_controls(page, server, small_pair):
+    open_page(page, server, "clean", small_pair.query)
+    expect(keyed(page, "fp_thr_outlier")).to_be_visible(timeout=SLOW)
+    nudge_slider(page, "fp_thr_outlier", 3)
+    value = slider_value(page, "fp_thr_outlier")
+    assert value > 0
+    name_box = keyed(page, "fp_save_name").get_by_role("textbox")
+    name_box.fill("mine")
+    rerun_and_wait(page, lambda: name_box.press("Enter"), timeout=SLOW)
+    click(page, "fp_save_btn")
+    assert (small_pair.recipes / "mine.json").exists()
+    saved = {r["signal"]: r for r in json.loads((small_pair.recipes / "mine.json").read_text())["signals"]}
+    assert saved["outlier"]["threshold"] == pytest.approx(value)
+
+    pick(page, "fp_load_sel", "default")  # reset: the default recipe into the controls
+    click(page, "fp_load_btn")
+    expect(page.get_by_text("loaded into the controls", exact=False)).to_be_visible(timeout=SLOW)
+    assert slider_value(page, "fp_thr_outlier") == 0.0
+
+    pick(page, "fp_load_sel", "mine")
+    click(page, "fp_load_btn")
+    expect(page.get_by_text("Recipe 'mine' loaded into the controls", exact=False)).to_be_visible(timeout=SLOW)
+    assert slider_value(page, "fp_thr_outlier") == pytest.approx(value)
+    expect(page.get_by_text("StreamlitAPIException", exact=False)).to_have_count(0)
+    expect(page.get_by_text("cannot be modified after the widget", exact=False)).to_have_count(0)
+
+
+def box_select(page: Page) -> None:
+    """Drag a box over the middle of the Coverage map in box-select mode."""
+    chart = keyed(page, "cov_map_0") if keyed(page, "cov_map_0").count() else page.locator("[class*=st-key-cov_map_]")
+    plot = chart.locator(".nsewdrag").first
+    plot.hover()
+    chart.locator('[data-title="Box Select"]').first.click()
+    box = plot.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1
+    x1, y1 = box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.9
+
+    def drag() -> None:
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x1, y1, steps=12)
+        page.mouse.up()
+
+    rerun_and_wait(page, drag, timeout=SLOW)
+
+
+def test_a_box_selection_on_the_map_becomes_a_row_set_in_clean(page, server, small_pair):
+    open_page(page, server, "coverage", small_pair.query)
+    expect(page.locator("[class*=st-key-cov_map_] .nsewdrag").first).to_be_visible(timeout=SLOW)
+    box_select(page)
+    selected = page.get_by_text("Selected:", exact=False).first
+    expect(selected).to_be_visible(timeout=SLOW)
+    n_dataset = int(selected.inner_text().split("Selected:")[1].split("dataset rows")[0].strip().replace(",", ""))
+    assert n_dataset > 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    streamlit_full_screenshot(page, str(SHOTS / "coverage.png"))
+
+    go_to(page, "Clean", "🧽 Clean")
+    page.get_by_text("Row sets (", exact=False).first.click()
+    expect(page.get_by_text(f"map selection ({n_dataset:,} rows)")).to_be_visible(timeout=SLOW)
