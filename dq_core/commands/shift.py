@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from dq_core.commands.common import (
     add_data_args,
     add_embedding_args,

@@ -19,7 +19,7 @@ import pytest
 from dq_core.errors import DataError
 from dq_core.space.given import load_embeddings_file, load_pred_probs_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dq(*args: str) -> subprocess.CompletedProcess:
