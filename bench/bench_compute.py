@@ -35,7 +35,8 @@ def main() -> int:
     from _common import load_avg, machine, write_subsection
 
     from dq_core.data.io import load_demo
-    from dq_core.signals.batch import ComputeConfig, compute
+    from dq_core.signals.batch import ComputeConfig
+    from dq_core.signals.batch_compute import compute
 
     tweets, _ = load_demo("tweets")
     results = []

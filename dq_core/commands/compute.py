@@ -43,7 +43,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from dq_core.commands.signals import split_specs
     from dq_core.data.workspace import Workspace
-    from dq_core.signals.batch import ComputeConfig, compute
+    from dq_core.signals.batch import ComputeConfig
+    from dq_core.signals.batch_compute import compute
 
     if args.workers is not None and args.workers < 1:
         raise DataError(f"--workers {args.workers} must be at least 1")

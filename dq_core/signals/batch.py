@@ -356,11 +356,11 @@ def prepare(data: str, out: str | Path, config: ComputeConfig, *, say: Say | Non
     for sub in ("embeddings", "rows", "signals"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     if old is None:
-        _write_manifest(out, plan, state="running")
+        write_manifest(out, plan, state="running")
     return plan, out
 
 
-def _write_manifest(out: Path, plan: Plan, **status) -> None:
+def write_manifest(out: Path, plan: Plan, **status) -> None:
     atomic_write_text(out / MANIFEST, json.dumps({"plan": plan.to_dict(), **status, "updated_at": time.time()},
                                                  indent=2, default=str))
 
@@ -379,43 +379,6 @@ def run_local(plan: Plan, out: Path, *, stop_after: int | None = None, say: Say 
         if say:
             say(f"shard {i + 1}/{len(plan.shards)}: {n:,} rows")
     return done
-
-
-def compute(data: str, out: str | Path, config: ComputeConfig | None = None, *, backend: str = "local",
-            address: str | None = None, workspace=None, say: Say | None = None,
-            stop_after: int | None = None, workers: int | None = None) -> dict:
-    """Run (or resume) a compute; returns the summary also written to manifest.json.
-
-    ``stop_after`` stops after that many new shards, as an interruption would (tests use it).
-    """
-    say = say or (lambda _m: None)
-    config = config or ComputeConfig()
-    plan, out = prepare(data, out, config, say=say)
-    todo = pending_shards(plan, out)
-    say(f"{plan.n_rows:,} rows in {len(plan.shards)} shards; {len(plan.shards) - len(todo)} already done")
-    t0 = time.perf_counter()
-    if backend == "local":
-        run_local(plan, out, stop_after=stop_after, say=say)
-    elif backend == "ray":
-        from dq_core.signals.batch_ray import run_ray
-
-        run_ray(plan, out, address=address, stop_after=stop_after, say=say, workers=workers)
-    else:
-        raise DataError(f"unknown backend '{backend}'; use local or ray")
-    t_map = time.perf_counter() - t0
-    left = pending_shards(plan, out)
-    if left:
-        _write_manifest(out, plan, state="interrupted", shards_done=len(plan.shards) - len(left))
-        return {"state": "interrupted", "shards_done": len(plan.shards) - len(left), "shards": len(plan.shards)}
-    t1 = time.perf_counter()
-    glob_res = run_global(plan, out, workspace=workspace, say=say)
-    summary = {"state": "done", "n_rows": plan.n_rows, "shards": len(plan.shards), "backend": backend,
-               "map_seconds": round(t_map, 2), "global_seconds": round(time.perf_counter() - t1, 2),
-               "signals": {k: {"n_issues": s.get("n_issues"), "share": s.get("share")}
-                           for k, s in glob_res["summaries"].items()},
-               "skipped": glob_res["skipped"], "out": str(out)}
-    _write_manifest(out, plan, state="done", shards_done=len(plan.shards), summary=summary)
-    return summary
 
 
 def read_output(out: str | Path, what: str = "signals") -> pd.DataFrame:

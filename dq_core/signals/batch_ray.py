@@ -23,7 +23,7 @@ class ShardWorker:
     """One per actor: holds the model, turns shard numbers into finished shard files."""
 
     def __init__(self, plan: dict, out: str):
-        from dq_core.space.embed import load_model
+        from dq_core.space.embed_model import load_model
 
         self.plan = Plan.from_dict(plan)
         self.out = out

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core.signals.batch import ComputeConfig, compute, list_parquet_files, read_output
+from dq_core.signals.batch import ComputeConfig, list_parquet_files, read_output
+from dq_core.signals.batch_compute import compute
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ComputeConfig(shard_rows=40)
