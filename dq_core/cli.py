@@ -13,7 +13,8 @@ import sys
 
 from dq_core.errors import DataError
 
-COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "filter", "train", "advise", "report")
+COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "compute", "filter", "train", "advise",
+            "report")
 
 
 def _available_commands(only: str | None = None):

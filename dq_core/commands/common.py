@@ -52,3 +52,58 @@ def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, Tex
 def print_json(obj) -> None:
     # Non-finite numbers (the balance of an unlabelled reference) print as null: bare NaN is not JSON.
     sys.stdout.write(dumps_json(obj) + "\n")
+
+
+def add_embedding_args(p: argparse.ArgumentParser, *, reference: bool = False, test: bool = False,
+                       pred_probs: bool = False) -> None:
+    """--embeddings (and the reference's / test set's) and --pred-probs: the user's own vectors and predictions."""
+    g = p.add_argument_group("your own vectors and predictions")
+    g.add_argument("--embeddings", metavar="FILE.npy",
+                   help="your vectors instead of the embedding model: a float32/float16 .npy, one row per input "
+                        "row in input order (e.g. from `dq embed`)")
+    if reference:
+        g.add_argument("--reference-embeddings", metavar="FILE.npy",
+                       help="the reference's vectors, same model and form as --embeddings")
+    if test:
+        g.add_argument("--test-embeddings", metavar="FILE.npy",
+                       help="the --test file's vectors, same model and form as --embeddings")
+    if pred_probs:
+        g.add_argument("--pred-probs", metavar="FILE",
+                       help="out-of-sample class probabilities from your own model (.npy or .csv; one row per "
+                            "input row, one column per class in sorted class order, as cleanlab takes them): "
+                            "they replace the label signal's K-fold logistic regression")
+
+
+def given_embeddings(args, ds: TextDataset, ref: TextDataset | None = None):
+    """(dataset EmbeddingResult or None, reference EmbeddingResult or None) from --embeddings /
+    --reference-embeddings, checked against the rows and each other's width."""
+    from dq_core.space.given import load_embeddings_file
+
+    path, ref_path = getattr(args, "embeddings", None), getattr(args, "reference_embeddings", None)
+    emb = load_embeddings_file(path, len(ds)) if path else None
+    ref_emb = None
+    if ref_path:
+        if ref is None:
+            raise DataError("--reference-embeddings was given without a reference; add --reference REF")
+        ref_emb = load_embeddings_file(ref_path, len(ref), dim=emb.dim if emb is not None else None,
+                                       what="--reference-embeddings", rows_of="the reference")
+    return emb, ref_emb
+
+
+def check_same_width(ds_emb, ref_emb) -> None:
+    """The dataset's and the reference's vectors (given or computed by the model) must have one width."""
+    if ds_emb is not None and ref_emb is not None and ds_emb.dim != ref_emb.dim:
+        raise DataError(f"the dataset's vectors have {ds_emb.dim} dimensions and the reference's {ref_emb.dim}; "
+                        "embed both sides with the same model (pass --embeddings and --reference-embeddings "
+                        "together, or neither)")
+
+
+def given_pred_probs(args, ds: TextDataset):
+    path = getattr(args, "pred_probs", None)
+    if not path:
+        return None
+    from dq_core.space.given import load_pred_probs_file
+
+    if len(ds.classes) < 2:
+        raise DataError("--pred-probs needs a labelled dataset with at least two classes")
+    return load_pred_probs_file(path, len(ds), tuple(ds.classes))

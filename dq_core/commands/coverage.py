@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.common import (
+    add_data_args,
+    add_embedding_args,
+    check_same_width,
+    given_embeddings,
+    load_inputs,
+    print_json,
+    warn,
+)
 from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.metrics.coverage import DEFAULT_MIN_RATIO, DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
@@ -34,6 +42,7 @@ def add_parser(sub) -> None:
     p.add_argument("--examples", type=int, default=3, help="example texts per cluster and side (default 3)")
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                    help="embedding model precision (default auto)")
+    add_embedding_args(p, reference=True)
     add_progress_args(p)
     p.set_defaults(func=run)
 
@@ -51,10 +60,14 @@ def run(args) -> int:
         raise DataError("the reference has no rows; give a reference with text rows")
     ws = Workspace.default()
     progress = CliProgress.from_args(args)
-    ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=progress.rows("embedding dataset"),
-                           precision=args.precision)
-    ref_emb = embed_dataset(ref, model=args.model, workspace=ws, progress=progress.rows("embedding reference"),
-                            precision=args.precision)
+    ds_emb, ref_emb = given_embeddings(args, ds, ref)
+    if ds_emb is None:
+        ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=progress.rows("embedding dataset"),
+                               precision=args.precision)
+    if ref_emb is None:
+        ref_emb = embed_dataset(ref, model=args.model, workspace=ws, progress=progress.rows("embedding reference"),
+                                precision=args.precision)
+    check_same_width(ds_emb, ref_emb)
     progress.phases("coverage")("clustering and measuring coverage")
     for side, emb in (("dataset", ds_emb), ("reference", ref_emb)):
         if emb.n_empty:

@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.common import (
+    add_data_args,
+    add_embedding_args,
+    given_embeddings,
+    given_pred_probs,
+    load_inputs,
+    print_json,
+    warn,
+)
 from dq_core.commands.progress import CliProgress, add_progress_args, embed_before_signals
 from dq_core.errors import DataError
 
@@ -34,6 +42,7 @@ def add_parser(sub) -> None:
     p.add_argument("--signals", metavar="FILE", help="precomputed signals (csv/parquet from `dq signals`); "
                    "default: the workspace cache, computed when missing")
     p.add_argument("--save-recipe", metavar="FILE", help="also write the recipe as applied (JSON)")
+    add_embedding_args(p, reference=True, pred_probs=True)
     add_progress_args(p)
     p.add_argument("--spreadsheet-safe", action="store_true",
                    help="CSV for opening in a spreadsheet: cells starting with = + - @ (except plain numbers) "
@@ -112,8 +121,12 @@ def run(args) -> int:
         check_regular_file(args.recipe, "recipe file")
     recipe = load_recipe(resolve_recipe(args.recipe))  # a bad recipe fails before any data is read
     ds, ref = load_inputs(args)
+    emb, ref_emb = given_embeddings(args, ds, ref)
+    probs = given_pred_probs(args, ds)
     signals = None
     if args.signals:
+        if emb is not None or probs is not None:
+            warn("--signals FILE is used as it is; --embeddings / --pred-probs only matter when signals are computed")
         signals = read_signals_file(args.signals)
     elif recipe.needs_signals:
         from dq_core.data.workspace import Workspace
@@ -121,7 +134,7 @@ def run(args) -> int:
         warn("signals: reading them from the workspace cache (computing them if missing)")
         ws = Workspace.default()
         progress = CliProgress.from_args(args)
-        if progress.enabled:
+        if progress.enabled and emb is None:
             from dq_core.filtering.recipe import check_settings
             from dq_core.signals import load_cached_report, parse_signal_spec
 
@@ -130,7 +143,9 @@ def run(args) -> int:
             if load_cached_report(ds, specs, workspace=ws, reference=ref, seed=settings["seed"]) is None:
                 embed_before_signals(ds, specs, progress=progress, workspace=ws)
         signals = load_or_compute_signals(ds, ref, workspace=ws, settings=recipe.signal_settings,
-                                          progress=progress.steps("signals"))
+                                          embeddings=emb.vectors if emb is not None else None,
+                                          reference_embeddings=ref_emb.vectors if ref_emb is not None else None,
+                                          pred_probs=probs, progress=progress.steps("signals"))
     inputs = FilterInputs(ds, signals)
     result = apply_prepared(inputs, recipe, strict=True)
     for n in result.notes:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.common import (
+    add_data_args,
+    add_embedding_args,
+    check_same_width,
+    given_embeddings,
+    load_inputs,
+    print_json,
+    warn,
+)
 from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.metrics.shift import DIVERGENCES, ShiftConfig, compute_shift
@@ -30,6 +38,7 @@ def add_parser(sub) -> None:
                    help="skip the embedding-cluster view and the domain classifier (no model needed)")
     p.add_argument("--top-bins", type=int, default=20,
                    help="bins listed per view, most divergent first (ordered views list all; default 20)")
+    add_embedding_args(p, reference=True)
     add_progress_args(p)
     p.set_defaults(func=run)
 
@@ -49,8 +58,15 @@ def run(args) -> int:
         from dq_core.space.embed import embed_dataset
 
         ws = Workspace.default()
-        ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=progress.rows("embedding dataset"))
-        ref_emb = embed_dataset(ref, model=args.model, workspace=ws, progress=progress.rows("embedding reference"))
+        ds_emb, ref_emb = given_embeddings(args, ds, ref)
+        if ds_emb is None:
+            ds_emb = embed_dataset(ds, model=args.model, workspace=ws, progress=progress.rows("embedding dataset"))
+        if ref_emb is None:
+            ref_emb = embed_dataset(ref, model=args.model, workspace=ws,
+                                    progress=progress.rows("embedding reference"))
+        check_same_width(ds_emb, ref_emb)
+    elif args.embeddings or args.reference_embeddings:
+        raise DataError("--no-embeddings and --embeddings/--reference-embeddings contradict each other; drop one")
     result = compute_shift(ds, ref, config=config, ds_embeddings=ds_emb, ref_embeddings=ref_emb,
                            metadata=args.metadata_col, workspace=ws, progress=progress.phases("shift"))
     for name, view in result.views.items():

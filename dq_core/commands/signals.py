@@ -5,7 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.common import (
+    add_data_args,
+    add_embedding_args,
+    given_embeddings,
+    given_pred_probs,
+    load_inputs,
+    print_json,
+    warn,
+)
 from dq_core.commands.progress import CliProgress, add_progress_args, embed_before_signals
 from dq_core.errors import DataError
 
@@ -20,6 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("--model", help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--seed", type=int, default=0, help="seed for folds and approximate search (default 0)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if the workspace has the result")
+    add_embedding_args(p, reference=True, pred_probs=True)
     p.add_argument("--spreadsheet-safe", action="store_true",
                    help="CSV for opening in a spreadsheet: cells starting with = + - @ (except plain numbers) "
                         "get an apostrophe; `dq filter --signals` reads the file as written without the flag")
@@ -55,11 +64,17 @@ def run(args) -> int:
     check_output_path(out, [args.data, getattr(args, "reference", None)])
     signals = [parse_signal_spec(s) for s in split_specs(args.signals)] if args.signals else None
     ds, ref = load_inputs(args)
+    emb, ref_emb = given_embeddings(args, ds, ref)
+    probs = given_pred_probs(args, ds)
     ws = Workspace.default()
     progress = CliProgress.from_args(args)
-    embed_before_signals(ds, signals, progress=progress, model=args.model, workspace=ws)
+    if emb is None:
+        embed_before_signals(ds, signals, progress=progress, model=args.model, workspace=ws)
     report = compute_signals(ds, signals, reference=ref, model=args.model, workspace=ws,
-                             seed=args.seed, use_cache=not args.no_cache, progress=progress.steps("signals"))
+                             seed=args.seed, use_cache=not args.no_cache, progress=progress.steps("signals"),
+                             embeddings=emb.vectors if emb is not None else None,
+                             reference_embeddings=ref_emb.vectors if ref_emb is not None else None,
+                             pred_probs=probs)
     for key, why in report.skipped.items():
         warn(f"signal '{key}' skipped: {why}")
     for key, summary in report.summaries.items():

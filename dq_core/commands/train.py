@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.common import (
+    add_data_args,
+    add_embedding_args,
+    given_embeddings,
+    load_inputs,
+    print_json,
+    warn,
+)
 from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.training.config import BALANCING, TEST_SOURCES, TRAINERS, TrainConfig
@@ -56,6 +63,7 @@ def add_parser(sub) -> None:
     d.add_argument("--c", type=float, default=1.0, help="baseline: inverse regularisation strength")
     d.add_argument("--quiet", action="store_true", help="no progress on stderr (same as --no-progress)")
     add_progress_args(p)
+    add_embedding_args(p, reference=True, test=True)
     p.set_defaults(func=run)
 
 
@@ -92,6 +100,7 @@ def run(args) -> int:
     test = None
     if args.test:
         test, _ = load_dataset(args.test, text_col=args.text_col, label_col=args.label_col, warn=warn)
+    given = _given_vectors(args, cfg, ds, ref, test)
     ws = Workspace.default()
     out = Path(args.out)
     data = {"workspace": str(ws.root), "source": args.data, "text_col": args.text_col,
@@ -108,7 +117,7 @@ def run(args) -> int:
 
     with open(out / jobs.LOG, "a") as log:
         st = worker.execute(out, raise_errors=True, echo=echo if progress.enabled else None, log_stream=log,
-                            datasets=(ds, ref, test, ws))
+                            datasets=(ds, ref, test, ws), given=given)
     progress.close()
     if st.get("state") != jobs.SUCCEEDED:
         raise DataError(st.get("error") or f"the run ended {st.get('state')}")
@@ -118,3 +127,28 @@ def run(args) -> int:
                 "n_train": m.get("split", {}).get("n_train"), "n_test": m.get("n_test"),
                 "model": str(out / "model") if cfg.trainer == "transformer" else None})
     return 0
+
+
+def _given_vectors(args, cfg: TrainConfig, ds, ref, test):
+    """The user's vectors for the baseline (runner.GivenVectors), or None without --embeddings."""
+    from dq_core.space.given import load_embeddings_file
+    from dq_core.training.runner import GivenVectors
+
+    if args.embeddings is None:
+        for flag in ("reference_embeddings", "test_embeddings"):
+            if getattr(args, flag):
+                raise DataError(f"--{flag.replace('_', '-')} needs --embeddings for the dataset too")
+        return None
+    if cfg.trainer != "baseline":
+        raise DataError("--embeddings feeds the baseline only (logistic regression on vectors); the transformer "
+                        "fine-tunes on the texts: drop --embeddings or use --trainer baseline")
+    emb, ref_emb = given_embeddings(args, ds, ref)
+    test_emb = None
+    if args.test_embeddings:
+        if test is None:
+            raise DataError("--test-embeddings was given without --test TEST")
+        test_emb = load_embeddings_file(args.test_embeddings, len(test), dim=emb.dim, what="--test-embeddings",
+                                        rows_of="the test file")
+    return GivenVectors(dataset=emb, ds_row_ids=tuple(ds.row_ids), reference=ref_emb,
+                        ref_row_ids=tuple(ref.row_ids) if ref is not None else (), test=test_emb,
+                        test_row_ids=tuple(test.row_ids) if test is not None else ())

@@ -167,7 +167,7 @@ class RecipeResult:
 
 
 def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool = True,
-                 inputs: FilterInputs | None = None) -> RecipeResult:
+                 inputs: FilterInputs | None = None, embeddings=None) -> RecipeResult:
     """Apply ``recipe`` to ``ds`` given the wide signals frame; returns keep mask, relabels and reasons.
 
     ``recipe`` may be a FilterRecipe, a dict, a JSON file path or ``"default"``. With ``strict`` (the
@@ -175,7 +175,7 @@ def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool 
     carries ``problems`` (the page shows them and refuses to export).
 
     With ``signals=None`` the signals the recipe needs are loaded from (or computed into) the workspace
-    cache exactly as `dq filter` does.
+    cache exactly as `dq filter` does (from ``embeddings``, an (n, d) array, when the user gave vectors).
     """
     if not isinstance(ds, TextDataset):
         raise DataError("apply_recipe needs a TextDataset")
@@ -183,7 +183,8 @@ def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool 
         raise DataError("no recipe given")
     rec = as_recipe(recipe)
     if signals is None and inputs is None and rec.needs_signals:
-        signals = load_or_compute_signals(ds, workspace=workspace, settings=rec.signal_settings)
+        signals = load_or_compute_signals(ds, workspace=workspace, settings=rec.signal_settings,
+                                          embeddings=embeddings)
     inp = inputs if inputs is not None else FilterInputs(ds, signals)
     return apply_prepared(inp, rec, strict=strict)
 

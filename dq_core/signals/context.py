@@ -32,7 +32,8 @@ OOF_VERSION = 2  # bump when the K-fold classifier changes, so cached probabilit
 
 @dataclass(frozen=True)
 class OofResult:
-    """K-fold out-of-sample class probabilities from logistic regression on the embeddings."""
+    """K-fold out-of-sample class probabilities from logistic regression on the embeddings (or the user's own:
+    then ``n_folds`` is 0)."""
 
     probs: np.ndarray  # (n, k) rows sum to 1; unlabelled rows get the fold models' average
     classes: tuple[str, ...]
@@ -48,7 +49,8 @@ class SignalContext:
     def __init__(self, ds: TextDataset, *, embeddings: np.ndarray | None = None,
                  reference: TextDataset | None = None, reference_embeddings: np.ndarray | None = None,
                  model: str | None = None, workspace: Workspace | None = None, seed: int = 0,
-                 progress: Progress | None = None, graph_k: int = GRAPH_K, knn=None):
+                 progress: Progress | None = None, graph_k: int = GRAPH_K, knn=None,
+                 pred_probs: np.ndarray | None = None):
         self.ds = ds
         self.reference = reference
         self.model = model
@@ -59,6 +61,9 @@ class SignalContext:
         self._given_emb = embeddings
         self._given_ref_emb = reference_embeddings
         self._knn = knn  # a precomputed self-graph (neighbors.KnnResult) of these embeddings, if any
+        # The user's own out-of-sample class probabilities (sorted class order): they replace the K-fold
+        # logistic regression wherever the label signal would read it.
+        self._pred_probs = pred_probs
         self._oof: dict[tuple, OofResult] = {}
         self._memo: dict[str, object] = {}
         self.timings: dict[str, float] = {}  # seconds spent on shared inputs (graph, folds, embeddings)
@@ -66,6 +71,9 @@ class SignalContext:
             raise DataError(f"{len(embeddings)} embedding rows for {len(ds)} dataset rows")
         if reference is not None and reference_embeddings is not None and len(reference_embeddings) != len(reference):
             raise DataError(f"{len(reference_embeddings)} reference embedding rows for {len(reference)} rows")
+        if pred_probs is not None and np.shape(pred_probs) != (len(ds), len(ds.classes)):
+            raise DataError(f"pred_probs has shape {np.shape(pred_probs)}; expected ({len(ds)}, {len(ds.classes)}): "
+                            "one row per dataset row, one column per class in sorted order")
 
     # ------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -162,11 +170,20 @@ class SignalContext:
         if self.reference is None:
             raise DataError("no reference/test rows were given; load a reference first")
         if self._given_ref_emb is not None:
-            return np.ascontiguousarray(self._given_ref_emb, dtype=np.float32)
+            ref = np.ascontiguousarray(self._given_ref_emb, dtype=np.float32)
+            if ref.shape[1] != self.embeddings.shape[1]:
+                raise DataError(f"the reference embeddings have {ref.shape[1]} dimensions and the dataset's "
+                                f"{self.embeddings.shape[1]}; embed both with the same model")
+            return ref
         from dq_core.space.embed import embed_dataset
 
         self.progress("embedding reference texts", 0.0)
-        return embed_dataset(self.reference, model=self.model, workspace=self.workspace).vectors
+        ref = embed_dataset(self.reference, model=self.model, workspace=self.workspace).vectors
+        if self._given_emb is not None and ref.shape[1] != self.embeddings.shape[1]:
+            raise DataError(f"the given embeddings have {self.embeddings.shape[1]} dimensions but the model embeds "
+                            f"the reference in {ref.shape[1]}; pass the reference's vectors from the same model "
+                            "too (--reference-embeddings FILE.npy)")
+        return ref
 
     def nearest_reference(self):
         """For each dataset row, its nearest reference row (cosine)."""
@@ -189,8 +206,11 @@ class SignalContext:
         if k < 2:
             raise DataError("label checks need at least two classes; this dataset has "
                             f"{k} ({', '.join(self.classes) or 'none'})")
-        X = self.embeddings
         counts = np.bincount(codes[codes >= 0], minlength=k)
+        if self._pred_probs is not None:
+            probs = np.asarray(self._pred_probs, dtype=np.float64)
+            return self._oof_result(probs, counts, 0, min_class_rows)
+        X = self.embeddings
         cache_key = None
         ws = self.workspace
         if ws is not None:

@@ -106,7 +106,8 @@ class SignalReport:
                 "columns": self.columns, "timings": self.timings, "agreement_hint": self.agreement_hint}
 
 
-def _cache_key(ds: TextDataset, signals: list[Signal], *, embeddings, model, reference, seed) -> str:
+def _cache_key(ds: TextDataset, signals: list[Signal], *, embeddings, model, reference, seed,
+               pred_probs=None, reference_embeddings=None) -> str:
     from dq_core.util.fingerprint import array_fingerprint
 
     if embeddings is not None:
@@ -116,19 +117,25 @@ def _cache_key(ds: TextDataset, signals: list[Signal], *, embeddings, model, ref
 
         emb = model_key(model)
     ref = reference.fingerprint if reference is not None else None
+    extra = []  # only when given, so the keys of earlier runs stay valid
+    if pred_probs is not None:
+        extra.append("pred_probs:" + array_fingerprint(np.ascontiguousarray(pred_probs, dtype=np.float64)))
+    if reference_embeddings is not None and reference is not None:
+        extra.append("ref_given:" + array_fingerprint(np.ascontiguousarray(reference_embeddings, dtype=np.float32)))
     return config_key("signals", SIGNALS_CACHE_VERSION, ds.fingerprint, [s.key for s in signals], emb, ref, seed,
-                      ds.mapping.to_dict())
+                      ds.mapping.to_dict(), *extra)
 
 
 def compute_signals(ds: TextDataset, signals: Iterable[Signal] | None = None, *,
                     embeddings: np.ndarray | None = None, reference: TextDataset | None = None,
                     reference_embeddings: np.ndarray | None = None, model: str | None = None,
                     workspace: Workspace | None = None, seed: int = 0, progress: Progress | None = None,
-                    use_cache: bool = True) -> SignalReport:
+                    use_cache: bool = True, pred_probs: np.ndarray | None = None) -> SignalReport:
     """Run ``signals`` (default: every registered default) and assemble the report.
 
     With a ``workspace`` the report is cached under dataset fingerprint + signal keys + embedding
-    source + reference + seed, so reopening the page or re-running the CLI is instant.
+    source + reference + seed, so reopening the page or re-running the CLI is instant. ``pred_probs``
+    (n_rows, n_classes, sorted class order) replaces the label signal's K-fold probabilities.
     """
     signals = list(signals) if signals is not None else default_signals()
     if not signals:
@@ -138,7 +145,8 @@ def compute_signals(ds: TextDataset, signals: Iterable[Signal] | None = None, *,
         raise DataError(f"the same signal is listed twice: {keys}")
     key = None
     if workspace is not None:
-        key = _cache_key(ds, signals, embeddings=embeddings, model=model, reference=reference, seed=seed)
+        key = _cache_key(ds, signals, embeddings=embeddings, model=model, reference=reference, seed=seed,
+                         pred_probs=pred_probs, reference_embeddings=reference_embeddings)
         if use_cache:
             hit = _load_report(workspace, key, len(ds))
             if hit is not None:
@@ -154,7 +162,7 @@ def compute_signals(ds: TextDataset, signals: Iterable[Signal] | None = None, *,
             progress(msg, min(1.0, (state["i"] + min(max(frac, 0.0), 1.0)) / n_sig))
 
     ctx = SignalContext(ds, embeddings=embeddings, reference=reference, reference_embeddings=reference_embeddings,
-                        model=model, workspace=workspace, seed=seed, progress=sub_progress)
+                        model=model, workspace=workspace, seed=seed, progress=sub_progress, pred_probs=pred_probs)
     available = ctx.available()
     results: dict[str, SignalResult] = {}
     skipped: dict[str, str] = {}

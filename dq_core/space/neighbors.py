@@ -3,8 +3,9 @@
 Coverage, duplicates, outliers and label signals all read the same graph instead of each searching on
 its own. Vectors are L2-normalised, so cosine distance = 1 - dot product.
 
-Small problems use exact blocked search (BLAS matmul, deterministic); large ones use pynndescent's
-approximate graph (it ships with umap-learn), which scales near-linearly instead of O(n^2).
+Small problems use exact blocked search (BLAS matmul, deterministic); large ones use faiss's
+approximate HNSW graph (compiled C++: no per-process compilation), which scales near-linearly instead of
+O(n^2).
 """
 
 from __future__ import annotations
@@ -125,29 +126,71 @@ def _exact_bf16_rerank(index: np.ndarray, query: np.ndarray, kk: int,
     return idx, np.clip(dist, 0.0, 2.0)
 
 
-def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from pynndescent import NNDescent
+# The approximate graph: faiss's HNSW (IndexHNSWFlat on inner product), chosen on clustered 384-d vectors
+# at 100k rows (bench/bench_ann.py, docs/benchmarks.md): recall@10 0.98 with ~53 CPU-seconds on this 2-core
+# machine and no per-process compilation (pynndescent paid 35-40 s of numba compilation in every new
+# process before its first graph). hnswlib measured ~10% less CPU at recall 0.97 but ships no wheels (it
+# needs a C++ compiler to install); faiss-cpu has wheels for every platform.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64  # raised to 2 (k + 1) for wider graphs
+APPROX_BACKEND = f"faiss-hnsw-M{HNSW_M}-efc{HNSW_EF_CONSTRUCTION}-ef{HNSW_EF_SEARCH}"
 
-    n = len(index)
-    # Never ask pynndescent for more neighbours than the index has rows (it fails on small indexes).
-    n_neighbors = min(max(k + 1, 15), n - 1) if query is None else min(max(k, 15), n - 1)
-    nnd = NNDescent(index, n_neighbors=n_neighbors, metric="cosine", random_state=seed, n_jobs=-1,
-                    low_memory=True, compressed=False)
-    if query is None:
-        idx, dist = nnd.neighbor_graph
-        # Drop each point itself wherever it appears: with exact duplicates (distance 0 ties) the point
-        # is not always listed first, so idx[:, :k] would keep it as its own neighbour.
+
+def ann_threads() -> int:
+    """Threads for the graph: all cores, or ``DQ_ANN_THREADS`` (1 makes the graph identical run to run)."""
+    import os
+
+    env = os.environ.get("DQ_ANN_THREADS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise DataError(f"DQ_ANN_THREADS={env!r} is not a whole number") from None
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """faiss HNSW graph (inner product on unit vectors: distance = 1 - cos).
+
+    Deterministic with one thread (``DQ_ANN_THREADS=1``); with several, the order in which threads insert
+    rows changes the graph slightly from run to run (recall stays the same). faiss draws the graph's
+    levels from its own fixed seed, so ``seed`` does not change the result.
+    """
+    import faiss
+
+    n, dim = index.shape
+    self_graph = query is None
+    q = index if self_graph else query
+    kk = min(k + 1, n) if self_graph else k
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(ann_threads())
+    try:
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.add(index)
+        hnsw.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * kk)
+        sims, idx = hnsw.search(q, kk)
+    finally:
+        faiss.omp_set_num_threads(before)
+    idx = idx.astype(np.int64)
+    dist = np.clip(1.0 - sims.astype(np.float32), 0.0, 2.0)
+    short = np.flatnonzero((idx < 0).any(axis=1))
+    if len(short):  # the search found fewer than kk rows (tiny or degenerate sets): exact for those rows
+        if self_graph:
+            ex_idx, ex_dist = _exact(index, index, kk, exclude_self=False)
+            idx[short], dist[short] = ex_idx[short], ex_dist[short]
+        else:
+            idx[short], dist[short] = _exact(index, q[short], kk, exclude_self=False)
+    if self_graph:
+        # Drop each row itself wherever it appears: with exact duplicates (distance-0 ties) it is not
+        # always listed first. Rows whose search missed themselves drop their farthest neighbour instead.
         is_self = idx == np.arange(n)[:, None]
-        has_self = is_self.any(axis=1)
         keep = ~is_self
-        keep[~has_self, -1] = False  # no self in the row: drop the farthest so every row keeps width-1
-        width = idx.shape[1] - 1
-        idx = idx[keep].reshape(n, width)[:, :k]
-        dist = dist[keep].reshape(n, width)[:, :k]
-        return idx.astype(np.int64), dist.astype(np.float32)
-    nnd.prepare()
-    idx, dist = nnd.query(query, k=k)
-    return idx.astype(np.int64), dist.astype(np.float32)
+        keep[~is_self.any(axis=1), -1] = False
+        idx = idx[keep].reshape(n, kk - 1)[:, :k]
+        dist = dist[keep].reshape(n, kk - 1)[:, :k]
+    return idx, dist
 
 
 def nearest_distances(index: np.ndarray, query: np.ndarray, *, mask: np.ndarray | None = None,
@@ -176,7 +219,9 @@ def nearest_distances(index: np.ndarray, query: np.ndarray, *, mask: np.ndarray 
 
 
 def _cache_key(index: np.ndarray, query: np.ndarray | None, k: int, use_exact: bool, seed: int) -> str:
-    return config_key("knn", array_fingerprint(index), None if query is None else array_fingerprint(query), k, use_exact, seed)
+    backend = () if use_exact else (APPROX_BACKEND,)  # approximate graphs of another library never mix in
+    return config_key("knn", array_fingerprint(index), None if query is None else array_fingerprint(query), k,
+                      use_exact, seed, *backend)
 
 
 def _load(workspace: Workspace, key: str, use_exact: bool) -> KnnResult | None:

@@ -32,14 +32,15 @@ def list_recipes(ws: Workspace, ds_id: str) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def apply_recipe(ds: TextDataset, recipe: str | Path | filtering.FilterRecipe, *, ws: Workspace) -> RecipeOutcome:
+def apply_recipe(ds: TextDataset, recipe: str | Path | filtering.FilterRecipe, *, ws: Workspace,
+                 embeddings=None) -> RecipeOutcome:
     """Apply ``recipe`` ('default', a JSON file or a FilterRecipe) to ``ds``.
 
     Strict: a recipe that leaves no rows or removes a whole class raises DataError, which fails the run
     with that reason before any training starts.
     """
     rec = filtering.as_recipe(recipe)
-    result = filtering.apply_recipe(ds, None, rec, workspace=ws)
+    result = filtering.apply_recipe(ds, None, rec, workspace=ws, embeddings=embeddings)
     relabel = {str(k): str(v) for k, v in result.relabels.items()}
     texts = {str(k): after for k, (_, after) in result.repairs.items()}
     name = Path(recipe).stem if isinstance(recipe, (str, Path)) else rec.name or "recipe"

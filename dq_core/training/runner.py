@@ -11,6 +11,7 @@ from __future__ import annotations
 import platform
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -105,8 +106,12 @@ def _test_vectors_from_cache(ds: TextDataset, test: pd.DataFrame, ws: Workspace)
 def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: Workspace,
                  reference: TextDataset | None = None, external_test: TextDataset | None = None,
                  keep_mask: np.ndarray | None = None, relabel: dict | None = None,
-                 reporter: Reporter | None = None) -> dict:
-    """Train and evaluate; returns the metrics dict also written to ``run_dir/metrics.json``."""
+                 reporter: Reporter | None = None, given: GivenVectors | None = None) -> dict:
+    """Train and evaluate; returns the metrics dict also written to ``run_dir/metrics.json``.
+
+    ``given``: the user's own vectors (`--embeddings`): the baseline and a recipe's signals use them
+    instead of the embedding model.
+    """
     t0 = time.monotonic()
     cfg.validate()
     run_dir = Path(run_dir)
@@ -121,7 +126,7 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
 
         rep.update(phase="filtering", progress=0.01, message="applying the filter recipe (computing signals "
                                                              "if they are not cached)")
-        outcome = apply_recipe(ds, cfg.recipe, ws=ws)
+        outcome = apply_recipe(ds, cfg.recipe, ws=ws, embeddings=given.dataset.vectors if given else None)
         keep_mask = outcome.keep_mask if keep_mask is None else (np.asarray(keep_mask, bool) & outcome.keep_mask)
         relabel = {**outcome.relabel, **(relabel or {})}
         repaired = outcome.texts
@@ -148,7 +153,10 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     test = plan.test
     test_vectors = None
     if cfg.trainer == "baseline":
-        proba, train_info, test_vectors = _run_baseline(cfg, plan, train, run_dir, ws=ws, rep=rep)
+        proba, train_info, test_vectors = _run_baseline(cfg, plan, train, run_dir, ws=ws, rep=rep, given=given)
+    elif given is not None:
+        raise DataError("--embeddings feeds the baseline only (logistic regression on vectors); the transformer "
+                        "fine-tunes on the texts: drop --embeddings or use --trainer baseline")
     else:
         proba, train_info = _run_transformer(cfg, plan, train, run_dir, rep=rep)
 
@@ -156,7 +164,8 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     slices = {c: test[c].to_numpy() for c in _slice_columns(test, cfg)}
     if cfg.cluster_slices:
         if test_vectors is None and plan.test_source in ("holdout", "split"):
-            test_vectors = _test_vectors_from_cache(ds, test, ws)
+            test_vectors = (_test_vectors_from_cache(ds, test, ws) if given is None
+                            else given.rows(test, "dataset", "test"))
         clusters = _cluster_slice(test_vectors, cfg.cluster_slices)
         if clusters is not None:
             slices["embedding_cluster"] = clusters
@@ -217,9 +226,55 @@ def _environment() -> dict:
     return env
 
 
+@dataclass(frozen=True)
+class GivenVectors:
+    """The user's own vectors (EmbeddingResults, rows in input order) for the dataset and, optionally, the
+    reference and the external test set; looked up by row_id."""
+
+    dataset: object
+    ds_row_ids: tuple
+    reference: object | None = None
+    ref_row_ids: tuple = ()
+    test: object | None = None
+    test_row_ids: tuple = ()
+
+    def rows(self, frame: pd.DataFrame, source: str, what: str) -> np.ndarray:
+        emb, ids = {"dataset": (self.dataset, self.ds_row_ids), "reference": (self.reference, self.ref_row_ids),
+                    "external": (self.test, self.test_row_ids)}[source]
+        if emb is None:
+            flag = "--reference-embeddings" if source == "reference" else "--test-embeddings"
+            raise DataError(f"the {what} rows come from the {source} set, which has no given vectors; pass "
+                            f"{flag} FILE.npy (same model as --embeddings)")
+        rid = frame["row_id"].astype(str).str.replace(r"#aug\d+$", "", regex=True)
+        pos = pd.Index([str(r) for r in ids]).get_indexer(rid)
+        if (pos < 0).any():
+            raise DataError(f"{int((pos < 0).sum()):,} {what} rows have no given vector (augmented texts are new "
+                            "texts); with --embeddings use --balance oversample or none")
+        if emb.dim != self.dataset.dim:
+            raise DataError(f"the {source} vectors have {emb.dim} dimensions and the dataset's {self.dataset.dim}; "
+                            "embed both with the same model")
+        return np.asarray(emb.vectors[pos], dtype=np.float32)
+
+
 def _run_baseline(cfg: TrainConfig, plan: SplitPlan, train: pd.DataFrame, run_dir: Path, *, ws: Workspace,
-                  rep: Reporter):
-    from dq_core.training.baseline import embed_frames, log_loss, train_baseline
+                  rep: Reporter, given: GivenVectors | None = None):
+    if given is not None:
+        if cfg.balancing == "augment":
+            raise DataError("--balance augment writes new texts, which have no given vectors; with --embeddings "
+                            "use --balance oversample or none")
+        test_from = plan.test_source if plan.test_source in ("reference", "external") else "dataset"
+        t0 = time.monotonic()
+        x_train, x_val = given.rows(train, "dataset", "training"), given.rows(plan.val, "dataset", "validation")
+        x_test = given.rows(plan.test, test_from, "test")
+        model_name = given.dataset.model_name
+    else:
+        (x_train, x_val, x_test), model_name, t0 = _embed_for_baseline(cfg, plan, train, ws=ws, rep=rep)
+    t_embed = time.monotonic() - t0
+    return _fit_baseline(cfg, plan, train, run_dir, x_train, x_val, x_test, model_name, t_embed, rep=rep)
+
+
+def _embed_for_baseline(cfg: TrainConfig, plan: SplitPlan, train: pd.DataFrame, *, ws: Workspace, rep: Reporter):
+    from dq_core.training.baseline import embed_frames
 
     t0 = time.monotonic()
     rep.update(phase="embedding", progress=0.05, message="embedding the texts")
@@ -231,9 +286,15 @@ def _run_baseline(cfg: TrainConfig, plan: SplitPlan, train: pd.DataFrame, run_di
         rep.update(progress=0.05 + 0.75 * frac, step=done, total_steps=total,
                    message=f"embedding: {done:,}/{total:,} new texts")
 
-    (x_train, x_val, x_test), model_name = embed_frames([train, plan.val, plan.test], model=cfg.embedding_model,
-                                                         ws=ws, progress=on_progress)
-    t_embed = time.monotonic() - t0
+    vectors, model_name = embed_frames([train, plan.val, plan.test], model=cfg.embedding_model, ws=ws,
+                                       progress=on_progress)
+    return vectors, model_name, t0
+
+
+def _fit_baseline(cfg: TrainConfig, plan: SplitPlan, train: pd.DataFrame, run_dir: Path, x_train, x_val, x_test,
+                  model_name: str, t_embed: float, *, rep: Reporter):
+    from dq_core.training.baseline import log_loss, train_baseline
+
     if rep.should_stop():
         raise Cancelled()
     rep.update(phase="training", progress=0.82, message="fitting the logistic regression")

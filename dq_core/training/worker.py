@@ -75,11 +75,12 @@ class RunReporter:
 
 
 def execute(run_dir: str | Path, *, raise_errors: bool = False, echo=None, log_stream=None,
-            datasets: tuple | None = None) -> dict:
+            datasets: tuple | None = None, given=None) -> dict:
     """Run the training described by run_dir/config.json in this process, keeping status.json current.
 
     The worker calls this; so does ``dq train`` (in-process, ``raise_errors=True`` so a DataError reaches
-    the CLI's exit-2 path). ``datasets`` = (ds, reference, test, workspace) skips loading them again.
+    the CLI's exit-2 path). ``datasets`` = (ds, reference, test, workspace) skips loading them again;
+    ``given`` (a runner.GivenVectors) carries the user's own vectors (`dq train --embeddings`).
     """
     from dq_core.training.config import TrainConfig
     from dq_core.training.progress import Cancelled
@@ -111,7 +112,8 @@ def execute(run_dir: str | Path, *, raise_errors: bool = False, echo=None, log_s
         ds, ref, test, ws = datasets if datasets is not None else load_data(config.get("data", {}))
         keep = config.get("keep_mask")
         metrics = run_training(cfg, run_dir, ds=ds, ws=ws, reference=ref, external_test=test,
-                               keep_mask=keep, relabel=config.get("relabel"), reporter=reporter)
+                               keep_mask=keep, relabel=config.get("relabel"), reporter=reporter,
+                               given=given)
         st = update_status(run_dir, state=SUCCEEDED, progress=1.0, phase="done", finished_at=time.time(),
                            eta_seconds=0, message=f"accuracy {metrics['accuracy']:.3f} · macro-F1 "
                                                   f"{metrics['macro_f1']:.3f}", error=None)

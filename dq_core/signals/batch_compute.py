@@ -1,0 +1,58 @@
+"""Run (or resume) a sharded compute on one backend: the map over shards (local or Ray), then the global steps.
+
+Kept apart from batch.py because the Ray backend imports batch.py's shard functions: the dispatcher sits
+above both, so no module imports one that imports it back.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from dq_core.errors import DataError
+from dq_core.signals.batch import (
+    ComputeConfig,
+    Say,
+    pending_shards,
+    prepare,
+    run_global,
+    run_local,
+    write_manifest,
+)
+
+
+def compute(data: str, out: str | Path, config: ComputeConfig | None = None, *, backend: str = "local",
+            address: str | None = None, workspace=None, say: Say | None = None,
+            stop_after: int | None = None, workers: int | None = None) -> dict:
+    """Run (or resume) a compute; returns the summary also written to manifest.json.
+
+    ``stop_after`` stops after that many new shards, as an interruption would (tests use it).
+    """
+    say = say or (lambda _m: None)
+    config = config or ComputeConfig()
+    plan, out = prepare(data, out, config, say=say)
+    todo = pending_shards(plan, out)
+    say(f"{plan.n_rows:,} rows in {len(plan.shards)} shards; {len(plan.shards) - len(todo)} already done")
+    t0 = time.perf_counter()
+    if backend == "local":
+        run_local(plan, out, stop_after=stop_after, say=say)
+    elif backend == "ray":
+        from dq_core.signals.batch_ray import run_ray
+
+        run_ray(plan, out, address=address, stop_after=stop_after, say=say, workers=workers)
+    else:
+        raise DataError(f"unknown backend '{backend}'; use local or ray")
+    t_map = time.perf_counter() - t0
+    left = pending_shards(plan, out)
+    if left:
+        write_manifest(out, plan, state="interrupted", shards_done=len(plan.shards) - len(left))
+        return {"state": "interrupted", "shards_done": len(plan.shards) - len(left), "shards": len(plan.shards)}
+    t1 = time.perf_counter()
+    glob_res = run_global(plan, out, workspace=workspace, say=say)
+    summary = {"state": "done", "n_rows": plan.n_rows, "shards": len(plan.shards), "backend": backend,
+               "map_seconds": round(t_map, 2), "global_seconds": round(time.perf_counter() - t1, 2),
+               "signals": {k: {"n_issues": s.get("n_issues"), "share": s.get("share")}
+                           for k, s in glob_res["summaries"].items()},
+               "skipped": glob_res["skipped"], "out": str(out)}
+    write_manifest(out, plan, state="done", shards_done=len(plan.shards), summary=summary)
+    return summary
