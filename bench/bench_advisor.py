@@ -188,8 +188,8 @@ def write_doc(noise: list[dict], asis: list[dict], command: str, loads: tuple[st
                 picks = ", ".join(r["recommended"] or "none" for r in rows)
                 lines.append(f"| {demo} | {mode} | {c:.4f} | {n:.4f} | {f:.4f} | {_pct(_won_back(f, n, gap))} | {picks} | "
                              f"{d:.4f} ({_pct(_won_back(d, n, gap))}) | {o:.4f} ({_pct(_won_back(o, n, gap))}) |")
-        lines += ["", "Test-set sampling error: with 1,500 test rows one accuracy has a standard error of about "
-                  "0.8-1.1 points; a noise cost below ~1 point is within it (said per row below).", ""]
+        lines += ["", "Noise cost against the test set's sampling error (the binomial standard error of one "
+                  "accuracy on 1,500 rows):", ""]
         for demo in ("sms_spam", "tweets"):
             for mode in ("uniform", "class_conditional"):
                 rows = [r for r in noise if r["demo"] == demo and r["mode"] == mode]

@@ -11,12 +11,13 @@ read from (or computed into) the workspace cache with the same reference as `dq 
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.progress import CliProgress, add_progress_args
+from dq_core.data.outputs import check_output_path
 from dq_core.errors import DataError
+from dq_core.training.progress import NullReporter
 
 
 def add_parser(sub) -> None:
@@ -34,32 +35,19 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--metric", choices=METRICS, default="accuracy", help="the gain that decides the recommendation")
     p.add_argument("--out", metavar="ADVICE.json", required=True, help="where to write the advice (JSON)")
+    add_progress_args(p)
     p.set_defaults(func=run)
 
 
-class _StderrReporter:
-    """Progress lines on stderr, at most one every two seconds (phase changes always)."""
+class _CliReporter(NullReporter):
+    """The advisor's progress through the CLI's one progress helper (a bar on a terminal, lines with --progress)."""
 
-    def __init__(self):
-        self._last = 0.0
-        self._phase = None
+    def __init__(self, progress: CliProgress):
+        self._step = progress.steps("advise")
 
     def update(self, **fields) -> None:
-        now = time.monotonic()
-        phase = fields.get("phase", self._phase)
-        if "message" in fields and (phase != self._phase or now - self._last >= 2.0):
-            print(f"… {fields['message']}", file=sys.stderr, flush=True)
-            self._last = now
-        self._phase = phase
-
-    def history(self, record: dict) -> None:
-        pass
-
-    def log(self, message: str) -> None:
-        pass
-
-    def should_stop(self) -> bool:
-        return False
+        if "message" in fields:
+            self._step(fields["message"], fields.get("progress") or 0.0)
 
 
 def run(args) -> int:
@@ -72,19 +60,22 @@ def run(args) -> int:
         raise DataError(f"--out '{args.out}' must be a .json file")
     if Path(args.out).is_dir():
         raise DataError(f"--out '{args.out}' is a folder; give a .json file name")
+    check_output_path(args.out, [args.data, getattr(args, "reference", None), args.test])
+    progress = CliProgress.from_args(args)
     ds, ref = load_inputs(args)
     test = None
     if args.test:
         test, _ = load_dataset(args.test, text_col=args.text_col, label_col=args.label_col,
                                warn=lambda m: warn(f"test: {m}"))
     result = advise(ds, test=test, reference=ref, trainer=args.trainer, folds=args.folds, seed=args.seed, metric=args.metric,
-                    workspace=Workspace.default(), reporter=_StderrReporter())
+                    workspace=Workspace.default(), reporter=_CliReporter(progress))
     for n in result.notes:
         warn(n)
     for c in result.candidates:
         for n in (*c.notes, *([c.skipped] if c.skipped else [])):
             warn(f"{c.title}: {n}")
     warn(result.evaluation_note)
+    progress.close()
     write_advice(result, args.out)
     print_json({"recommended": result.recommended, "recommendation": result.recommendation,
                 "evaluated_on": result.evaluated_on, "n_eval": result.n_eval, "out": str(args.out),

@@ -199,26 +199,15 @@ def _fit_predict_transformer(t_tr: np.ndarray, y_tr: np.ndarray, t_ev: np.ndarra
     return np.array(labels, dtype=object)[proba.argmax(axis=1)]
 
 
-class _Quiet:
+class _Quiet(NullReporter):
     """Passes cancellation through to a fine-tune but keeps its per-step progress out of the advisor's."""
 
     def __init__(self, reporter: Reporter):
         self.reporter = reporter
 
-    def update(self, **fields) -> None:
-        pass
-
-    def history(self, record: dict) -> None:
-        pass
-
-    def log(self, message: str) -> None:
-        pass
-
     def should_stop(self) -> bool:
         return self.reporter.should_stop()
 
-
-# --------------------------------------------------------------------------- the advisor
 
 def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextDataset | None = None,
            trainer: str = "baseline",
@@ -374,7 +363,7 @@ def _summarise(ds, applied, preds, y_eval, *, trainer, test, folds, seed, metric
         outcomes.append(CandidateOutcome(
             key=c.key, title=c.title, description=c.recipe.description or c.recipe.summary(),
             recipe=c.recipe.to_dict(), n_rows=res.n_rows, n_kept=res.n_kept, n_relabelled=res.n_relabelled,
-            n_repaired=None, accuracy=acc, macro_f1=f1, gain=gain,
+            n_repaired=res.n_repaired, accuracy=acc, macro_f1=f1, gain=gain,
             notes=tuple(x for x in (c.note, *res.notes) if x), skipped=skipped))
     other = next(m for m in METRICS if m != metric)
     eligible = [o for o in outcomes if o.gain and o.gain[metric].ci_low > 0 and o.gain[other].ci_high >= 0]

@@ -20,7 +20,7 @@ class CandidateOutcome:
     n_rows: int
     n_kept: int
     n_relabelled: int
-    n_repaired: int | None  # None: no recipe action repairs text yet
+    n_repaired: int | None  # kept rows whose text a repair rule fixed (no candidate repairs yet: 0)
     accuracy: float | None
     macro_f1: float | None
     gain: dict[str, BootstrapResult] | None  # metric -> gain over no cleaning (None for no cleaning itself)
@@ -69,7 +69,8 @@ class AdviceResult:
         rows = []
         for c in self.candidates:
             row = {"candidate": c.title, "kept": c.n_kept, "dropped": c.n_rows - c.n_kept,
-                   "relabelled": c.n_relabelled, "accuracy": c.accuracy, "macro-F1": c.macro_f1}
+                   "relabelled": c.n_relabelled, "repaired": c.n_repaired, "accuracy": c.accuracy,
+                   "macro-F1": c.macro_f1}
             for m in METRICS:
                 b = (c.gain or {}).get(m)
                 row[f"Δ {m}"] = None if b is None else b.delta
