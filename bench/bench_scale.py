@@ -296,26 +296,30 @@ def main() -> None:
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate", str(n), "--data-dir",
                         args.data_dir], check=True, cwd=ROOT)
         for step in args.steps:
-            before = load_avg()
+            before, start = load_avg(), f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}"
             r = measure(step, d, args.timeout)
-            r |= {"rows": n, "load": before}
+            r |= {"rows": n, "load": before, "date": start}
             print(json.dumps(r), flush=True)
             rows.append(r)
-    table = ["| date (UTC) | load avg (1/5/15 min) | step | rows | wall s (process) | step s | peak GB | notes |",
-             "|---|---|---|---:|---:|---:|---:|---|"]
-    for r in rows:
-        ok = "TIMED OUT" if r["timed_out"] else ("" if r["rc"] == 0 else f"FAILED rc={r['rc']}")
-        note = "; ".join(x for x in (ok, r.get("detail", "")) if x)
-        table.append(f"| {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} | {r['load']} | {r['step']} | "
-                     f"{r['rows']:,} | {r['wall_s']:.1f} | {r.get('step_s', float('nan')):.1f} | "
-                     f"{r['peak_gb']:.2f} | {note} |")
     body = (f"- Machine: {machine()}\n"
             f"- Command: `.venv/bin/python bench/bench_scale.py --rows {' '.join(map(str, args.rows))} "
-            f"--steps {' '.join(args.steps)}`\n\n" + "\n".join(table) + "\n")
+            f"--steps {' '.join(args.steps)}`\n\n" + table_of(rows) + "\n")
     print(body)
     if not args.no_write:
         title = f"Steps {', '.join(args.steps)} at {', '.join(f'{n:,}' for n in args.rows)} rows"
         print(f"written to {write_subsection(HEADING, INTRO, title, body)}")
+
+
+def table_of(rows: list[dict]) -> str:
+    table = ["| date (UTC) | load avg (1/5/15 min) | step | rows | wall s (process) | load s | step s | peak GB | notes |",
+             "|---|---|---|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        ok = "TIMED OUT" if r["timed_out"] else ("" if r["rc"] == 0 else f"FAILED rc={r['rc']}")
+        note = "; ".join(x for x in (ok, r.get("detail", "")) if x)
+        table.append(f"| {r.get('date', '')} | {r['load']} | {r['step']} | {r['rows']:,} | {r['wall_s']:.1f} | "
+                     f"{r.get('load_s', float('nan')):.1f} | {r.get('step_s', float('nan')):.1f} | "
+                     f"{r['peak_gb']:.2f} | {note} |")
+    return "\n".join(table)
 
 
 INTRO = ("Each step in a fresh process on synthetic data (bench/bench_scale.py docstring): peak RSS from the "

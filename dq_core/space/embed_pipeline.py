@@ -45,7 +45,8 @@ def fast_path_ok(m) -> bool:
     except Exception:  # noqa: BLE001 - an unusual model object: the encode path handles it
         return False
     return bool(tok is not None and getattr(tok, "is_fast", False) and type(first).__name__ == "Transformer"
-                and not prompt and getattr(tok, "padding_side", "right") in ("right", "left"))
+                and not prompt and not getattr(first, "processing_kwargs", None)
+                and getattr(tok, "padding_side", "right") in ("right", "left"))
 
 
 def max_length(m) -> int | None:

@@ -11,8 +11,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 1_000_000
 LIMIT_GB = 4.0
@@ -76,7 +74,6 @@ def _run(code: str, *args: str) -> tuple[str, float]:
     return out, json.loads(out.strip().splitlines()[-1])["peak_gb"] if code is STEPS else 0.0
 
 
-@pytest.mark.slow
 def test_load_profile_filter_1m_rows_stay_under_the_memory_bound(tmp_path: Path) -> None:
     _run(GENERATE, str(ROWS), str(tmp_path))
     out, peak_gb = _run(STEPS, str(tmp_path))
