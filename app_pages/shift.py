@@ -62,6 +62,8 @@ with user_errors("Shift"):
     # small sets are waited for in the page, large ones (minutes on CPU) embed on request, in the background.
     ready = embedding_task.ready(ds, ref, ws)
     asked = f"sh_embed_asked_{ds.fingerprint[:12]}_{ref.fingerprint[:12]}"  # per pair of datasets
+    # What a view without embeddings tells the user to do: point at the button only where it is drawn.
+    needs = "needs the sentence embeddings: they are being computed in the background (progress above)"
     if not ready:
         n_texts = embedding_task.n_texts(ds, ref)
         task = embedding_task.current(ds, ref, ws)
@@ -76,6 +78,7 @@ with user_errors("Shift"):
             st.info(f"The embedding-cluster view and the domain classifier need sentence embeddings of "
                     f"{n_texts:,} texts (a few minutes on CPU, then cached for every page). The other views "
                     "are below already.")
+            needs = "needs the sentence embeddings: use **Embed the texts** above"
             if st.button("Embed the texts", key="sh_embed", icon="🧮"):
                 st.session_state[asked] = True
                 st.rerun()
@@ -93,8 +96,7 @@ with user_errors("Shift"):
             st.markdown(f"**{v.title}**")
             if v.skipped:
                 st.metric("JS divergence", "skipped")
-                st.caption("needs the sentence embeddings: use **Embed the texts** above"
-                           if v.name == "embedding_clusters" and not ready else v.skipped)
+                st.caption(needs if v.name == "embedding_clusters" and not ready else v.skipped)
                 continue
             st.metric("JS divergence", f"{v.js:.4f}",
                       help=f"KL(P‖Q) {v.kl:.4f} · KL(Q‖P) {v.kl_reverse:.4f} bits · PSI {v.scores['psi']:.3f} · "
@@ -110,8 +112,7 @@ with user_errors("Shift"):
         d1, d2 = st.columns([1, 3])
         if dc.auc is None:
             d1.metric("Domain classifier ROC-AUC", "n/a")
-            d2.caption("needs the sentence embeddings: use **Embed the texts** above" if not ready
-                       else dc.skipped or "")
+            d2.caption(needs if not ready else dc.skipped or "")
         else:
             d1.metric("Domain classifier ROC-AUC", f"{dc.auc:.3f}",
                       help="Cross-validated ROC-AUC of a logistic regression telling dataset rows from reference "
@@ -154,7 +155,7 @@ with user_errors("Shift"):
 
     st.subheader("Domain classifier: the most distinctive rows")
     if dc.auc is None:
-        st.info("The domain classifier needs the sentence embeddings: use **Embed the texts** above."
+        st.info(f"The domain classifier {needs}."
                 if not ready else dc.skipped or "The domain classifier did not run.")
     else:
         st.plotly_chart(viz_shift.domain_scores(dc), width="stretch", key="sh_domain_hist")

@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
                    help="texts per forward pass (default 32 on CPU, 1024 on a GPU)")
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                    help="model precision: auto = bfloat16 on CPUs with native bf16, else float32")
+    p.add_argument("--long-texts", choices=["truncate", "chunks"], default=None,
+                   help="texts longer than the model's max length: truncate (embed their first tokens; the "
+                   "default, or DQ_LONG_TEXTS) or chunks (mean of the vectors of consecutive windows)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     add_progress_args(p)
     p.set_defaults(func=run)
@@ -82,10 +85,10 @@ def run(args) -> int:
     progress = CliProgress.from_args(args).rows("embedding")
     if args.no_cache:
         res = embed_texts(ds.texts, model=args.model, workspace=ws, batch_size=args.batch_size, progress=progress,
-                          use_cache=False, precision=args.precision)
+                          use_cache=False, precision=args.precision, long_texts=args.long_texts)
     else:
         res = embed_dataset(ds, model=args.model, workspace=ws, batch_size=args.batch_size, progress=progress,
-                            precision=args.precision)
+                            precision=args.precision, long_texts=args.long_texts)
     vectors = np.ascontiguousarray(res.vectors, dtype=np.float32)
     buf = io.BytesIO()
     np.save(buf, vectors, allow_pickle=False)
@@ -94,7 +97,7 @@ def run(args) -> int:
         warn(f"{res.n_empty:,} rows have empty or missing text; they were skipped and got zero vectors")
     if res.n_truncated:
         warn(f"{res.n_truncated:,} texts were longer than the model's {res.max_seq_length} tokens and were "
-             "truncated")
+             "truncated (--long-texts chunks embeds them whole)")
     print(f"wrote {vectors.shape[0]:,} x {vectors.shape[1]} float32 vectors to {out} "
           f"({res.n_cached:,} rows from the cache, {res.n_computed:,} texts embedded; model {res.model_name})",
           file=sys.stderr)

@@ -27,6 +27,7 @@ from dq_core.space.embed_cache import (
 )
 from dq_core.space.embed_model import (
     cache_key,
+    check_long_texts,
     default_batch_size,
     load_model,
     model_max_seq_length,
@@ -43,13 +44,19 @@ Progress = Callable[[int, int], None]  # (done, total)
 def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = None,
                 workspace: Workspace | None = None, batch_size: int | None = None,
                 progress: Progress | None = None, device: str | None = None,
-                use_cache: bool = True, precision: str | None = None) -> EmbeddingResult:
+                use_cache: bool = True, precision: str | None = None,
+                long_texts: str | None = None) -> EmbeddingResult:
     """Embed ``texts`` in input order, reusing cached vectors and caching new ones chunk by chunk.
 
     ``precision`` None/"auto" follows :func:`default_precision`; "float32" gives exactly what
     ``SentenceTransformer.encode`` gives. ``progress(done, total)`` counts texts still to embed (after
     the cache and de-duplication), and ends with ``(total, total)``. ``batch_size`` None: 32 on CPU,
     1,024 on a GPU.
+
+    ``long_texts``: "truncate" embeds the first ``max_seq_length`` tokens of a longer text (flagged in
+    ``truncated``); "chunks" embeds all of it as windows of ``max_seq_length`` - 2 tokens and returns their
+    token-weighted mean, renormalised (short texts get the same vector either way; none is truncated).
+    None follows ``DQ_LONG_TEXTS`` (default "truncate"). Each mode has its own cache key.
     """
     if batch_size is None:
         batch_size = default_batch_size(device)
@@ -59,7 +66,8 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     valid = np.array([bool(t.strip()) for t in clean], dtype=bool)
     n = len(clean)
     precision = resolve_precision(model, precision, device)  # on CUDA "auto" is measured once (probe)
-    mkey = cache_key(model, precision, device)
+    long_texts = check_long_texts(long_texts)
+    mkey = cache_key(model, precision, device, long_texts)
     cache = EmbeddingCache(workspace or Workspace.default(), mkey) if use_cache else None
 
     todo_idx = np.flatnonzero(valid)
@@ -105,7 +113,8 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
                 cache.append(uniq_hashes[sel], emb, tr)
 
         run = _run_pipeline if pipeline.fast_path_ok(m) else _run_encode
-        run(m, chunks, chunk_texts, finished, batch_size=batch_size, total=total, progress=progress)
+        run(m, chunks, chunk_texts, finished, batch_size=batch_size, total=total, progress=progress,
+            windows=long_texts == "chunks")
         if progress:
             progress(total, total)
         if vectors is None:
@@ -157,7 +166,7 @@ class _Progress:
 
 
 def _run_pipeline(m, chunks, chunk_texts, finished, *, batch_size: int, total: int,
-                  progress: Progress | None) -> None:
+                  progress: Progress | None, windows: bool = False) -> None:
     """Chunks tokenised ahead on background threads; the model runs their length-sorted batches here."""
     import queue
 
@@ -174,7 +183,7 @@ def _run_pipeline(m, chunks, chunk_texts, finished, *, batch_size: int, total: i
         tok = toks.get()
         try:
             return pipeline.prepare_chunk(tok, chunk_texts(sel), limit=limit, batch_size=batch_size,
-                                          pin=dev.type == "cuda")
+                                          pin=dev.type == "cuda", windows=windows)
         finally:
             toks.put(tok)
 
@@ -199,18 +208,29 @@ def _run_pipeline(m, chunks, chunk_texts, finished, *, batch_size: int, total: i
                 # On a GPU the outputs stay there until the chunk ends: no sync between batches.
                 outs += tuner.run(lambda g=group: [pipeline.forward(m, f, dev) for _, f in g], n_group)
                 where += [pos for pos, _ in group]
-                bar.add(n_group)
+                # Progress counts texts: in chunks mode a group holds windows, so count the rows they end.
+                bar.add(n_group if prep.owner is None else _rows_ended(prep.owner, where[-len(group):]))
             emb = torch.cat(outs).cpu().numpy() if outs else np.zeros((0, 0), np.float32)
-            out = np.zeros((len(sel), emb.shape[1]), dtype=np.float32)
+            out = np.zeros((len(prep.owner) if prep.owner is not None else len(sel), emb.shape[1]), dtype=np.float32)
             out[np.concatenate(where)] = emb
+            if prep.owner is not None:
+                out = pipeline.pool_windows(out, prep.owner, prep.weights, len(sel))
             finished(sel, _normalised(out), prep.truncated)
     finally:
         prepared.close()  # stops the tokeniser threads now, also when the run was interrupted
         tuner.restore()
 
 
+def _rows_ended(owner: np.ndarray, positions: list[np.ndarray]) -> int:
+    """Rows whose last window is among ``positions``: each row counts once, for progress in texts."""
+    if not positions:
+        return 0
+    last = np.r_[owner[1:] != owner[:-1], True]
+    return int(last[np.concatenate(positions)].sum())
+
+
 def _run_encode(m, chunks, chunk_texts, finished, *, batch_size: int, total: int,
-                progress: Progress | None) -> None:
+                progress: Progress | None, windows: bool = False) -> None:
     """``SentenceTransformer.encode`` per group, for models the pipeline does not cover."""
     step = max(batch_size, PROGRESS_STEP)
     bar = _Progress(progress, total)
@@ -218,14 +238,48 @@ def _run_encode(m, chunks, chunk_texts, finished, *, batch_size: int, total: int
     try:
         for sel in chunks:
             texts = chunk_texts(sel)
+            owner = weights = None
+            if windows:
+                wtexts, owner, weights = _window_texts(m, texts)
             parts = []
             for s0 in range(0, len(texts), step):
                 part = texts[s0:s0 + step]
+                if owner is not None:
+                    lo, hi = np.searchsorted(owner, [s0, s0 + len(part)])
+                    part = wtexts[lo:hi]
                 parts.append(tuner.run(lambda part=part: _encode(m, part, batch_size), len(part)))
-                bar.add(len(part))
-            finished(sel, np.vstack(parts).astype(np.float32, copy=False), _count_truncated(m, texts))
+                bar.add(min(step, len(texts) - s0))
+            emb = np.vstack(parts).astype(np.float32, copy=False)
+            if owner is not None:
+                finished(sel, pipeline.pool_windows(emb, owner, weights, len(texts)), np.zeros(len(texts), bool))
+            else:
+                finished(sel, emb, _count_truncated(m, texts))
     finally:
         tuner.restore()
+
+
+def _window_texts(model, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Chunks mode without the pipeline: each text as windows of ``max_seq_length`` - 2 tokens, decoded
+    back to text for ``encode`` (which adds the special tokens), with their owner rows and token counts."""
+    tok = getattr(model, "tokenizer", None)
+    limit = int(getattr(model, "max_seq_length", 0) or 0)
+    if tok is None or limit <= 2:
+        return texts, np.arange(len(texts)), np.ones(len(texts), dtype=np.float32)
+    width = limit - tok.num_special_tokens_to_add(pair=False)
+    enc = tok(texts, add_special_tokens=False, truncation=False, return_attention_mask=False,
+              return_token_type_ids=False, verbose=False)["input_ids"]
+    out, owner, weights = [], [], []
+    for i, (text, ids) in enumerate(zip(texts, enc, strict=True)):
+        if len(ids) <= width:
+            out.append(text)
+            owner.append(i)
+            weights.append(max(1, len(ids)))
+            continue
+        for s0 in range(0, len(ids), width):
+            out.append(tok.decode(ids[s0:s0 + width]))
+            owner.append(i)
+            weights.append(len(ids[s0:s0 + width]))
+    return out, np.asarray(owner, dtype=np.int64), np.asarray(weights, dtype=np.float32)
 
 
 def _as_texts(texts) -> list[str]:
@@ -257,15 +311,18 @@ def _isna(v) -> bool:
 
 def embed_dataset(ds, *, model: str | None = None, workspace: Workspace | None = None,
                   progress: Progress | None = None, batch_size: int | None = None,
-                  precision: str | None = None) -> EmbeddingResult:
-    """Embeddings of a TextDataset's texts, with a consolidated per-dataset file for instant reopening."""
+                  precision: str | None = None, long_texts: str | None = None) -> EmbeddingResult:
+    """Embeddings of a TextDataset's texts, with a consolidated per-dataset file for instant reopening.
+
+    ``long_texts``: "truncate" or "chunks", as in :func:`embed_texts` (None: ``DQ_LONG_TEXTS``)."""
     ws = workspace or Workspace.default()
-    hit = cached_dataset_embeddings(ds, model=model, workspace=ws, precision=precision)
+    long_texts = check_long_texts(long_texts)
+    hit = cached_dataset_embeddings(ds, model=model, workspace=ws, precision=precision, long_texts=long_texts)
     if hit is not None:
         if progress:
             progress(len(ds), len(ds))
         return hit
     res = embed_texts(ds.texts, model=model, workspace=ws, progress=progress, batch_size=batch_size,
-                      precision=precision)
-    save_dataset_embeddings(ds, res, workspace=ws, model=model, precision=precision)
+                      precision=precision, long_texts=long_texts)
+    save_dataset_embeddings(ds, res, workspace=ws, model=model, precision=precision, long_texts=long_texts)
     return res

@@ -128,16 +128,16 @@ def drop_damaged(path: Path, what: str) -> None:
         path.unlink()
 
 
-def dataset_key(ds, model: str | None, precision: str | None = None) -> str:
+def dataset_key(ds, model: str | None, precision: str | None = None, long_texts: str | None = None) -> str:
     """The consolidated file's key: the dataset's content fingerprint plus the model's cache key."""
     # "auto" on CUDA is the probed choice, so this key matches the one embed_texts wrote under.
-    return f"{ds.fingerprint[:24]}-{cache_key(model, resolve_precision(model, precision, None))}"
+    return f"{ds.fingerprint[:24]}-{cache_key(model, resolve_precision(model, precision, None), None, long_texts)}"
 
 
 def save_dataset_embeddings(ds, res: EmbeddingResult, *, workspace: Workspace, model: str | None = None,
-                            precision: str | None = None) -> None:
+                            precision: str | None = None, long_texts: str | None = None) -> None:
     """Write the consolidated per-dataset file that :func:`cached_dataset_embeddings` reads."""
-    key = dataset_key(ds, model, precision)
+    key = dataset_key(ds, model, precision, long_texts)
     trunc = res.truncated if res.truncated is not None else np.zeros(len(ds), dtype=bool)
     # Masks as .npy (not JSON lists): reopening 100k rows stays a couple of np.load calls. The JSON is
     # written last: its presence means the arrays are complete.
@@ -150,26 +150,26 @@ def save_dataset_embeddings(ds, res: EmbeddingResult, *, workspace: Workspace, m
 
 
 def has_dataset_embeddings(ds, *, model: str | None = None, workspace: Workspace | None = None,
-                           precision: str | None = None) -> bool:
+                           precision: str | None = None, long_texts: str | None = None) -> bool:
     """Whether the consolidated embeddings of ``ds`` are on disk (a stat of one small file: cheap enough
     for every page rerun, unlike reading the vectors)."""
     ws = workspace or Workspace.default()
-    return ws.has_json("dataset_embeddings", dataset_key(ds, model, precision))
+    return ws.has_json("dataset_embeddings", dataset_key(ds, model, precision, long_texts))
 
 
 def forget_dataset_embeddings(ds, *, model: str | None = None, workspace: Workspace | None = None,
-                              precision: str | None = None) -> None:
+                              precision: str | None = None, long_texts: str | None = None) -> None:
     """Drop the consolidated file's marker so the next :func:`embed_dataset` rebuilds it (from the per-text
     cache, so without re-encoding): the repair for a consolidated file that cannot be read."""
     ws = workspace or Workspace.default()
-    ws.cache_path("dataset_embeddings", dataset_key(ds, model, precision), ".json").unlink(missing_ok=True)
+    ws.cache_path("dataset_embeddings", dataset_key(ds, model, precision, long_texts), ".json").unlink(missing_ok=True)
 
 
 def cached_dataset_embeddings(ds, *, model: str | None = None, workspace: Workspace | None = None,
-                              precision: str | None = None) -> EmbeddingResult | None:
+                              precision: str | None = None, long_texts: str | None = None) -> EmbeddingResult | None:
     """The consolidated embeddings if they are already on disk, else None (never computes, never loads a model)."""
     ws = workspace or Workspace.default()
-    key = dataset_key(ds, model, precision)
+    key = dataset_key(ds, model, precision, long_texts)
     meta = ws.load_json("dataset_embeddings", key)
     if meta is None:
         return None

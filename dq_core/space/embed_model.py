@@ -223,10 +223,27 @@ def model_key(model: str | None) -> str:
     return f"{p.name or 'model'}-{hashlib.blake2b(name.encode(), digest_size=6).hexdigest()}"
 
 
-def cache_key(model: str | None, precision: str | None = None, device: str | None = None) -> str:
-    """The embedding cache's key: the model key, plus the precision when it is not float32."""
+LONG_TEXTS = ("truncate", "chunks")
+
+
+def check_long_texts(long_texts: str | None) -> str:
+    """How texts longer than the model's max length are embedded: "truncate" (their first tokens) or
+    "chunks" (mean of windows). None follows ``DQ_LONG_TEXTS`` (default "truncate"), so the app's
+    background task and the pages that read its cache agree on one key."""
+    v = (long_texts or os.environ.get("DQ_LONG_TEXTS", "") or "truncate").strip().lower()
+    if v not in LONG_TEXTS:
+        raise DataError(f"long-texts mode {v!r} is not one of {', '.join(LONG_TEXTS)} (check DQ_LONG_TEXTS "
+                        "or --long-texts)")
+    return v
+
+
+def cache_key(model: str | None, precision: str | None = None, device: str | None = None,
+              long_texts: str | None = None) -> str:
+    """The embedding cache's key: the model key, plus the precision when it is not float32, plus
+    "-chunks" in chunks mode (so the two modes never share vectors)."""
     p = check_precision(precision, device)
-    return model_key(model) + {"float32": "", "bfloat16": "-bf16", "float16": "-fp16"}[p]
+    return (model_key(model) + {"float32": "", "bfloat16": "-bf16", "float16": "-fp16"}[p]
+            + ("-chunks" if check_long_texts(long_texts) == "chunks" else ""))
 
 
 @lru_cache(maxsize=8)

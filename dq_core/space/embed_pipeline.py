@@ -34,6 +34,10 @@ class PreparedChunk:
 
     truncated: np.ndarray
     batches: list[tuple[np.ndarray, dict]]
+    # Chunks mode: the batches hold windows, not rows; window i belongs to row owner[i] and carries
+    # weights[i] text tokens. None in truncate mode (one row per position).
+    owner: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
 
 def fast_path_ok(m) -> bool:
@@ -72,10 +76,14 @@ def private_tokenizers(m, n: int) -> list:
         return have[:n]
 
 
-def prepare_chunk(tok, texts: list[str], *, limit: int | None, batch_size: int, pin: bool) -> PreparedChunk:
-    """Tokenise ``texts`` once; flags the rows longer than ``limit``; padded, length-sorted batches."""
-    import torch
+def prepare_chunk(tok, texts: list[str], *, limit: int | None, batch_size: int, pin: bool,
+                  windows: bool = False) -> PreparedChunk:
+    """Tokenise ``texts`` once; flags the rows longer than ``limit``; padded, length-sorted batches.
 
+    ``windows``: a row longer than ``limit`` is kept whole, as consecutive windows of ``limit`` - 2 text
+    tokens, each wrapped in the model's own special tokens (the fast tokenizer's overflow rows, stride 0),
+    to be averaged by :func:`pool_windows`. No row is then truncated.
+    """
     kw: dict = {"truncation": limit is not None, "return_attention_mask": False}
     if limit is not None:
         kw.update(max_length=limit, return_overflowing_tokens=True, stride=0)
@@ -85,6 +93,14 @@ def prepare_chunk(tok, texts: list[str], *, limit: int | None, batch_size: int, 
     if limit is not None and "overflow_to_sample_mapping" in enc:
         # A truncated row comes back as its first `limit` tokens plus overflow rows of the same sample.
         owner = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
+        if windows:
+            n = len(ids)
+            types = enc.get("token_type_ids")
+            special = tok.num_special_tokens_to_add(pair=False)
+            weights = np.fromiter((max(1, len(x) - special) for x in ids), dtype=np.float32, count=n)
+            prep = _batches(tok, ids, types, n, batch_size=batch_size, pin=pin)
+            return PreparedChunk(truncated=np.zeros(len(texts), dtype=bool), batches=prep, owner=owner,
+                                 weights=weights)
         first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         truncated = np.bincount(owner, minlength=n) > 1
         ids = [ids[i] for i in first]
@@ -92,6 +108,15 @@ def prepare_chunk(tok, texts: list[str], *, limit: int | None, batch_size: int, 
     else:
         truncated = np.zeros(n, dtype=bool)
         types = enc.get("token_type_ids")
+    batches = _batches(tok, ids, types, n, batch_size=batch_size, pin=pin)
+    return PreparedChunk(truncated=truncated, batches=batches)
+
+
+def _batches(tok, ids: list, types: list | None, n: int, *, batch_size: int,
+             pin: bool) -> list[tuple[np.ndarray, dict]]:
+    """Padded batches of the ``n`` token-id rows, sorted by length (positions into ``ids``)."""
+    import torch
+
     lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=n)
     order = np.argsort(lengths, kind="stable")
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
@@ -119,7 +144,22 @@ def prepare_chunk(tok, texts: list[str], *, limit: int | None, batch_size: int, 
             feats = {k: v.pin_memory() for k, v in feats.items()}
         feats["modality"] = "text"
         batches.append((pos, feats))
-    return PreparedChunk(truncated=truncated, batches=batches)
+    return batches
+
+
+def pool_windows(vecs: np.ndarray, owner: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Per row: the mean of its windows' unit vectors weighted by their token counts, L2-normalised.
+
+    Each window is normalised first so a window weighs by its share of the text, not by its norm; a row
+    with a single window gets that window's vector back.
+    """
+    v = np.asarray(vecs, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    v = np.divide(v, norms, out=np.zeros_like(v), where=norms > 0) * weights[:, None]
+    out = np.zeros((n, v.shape[1]), dtype=np.float32)
+    np.add.at(out, owner, v)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
 
 
 def tokenizer_threads(device_type: str) -> int:
