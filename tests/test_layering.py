@@ -68,6 +68,10 @@ def _imports(path: Path) -> list[tuple[str, list[str], int, bool]]:
             subs = [f"{base}.{n}" for n in names if f"{base}.{n}" in MODULES]
             if subs and len(subs) == len(names):
                 out += [(s, [], node.lineno, id(node) in top_level) for s in subs]
+                # ... but it also reads the package `base` itself: from inside that package, this is an edge
+                # back to a package __init__ that may still be importing the caller.
+                if module.startswith(base + "."):
+                    out.append((base, [], node.lineno, id(node) in top_level))
             else:
                 out.append((base, names, node.lineno, id(node) in top_level))
     return out

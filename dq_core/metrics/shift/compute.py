@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+import dq_core.metrics.shift.views as sv
 from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
-from dq_core.metrics.shift import views as sv
 from dq_core.metrics.shift.config import ShiftConfig
 from dq_core.metrics.shift.domain import DomainClassifierResult, classify_domains
 from dq_core.metrics.shift.resampling import compute_view_stats
