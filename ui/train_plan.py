@@ -16,7 +16,7 @@ from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.filtering import apply_recipe, as_recipe
-from dq_core.signals import load_cached_report, parse_signal_spec
+from dq_core.filtering.load_signals import cached_signals
 
 NONE = "(none: all rows)"
 WORKING_FILE = "working.json"
@@ -30,28 +30,19 @@ def default_index(options: list[str]) -> int:
     return 0
 
 
-def _cached_signals(ds: TextDataset, ref: TextDataset | None, recipe, ws: Workspace):
-    settings = recipe.signal_settings or {"signals": None, "seed": 0}
-    signals = [parse_signal_spec(k) for k in settings["signals"]] if settings["signals"] else None
-    for reference in (ref, None) if ref is not None else (None,):
-        report = load_cached_report(ds, signals, workspace=ws, reference=reference, seed=settings["seed"])
-        if report is not None:
-            return report.frame
-    return None
-
-
 @st.cache_data(max_entries=16, show_spinner="Applying the recipe…", hash_funcs={TextDataset: lambda d: d.fingerprint})
 def recipe_effect(ds: TextDataset, ref: TextDataset | None, pick: str, stamp: float, root: str
                   ) -> tuple[np.ndarray, dict[str, str]] | str:
     """(keep mask, relabels) of the recipe on ``ds``, or a sentence saying why it cannot be known yet.
     ``stamp`` (the recipe file's mtime) makes a saved-over recipe count again."""
     ws = Workspace(Path(root))
-    recipe = as_recipe(pick)
-    signals = _cached_signals(ds, ref, recipe, ws) if recipe.needs_signals else None
-    if recipe.needs_signals and signals is None:
-        return ("the recipe's signals are not computed yet (open Clean, or the run computes them first), so "
-                "the rows it keeps are counted when the run starts")
     try:
+        recipe = as_recipe(pick)
+        signals = (cached_signals(ds, ref, workspace=ws, settings=recipe.signal_settings)
+                   if recipe.needs_signals else None)
+        if recipe.needs_signals and signals is None:
+            return ("the recipe's signals are not computed yet (open Clean, or the run computes them first), so "
+                    "the rows it keeps are counted when the run starts")
         res = apply_recipe(ds, signals, recipe, workspace=ws, strict=False)
     except DataError as exc:
         return str(exc)

@@ -135,12 +135,11 @@ def run(args) -> int:
         ws = Workspace.default()
         progress = CliProgress.from_args(args)
         if progress.enabled and emb is None:
-            from dq_core.filtering.recipe import check_settings
-            from dq_core.signals import load_cached_report, parse_signal_spec
+            from dq_core.filtering.load_signals import signal_specs
+            from dq_core.signals import load_cached_report
 
-            settings = check_settings(recipe.signal_settings) or {"signals": None, "seed": 0}
-            specs = [parse_signal_spec(k) for k in settings["signals"]] if settings["signals"] else None
-            if load_cached_report(ds, specs, workspace=ws, reference=ref, seed=settings["seed"]) is None:
+            specs, seed = signal_specs(recipe.signal_settings)
+            if load_cached_report(ds, specs, workspace=ws, reference=ref, seed=seed) is None:
                 embed_before_signals(ds, specs, progress=progress, workspace=ws)
         signals = load_or_compute_signals(ds, ref, workspace=ws, settings=recipe.signal_settings,
                                           embeddings=emb.vectors if emb is not None else None,
