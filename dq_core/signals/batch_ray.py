@@ -51,8 +51,12 @@ def _init_ray(address: str | None):
         try:
             ray.init(**kwargs, log_to_driver=False, include_dashboard=False)
         except (ConnectionError, ValueError, RuntimeError) as exc:
+            # Ray logs the real cause (often a missing auth token: a `ray start` head of recent Ray asks for
+            # one, and a client with RAY_AUTH_MODE unset sends none) and raises a bare "failed to connect".
             raise DataError(f"cannot reach a Ray cluster at '{address}': {str(exc).splitlines()[0][:200]}; "
-                            "check the address (ray://HOST:10001 or HOST:6379) or drop --address") from None
+                            "check the address (ray://HOST:10001 or HOST:6379) or drop --address; if the cluster "
+                            "uses token authentication, set RAY_AUTH_MODE=token and give its token in "
+                            "~/.ray/auth_token or RAY_AUTH_TOKEN") from None
     return ray
 
 
