@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import re
@@ -273,6 +274,36 @@ def read_parquet_bytes(data: bytes, *, source: str) -> pd.DataFrame:
     return frame
 
 
+SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def sniff_separator(text: str, *, sample_rows: int = 20) -> str:
+    """The column separator of a delimited text: a comma unless the header has none and another separator
+    splits the first rows into one same number (>= 2) of columns.
+
+    Why not csv.Sniffer: it guesses from character frequencies and picks letters or spaces on free text
+    (tweets, reviews). Excel in many locales writes ';', and exports are often tab- or pipe-separated; a
+    wrong guess would silently re-cut every row, so a header with a comma is never second-guessed."""
+    head = text[:65536]
+    head = head[: head.rfind("\n") + 1] or head  # whole lines only
+
+    def widths(sep: str) -> list[int]:
+        try:
+            reader = csv.reader(io.StringIO(head, newline=""), delimiter=sep)
+            return [len(r) for r in itertools.islice(reader, sample_rows) if r]
+        except csv.Error:
+            return []
+
+    comma = widths(",")
+    if comma and comma[0] >= 2:
+        return ","
+    for sep in (";", "\t", "|"):
+        w = widths(sep)
+        if w and w[0] >= 2 and len(set(w)) == 1:
+            return sep
+    return ","
+
+
 def read_table_bytes(data: bytes, filename: str) -> RawTable:
     """Parse an uploaded or on-disk file by its extension."""
     ext = Path(filename).suffix.lower()
@@ -289,7 +320,9 @@ def read_table_bytes(data: bytes, filename: str) -> RawTable:
     if not text.strip():  # a byte-order mark alone, or whitespace in UTF-16
         raise DataError(f"{source} is empty; pick a file with a header row and data rows")
     if ext in (".csv", ".txt"):
-        sep = "\t" if ext == ".txt" and "\t" in text.splitlines()[0] else ","
+        sep = sniff_separator(text)
+        if sep != ",":
+            notes.append(f"columns separated by {SEPARATOR_NAMES[sep]}, not commas")
         frame = read_delimited(text, sep=sep, source=source)
     elif ext == ".tsv":
         frame = read_delimited(text, sep="\t", source=source)

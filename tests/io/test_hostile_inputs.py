@@ -60,11 +60,13 @@ EXPECT: dict[str, tuple[int, str]] = {
     "empty_folder": (2, "not a datasets"), "long_name.csv": (2, "too long"), "nul_in_path.csv": (2, "NUL"),
     "missing.csv": (2, "does not exist"), "hf_good/": (0, ""), "hf_symlink_out/": (2, "points outside"),
     "hf_state_escape/": (2, "points outside"), "hf_split_escape/": (2, "points outside"),
-    "hf_damaged_arrow/": (2, "damaged"), "hf_bad_state/": (2, "damaged"),
+    "hf_damaged_arrow/": (2, "damaged"), "hf_bad_state/": (2, "damaged"), "semicolon_separated.csv": (0, ""),
 }
 
-# Where one command answers differently: six copies of one text dedupe to a single row, which removes a class.
-EXPECT_FOR = {("category_text.parquet", "filter"): (2, "removes every row of class")}
+# Where one command answers differently: six copies of one text dedupe to a single row, which removes a class;
+# in the two-row semicolon file the default recipe drops the only "neg" row (a one-word text is junk).
+EXPECT_FOR = {("category_text.parquet", "filter"): (2, "removes every row of class"),
+              ("semicolon_separated.csv", "filter"): (2, "removes every row of class")}
 
 
 @pytest.fixture(scope="module")
