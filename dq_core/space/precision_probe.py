@@ -23,14 +23,18 @@ from dq_core.space.embed_model import best_device, check_precision, load_model, 
 
 MIN_COSINE = 0.999
 MIN_GAIN = 1.10  # timings on a shared machine wobble by a few percent: a smaller gain is not a gain
+TIE = 1.05  # two halves this close in time are a tie, settled by closeness to float32
 HALVES = ("float16", "bfloat16")
 _CHOICES: dict[tuple[str, str], str] = {}
 
 
 def pick_faster(run: Callable[[str], None], baseline: str, candidates: list[str], *, rounds: int = 3,
-                min_gain: float = MIN_GAIN, clock: Callable[[], float] = time.perf_counter) -> str:
+                min_gain: float = MIN_GAIN, clock: Callable[[], float] = time.perf_counter,
+                closeness: dict[str, float] | None = None, tie: float = TIE) -> str:
     """The candidate whose median time over alternating rounds beats ``baseline``'s by ``min_gain``
-    (the fastest such), else ``baseline``. ``run(name)`` does one timed unit of work, synchronised."""
+    (the fastest such), else ``baseline``. ``run(name)`` does one timed unit of work, synchronised.
+    Candidates within ``tie`` of the fastest count as equally fast; among them the one with the highest
+    ``closeness`` (cosine to the baseline's output) wins."""
     names = [baseline, *candidates]
     times: dict[str, list[float]] = {n: [] for n in names}
     for n in names:  # warm-up: first calls allocate and pick kernels
@@ -42,9 +46,13 @@ def pick_faster(run: Callable[[str], None], baseline: str, candidates: list[str]
             times[n].append(clock() - t0)
     med = {n: float(np.median(v)) for n, v in times.items()}
     best = min(candidates, key=med.get, default=None)
-    if best is not None and med[best] * min_gain <= med[baseline]:
-        return best
-    return baseline
+    if best is None or med[best] * min_gain > med[baseline]:
+        return baseline
+    if closeness:
+        # timings of two halves on a short probe differ by a few percent run to run; closeness does not
+        ties = [c for c in candidates if med[c] <= med[best] * tie and med[c] * min_gain <= med[baseline]]
+        best = max(ties, key=lambda c: (closeness.get(c, 0.0), -med[c]))
+    return best
 
 
 def min_cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -122,11 +130,12 @@ def measure_embed_precision(model: str | None, device: str, texts: list[str] | N
         return out.cpu().numpy()[np.argsort(order)]
 
     ref = vectors("float32")
-    close = []
+    close = {}
     for p in candidates:
         models[p] = load_model(model, device, p)
-        if min_cosine(vectors(p), ref) >= MIN_COSINE:
-            close.append(p)
+        cos = min_cosine(vectors(p), ref)
+        if cos >= MIN_COSINE:
+            close[p] = cos
     if not close:
         return "float32"
 
@@ -136,7 +145,9 @@ def measure_embed_precision(model: str | None, device: str, texts: list[str] | N
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
 
-    return pick_faster(run, "float32", close)
+    # On an H100 (issue 14) float16 ran 1.58x and bfloat16 1.43x float32 end to end, with min cosines
+    # 0.999999 and 0.99981: a tie on the probe's short texts goes to the closer one.
+    return pick_faster(run, "float32", list(close), closeness=close)
 
 
 def resolve_precision(model: str | None, precision: str | None, device: str | None) -> str:

@@ -35,6 +35,21 @@ def test_pick_faster_keeps_a_half_only_when_it_is_faster(durations, expected):
     assert got == expected
 
 
+@pytest.mark.parametrize(("durations", "expected"), [
+    # within TIE of each other: the one closer to float32 wins, as float16 (0.999999) over bfloat16 (0.9998)
+    ({"float32": 1.0, "float16": 0.66, "bfloat16": 0.64}, "float16"),
+    # clearly faster beats closer
+    ({"float32": 1.0, "float16": 0.80, "bfloat16": 0.50}, "bfloat16"),
+    # a tie but the closer one is no gain over float32: the faster one that is a gain
+    ({"float32": 1.0, "float16": 0.93, "bfloat16": 0.89}, "bfloat16"),
+])
+def test_pick_faster_breaks_ties_by_closeness(durations, expected):
+    clock = FakeClock(durations)
+    got = precision_probe.pick_faster(clock.run, "float32", ["float16", "bfloat16"], clock=clock,
+                                      closeness={"float16": 0.999999, "bfloat16": 0.9998})
+    assert got == expected
+
+
 def test_min_cosine():
     a = np.array([[1.0, 0.0], [0.0, 2.0]])
     assert precision_probe.min_cosine(a, a * 3) == pytest.approx(1.0)
