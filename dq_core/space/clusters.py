@@ -82,6 +82,20 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
+def _stack_normalised(parts: list[np.ndarray], block: int = 65536) -> np.ndarray:
+    """The row-normalised float32 stack of ``parts`` written block by block into one array: the same
+    values as ``_normalise(np.vstack(parts))`` without the two full-size temporaries (3 GB at 1M rows)."""
+    n = sum(len(p) for p in parts)
+    out = np.empty((n, parts[0].shape[1]), dtype=np.float32)
+    at = 0
+    for part in parts:
+        for i in range(0, len(part), block):
+            rows = slice(at + i, at + min(i + block, len(part)))
+            out[rows] = _normalise(part[i:i + block])
+        at += len(part)
+    return out
+
+
 def k_grid(n: int) -> list[int]:
     """Candidate k for ``n`` rows: a few clusters up to ~sqrt(n/2), never below MIN_CLUSTER_ROWS a cluster."""
     hi = int(min(MAX_K, max(2, np.sqrt(n / 2)), max(2, n // MIN_CLUSTER_ROWS)))
@@ -173,8 +187,9 @@ def cluster_joint(ds_vectors, ref_vectors, *, k=None, seed=0, workspace=None) ->
     rows of empty texts first). ``k=None`` searches k (see :func:`choose_k`); an int fixes it.
     With a ``workspace`` the result is cached on disk keyed by both arrays' content, k and seed.
     """
-    ds_vectors = np.asarray(ds_vectors, dtype=np.float32)
-    ref_vectors = np.asarray(ref_vectors, dtype=np.float32)
+    # No float32 copies here: at 1M float16 rows each is 1.5 GB; _stack_normalised casts block by block.
+    ds_vectors = np.asarray(ds_vectors)
+    ref_vectors = np.asarray(ref_vectors)
     if ds_vectors.ndim != 2 or ref_vectors.ndim != 2:
         raise DataError("embeddings must be 2-D arrays (rows x dimensions)")
     if len(ds_vectors) == 0:
@@ -202,7 +217,7 @@ def cluster_joint(ds_vectors, ref_vectors, *, k=None, seed=0, workspace=None) ->
         if hit is not None:
             return hit
 
-    x = _normalise(np.vstack([ds_vectors, ref_vectors]))
+    x = _stack_normalised([ds_vectors, ref_vectors])
     z = _reduce(x, seed)
     if k is None:
         k_used, scores = choose_k(z, seed=seed)

@@ -139,3 +139,15 @@ def test_top_terms_by_cluster_matches_topics():
     assert out[0][0] == "flight" and out[1][0] == "coachella"
     with pytest.raises(DataError):
         top_terms_by_cluster(texts, labels[:2])
+
+
+def test_float16_memmap_input_clusters_like_float32(centers, tmp_path):
+    # the 1M-row path: float16 vectors on disk are cast block by block, never copied whole
+    ds, ref = blobs(20, centers, seed=5)[0], blobs(10, centers, seed=6)[0]
+    path = tmp_path / "ds.npy"
+    np.save(path, ds.astype(np.float16))
+    mm = np.load(path, mmap_mode="r")
+    a = cluster_joint(mm, ref, k=4, seed=0)
+    b = cluster_joint(np.asarray(mm, dtype=np.float32), ref, k=4, seed=0)
+    assert np.array_equal(a.ds_labels, b.ds_labels) and np.array_equal(a.ref_labels, b.ref_labels)
+    np.testing.assert_array_equal(a.centroids, b.centroids)
