@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import embedding_task, session, state
+from ui import embedding_task, given_inputs, session, state
 
 st.set_page_config(page_title="dq-dashboard", page_icon="🧹", layout="wide")
 
@@ -32,6 +32,7 @@ if os.environ.get("DQ_WARM_UMAP", "1") != "0":
 
     warm_umap_in_background()
 
+given_inputs.open_on_start()  # `dq app --open DIR`: a dq compute output instead of the demo
 state.ensure_default_dataset()
 ds_id, _ = state.active_ids()
 pages = [st.Page(f, title=t, icon=i, default=(f == "app_pages/overview.py" and bool(ds_id))
@@ -58,6 +59,7 @@ with st.sidebar:
             st.markdown(f"**Reference**  \n{ref.name}  \n{len(ref):,} rows")
         else:
             st.caption("No reference set (choose one on Load).")
+        given_inputs.sidebar_note(ds, ref, state.workspace())
         embedding_task.sidebar_status(ds, ref, state.workspace())
     session.sidebar()  # says the workspace is shared by everyone on this server, or private
 

@@ -7,7 +7,9 @@ import streamlit as st
 from dq_core.data import io as dqio
 from dq_core.data.dataset import build_dataset
 from dq_core.errors import DataError
+from dq_core.space.given import given_record
 from ui import state
+from ui.given_inputs import compute_source, describe, subset, vectors_tab
 from ui.loading import apply_reference_split, mapping_widgets, pick_source, preview
 from ui.widgets import user_errors
 
@@ -19,17 +21,22 @@ if current is not None:
     ref = state.active_reference()
     st.success(f"Active: **{current.name}** ({len(current):,} rows)"
                + (f" · reference **{ref.name}** ({len(ref):,} rows)" if ref is not None else " · no reference"))
+    if own := describe(given_record(current, state.workspace())):
+        st.caption(f"🧭 The dataset uses {own}: not the embedding model's.")
+
 
 # The Reference tab's choices outlive a page switch (Streamlit drops the state of widgets not drawn);
 # only those whose options never change (a column or split list depends on the active dataset).
 REF_KEYS = ["ref_how", "ref_source", "ref_demo", "ref_path", "ref_hub", "ref_hub_split"]
 state.restore_widgets("load_ref", REF_KEYS)
-tab_new, tab_ref, tab_recent = st.tabs(["New dataset", "Reference set", "Recent"])
+tab_new, tab_ref, tab_vec, tab_recent = st.tabs(["New dataset", "Reference set", "Your vectors", "Recent"])
 
 with tab_new:
     with user_errors("Reading the file"):
-        picked = pick_source("ds")
-        if picked and picked[0] == "demo":
+        picked = pick_source("ds", allow_compute=True)
+        if picked and picked[0] == "compute":
+            compute_source()
+        elif picked and picked[0] == "demo":
             name = picked[1]
             st.caption("Demos come with their column mapping; the tweets keep the crowd's `confidence` "
                        "as an agreement hint and a keyword-derived `topic`.")
@@ -99,8 +106,8 @@ with tab_ref:
                         if mask.all() or not mask.any():
                             raise DataError("that choice leaves one side empty; pick fewer values")
                         label = ", ".join(chosen[:3])
-                        state.store_and_activate(current.subset(~mask, name=f"{current.name} (not {col}={label})"),
-                                                 current.subset(mask, name=f"{current.name} ({col}={label})"))
+                        state.store_and_activate(subset(current, ~mask, name=f"{current.name} (not {col}={label})"),
+                                                 subset(current, mask, name=f"{current.name} ({col}={label})"))
                         st.rerun()
             elif how == "Another split of this dataset":
                 if not current.has_split:
@@ -116,14 +123,21 @@ with tab_ref:
                         if ds_split == ref_split:
                             raise DataError("pick two different splits")
                         sp = current.frame["split"]
-                        state.store_and_activate(current.subset((sp == ds_split).fillna(False).to_numpy(),
+                        state.store_and_activate(subset(current, (sp == ds_split).fillna(False).to_numpy(),
                                                                 name=f"{current.name} [{ds_split}]"),
-                                                 current.subset((sp == ref_split).fillna(False).to_numpy(),
+                                                 subset(current, (sp == ref_split).fillna(False).to_numpy(),
                                                                 name=f"{current.name} [{ref_split}]"))
                         st.rerun()
             elif st.button("Clear the reference", key="ref_clear"):
                 state.set_active(state.active_ids()[0], None)
                 st.rerun()
+
+with tab_vec:
+    if current is None:
+        st.info("Load a dataset first; then give its vectors or class probabilities.")
+    else:
+        with user_errors("Using your files"):
+            vectors_tab(current, state.active_reference(), state.workspace())
 
 with tab_recent:
     items = state.workspace().list_datasets()

@@ -145,6 +145,9 @@ def model_label(cache_key: str) -> str:
 
     from dq_core.data import assets
 
+    if cache_key.startswith(("given:", "compute:")):  # dq_core.space.given_store: not the model's cache key
+        kind, _, name = cache_key.partition(":")
+        return f"your own vectors ({name})" if kind == "given" else f"dq compute output ({name})"
     precision = " (bfloat16)" if cache_key.endswith("-bf16") else ""
     folder = cache_key.removesuffix("-bf16").rsplit("-", 1)[0]
     if folder == Path(assets.default_model_path()).name:

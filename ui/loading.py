@@ -10,6 +10,7 @@ from dq_core.data.dataset import ColumnMapping, guess_mapping
 from dq_core.errors import DataError
 
 SOURCES = ("Demo", "Upload", "Data folder", "Hugging Face Hub")
+COMPUTE = "dq compute output"  # a `dq compute --out` folder: the dataset only (ui.given_inputs opens it)
 NONE = "(none)"
 
 
@@ -28,13 +29,16 @@ def _read_hub(name: str, split: str | None) -> dqio.RawTable:
     return dqio.read_hf_hub(name, split=split)
 
 
-def pick_source(key: str, *, allow_demo: bool = True) -> tuple[str, object] | None:
-    """Source widgets. Returns ("demo", name) or ("raw", RawTable), or None while nothing is chosen.
+def pick_source(key: str, *, allow_demo: bool = True, allow_compute: bool = False) -> tuple[str, object] | None:
+    """Source widgets. Returns ("demo", name), ("raw", RawTable) or ("compute", None) (the caller draws that
+    source's widgets), or None while nothing is chosen.
 
     Raises DataError for unreadable input; the caller shows it.
     """
-    sources = SOURCES if allow_demo else SOURCES[1:]
+    sources = (SOURCES if allow_demo else SOURCES[1:]) + ((COMPUTE,) if allow_compute else ())
     kind = st.radio("Source", sources, horizontal=True, key=f"{key}_source")
+    if kind == COMPUTE:
+        return ("compute", None)
     if kind == "Demo":
         names = list(dqio.DEMOS)
         name = st.selectbox("Demo dataset", names, format_func=lambda n: f"demo:{n} — {dqio.DEMOS[n]}",

@@ -26,6 +26,7 @@ def add_parser(sub) -> None:
                        "(default ./.dq in the folder you start it from).")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="localhost")
+    p.add_argument("--open", metavar="DIR", help="open a `dq compute --out` folder (rows, vectors, signals) on start")
     p.set_defaults(func=run)
 
 
@@ -70,6 +71,11 @@ def command(args) -> list[str]:
 
 
 def run(args) -> int:
+    if getattr(args, "open", None):
+        from dq_core.signals.compute_output import check_compute_output
+
+        check_compute_output(args.open)  # a bad folder stops here with `error: ...`, before the server starts
+        os.environ["DQ_OPEN"] = str(Path(args.open).resolve())  # read by the app (ui.given_inputs.open_on_start)
     cmd = command(args)
     # exec (not a child process) so a signal to `dq app` reaches the server and frees the port. The working
     # directory stays the user's: the workspace (DQ_HOME, default ./.dq) lives where they started it.

@@ -34,9 +34,11 @@ import pandas as pd
 from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset
 from dq_core.data.io import atomic_write_bytes, atomic_write_text, mapping_for
 from dq_core.errors import DataError
+from dq_core.util.jsonsafe import to_jsonable
 
 COMPUTE_VERSION = 1
 MANIFEST = "manifest.json"
+REPORT = "report.json"  # signals/report.json: the global signals' summaries and infos
 ROW_SIGNALS = ("junk", "pii")  # row-local: computed per shard in the map stage
 DEFAULT_SHARD_ROWS = 50_000
 ROW_ID = "__dq_row_id"  # the global row position, when the data maps no id column
@@ -314,6 +316,8 @@ def run_global(plan: Plan, out: Path, *, workspace=None, say: Say | None = None)
         pos += stop - start
         merged = _merge(part, rows, order)
         _write_parquet(merged, out / "signals" / part_name(i))
+    if global_sigs:  # the report's facts (noise ratio, joint, ...) for the dashboard (signals.compute_output)
+        atomic_write_text(out / "signals" / REPORT, json.dumps(to_jsonable(rep.to_dict()), default=str))
     return {"summaries": summaries, "skipped": skipped}
 
 

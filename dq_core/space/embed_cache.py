@@ -23,6 +23,7 @@ import pandas as pd
 from dq_core.data.workspace import Workspace
 from dq_core.data.writers import atomic_write_bytes
 from dq_core.space.embed_model import cache_key
+from dq_core.space.given_store import given_meta, load_given_embeddings
 from dq_core.space.precision_probe import resolve_precision
 from dq_core.util.fingerprint import array_fingerprint
 
@@ -154,6 +155,8 @@ def has_dataset_embeddings(ds, *, model: str | None = None, workspace: Workspace
     """Whether the consolidated embeddings of ``ds`` are on disk (a stat of one small file: cheap enough
     for every page rerun, unlike reading the vectors)."""
     ws = workspace or Workspace.default()
+    if (given_meta(ws, ds.fingerprint) or {}).get("embeddings"):  # the user's own vectors (space.given_store)
+        return True
     return ws.has_json("dataset_embeddings", dataset_key(ds, model, precision, long_texts))
 
 
@@ -169,6 +172,12 @@ def cached_dataset_embeddings(ds, *, model: str | None = None, workspace: Worksp
                               precision: str | None = None, long_texts: str | None = None) -> EmbeddingResult | None:
     """The consolidated embeddings if they are already on disk, else None (never computes, never loads a model)."""
     ws = workspace or Workspace.default()
+    given = load_given_embeddings(ws, ds.fingerprint, len(ds), getattr(ds, "name", ""))
+    if given is not None:  # a dataset stored with the user's own vectors: those, whatever the model
+        vec, valid, meta = given
+        return EmbeddingResult(vectors=vec, valid=valid, n_truncated=0, n_cached=len(ds), n_computed=0,
+                               model_name=meta.get("model_name") or f"given:{meta.get('source', '')}",
+                               max_seq_length=0, truncated=np.zeros(len(ds), dtype=bool))
     key = dataset_key(ds, model, precision, long_texts)
     meta = ws.load_json("dataset_embeddings", key)
     if meta is None:

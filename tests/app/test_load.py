@@ -33,7 +33,7 @@ def test_shows_the_active_dataset(load_page):
     ds, ref = load_demo("tweets_airline")
     assert texts(load_page.success) == [f"Active: **{ds.name}** ({len(ds):,} rows) · reference "
                                         f"**{ref.name}** ({len(ref):,} rows)"]
-    assert [t.label for t in load_page.tabs] == ["New dataset", "Reference set", "Recent"]
+    assert [t.label for t in load_page.tabs] == ["New dataset", "Reference set", "Your vectors", "Recent"]
 
 
 def test_loads_the_sms_spam_demo(load_page):
