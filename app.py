@@ -49,6 +49,8 @@ if ds is not None:
     embedding_task.prefetch(ds, ref, state.workspace())
 
 with st.sidebar:
+    if err := st.session_state.get("_dq_link_error"):
+        st.warning(f"{err} Showing the bundled demo; open your data on **Load**.")
     if err := st.session_state.get("_dq_default_error"):
         st.warning(f"The bundled demo could not be opened: {err}")
     if ds is None:

@@ -89,6 +89,16 @@ def store_and_activate(ds: TextDataset, ref: TextDataset | None) -> tuple[str, s
 def ensure_default_dataset() -> None:
     """First visit with nothing chosen: open on the bundled demo so every page has real data to show."""
     ds_id, _ = active_ids()
+    if ds_id and not st.session_state.get("_dq_default_tried"):
+        # A link (?ds=...) to a dataset this workspace does not hold (another server, a cleared DQ_HOME, a
+        # typo): say so once and open the demo, instead of a page with nothing on it.
+        try:
+            load_stored(ds_id)
+            return
+        except DataError as exc:
+            st.session_state["_dq_link_error"] = f"The dataset in the link could not be opened ({exc})."
+            set_active(None, None)
+            ds_id = None
     if ds_id or st.session_state.get("_dq_default_tried"):
         return
     st.session_state["_dq_default_tried"] = True

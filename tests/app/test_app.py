@@ -84,9 +84,12 @@ def test_url_of_another_stored_dataset_survives_a_server_restart(new_app):
     assert "No reference set (choose one on Load)." in texts(at.sidebar.caption)
 
 
-def test_a_stale_url_says_so_and_keeps_running(new_app):
+def test_a_stale_url_says_so_and_opens_the_demo(new_app, airline_demo):
+    ds, ref, _, _ = airline_demo
     at = new_app({"ds": "0123456789abcdef"}).run()
     assert_no_exception(at)
-    warnings = " ".join(texts(at.warning))
-    assert "could not be opened" in warnings and "0123456789abcdef" in warnings
-    assert "No dataset is loaded yet" in " ".join(texts(at.info))
+    warnings = " ".join(texts(at.sidebar.warning))
+    assert "could not be opened" in warnings and "0123456789abcdef" in warnings and "demo" in warnings
+    # not an empty page: the bundled demo, and the URL now names it
+    assert as_number(metric(at, "Rows")) == len(ds)
+    assert dict(at.query_params) == {"ds": ds.fingerprint[:16], "ref": ref.fingerprint[:16]}
