@@ -8,6 +8,7 @@ import streamlit as st
 from dq_core.report.content import run_warnings
 from dq_core.training import jobs
 from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
+from dq_core.training.given_vectors import given_test_problem, vectors_label, vectors_record
 from dq_core.training.model_folders import confine_model_folder, models_dir
 from dq_core.training.recipe import list_recipes
 from dq_core.training.runner import data_spec
@@ -32,6 +33,11 @@ with st.expander("New run", expanded=True):
                        format_func=lambda t: {"transformer": "Fine-tune a transformer",
                                               "baseline": "Baseline (logistic regression on embeddings)"}[t])
     name = c2.text_input("Run name", key="tr_name", placeholder=f"{trainer} · {ds.name}")
+    own = vectors_record(ws, ds)
+    if own is not None:
+        st.caption(f"🧭 This dataset carries {vectors_label(own)}: " + (
+            "the transformer fine-tunes on the texts and does not use them (the baseline trains on them)."
+            if trainer == "transformer" else "the baseline trains and scores on them instead of embedding the texts."))
     d = TrainConfig()
     settings: dict = {}
     if trainer == "transformer":
@@ -116,6 +122,10 @@ with st.expander("New run", expanded=True):
                    f"{s['n_train'] + s['n_capped_out']:,})" if s["n_capped_out"] else "")
                 + f", validates on **{s['n_val']:,}**, tests on **{s['n_test']:,}** ({s['test_source']})"
                 + (f" — cap {cap:,}" if cap else "") + ".", icon="ℹ️")
+        if trainer == "baseline" and s["test_source"] == "reference" and (
+                problem := given_test_problem(ws, ds, ref, "reference")):
+            plan = None  # the run would stop on it: say so now
+            st.error(problem, icon="⚠️")
     if st.button("Start training", type="primary", key="tr_start", disabled=plan is None):
         with user_errors("Starting the run"):
             data = data_spec(ds, ws=ws, reference=ref if cfg.test_source == "reference" else None)
@@ -183,6 +193,8 @@ def _runs_panel() -> None:
             m = jobs.read_metrics(r.path) or {}
             st.success(f"Accuracy {fmt_num(m.get('accuracy'))} · macro-F1 {fmt_num(m.get('macro_f1'))} · "
                        f"{m.get('n_test', 0):,} test rows")
+            if m.get("vectors"):
+                st.caption(f"Vectors: {m['vectors']}")
             for w in run_warnings(m):
                 st.warning(f"Degenerate model: {w}.", icon="⚠️")
             hist = jobs.read_history(r.path)

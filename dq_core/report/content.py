@@ -45,7 +45,7 @@ def run_summary_lines(r: RunRecord) -> list[tuple[str, str]]:
              ("training rows", f"{split.get('n_train')} (cap {split.get('max_train_rows') or 'none'}, "
                                f"{split.get('n_filtered_out', 0)} filtered out, "
                                f"{split.get('n_relabelled', 0)} relabelled)"),
-             ("validation rows", split.get("n_val"))]
+             ("validation rows", split.get("n_val")), ("vectors", m.get("vectors"))]
     if m.get("trainer") == "transformer":
         t = m.get("training", {})
         items += [("backbone", t.get("backbone")),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import platform
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from dq_core.errors import DataError
 from dq_core.training.balancing import balance_train
 from dq_core.training.config import TrainConfig
 from dq_core.training.evaluate import evaluate_predictions
+from dq_core.training.given_vectors import GivenVectors, stored_given, vectors_label, vectors_record
 from dq_core.training.progress import Cancelled, NullReporter, Reporter
 from dq_core.training.splits import SplitPlan, make_splits
 from dq_core.util.jsonsafe import dumps_json
@@ -110,7 +110,8 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     """Train and evaluate; returns the metrics dict also written to ``run_dir/metrics.json``.
 
     ``given``: the user's own vectors (`--embeddings`): the baseline and a recipe's signals use them
-    instead of the embedding model.
+    instead of the embedding model. Without it, a baseline on a dataset stored with the user's vectors
+    (Load › Your vectors) uses those (training.given_vectors); metrics.json's ``vectors`` says which.
     """
     t0 = time.monotonic()
     cfg.validate()
@@ -137,6 +138,11 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     if cfg.recipe and repaired:  # the recipe's repaired texts, on the rows it trains on (the test set stays as is)
         for part in (plan.train, plan.val):
             part["text"] = part["row_id"].astype(str).map(repaired).fillna(part["text"])
+    if given is None and cfg.trainer == "baseline":  # a dataset stored with the user's own vectors
+        given = stored_given(ws, ds, reference=reference, external_test=external_test,
+                             test_source=plan.test_source)
+    elif cfg.trainer == "transformer" and (rec := vectors_record(ws, ds)) is not None:
+        notes.append(f"the transformer fine-tunes on the texts; {vectors_label(rec)} are not used")
     n_before = len(plan.train)
     rng = np.random.default_rng(cfg.seed)
     train = balance_train(plan.train, cfg.balancing, target_share=cfg.balance_target, rng=rng)
@@ -171,6 +177,7 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
             slices["embedding_cluster"] = clusters
     extra = {"trainer": cfg.trainer, "name": cfg.name, "test_source": plan.test_source, "test_key": plan.test_key,
              "split": split_summary, "training": train_info, "notes": notes,
+             "vectors": _vectors_used(cfg, given, train_info),
              "duration_seconds": round(time.monotonic() - t0, 2),
              # CPU time of this process so far (a worker: the whole job); unlike wall time it does not
              # depend on what else the machine is running.
@@ -226,42 +233,22 @@ def _environment() -> dict:
     return env
 
 
-@dataclass(frozen=True)
-class GivenVectors:
-    """The user's own vectors (EmbeddingResults, rows in input order) for the dataset and, optionally, the
-    reference and the external test set; looked up by row_id."""
-
-    dataset: object
-    ds_row_ids: tuple
-    reference: object | None = None
-    ref_row_ids: tuple = ()
-    test: object | None = None
-    test_row_ids: tuple = ()
-
-    def rows(self, frame: pd.DataFrame, source: str, what: str) -> np.ndarray:
-        emb, ids = {"dataset": (self.dataset, self.ds_row_ids), "reference": (self.reference, self.ref_row_ids),
-                    "external": (self.test, self.test_row_ids)}[source]
-        if emb is None:
-            flag = "--reference-embeddings" if source == "reference" else "--test-embeddings"
-            raise DataError(f"the {what} rows come from the {source} set, which has no given vectors; pass "
-                            f"{flag} FILE.npy (same model as --embeddings)")
-        rid = frame["row_id"].astype(str).str.replace(r"#aug\d+$", "", regex=True)
-        pos = pd.Index([str(r) for r in ids]).get_indexer(rid)
-        if (pos < 0).any():
-            raise DataError(f"{int((pos < 0).sum()):,} {what} rows have no given vector (augmented texts are new "
-                            "texts); with --embeddings use --balance oversample or none")
-        if emb.dim != self.dataset.dim:
-            raise DataError(f"the {source} vectors have {emb.dim} dimensions and the dataset's {self.dataset.dim}; "
-                            "embed both with the same model")
-        return np.asarray(emb.vectors[pos], dtype=np.float32)
+def _vectors_used(cfg: TrainConfig, given: GivenVectors | None, train_info: dict) -> str:
+    """What the run learned from, in words for the run page and the report."""
+    if cfg.trainer != "baseline":
+        return "none: the transformer fine-tunes on the texts"
+    if given is not None:
+        return given.description
+    return f"the embedding model ({train_info.get('embedding_model') or 'all-MiniLM-L6-v2'})"
 
 
 def _run_baseline(cfg: TrainConfig, plan: SplitPlan, train: pd.DataFrame, run_dir: Path, *, ws: Workspace,
                   rep: Reporter, given: GivenVectors | None = None):
     if given is not None:
         if cfg.balancing == "augment":
-            raise DataError("--balance augment writes new texts, which have no given vectors; with --embeddings "
-                            "use --balance oversample or none")
+            raise DataError("balancing by augmentation writes new texts, which have no vectors of your own; with "
+                            "your vectors (--embeddings, or a dataset opened with them) balance by oversampling "
+                            "or not at all (--balance oversample or none)")
         test_from = plan.test_source if plan.test_source in ("reference", "external") else "dataset"
         t0 = time.monotonic()
         x_train, x_val = given.rows(train, "dataset", "training"), given.rows(plan.val, "dataset", "validation")
