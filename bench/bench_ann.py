@@ -1,16 +1,21 @@
-"""Approximate neighbours: usearch and hnswlib against pynndescent and the exact blocked search.
+"""Approximate neighbours: dq_core's k-means cells, faiss (HNSW, IVF), hnswlib, usearch and pynndescent
+against the exact blocked search.
 
 Every method runs in a fresh process (``--one METHOD``), so pynndescent's numba compilation and every
 library's import are inside its wall time, as a new `dq signals` process pays them. The task is the one
 dq_core asks for: the self-graph of n L2-normalised 384-d vectors with GRAPH_K = 30 neighbours, self
 excluded. Recall@k is measured against the exact neighbours of a fixed sample of query rows.
 
-The vectors are a Gaussian mixture (200 centres, unequal sizes and spreads, normalised) with 1% exact
-duplicate rows, closer to sentence embeddings than uniform random unit vectors, on which every graph
-method looks worse than it is on real data.
+``--data clustered`` (default): a Gaussian mixture (200 centres, unequal sizes and spreads, normalised)
+with 1% exact duplicate rows, closer to sentence embeddings than uniform random unit vectors.
+``--data tweets``: the tweets demo's MiniLM vectors resampled and jittered as bench_signals.py builds
+them (needs the demo's embeddings, computed once into the bench workspace).
 
     python bench/bench_ann.py                    # 100k rows, writes the docs section
+    python bench/bench_ann.py --data tweets --methods dq,faiss:32:80:64 --no-doc
     python bench/bench_ann.py --rows 1000000 --methods usearch,hnswlib --no-doc
+
+The other libraries are the ``bench`` extra (``pip install -e ".[bench]"``): dq_core itself needs none.
 """
 
 from __future__ import annotations
@@ -32,34 +37,30 @@ sys.path.insert(0, str(HERE.parent))
 K = 30  # dq_core.space.neighbors.GRAPH_K
 N_EVAL = 2000
 DIM = 384
-NOTES = """Methods: `exact` is dq_core's blocked search (bf16 candidates re-ranked in fp32 on this AMX CPU);
-`pynndescent` what dq_core used before (NNDescent, n_neighbors 31, numba compiled in the process: the
-compilation is ~35 s of one core); `dq` is `find_neighbors(exact=False)` as the library now runs it, faiss
-`IndexHNSWFlat` with M 32, efConstruction 80, efSearch 64 (the same as the `faiss:32:80:64` row);
-`faiss:M:efc:ef`, `hnswlib:M:efc:ef` and `usearch:dtype:M:efc:ef` are HNSW graphs (links per node,
-ef_construction, ef_search); `faissivf:nlist:nprobe` is faiss's inverted-file index (k-means cells).
+NOTES = """Methods: `dq` is `find_neighbors(exact=False)` as the library runs it: k-means cells searched as
+dense blocks (dq_core/space/cell_search.py: round(sqrt(n)) spherical k-means cells, 10 iterations on 32
+rows per cell; the rows of each cell compared by one matrix product with every row of the 32 cells whose
+centres are nearest, top k kept with exact fp32 similarities); `cells:P` the same with P cells probed;
+`faiss:M:efc:ef` faiss `IndexHNSWFlat` (links per node, efConstruction, efSearch; `faiss:32:80:64` is the
+backend dq_core used before); `hnswlib:M:efc:ef`, `usearch:dtype:M:efc:ef` the other HNSW libraries;
+`faissivf:nlist:nprobe` faiss's inverted file; `exact` dq_core's blocked exact search; `pynndescent`
+NNDescent (numba compiled in the process). Recall counts a returned row as right when its similarity
+reaches the true k-th one (ties from duplicates make the true set ambiguous).
 
-The machine was shared and heavily loaded while these rows ran (1-min load 7-13 on 2 cores), so wall
-times are ~3x what an idle machine gives; CPU seconds are the fairer comparison. Earlier the same day,
-at load 2-5, the same script measured wall seconds (recall@10): pynndescent 60.7 (0.968), hnswlib
-M16/efc100/ef62 52.8 (0.948), hnswlib 16:100:100 41.3 (0.970), hnswlib 24:100:62 37.6 (0.969),
-usearch f16 16:128:62 50.3 (0.959), exact 95.7 (1.000).
+Why the cells are faster at the same recall: an inverted file or a graph scores candidates query by query
+(a few GFLOP/s); grouping the queries of a cell makes every candidate score part of one matrix product,
+so the ~10 % of all pairs it scores cost less CPU than HNSW's graph walks. The top-k over the long rows
+of each product costs about half as much again. Thread races cannot change the result: the graph is the
+same for the same seed. Probing per query (a classic inverted file: each query its own nearest cells)
+reached the same recall with half the probes in a trial, but one short top-k per (query, cell) made it
+slower than the long rows here.
 
-Adopted: faiss HNSW (M 32, efConstruction 80, efSearch 64) as dq_core's approximate backend: recall@10
-0.98 with no per-process compilation, CPU within a few percent of hnswlib at equal recall, and faiss-cpu
-installs from wheels on every platform (hnswlib 0.8 has none: it compiles with a C++ compiler, which
-`make` does not otherwise need; usearch has wheels but cost ~2x the CPU at equal recall here). Both HNSW
-libraries insert rows from several threads, so the graph can differ slightly run to run;
-`DQ_ANN_THREADS=1` makes it identical (faiss's level draws use its own fixed seed).
-
-The inverted-file index was cheaper at 100k on these strongly clustered vectors (`faissivf:512:12`:
-42.5 CPU s, recall 0.99) but its query cost grows ~n^1.5 (cells ~ sqrt(n)) against HNSW's ~n log n, and
-its recall depends on how clustered the data are; not adopted for the 1M target.
-
-1M rows, extrapolated (not measured: the loaded machine left no room for it): HNSW build + query scale
-~n log n, so ~12x the 100k CPU: ~11 CPU-minutes for faiss HNSW, ~6 min wall on 2 idle cores, ~1.9 GB
-(1.5 GB of float32 vectors + ~0.3 GB of links); the exact search scales n^2: ~100x, about 1.7 CPU-hours
-with AMX bf16 (and ~3x that without native bf16)."""
+Scaling, and the inverted file's n^1.5: with ~sqrt(n) cells and a fixed probe count a query scores
+probe x n / cells = 32 sqrt(n) rows, so the total is ~32 n^1.5 x dim (it holds for this method as for
+faiss IVF): 10 % of all pairs at 100k, 3 % at 1M, i.e. ~32x the 100k work for 10x the rows (~8-12
+CPU-minutes at 1M, about what HNSW needed by its n log n estimate, not measured). HNSW with fewer links
+(M 16, efConstruction 40, the cheaper setting) fell to recall@10 0.83 on the clustered vectors and 0.95
+(recall@30 0.91) on the tweets for 34-37 CPU s: more CPU than the cells for less recall."""
 
 
 def clustered_vectors(n: int, *, dim: int = DIM, n_centres: int = 200, dup_frac: float = 0.01,
@@ -87,11 +88,33 @@ def clustered_vectors(n: int, *, dim: int = DIM, n_centres: int = 200, dup_frac:
     return out
 
 
+DATA = os.environ.get("DQ_BENCH_ANN_DATA", "clustered")  # set from --data; children inherit it
+
+
+def tweet_vectors(n: int) -> np.ndarray:
+    """The tweets demo's MiniLM vectors resampled to ``n`` rows and jittered, as bench_signals.py builds
+    them (real sentence-embedding geometry; many rows are near copies of each other)."""
+    os.environ.setdefault("DQ_HOME", str(HERE.parent / ".dq-bench"))
+    sys.path.insert(0, str(HERE))
+    from bench_signals import resample
+
+    from dq_core.data.io import load_demo
+    from dq_core.data.workspace import Workspace
+    from dq_core.space.embed import embed_dataset
+
+    tweets, _ = load_demo("tweets")
+    emb = embed_dataset(tweets, workspace=Workspace.default(), precision="float32").vectors
+    texts = tweets.texts.to_numpy(dtype=object)
+    labels = tweets.labels.to_numpy(dtype=object)
+    return resample(texts, labels, tweets.frame["confidence"].to_numpy(), emb, n, 0)[3]
+
+
 def data_path(n: int) -> Path:
-    p = Path(os.environ.get("TMPDIR", "/tmp")) / f"dq-bench-ann-{n}.npy"
+    suffix = "" if DATA == "clustered" else f"-{DATA}"
+    p = Path(os.environ.get("TMPDIR", "/tmp")) / f"dq-bench-ann-{n}{suffix}.npy"
     if not p.exists():
         tmp = p.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, clustered_vectors(n))
+        np.save(tmp, clustered_vectors(n) if DATA == "clustered" else tweet_vectors(n))
         os.replace(tmp, p)
     return p
 
@@ -213,6 +236,13 @@ def run_one(method: str, n: int, threads: int) -> dict:
         t_build = time.perf_counter() - t1
         m = index.search(x, K + 1, threads=threads)
         idx, _dist = m.keys.astype(np.int64), m.distances.astype(np.float32)
+    elif method.startswith("cells"):
+        # cells[:probe]: dq_core's k-means cells searched as dense blocks, ~sqrt(n) cells, probe cells each
+        from dq_core.space.cell_search import CELL_PROBE, cell_search
+
+        probe = int(method.split(":")[1]) if ":" in method else CELL_PROBE
+        idx, _sims = cell_search(x, None, K + 1, probe=probe, threads=threads)
+        t_build = 0.0
     elif method == "dq":  # what dq_core.space.neighbors uses for large sets
         from dq_core.space.neighbors import find_neighbors
 
@@ -251,11 +281,15 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--methods", default="exact,pynndescent,hnswlib,usearch,usearch:f16")
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--data", choices=("clustered", "tweets"), default="clustered",
+                    help="clustered: Gaussian mixture; tweets: MiniLM tweet vectors resampled and jittered")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--no-doc", action="store_true")
     ap.add_argument("--json", help="append each result to this JSON-lines file")
     ap.add_argument("--from-json", help="write the docs table from results saved with --json (no runs)")
     args = ap.parse_args()
+    global DATA
+    DATA = os.environ["DQ_BENCH_ANN_DATA"] = args.data
     if args.one:
         print(json.dumps(run_one(args.one, args.rows, args.threads)))
         return 0
@@ -274,7 +308,7 @@ def main() -> int:
     for method in [] if args.from_json else args.methods.split(","):
         before = load_avg()
         out = subprocess.run([sys.executable, __file__, "--one", method, "--rows", str(args.rows),
-                              "--threads", str(args.threads)], capture_output=True, text=True)
+                              "--threads", str(args.threads), "--data", args.data], capture_output=True, text=True)
         if out.returncode != 0:
             print(out.stderr[-2000:], file=sys.stderr)
             continue
@@ -290,10 +324,13 @@ def main() -> int:
     lines = [
         f"- Date: {date.today().isoformat()}",
         f"- Machine: {machine()}",
-        f"- Command: `.venv/bin/python bench/bench_ann.py --rows {args.rows} --methods "
+        f"- Command: `.venv/bin/python bench/bench_ann.py --rows {args.rows} --data {args.data} --methods "
         f"{','.join(r['method'] for r in results)}` (one fresh process per method, run one after another)",
-        f"- {args.rows:,} clustered 384-d unit vectors (200 Gaussian centres, Zipf sizes, 1% exact "
-        f"duplicates); self-graph with k = {K} (the shared graph width), self excluded; recall on "
+        f"- {args.rows:,} " + ("clustered 384-d unit vectors (200 Gaussian centres, Zipf sizes, 1% exact "
+                              "duplicates)" if args.data == "clustered" else
+                              "MiniLM vectors of the tweets demo, resampled with replacement and jittered "
+                              "(sigma 0.03 per dimension, renormalised), as bench/bench_signals.py builds them")
+        + f"; self-graph with k = {K} (the shared graph width), self excluded; recall on "
         f"{N_EVAL:,} rows against the exact search; each method in a fresh process (imports and numba "
         f"compilation included); {args.threads} threads",
         "",
@@ -307,7 +344,8 @@ def main() -> int:
                      f"{r['load_before'].split()[0]} / {r['load_after'].split()[0]} |")
     lines += ["", NOTES]
     write_subsection("## Issue 14: scale", "Neighbours, your own vectors, and `dq compute`.",
-                     f"Approximate neighbours at {args.rows:,} rows", "\n".join(lines) + "\n")
+                     f"Approximate neighbours at {args.rows:,} rows"
+                     + ("" if args.data == "clustered" else f" ({args.data})"), "\n".join(lines) + "\n")
     return 0
 
 

@@ -76,9 +76,8 @@ def main() -> None:
 
     load_before = load()
     runs = []
-    # Run 1 is a cold process (what `dq signals` pays: pynndescent's numba compilation included); run 2
-    # repeats in the same process with a fresh workspace and another seed, as the long-lived dashboard
-    # server runs it after its first graph.
+    # Run 1 is a cold process (what `dq signals` pays: every library's import included); run 2 repeats in
+    # the same process with a fresh workspace and another seed, as the long-lived dashboard server runs it.
     for label, seed in (("cold process", 0), ("warm process", 1)):
         with tempfile.TemporaryDirectory() as tmp:
             ws = Workspace(Path(tmp))
@@ -106,8 +105,7 @@ def main() -> None:
     body += ("\n" + "\n".join(rows) + "\n\n"
              "Signal rows include the shared inputs they compute first (`shared:` rows: the label signal pays for "
              "the kNN graph and the K-fold probabilities, leakage for the reference search; the others read "
-             "them). The cold run's graph includes pynndescent's numba compilation (about 35-40 s here, once "
-             "per process); the Clean page runs in the long-lived server, where that is paid once, and on "
+             "them). The graph is dq_core's k-means cell search (compiled BLAS, nothing compiled per process); on "
              "the Coverage page's cached graph the signals do not search at all.\n")
     print(body)
     if not args.no_write:

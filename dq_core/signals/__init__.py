@@ -1,6 +1,6 @@
 """Per-row signals: one file per signal, a small registry, and ``run_signals`` -> a wide frame.
 
-Importing this package registers every signal; heavy libraries (scikit-learn, cleanlab, faiss)
+Importing this package registers every signal; heavy libraries (scikit-learn, cleanlab, torch)
 are imported lazily inside the signals that need them.
 """
 

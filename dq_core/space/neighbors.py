@@ -3,9 +3,9 @@
 Coverage, duplicates, outliers and label signals all read the same graph instead of each searching on
 its own. Vectors are L2-normalised, so cosine distance = 1 - dot product.
 
-Small problems use exact blocked search (BLAS matmul, deterministic); large ones use faiss's
-approximate HNSW graph (compiled C++: no per-process compilation), which scales near-linearly instead of
-O(n^2).
+Small problems use exact blocked search (BLAS matmul, deterministic); large ones search k-means cells
+(cell_search.py): ~sqrt(n) cells, each compared with its nearest cells by one matrix product, ~n^1.5
+instead of the exact search's n^2.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
+from dq_core.space.cell_search import CELL_PROBE, KMEANS_ITERS, cell_search
 from dq_core.util.fingerprint import array_fingerprint
 
 EXACT_MAX_PAIRS = 4e8  # n_query * n_index under which exact search beats the approximate graph here
@@ -126,19 +127,16 @@ def _exact_bf16_rerank(index: np.ndarray, query: np.ndarray, kk: int,
     return idx, np.clip(dist, 0.0, 2.0)
 
 
-# The approximate graph: faiss's HNSW (IndexHNSWFlat on inner product), chosen on clustered 384-d vectors
-# at 100k rows (bench/bench_ann.py, docs/benchmarks.md): recall@10 0.98 with ~53 CPU-seconds on this 2-core
-# machine and no per-process compilation (pynndescent paid 35-40 s of numba compilation in every new
-# process before its first graph). hnswlib measured ~10% less CPU at recall 0.97 but ships no wheels (it
-# needs a C++ compiler to install); faiss-cpu has wheels for every platform.
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 64  # raised to 2 (k + 1) for wider graphs
-APPROX_BACKEND = f"faiss-hnsw-M{HNSW_M}-efc{HNSW_EF_CONSTRUCTION}-ef{HNSW_EF_SEARCH}"
+# The approximate graph: k-means cells searched as dense blocks (cell_search.py), chosen on 100k rows
+# (bench/bench_ann.py, docs/benchmarks.md) over faiss HNSW (M 32, efConstruction 80, efSearch 64), which
+# it replaced: about half the CPU at recall@30 0.96-0.999 (recall@10 0.02 lower than HNSW's on MiniLM
+# tweets), because each cell's candidates are scored by one matrix product instead of query by query.
+# Both are compiled code: no per-process compilation.
+APPROX_BACKEND = f"cells-sqrt-probe{CELL_PROBE}-kmeans{KMEANS_ITERS}"
 
 
 def ann_threads() -> int:
-    """Threads for the graph: all cores, or ``DQ_ANN_THREADS`` (1 makes the graph identical run to run)."""
+    """Threads for the graph: all cores, or ``DQ_ANN_THREADS``."""
     import os
 
     env = os.environ.get("DQ_ANN_THREADS", "").strip()
@@ -151,37 +149,18 @@ def ann_threads() -> int:
 
 
 def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """faiss HNSW graph (inner product on unit vectors: distance = 1 - cos).
-
-    Deterministic with one thread (``DQ_ANN_THREADS=1``); with several, the order in which threads insert
-    rows changes the graph slightly from run to run (recall stays the same). faiss draws the graph's
-    levels from its own fixed seed, so ``seed`` does not change the result.
-    """
-    import faiss
-
-    n, dim = index.shape
+    """Approximate k nearest by inner product on unit vectors (distance = 1 - cos); the same result for
+    the same ``seed`` (it seeds the k-means cells) and thread count."""
+    n = len(index)
     self_graph = query is None
     q = index if self_graph else query
     kk = min(k + 1, n) if self_graph else k
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(ann_threads())
-    try:
-        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        hnsw.add(index)
-        hnsw.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * kk)
-        sims, idx = hnsw.search(q, kk)
-    finally:
-        faiss.omp_set_num_threads(before)
+    idx, sims = cell_search(index, None if self_graph else q, kk, seed=seed, threads=ann_threads())
     idx = idx.astype(np.int64)
     dist = np.clip(1.0 - sims.astype(np.float32), 0.0, 2.0)
     short = np.flatnonzero((idx < 0).any(axis=1))
-    if len(short):  # the search found fewer than kk rows (tiny or degenerate sets): exact for those rows
-        if self_graph:
-            ex_idx, ex_dist = _exact(index, index, kk, exclude_self=False)
-            idx[short], dist[short] = ex_idx[short], ex_dist[short]
-        else:
-            idx[short], dist[short] = _exact(index, q[short], kk, exclude_self=False)
+    if len(short):  # the cells held fewer than kk rows (tiny or degenerate sets): exact for those rows
+        idx[short], dist[short] = _exact(index, q[short], kk, exclude_self=False)
     if self_graph:
         # Drop each row itself wherever it appears: with exact duplicates (distance-0 ties) it is not
         # always listed first. Rows whose search missed themselves drop their farthest neighbour instead.

@@ -1,4 +1,4 @@
-"""The shared neighbour search: the approximate backend (hnswlib) against the exact one, and its contract."""
+"""The shared neighbour search: the approximate backend (space.cell_search) against the exact one."""
 
 from __future__ import annotations
 
