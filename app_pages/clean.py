@@ -10,19 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dq_core.signals import (
-    DEFAULT_SIGNALS,
-    REGISTRY,
-    SignalReport,
-    compute_signals,
-    get_signal,
-    load_cached_report,
-)
-from dq_core.signals.label import METHODS as LABEL_METHODS
+from dq_core.signals import SignalReport, compute_signals, get_signal, load_cached_report
 from ui import embedding_task, state
 from ui.clean import sandbox, signals_view
 from ui.clean.advisor import advisor_section
 from ui.clean.panel import render_filter_panel
+from ui.clean.signal_settings import signal_settings
 from ui.widgets import user_errors
 
 AUTO_COMPUTE_ROWS = 3000  # below this many rows the page computes the signals without asking
@@ -37,40 +30,6 @@ st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}
 
 
 # --------------------------------------------------------------------------- settings + computing
-
-def _settings() -> tuple[list, int]:
-    # The widgets start at the signals' own defaults.
-    near, outlier, label, junk, pii = (get_signal(n) for n in ("near_duplicate", "outlier", "label", "junk", "pii"))
-    with st.expander("Signal settings", expanded=False):
-        c1, c2, c3 = st.columns(3)
-        names = c1.multiselect("Signals", list(DEFAULT_SIGNALS), default=list(DEFAULT_SIGNALS), key="cl_signals",
-                               format_func=lambda n: REGISTRY[n].title or n)
-        seed = int(c1.number_input("Seed (folds, approximate search)", 0, 2**31 - 1, 0, key="cl_seed"))
-        thr = c2.slider("Near-duplicate threshold (cosine distance)", 0.0, 0.2, near.threshold, 0.01,
-                        key="cl_near_thr",
-                        help=f"Rows within this cosine distance of another row are near duplicates "
-                             f"({near.threshold:g} ≈ cosine similarity ≥ {1 - near.threshold:g}). Also used for "
-                             "conflicting labels and leakage.")
-        z = c2.slider("Outlier threshold (robust z of the kNN distance)", 2.0, 6.0, outlier.z_threshold, 0.5,
-                      key="cl_out_z")
-        method = c3.selectbox("Label-issue method", LABEL_METHODS, index=LABEL_METHODS.index(label.method),
-                              key="cl_label_method",
-                              help="combined (default): K-fold logistic regression on embeddings averaged with "
-                                   "the neighbours' labels; cleanlab: confident learning on the logistic "
-                                   "regression alone; knn: plain 10-nearest-neighbour disagreement.")
-        min_chars = int(c3.number_input("Junk: shortest acceptable text (chars)", 1, 100, junk.min_chars,
-                                        key="cl_min_chars"))
-        region = c3.text_input("PII: phone region", pii.region, max_chars=2, key="cl_phone_region",
-                               help="Two-letter country code whose national phone formats the texts use (US, GB, "
-                                    "DE, FR, IN, BR, JP, ...). Numbers in the international +CC form are found "
-                                    "whatever the region.").strip() or pii.region
-    params = {
-        "near_duplicate": {"threshold": thr}, "conflicting_label": {"threshold": thr}, "leakage": {"threshold": thr},
-        "outlier": {"z_threshold": z}, "label": {"method": method}, "junk": {"min_chars": min_chars},
-        "pii": {"region": region},
-    }
-    return [get_signal(n, **params.get(n, {})) for n in names], seed
-
 
 def _report(signals: list, seed: int) -> SignalReport | None:
     """The cached report, or computed now (small data, or on request) with a progress bar."""
@@ -117,7 +76,7 @@ SECTIONS = {  # name (for errors) -> draws the section from the report
 }
 
 with user_errors("The signals"):
-    signals, seed = _settings()
+    signals, seed = signal_settings(ds)  # kept per dataset across page switches
     report = _report(signals, seed)
     if report is not None:
         for name, section in SECTIONS.items():

@@ -15,9 +15,11 @@ from dq_core.errors import DataError
 from dq_core.filtering.inputs import FilterInputs, unknown_message
 from dq_core.filtering.load_signals import load_or_compute_signals
 from dq_core.filtering.recipe import ClassRule, FilterRecipe, SignalRule, as_recipe
-from dq_core.filtering.repair import find_repairs
+from dq_core.filtering.repair import find_repairs, regroup_on_repaired
 from dq_core.filtering.rules import REPAIR_ACTIONS
 from dq_core.util.jsonsafe import to_native
+
+EXACT_SIGNAL = "exact_duplicate"  # its groups are normalised texts, so a repair can regroup them
 
 
 @dataclass(frozen=True, eq=False)
@@ -340,6 +342,8 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
     # ---- dedupe: one survivor per group (manually kept rows count as survivors)
     for idx, rule, hit in dedupe_rules:
         groups = inp.group_codes(rule.signal)
+        if text_repairs and rule.signal == EXACT_SIGNAL:  # a repaired text may now copy another row's
+            groups, hit = regroup_on_repaired(inp, groups, hit, text_repairs)
         flagged_groups = np.unique(groups[hit & (groups >= 0)])
         if not len(flagged_groups):
             continue

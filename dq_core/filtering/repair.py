@@ -1,14 +1,17 @@
 """Repairing text instead of dropping the row: the junk signal proposes ftfy's fix for mojibake in its
 ``mojibake_fixed_text`` column, and a signal rule with the ``repair`` / ``repair_or_drop`` action puts it in
-place of the row's text (see :class:`dq_core.filtering.apply.RecipeResult` for where the repairs go)."""
+place of the row's text (see :class:`dq_core.filtering.apply.RecipeResult` for where the repairs go).
+Exact-duplicate dedupe then groups the repaired texts (:func:`regroup_on_repaired`)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from dq_core.errors import DataError
 from dq_core.filtering.inputs import FilterInputs
 from dq_core.filtering.rules import REPAIR_SIGNAL, SignalRule
+from dq_core.util.text import normalize_for_duplicates
 
 
 def extra_column(inp: FilterInputs, signal: str, name: str) -> str | None:
@@ -51,3 +54,25 @@ def find_repairs(inp: FilterInputs, rule: SignalRule, hit: np.ndarray,
             fixed[p] = True
             text_repairs[int(p)] = (before, after)
     return fixed, settled
+
+
+def regroup_on_repaired(inp: FilterInputs, groups: np.ndarray, hit: np.ndarray,
+                        text_repairs: dict[int, tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Exact-duplicate groups and hits on the texts as the recipe leaves them: a repaired text that now
+    equals another row's text (normalised as the exact_duplicate signal normalises) joins its group, so the
+    recipe does not keep two copies of one text. Groups untouched by a repair keep their hits."""
+    if not text_repairs:
+        return groups, hit
+    texts = inp.ds.texts.fillna("").astype(str).to_numpy(dtype=object, copy=True)
+    repaired = np.fromiter(text_repairs, dtype=np.int64)
+    for p in repaired:
+        texts[p] = text_repairs[int(p)][1]
+    norm = normalize_for_duplicates(pd.Series(texts, dtype="string"))
+    empty = norm.eq("").to_numpy(dtype=bool, na_value=True)
+    codes, _ = pd.factorize(norm)
+    in_group = (np.bincount(codes)[codes] > 1) & ~empty
+    new_groups = np.where(in_group, codes, -1).astype(np.int64)
+    touched = np.unique(new_groups[repaired][new_groups[repaired] >= 0])
+    from_repair = np.isin(new_groups, touched) & in_group
+    # a row keeps its original hit only while it still has a copy (its own repair may have parted it)
+    return new_groups, (hit & in_group) | from_repair

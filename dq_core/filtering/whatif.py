@@ -17,6 +17,9 @@ assignments and, for each reference row, a ranked list of its nearest dataset ro
   :mod:`dq_core.metrics.shift.views` builds from scratch on the filtered rows (pooled quantile length bins,
   the pooled top-V vocabulary, the merged metadata categories), recomputed from histograms.
 
+A row a recipe repaired counts by its repaired text: in the length and vocabulary views always, in the
+embedding figures when the context embedded the proposed repairs (:mod:`.whatif_repairs`).
+
 The radius and the clusters are those of the unfiltered data, held fixed so before and after are measured
 with one ruler. The count-based pieces are in :mod:`.whatif_counts`; they end in the metric modules' own
 functions (balance, coverage, JS divergence, confident learning's joint), so the Clean page, the Overview
@@ -27,7 +30,7 @@ computes the same figures the slow way (filter the data, call the metric functio
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,11 +45,14 @@ from dq_core.filtering.whatif_counts import (
     metadata_js,
     metadata_spec,
     noise_ratio_cl,
+    repaired_vocabulary_totals,
     sample_coverage_from_counts,
     scene_coverage_from_counts,
     vocabulary_js,
+    vocabulary_js_from_totals,
     vocabulary_matrix,
 )
+from dq_core.filtering.whatif_repairs import embed_proposed, moved_rows, proposed_repairs
 from dq_core.metrics import coverage as cov
 from dq_core.metrics.balance import compute_class_balance_from_counts
 from dq_core.space.clusters import cluster_joint
@@ -176,6 +182,7 @@ class WhatIfContext:
     vocab_x: object | None = None  # CSR (n, V_full) of the dataset's token counts
     vocab_ref_totals: np.ndarray | None = None
     vocab_skipped: str | None = None
+    vocab_terms: np.ndarray | None = None  # the V terms of vocab_x's rows, sorted
     ds_valid: np.ndarray | None = None  # rows with an embedding
     ref_nn_idx: np.ndarray | None = None  # (n_ref_valid, K) dataset positions, nearest first
     ref_nn_dist: np.ndarray | None = None
@@ -191,6 +198,11 @@ class WhatIfContext:
     notes: list[str] = field(default_factory=list)
     fallbacks: int = 0  # reference rows settled by exact search (last call), for the bench
     label_probs: np.ndarray | None = None  # (n, k) the label signal's out-of-sample probabilities, classes order
+    # the junk signal's proposed repairs, embedded (whatif_repairs): {position: text}, vectors, clusters
+    repair_texts: dict[int, str] | None = None
+    repair_vectors: np.ndarray | None = None
+    repair_clusters: np.ndarray | None = None
+    repair_cache: dict = field(default_factory=dict)  # the repaired texts' vocabulary (whatif_counts)
 
     @property
     def noise_method(self) -> str | None:
@@ -205,7 +217,8 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
                     ds_embeddings=None, ref_embeddings=None, clusters=None,
                     config: WhatIfConfig | None = None, workspace=None,
                     ref_neighbors: tuple[np.ndarray, np.ndarray] | None = None,
-                    label_probs: np.ndarray | None = None) -> WhatIfContext:
+                    label_probs: np.ndarray | None = None,
+                    embed_repairs: Callable[[list[str]], np.ndarray] | None = None) -> WhatIfContext:
     """Precompute everything the panel needs; only the mask-dependent counting is left for later.
 
     ``ds_embeddings``/``ref_embeddings``: EmbeddingResult-like (``vectors``, ``valid``); without them the
@@ -214,6 +227,8 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
     (indices into the valid dataset rows, distances) pair, e.g. from a shared kNN graph. ``label_probs``:
     the label signal's out-of-sample probabilities (columns in the dataset's class order); with them the
     noise ratio is confident learning's estimate (as the signals report it), else the flagged share.
+    ``embed_repairs`` (texts -> vectors, the model of ``ds_embeddings``): embeds the repairs the junk signal
+    proposes, so a recipe's repaired rows count by their new text in the embedding figures too.
     """
     config = config or WhatIfConfig()
     classes = sorted(ds.labels.dropna().unique().tolist())
@@ -246,7 +261,7 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
     if vocab is None:
         ctx.vocab_skipped = "no words in either set"
     else:
-        ctx.vocab_x, ctx.vocab_ref_totals = vocab
+        ctx.vocab_x, ctx.vocab_ref_totals, ctx.vocab_terms = vocab
 
     # metadata views
     for col in config.metadata:
@@ -298,6 +313,9 @@ def prepare_what_if(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFr
     ctx.ds_cluster = dc
     ctx.n_clusters = int(jc.k)
     ctx.ref_cluster_counts = np.bincount(np.asarray(jc.ref_labels, dtype=np.int64), minlength=jc.k)
+    if embed_repairs is not None:
+        ctx.repair_texts, ctx.repair_vectors, ctx.repair_clusters = embed_proposed(
+            proposed_repairs(ds.texts, sig), embed_repairs, jc.centroids)
     return ctx
 
 
@@ -320,8 +338,11 @@ def default_radius(ds_vectors_all: np.ndarray, valid: np.ndarray, percentile: fl
 
 
 def figures(ctx: WhatIfContext, keep: np.ndarray | None = None, label_codes: np.ndarray | None = None,
-            classes: Sequence[str] | None = None, relabelled: np.ndarray | None = None) -> WhatIfFigures:
-    """The panel's figures for the rows in ``keep`` with labels ``label_codes`` (codes into ``classes``)."""
+            classes: Sequence[str] | None = None, relabelled: np.ndarray | None = None,
+            repairs: dict[int, str] | None = None) -> WhatIfFigures:
+    """The panel's figures for the rows in ``keep`` with labels ``label_codes`` (codes into ``classes``);
+    ``repairs`` ({position: repaired text}) gives the kept rows whose text a recipe repaired, measured by
+    that text (in the embedding figures when the context embedded it)."""
     n = ctx.n
     keep = np.ones(n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     codes = ctx.label_codes if label_codes is None else label_codes
@@ -353,23 +374,39 @@ def figures(ctx: WhatIfContext, keep: np.ndarray | None = None, label_codes: np.
             js["label"] = js_or_none(cp, cq)
         else:
             js["label"] = None
+    repairs = {int(p): t for p, t in (repairs or {}).items() if keep[p]}
     if ctx.words is not None:
-        wk = ctx.words[keep]
+        words = ctx.words
+        if repairs:
+            words = words.copy()
+            pos = np.fromiter(repairs, dtype=np.int64)
+            words[pos] = word_counts(pd.Series([repairs[int(p)] for p in pos], dtype="string"))
+        wk = words[keep]
         if len(wk):
             hp = np.bincount(wk)
             cp, cq = length_counts(hp, ctx.ref_word_hist, ctx.config.length_bins)
             js["length"] = js_or_none(cp, cq)
         else:
             js["length"] = None
-        js["vocabulary"] = (None if ctx.vocab_x is None else
-                            vocabulary_js(ctx.vocab_x, ctx.vocab_ref_totals, keep, ctx.config.vocab_size))
+        if ctx.vocab_x is None:
+            js["vocabulary"] = None
+        elif repairs:
+            tp, tq = repaired_vocabulary_totals(ctx.vocab_x, ctx.vocab_ref_totals, ctx.vocab_terms, keep, repairs,
+                                                stop_words=ctx.config.stop_words, cache=ctx.repair_cache)
+            js["vocabulary"] = vocabulary_js_from_totals(tp, tq, ctx.config.vocab_size)
+        else:
+            js["vocabulary"] = vocabulary_js(ctx.vocab_x, ctx.vocab_ref_totals, keep, ctx.config.vocab_size)
     if ctx.ds_cluster is not None:
         live = keep & ctx.ds_valid
-        dcounts = np.bincount(ctx.ds_cluster[live], minlength=ctx.n_clusters)
+        # kept repaired rows whose new text was embedded count by that vector and its cluster
+        moved, moved_x, moved_c = moved_rows(ctx.repair_texts, ctx.repair_vectors, ctx.repair_clusters, repairs)
+        live[moved] = False
+        dcounts = np.bincount(ctx.ds_cluster[live], minlength=ctx.n_clusters) + np.bincount(
+            moved_c, minlength=ctx.n_clusters)
         js["embedding_clusters"] = js_or_none(dcounts, ctx.ref_cluster_counts)
         scene = scene_coverage_from_counts(dcounts, ctx.ref_cluster_counts, ctx.config.min_cluster_rows)
         sample = sample_coverage_from_counts(dcounts, ctx.ref_cluster_counts)
-        ref_cov = _reference_coverage(ctx, live)
+        ref_cov = _reference_coverage(ctx, live, moved_x)
     for col, spec in ctx.metadata.items():
         js[f"metadata:{col}"] = metadata_js(spec, keep, ctx.config.max_categories, ctx.config.length_bins)
     return WhatIfFigures(n_rows=n_kept, n_classes=bal.n_classes, class_counts=bal.class_counts,
@@ -379,13 +416,15 @@ def figures(ctx: WhatIfContext, keep: np.ndarray | None = None, label_codes: np.
 
 
 def figures_for(ctx: WhatIfContext, result) -> WhatIfFigures:
-    """Figures of a :class:`dq_core.filtering.RecipeResult` (kept rows, final labels)."""
+    """Figures of a :class:`dq_core.filtering.RecipeResult` (kept rows, final labels, repaired texts)."""
     if len(result.keep_mask) != ctx.n:
         raise DataError("the recipe result is for another dataset (different number of rows)")
-    return figures(ctx, result.keep_mask, result.label_codes, result.classes, result.relabelled_mask)
+    repairs = {int(p): result.text_repairs[int(p)][1] for p in np.flatnonzero(result.repaired_mask)}
+    return figures(ctx, result.keep_mask, result.label_codes, result.classes, result.relabelled_mask,
+                   repairs=repairs)
 
 
-def _reference_coverage(ctx: WhatIfContext, live: np.ndarray) -> float | None:
+def _reference_coverage(ctx: WhatIfContext, live: np.ndarray, extra: np.ndarray) -> float | None:
     idx, dist, r = ctx.ref_nn_idx, ctx.ref_nn_dist, ctx.radius
     if idx is None or r is None or len(idx) == 0:
         return None
@@ -404,4 +443,6 @@ def _reference_coverage(ctx: WhatIfContext, live: np.ndarray) -> float | None:
             ctx.fallbacks = len(open_rows)
             near = nearest_distances(ctx.ds_vectors, ctx.ref_vectors[open_rows], mask=live[ctx.ds_valid])
             covered[open_rows] = near <= reach
+    if len(extra):  # rows outside ``live`` with new vectors (repaired texts)
+        covered |= 1.0 - (ctx.ref_vectors @ extra.T).max(axis=1) <= reach
     return float(covered.mean())

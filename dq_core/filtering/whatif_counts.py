@@ -8,6 +8,7 @@ computes the same figures from the filtered rows, and the tests check both agree
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -111,26 +112,97 @@ def noise_ratio_cl(codes: np.ndarray, probs: np.ndarray) -> float:
     return estimate_joint(codes, np.asarray(probs, dtype=np.float64))[1]
 
 
-def vocabulary_matrix(ds_texts: pd.Series, ref_texts: pd.Series, *, stop_words: bool = True):
-    """Token counts over the pooled vocabulary, tokenised as shift.views.vocabulary_view does: the dataset's
-    as a (V, n) CSR matrix (``X^T @ keep`` is then one mat-vec) and the reference's totals; None without words."""
+def _vectorizer(stop_words: bool):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+    return CountVectorizer(lowercase=True, token_pattern=token_pattern(), dtype=np.int64,
+                           stop_words=sorted(ENGLISH_STOP_WORDS) if stop_words else None)
+
+
+def vocabulary_matrix(ds_texts: pd.Series, ref_texts: pd.Series, *, stop_words: bool = True):
+    """Token counts over the pooled vocabulary, tokenised as shift.views.vocabulary_view does: the dataset's
+    as a (V, n) CSR matrix (``X^T @ keep`` is then one mat-vec), the reference's totals and the V terms in
+    column order (sorted); None without words."""
     tp = ds_texts.fillna("").astype(str).tolist()
     tq = ref_texts.fillna("").astype(str).tolist()
-    vec = CountVectorizer(lowercase=True, token_pattern=token_pattern(), dtype=np.int64,
-                          stop_words=sorted(ENGLISH_STOP_WORDS) if stop_words else None)
+    vec = _vectorizer(stop_words)
     try:
         x = vec.fit_transform(tp + tq).tocsr()
     except ValueError:  # empty vocabulary
         return None
     xp = x[: len(tp)]
-    return xp.astype(np.float64).T.tocsr(), np.asarray(x[len(tp):].sum(axis=0)).ravel().astype(np.float64)
+    return (xp.astype(np.float64).T.tocsr(), np.asarray(x[len(tp):].sum(axis=0)).ravel().astype(np.float64),
+            vec.get_feature_names_out())
+
+
+@dataclass(frozen=True, eq=False)
+class RepairVocabulary:
+    """Repaired texts' token counts over the union of the pooled vocabulary and theirs (sorted, the order the
+    view's tie-break relies on), built once per set of repairs: a recount is then two small mat-vecs."""
+
+    texts: dict[int, str]  # position -> repaired text
+    positions: np.ndarray  # (r,) the rows of ``texts``, in that order
+    old_index: np.ndarray  # (V,) each pooled term's place in the union
+    old_counts: object  # CSR (V, r): the rows' original token counts
+    new_counts: object  # CSR (U, r): their repaired token counts
+    ref_totals: np.ndarray  # (U,) the reference's totals over the union
+
+
+def repair_vocabulary(vocab_x, ref_totals: np.ndarray, terms: np.ndarray, texts: dict[int, str], *,
+                      stop_words: bool = True) -> RepairVocabulary:
+    import scipy.sparse as sp
+
+    positions = np.fromiter(texts, dtype=np.int64, count=len(texts))
+    vec = _vectorizer(stop_words)
+    try:
+        xr = vec.fit_transform([texts[int(p)] for p in positions]).T.tocsr().astype(np.float64)
+        new_terms = vec.get_feature_names_out()
+    except ValueError:  # the repaired texts hold no words
+        xr, new_terms = sp.csr_matrix((0, len(positions))), np.array([], dtype=str)
+    union = np.union1d(np.asarray(terms, dtype=str), np.asarray(new_terms, dtype=str))
+    old_index = np.searchsorted(union, np.asarray(terms, dtype=str))
+    new_index = np.searchsorted(union, np.asarray(new_terms, dtype=str))
+    new_counts = sp.csr_matrix((len(union), len(positions)))
+    if len(new_terms):
+        new_counts = sp.csr_matrix(
+            (np.ones(len(new_terms)), (new_index, np.arange(len(new_terms)))), shape=(len(union), len(new_terms))
+        ) @ xr
+    tq = np.zeros(len(union))
+    tq[old_index] = ref_totals
+    return RepairVocabulary(texts=dict(texts), positions=positions, old_index=old_index,
+                            old_counts=vocab_x[:, positions].tocsr(), new_counts=new_counts.tocsr(), ref_totals=tq)
+
+
+def repaired_vocabulary_totals(vocab_x, ref_totals: np.ndarray, terms: np.ndarray, keep: np.ndarray,
+                               repairs: dict[int, str], *, stop_words: bool = True,
+                               cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The kept rows' token totals (and the reference's) when the rows in ``repairs`` ({position: repaired
+    text}) carry their repaired text: their original counts are taken out, the repaired text's put in, over
+    the union of both vocabularies. ``cache`` (a dict kept with the context) holds the
+    :class:`RepairVocabulary`, rebuilt only when a repair it lacks comes in."""
+    repairs = {int(p): t for p, t in repairs.items() if keep[p]}
+    totals_p = vocab_x @ keep.astype(np.float64)
+    if not repairs:
+        return totals_p, ref_totals
+    cache = {} if cache is None else cache
+    rv = cache.get("vocabulary")
+    if rv is None or any(rv.texts.get(p) != t for p, t in repairs.items()):
+        rv = repair_vocabulary(vocab_x, ref_totals, terms, {**(rv.texts if rv else {}), **repairs},
+                               stop_words=stop_words)
+        cache["vocabulary"] = rv
+    m = np.array([p in repairs for p in rv.positions.tolist()], dtype=np.float64)
+    tp = np.zeros(len(rv.ref_totals))
+    tp[rv.old_index] = totals_p - rv.old_counts @ m
+    return tp + rv.new_counts @ m, rv.ref_totals
 
 
 def vocabulary_js(vocab_x, ref_totals: np.ndarray, keep: np.ndarray, vocab_size: int) -> float | None:
     """JS of the kept rows' pooled top-``vocab_size`` words (plus one bin for all others) against the reference."""
-    totals_p = vocab_x @ keep.astype(np.float64)
+    return vocabulary_js_from_totals(vocab_x @ keep.astype(np.float64), ref_totals, vocab_size)
+
+
+def vocabulary_js_from_totals(totals_p: np.ndarray, ref_totals: np.ndarray, vocab_size: int) -> float | None:
+    """:func:`vocabulary_js` from the kept rows' token totals (columns in sorted term order)."""
     pooled = totals_p + ref_totals
     v = vocab_size
     if len(pooled) > v:

@@ -54,8 +54,11 @@ def submit_advice(ds: TextDataset, *, ws: Workspace, test: TextDataset | None = 
     from dq_core.training.runner import data_spec
 
     check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric)
-    config = {"kind": KIND, "name": f"advise {ds.name}", "data": data_spec(ds, ws=ws, reference=reference,
-                                                                              external_test=test),
+    # every dataset travels as a stored workspace copy (its id), never as a pickled frame
+    data = data_spec(ds, ws=ws, reference=reference, external_test=test)
+    if test is not None:
+        data["test_name"] = test.name
+    config = {"kind": KIND, "name": f"advise {ds.name}", "data": data,
               "advise": {"trainer": trainer, "folds": int(folds), "seed": int(seed), "metric": metric,
                          "signal_settings": signal_settings}}
     return jobs.submit(config, runs_dir=advice_dir(ws))

@@ -1,5 +1,7 @@
-"""The Clean page's "Which cleaning pays?" section: start the recipe advisor as a background job, follow it,
-show every candidate's gain over no cleaning, and load the recommended recipe into the filter controls.
+"""The Clean page's "Which cleaning pays?" section: choose where candidates are scored (held-out folds, or a
+trusted test set: the labelled reference, a stored labelled dataset or an uploaded file), start the recipe
+advisor as a background job, follow it, show every candidate's gain over no cleaning, and load the
+recommended recipe into the filter controls.
 
 Every number comes from dq_core.training.advisor (the same as `dq advise`); this file holds widgets only.
 """
@@ -10,16 +12,26 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dq_core.data.dataset import TextDataset
+from dq_core.data import io as dqio
+from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset, guess_mapping
 from dq_core.data.workspace import Workspace
+from dq_core.errors import DataError
 from dq_core.filtering import recipe_path, save_recipe
 from dq_core.training import jobs
-from dq_core.training.advisor import DEFAULT_FOLDS, TRAINERS
+from dq_core.training.advisor import DEFAULT_FOLDS, TRAINERS, check_inputs
 from dq_core.training.advisor_job import cancel_advice, latest_advice_run, read_advice, submit_advice
 from dq_core.training.advisor_result import AdviceResult
 
 WORKING = "working"  # the filter panel's autosaved recipe (ui/clean/controls.py)
 PANEL_KEY = "fp"  # the filter panel's widget-key prefix (ui/clean/panel.py)
+# where the candidates are scored: held-out folds of the labels as given, or a trusted labelled set
+FOLDS, REFERENCE, STORED, UPLOAD = "folds", "reference", "stored", "upload"
+EVAL_LABELS = {FOLDS: "held-out folds of this dataset's labels", REFERENCE: "the reference set (its labels)",
+               STORED: "a labelled dataset stored in the workspace", UPLOAD: "a labelled file I upload"}
+TRUSTED_WHY = ("A trusted test set (rows whose labels you have checked, kept apart from this dataset) measures "
+               "the gain directly. Held-out folds score every candidate against the labels as given, noise and "
+               "all: a model that learned the true label is marked wrong on every noisy held-out row, so folds "
+               "undercount what cleaning wins, and a real gain can read as none.")
 TRAINER_HELP = {"baseline": "logistic regression on the sentence embeddings: seconds per fit",
                 "transformer": "a 1-epoch MiniLM fine-tune per fit: minutes each on a CPU"}
 
@@ -33,23 +45,99 @@ def advisor_section(ds: TextDataset, ref: TextDataset | None = None, *, signal_k
     st.subheader("Which cleaning pays?")
     st.caption("Trains a model on what each candidate recipe keeps (no cleaning, the default, relabel only, drop "
                "only, duplicates and junk only, conservative, and the agreement column's when one is mapped), "
-               "scores it on held-out folds of your labels, and shows each one's gain over no cleaning with a "
-               "95% paired bootstrap interval. It recommends a recipe only when its gain lies measurably above "
-               "zero.")
+               "scores it on held-out folds of your labels or on a trusted test set you choose, and shows each "
+               "one's gain over no cleaning with a 95% paired bootstrap interval. It recommends a recipe only "
+               "when its gain lies measurably above zero.")
     run = latest_advice_run(ws, ds)
     active = run is not None and run.state in jobs.ACTIVE
+    test, test_ok = test_set_choice(ds, ref, ws, key=key)
     c1, c2, c3 = st.columns([2, 1.2, 2.4], vertical_alignment="bottom")
     trainer = c1.selectbox("Trainer", TRAINERS, key=f"{key}_trainer", format_func=lambda t: f"{t} — {TRAINER_HELP[t]}")
-    folds = int(c2.number_input("Folds", min_value=2, max_value=10, value=DEFAULT_FOLDS, key=f"{key}_folds"))
-    if c3.button("Find the cleaning that pays", key=f"{key}_start", icon="🧪", disabled=active,
+    folds = int(c2.number_input("Folds", min_value=2, max_value=10, value=DEFAULT_FOLDS, key=f"{key}_folds",
+                                disabled=test is not None, help="used only when evaluating on held-out folds"))
+    if test_ok:
+        try:
+            check_inputs(ds, test, trainer=trainer, folds=folds, metric="accuracy")
+        except DataError as exc:
+            st.error(f"{exc}.", icon="⚠️")
+            test_ok = False
+    if c3.button("Find the cleaning that pays", key=f"{key}_start", icon="🧪", disabled=active or not test_ok,
                  help="runs in the background; you can keep working on the page"):
-        submit_advice(ds, ws=ws, reference=ref, trainer=trainer, folds=folds, seed=int(seed),
+        # the job finds the test set again as a stored workspace dataset (submit_advice stores it)
+        submit_advice(ds, ws=ws, test=test, reference=ref, trainer=trainer, folds=folds, seed=int(seed),
                       signal_settings=settings)
         st.rerun()
     if run is None:
         st.caption("Not run on this dataset yet.")
         return
     st.fragment(_follow, run_every=2.0 if active else None)(str(run.path), key, active)
+
+
+def labelled_like(test: TextDataset | None, ds: TextDataset) -> bool:
+    """``test`` has labels, and at least one of them is a class of ``ds`` (a set of other classes is no test)."""
+    if test is None:
+        return False
+    labels = set(test.labels.dropna().astype(str))
+    return bool(labels & set(map(str, ds.classes)))
+
+
+def stored_test_sets(ws: Workspace, ds: TextDataset, ref: TextDataset | None) -> dict[str, str]:
+    """{dataset id: 'name — rows'} of the labelled datasets stored in the workspace, other than ``ds`` and
+    ``ref`` (evaluating on the training rows themselves would measure nothing)."""
+    skip = {ds.fingerprint[:16]} | ({ref.fingerprint[:16]} if ref is not None else set())
+    out = {}
+    for meta in ws.list_datasets():
+        mapping = meta.get("mapping") or {}
+        if meta["id"] in skip or not (isinstance(mapping, dict) and mapping.get("label")):
+            continue
+        out[str(meta["id"])] = f"{meta.get('name', meta['id'])} — {int(meta.get('n_rows') or 0):,} rows"
+    return out
+
+
+def test_set_choice(ds: TextDataset, ref: TextDataset | None, ws: Workspace, *,
+                    key: str) -> tuple[TextDataset | None, bool]:
+    """The "Evaluate on" widgets: (the trusted test set, or None for held-out folds; whether the choice is
+    complete and usable). Held-out folds are the default."""
+    stored = stored_test_sets(ws, ds, ref)
+    options = [FOLDS, *([REFERENCE] if labelled_like(ref, ds) else []), *([STORED] if stored else []), UPLOAD]
+    if st.session_state.get(f"{key}_eval") not in options:  # first draw, or the reference went away
+        st.session_state[f"{key}_eval"] = FOLDS
+    choice = st.radio("Evaluate on", options, key=f"{key}_eval", horizontal=True, format_func=EVAL_LABELS.get)
+    st.caption(TRUSTED_WHY)
+    if choice == FOLDS:
+        return None, True
+    if choice == REFERENCE:
+        return ref, True
+    if choice == STORED:
+        from ui import state
+
+        pick = st.selectbox("Test set", list(stored), key=f"{key}_stored", format_func=stored.get)
+        try:
+            return state.load_stored(pick), True
+        except DataError as exc:
+            st.error(f"{exc}.", icon="⚠️")
+            return None, False
+    up = st.file_uploader("Labelled test file: CSV, TSV, JSON (records), JSONL or Parquet",
+                          type=[e.lstrip(".") for e in dqio.TABLE_EXTENSIONS], key=f"{key}_upload")
+    if up is None:
+        st.info("Upload a file with a text and a label column; it is stored in the workspace when the advisor "
+                "starts, so the background job reads it from there.")
+        return None, False
+    try:
+        raw = dqio.read_table_bytes(up.getvalue(), up.name)
+        cols = [str(c) for c in raw.frame.columns]
+        guess = guess_mapping(raw.frame)
+        a, b = st.columns(2)
+        text = a.selectbox("Text column", cols, key=f"{key}_up_text",
+                           index=cols.index(guess.text) if guess.text in cols else 0)
+        lab_guess = guess.mapping.label if guess.mapping is not None else None
+        label = b.selectbox("Label column", cols, key=f"{key}_up_label",
+                            index=cols.index(lab_guess) if lab_guess in cols else min(1, len(cols) - 1))
+        return build_dataset(raw.frame, ColumnMapping(text=text, label=label), name=f"test: {raw.source}",
+                             source=raw.source, notes=raw.notes), True
+    except DataError as exc:
+        st.error(f"The test file cannot be used: {exc}.", icon="⚠️")
+        return None, False
 
 
 def _follow(run_dir: str, key: str, was_active: bool) -> None:
@@ -75,6 +163,9 @@ def _follow(run_dir: str, key: str, was_active: bool) -> None:
     if result is None:
         st.error("The advisor run finished but its advice.json cannot be read; start it again.", icon="⚠️")
         return
+    test_name = (info.config.get("data") or {}).get("test_name")
+    if result.evaluated_on == "test" and test_name:
+        st.caption(f"Last run evaluated on the test set **{test_name}**.")
     show_advice(result, key=key)
 
 

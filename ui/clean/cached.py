@@ -72,7 +72,23 @@ def whatif_context(ds: TextDataset, ref: TextDataset | None, signals: pd.DataFra
         except DataError:
             probs = None
     return wi.prepare_what_if(ds, ref, signals, ds_embeddings=ds_emb, ref_embeddings=ref_emb, workspace=ws,
-                              label_probs=probs)
+                              label_probs=probs, embed_repairs=repair_embedder(ds_emb, ws, _given))
+
+
+def repair_embedder(ds_emb, ws: Workspace, given):
+    """Embeds the few texts a recipe's repairs propose with the dataset's own model, so a repaired row counts
+    by its new text in the coverage figures; None for vectors the user gave (their model is not here)."""
+    if given is not None or ds_emb is None:
+        return None
+    from dq_core.space.embed import embed_texts
+    from dq_core.space.embed_model import cache_key
+
+    try:  # the panel reads the default model's vectors (cached_dataset_embeddings): embed with that one only
+        if getattr(ds_emb, "model_name", None) != cache_key(None):
+            return None
+    except (DataError, OSError):
+        return None
+    return lambda texts: embed_texts(texts, workspace=ws).vectors
 
 
 @st.cache_resource(max_entries=4, show_spinner="Out-of-sample probabilities…", hash_funcs=_HASH)
