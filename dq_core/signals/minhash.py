@@ -47,20 +47,38 @@ def shingle_hashes(texts: pd.Series, n: int = 5) -> tuple[np.ndarray, np.ndarray
     return hashes, text_start
 
 
+CHUNK_CHARS = 8_000_000  # characters hashed at once: the shingle arrays take ~50 bytes per character
+
+
 def signatures(texts: pd.Series, *, n_perm: int = 64, n: int = 5, seed: int = 0) -> np.ndarray:
     """(n_texts, n_perm) uint32 MinHash signatures (multiply-add hashing mod 2^32 of 32-bit shingle hashes:
-    half the memory traffic of 64-bit, and plenty for Jaccard estimates)."""
-    hashes, text_start = shingle_hashes(texts, n)
-    h32 = (hashes >> np.uint64(32)).astype(np.uint32) ^ hashes.astype(np.uint32)
+    half the memory traffic of 64-bit, and plenty for Jaccard estimates).
+
+    Texts are hashed in chunks of about CHUNK_CHARS characters: a signature depends on its own text only,
+    so the result is the same, and the shingle arrays (several uint64 values per character) stay near
+    400 MB instead of ~10 GB for 1M paragraph-length texts."""
     rng = np.random.default_rng(seed)
     a = (rng.integers(1, 1 << 32, size=n_perm, dtype=np.uint64) | np.uint64(1)).astype(np.uint32)
     b = rng.integers(0, 1 << 32, size=n_perm, dtype=np.uint64).astype(np.uint32)
-    sig = np.empty((len(text_start), n_perm), dtype=np.uint32)
-    if len(text_start) == 0:
+    sig = np.empty((len(texts), n_perm), dtype=np.uint32)
+    if len(texts) == 0:
         return sig
+    lengths = texts.fillna("").astype(str).str.len().to_numpy()
+    bounds = [0, *np.flatnonzero(np.diff(np.cumsum(lengths) // CHUNK_CHARS)) + 1, len(texts)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        if hi > lo:
+            sig[lo:hi] = _chunk_signatures(texts.iloc[lo:hi], a, b, n)
+    return sig
+
+
+def _chunk_signatures(texts: pd.Series, a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    hashes, text_start = shingle_hashes(texts, n)
+    h32 = (hashes >> np.uint64(32)).astype(np.uint32) ^ hashes.astype(np.uint32)
+    del hashes
+    sig = np.empty((len(text_start), len(a)), dtype=np.uint32)
     tmp = np.empty_like(h32)
     with np.errstate(over="ignore"):
-        for p in range(n_perm):
+        for p in range(len(a)):
             np.multiply(h32, a[p], out=tmp)
             np.add(tmp, b[p], out=tmp)
             sig[:, p] = np.minimum.reduceat(tmp, text_start)
