@@ -245,9 +245,10 @@ def run_step(step: str, d: Path) -> dict:
     return out
 
 
-def measure(step: str, d: Path, timeout: float) -> dict:
-    """Run ``step`` in a fresh process; its wall time and peak RSS (ru_maxrss of that child from wait4)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", step, "--data-dir", str(d)]
+def measure(step: str, d: Path, timeout: float, *, script: Path | None = None) -> dict:
+    """Run ``step`` in a fresh process (``script --child step --data-dir d``, this file by default); its
+    wall time and peak RSS (ru_maxrss of that child from wait4)."""
+    cmd = [sys.executable, str((script or Path(__file__)).resolve()), "--child", step, "--data-dir", str(d)]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     timed_out = False
