@@ -21,6 +21,7 @@ from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.space.neighbors import GRAPH_K as NEIGHBORS_GRAPH_K
+from dq_core.space.neighbors import usable_cores
 
 Progress = Callable[[str, float], None]  # (message, fraction done of the current step)
 
@@ -295,7 +296,7 @@ def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int 
     # slower (threads spinning against other processes); numpy and sklearn's loss release the GIL, so
     # two fits in two threads use both cores.
     unl_sum = np.zeros((len(unl), k))
-    workers = min(2, _cores(), len(splits) - 1)
+    workers = min(2, usable_cores(), len(splits) - 1)
     # catch_warnings is process-wide and not thread-safe: entered once here, around every fit
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning on near-separable folds
@@ -323,8 +324,3 @@ def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int 
         probs[unl] = unl_sum / len(splits)
     return probs
 
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -135,6 +135,13 @@ def _exact_bf16_rerank(index: np.ndarray, query: np.ndarray, kk: int,
 APPROX_BACKEND = f"cells-sqrt-probe{CELL_PROBE}-kmeans{KMEANS_ITERS}"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
 def ann_threads() -> int:
     """Threads for the graph: all cores, or ``DQ_ANN_THREADS``."""
     import os
@@ -145,7 +152,7 @@ def ann_threads() -> int:
             return max(1, int(env))
         except ValueError:
             raise DataError(f"DQ_ANN_THREADS={env!r} is not a whole number") from None
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    return usable_cores()
 
 
 def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
