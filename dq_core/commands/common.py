@@ -17,6 +17,10 @@ def add_data_args(p: argparse.ArgumentParser, *, reference: str | None = "option
     p.add_argument("--text-col", help="text column (guessed when omitted)")
     p.add_argument("--label-col", help="label column (guessed when omitted)")
     p.add_argument("--id-col", help="optional unique id column (row positions otherwise)")
+    p.add_argument("--agreement-col", metavar="NAME",
+                   help="a per-row annotator agreement / label confidence column, a share in [0, 1] (guessed when a "
+                        "numeric column is named confidence or agreement): the signals' agreement hint and the "
+                        "advisor's agreement candidate use it")
     if reference:
         p.add_argument("--reference", metavar="REF", required=reference == "required",
                        help="reference data, same forms as DATA")
@@ -29,7 +33,8 @@ def warn(msg: str) -> None:
 def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, TextDataset | None]:
     """DATA and REF as the user gave them. A demo preset's bundled reference is used when no REF is given."""
     ds, bundled_ref = load_dataset(args.data, text_col=args.text_col, label_col=args.label_col,
-                                   id_col=getattr(args, "id_col", None), warn=warn)
+                                   id_col=getattr(args, "id_col", None),
+                                   agreement_col=getattr(args, "agreement_col", None), warn=warn)
     ref = bundled_ref
     ref_spec = getattr(args, "reference", None)
     if ref_spec:

@@ -115,7 +115,7 @@ def load_demo(name: str) -> tuple[TextDataset, TextDataset | None]:
 # --------------------------------------------------------------------------- one entry point for the CLI
 
 def load_dataset(spec: str, *, text_col: str | None = None, label_col: str | None = None,
-                 id_col: str | None = None, require_labels: bool = True,
+                 id_col: str | None = None, agreement_col: str | None = None, require_labels: bool = True,
                  warn=None) -> tuple[TextDataset, TextDataset | None]:
     """Load ``spec`` (a path, ``demo:NAME`` or ``hf:NAME``) and map its columns.
 
@@ -124,18 +124,20 @@ def load_dataset(spec: str, *, text_col: str | None = None, label_col: str | Non
     """
     if spec.startswith("demo:"):
         ds, ref = load_demo(spec.split(":", 1)[1])
-        if text_col or label_col:
-            raise DataError("demo datasets come with their column mapping; drop --text-col/--label-col")
+        if text_col or label_col or agreement_col:
+            raise DataError("demo datasets come with their column mapping; drop --text-col/--label-col/"
+                            "--agreement-col")
         return ds, ref
     raw = read_hf_hub(spec[3:]) if spec.startswith("hf:") else read_path(spec)
     mapping = mapping_for(raw.frame, text_col=text_col, label_col=label_col, id_col=id_col, warn=warn,
-                          label_optional=not require_labels)
+                          label_optional=not require_labels, agreement_col=agreement_col)
     return build_dataset(raw.frame, mapping, name=Path(spec).name, source=spec, notes=raw.notes,
                          require_labels=require_labels), None
 
 
 def mapping_for(frame: pd.DataFrame, *, text_col: str | None, label_col: str | None,
-                id_col: str | None = None, warn=None, label_optional: bool = False) -> ColumnMapping:
+                id_col: str | None = None, warn=None, label_optional: bool = False,
+                agreement_col: str | None = None) -> ColumnMapping:
     """Map columns: the user's choices first, guesses for the rest (each guess passed to ``warn``).
 
     With ``label_optional`` (a reference set) a frame without the label column, or without anything
@@ -164,6 +166,21 @@ def mapping_for(frame: pd.DataFrame, *, text_col: str | None, label_col: str | N
     used = {text, label, id_col}
     meta = tuple(c for c in frame.columns if c not in used)
     agreement = g.agreement if g and g.agreement in meta else None
+    if agreement_col is not None:
+        agreement = _checked_agreement(frame, agreement_col, meta)
     split = g.split if g and g.split in meta else None
     meta = tuple(c for c in meta if c != split)
     return ColumnMapping(text=text, label=label, id=id_col, split=split, metadata=meta, agreement=agreement)
+
+
+def _checked_agreement(frame: pd.DataFrame, col: str, meta: tuple) -> str:
+    """The user's --agreement-col, refused with what to do when it is missing, taken or not numeric."""
+    if col not in frame.columns:
+        raise DataError(f"--agreement-col '{col}' is not a column (columns: {', '.join(map(str, frame.columns[:12]))})")
+    if col not in meta:
+        raise DataError(f"--agreement-col '{col}' is already the text, label or id column; name another column")
+    values = pd.to_numeric(frame[col], errors="coerce")
+    if values.notna().sum() == 0:
+        raise DataError(f"--agreement-col '{col}' holds no numbers; it must be a per-row share in [0, 1] "
+                        "(e.g. the fraction of annotators who chose the label)")
+    return col

@@ -121,17 +121,28 @@ def agreement_values(ds: TextDataset) -> pd.Series | None:
     return None
 
 
+def agreement_unusable(ds: TextDataset) -> str | None:
+    """Why a mapped agreement column gives no candidate (said in the advice), or None."""
+    col = ds.mapping.agreement
+    values = agreement_values(ds)
+    if not col or values is None:
+        return None
+    present = values.dropna()
+    if present.empty:
+        return f"the agreement column '{col}' has no numeric values: no agreement candidate"
+    if present.min() < 0 or present.max() > 1:
+        # a fixed threshold means nothing on an unknown scale (votes, a 1-5 score)
+        return (f"the agreement column '{col}' is not a share in [0, 1] (values {present.min():g} to "
+                f"{present.max():g}): no agreement candidate; rescale it to the share of annotators who agree")
+    return None
+
+
 def agreement_candidate(ds: TextDataset, threshold: float) -> Candidate | None:
     """Drop rows whose agreement is below ``threshold``; rows without a value are kept (and counted)."""
     values = agreement_values(ds)
-    if values is None:
+    if values is None or agreement_unusable(ds):
         return None
     col = ds.mapping.agreement
-    present = values.dropna()
-    if present.empty:
-        return None
-    if present.min() < 0 or present.max() > 1:
-        return None  # not a share in [0, 1]: a fixed threshold would mean nothing
     n_missing = int(values.isna().sum())
     note = (f"{n_missing:,} rows have no '{col}' value and are kept" if n_missing else "")
     return Candidate("agreement", f"agreement ({col} >= {threshold:g})", FilterRecipe(
@@ -304,7 +315,8 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
             done += 1
     rep.update(phase="comparing", progress=0.96, message="paired bootstrap of each candidate against no cleaning")
     return _summarise(ds, applied, preds, y_eval, trainer=trainer, test=test, folds=folds, seed=seed,
-                      metric=metric, note=note, n_resamples=n_resamples, confidence=confidence)
+                      metric=metric, note=note, n_resamples=n_resamples, confidence=confidence,
+                      notes=[n for n in (agreement_unusable(ds),) if n and candidates is None])
 
 
 def _fold_results(ds: TextDataset, x: np.ndarray, train_pos: np.ndarray, live: list, seed: int) -> list:
@@ -342,12 +354,11 @@ def _embeddings(ds, test, ws, embeddings, test_embeddings, rep: Reporter, stop) 
 
 
 def _summarise(ds, applied, preds, y_eval, *, trainer, test, folds, seed, metric, note, n_resamples,
-               confidence) -> AdviceResult:
+               confidence, notes: list[str]) -> AdviceResult:
     from sklearn.metrics import f1_score
 
     base = preds[NO_CLEANING]
     outcomes = []
-    notes = []
     for c, res, skipped in applied:
         gain = acc = f1 = None
         if not skipped:

@@ -128,6 +128,24 @@ def test_profile_explicit_columns_and_reference(tmp_path):
     assert out["reference"]["n_exact_duplicates"] == 1
 
 
+def test_agreement_col_maps_a_column_the_name_guess_misses_and_bad_ones_are_refused(tmp_path):
+    data = tmp_path / "voted.csv"
+    data.write_text("message,category,share_agreeing,note\nhello there,ham,0.9,x\nwin a prize,spam,0.4,y\n"
+                    "call me later,ham,,z\n")
+    ds, _ = load_dataset(str(data), text_col="message", label_col="category")
+    assert ds.mapping.agreement is None  # the name guess only knows confidence / agreement
+    ds, _ = load_dataset(str(data), text_col="message", label_col="category", agreement_col="share_agreeing")
+    assert ds.mapping.agreement == "share_agreeing"
+    cols = ["--text-col", "message", "--label-col", "category"]
+    for col, says in (("nope", "is not a column"), ("category", "already the text, label or id column"),
+                      ("note", "holds no numbers")):
+        r = dq("profile", str(data), *cols, "--agreement-col", col)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert _error_lines(r.stderr) and says in r.stderr, r.stderr
+    r = dq("profile", "demo:sms_spam", "--agreement-col", "x")
+    assert r.returncode == 2 and "--agreement-col" in r.stderr
+
+
 def test_profile_save_to_disk_folder(hf_disk_dataset):
     r = dq("profile", str(hf_disk_dataset))
     assert r.returncode == 0, r.stderr

@@ -138,6 +138,20 @@ def test_agreement_candidate_keeps_and_counts_rows_without_a_value():
     assert "agreement" not in {c.key for c in candidate_recipes(no_agreement)}
 
 
+def test_an_agreement_column_on_another_scale_is_said_not_silently_skipped(sms, dq_env):
+    from dq_core.training.advisor import agreement_unusable
+
+    frame = sms.train.frame.assign(votes=np.arange(len(sms.train)) % 5 + 1)  # 1-5 votes, not a share
+    ds = build_dataset(frame, ColumnMapping(text="text", label="label", id="row_id", metadata=("votes",),
+                                            agreement="votes"))
+    assert "not a share in [0, 1] (values 1 to 5)" in agreement_unusable(ds)
+    assert "agreement" not in {c.key for c in candidate_recipes(ds)}
+    res = advise(ds, test=sms.test, embeddings=sms.x, test_embeddings=sms.x_test, workspace=Workspace(dq_env.home))
+    assert any("'votes' is not a share in [0, 1]" in n for n in res.notes)
+    share = build_dataset(frame.assign(votes=frame["votes"] / 5), ds.mapping)
+    assert agreement_unusable(share) is None and "agreement" in {c.key for c in candidate_recipes(share)}
+
+
 def _dq(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=600)
