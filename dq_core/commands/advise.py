@@ -1,4 +1,5 @@
-"""`dq advise DATA [--test TEST] [--trainer baseline|transformer] [--folds K] [--seed S] --out ADVICE.json`:
+"""`dq advise DATA [--test TEST] [--trainer baseline|transformer] [--folds K] [--seed S] [--repeats R]
+--out ADVICE.json`:
 which cleaning pays on this data?
 
 Trains the chosen trainer on what each candidate recipe keeps (no cleaning, the default, relabel only,
@@ -21,7 +22,7 @@ from dq_core.training.progress import NullReporter
 
 
 def add_parser(sub) -> None:
-    from dq_core.training.advisor import DEFAULT_FOLDS, TRAINERS
+    from dq_core.training.advisor import DEFAULT_FOLDS, MAX_REPEATS, TRAINERS
     from dq_core.training.evaluate import METRICS
 
     p = sub.add_parser("advise", help="which cleaning recipe pays: candidates trained and compared")
@@ -33,6 +34,10 @@ def add_parser(sub) -> None:
     p.add_argument("--folds", type=int, default=DEFAULT_FOLDS, metavar="K", help=f"folds without --test "
                    f"(default {DEFAULT_FOLDS})")
     p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--repeats", type=int, default=1, metavar="R",
+                   help=f"transformer only: fine-tune each candidate R times (seeds S to S+R-1, at most "
+                        f"{MAX_REPEATS}) so the intervals hold the training randomness too (default 1: R times "
+                        "faster, but a lucky run can pass for a gain)")
     p.add_argument("--metric", choices=METRICS, default="accuracy", help="the gain that decides the recommendation")
     p.add_argument("--out", metavar="ADVICE.json", required=True, help="where to write the advice (JSON)")
     add_progress_args(p)
@@ -67,8 +72,9 @@ def run(args) -> int:
     if args.test:
         test, _ = load_dataset(args.test, text_col=args.text_col, label_col=args.label_col,
                                warn=lambda m: warn(f"test: {m}"))
-    result = advise(ds, test=test, reference=ref, trainer=args.trainer, folds=args.folds, seed=args.seed, metric=args.metric,
-                    workspace=Workspace.default(), reporter=_CliReporter(progress))
+    result = advise(ds, test=test, reference=ref, trainer=args.trainer, folds=args.folds, seed=args.seed,
+                    metric=args.metric, repeats=args.repeats, workspace=Workspace.default(),
+                    reporter=_CliReporter(progress))
     for n in result.notes:
         warn(n)
     for c in result.candidates:

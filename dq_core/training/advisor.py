@@ -34,7 +34,7 @@ from dq_core.filtering import (
     default_recipe,
 )
 from dq_core.training.advisor_result import AdviceResult, CandidateOutcome
-from dq_core.training.evaluate import METRICS, paired_bootstrap
+from dq_core.training.evaluate import METRICS, paired_bootstrap_runs
 from dq_core.training.progress import Cancelled, NullReporter, Reporter
 
 TRAINERS = ("baseline", "transformer")
@@ -53,6 +53,12 @@ FOLDS_NOTE = ("Evaluated on {k} held-out folds of the labels as given: each cand
               "classes). A trusted test set (--test) measures it directly.")
 TEST_NOTE = ("Evaluated on the trusted test set ({n:,} rows): each candidate trains on every row it keeps and is "
              "scored on the test rows, which no recipe touches.")
+ONE_RUN_NOTE = ("One fine-tune per candidate: its training randomness (data order, the new head's initial "
+                "weights) moves accuracy by about as much as a small cleaning gain and is not in the intervals; "
+                "--repeats R (the page's 'fine-tunes per candidate') trains each candidate R times and puts it in.")
+RUNS_NOTE = ("Each candidate fine-tuned {r} times (seeds {s} to {e}): figures are the runs' means and every "
+             "interval resamples the runs as well as the rows, so training randomness is in it.")
+MAX_REPEATS = 10
 
 @dataclass(frozen=True)
 class Candidate:
@@ -152,11 +158,18 @@ def agreement_candidate(ds: TextDataset, threshold: float) -> Candidate | None:
 
 # --------------------------------------------------------------------------- checks
 
-def check_inputs(ds: TextDataset, test: TextDataset | None, *, trainer: str, folds: int, metric: str) -> None:
+def check_inputs(ds: TextDataset, test: TextDataset | None, *, trainer: str, folds: int, metric: str,
+                 repeats: int = 1) -> None:
     """Bad input said before anything is computed: unknown trainer, too few rows for K folds, a test set
-    with labels the dataset lacks."""
+    with labels the dataset lacks, repeats that mean nothing."""
     if trainer not in TRAINERS:
         raise DataError(f"unknown trainer '{trainer}'; use one of {', '.join(TRAINERS)}")
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or not 1 <= repeats <= MAX_REPEATS:
+        raise DataError(f"--repeats must be a whole number from 1 to {MAX_REPEATS}, got {repeats!r}")
+    if repeats > 1 and trainer != "transformer":
+        raise DataError("--repeats applies to the transformer trainer only: the baseline's logistic regression "
+                        "gives the same model every time on the same rows; drop --repeats or use "
+                        "--trainer transformer")
     if metric not in METRICS:
         raise DataError(f"unknown metric '{metric}'; use one of {', '.join(METRICS)}")
     counts = ds.labels.dropna().astype(str).value_counts()
@@ -226,17 +239,18 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
            signals: pd.DataFrame | None = None, signal_settings: dict | None = None,
            embeddings: np.ndarray | None = None, test_embeddings: np.ndarray | None = None,
            candidates: list[Candidate] | None = None, n_resamples: int = 1000, confidence: float = 0.95,
-           reporter: Reporter | None = None) -> AdviceResult:
+           repeats: int = 1, reporter: Reporter | None = None) -> AdviceResult:
     """Evaluate the candidate recipes on ``ds`` and recommend one (or none); see the module docstring.
 
     ``signals`` (the wide frame) and ``embeddings`` are loaded from, or computed into, the workspace cache
     when not given, with the Clean page's ``signal_settings`` and ``reference`` (the signals' cache key);
     they give the rows each candidate keeps and the test-set evaluation. On folds, each fold's training rows
     get their own signals (FOLD_SIGNALS, default settings). A cancel (``reporter.should_stop()``) raises
-    Cancelled between steps; nothing is written here.
+    Cancelled between steps; nothing is written here. ``repeats`` (transformer only) fine-tunes each candidate
+    that many times, seeds ``seed`` on, and the intervals resample the runs too.
     """
     rep = reporter or NullReporter()
-    check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric)
+    check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric, repeats=repeats)
     ws = workspace or Workspace.default()
 
     def stop() -> None:
@@ -286,9 +300,12 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
         t_test = test.texts.fillna("").astype(str).to_numpy(dtype=object)[test_lab]
         if x_test is not None:
             x_test = x_test[test_lab]
-    n_fits = len(splits) * len(live)
+    if trainer == "transformer":
+        note += " " + (ONE_RUN_NOTE if repeats == 1 else
+                       RUNS_NOTE.format(r=repeats, s=seed, e=seed + repeats - 1))
+    n_fits = len(splits) * len(live) * repeats
     done = 0
-    preds = {c.key: np.empty(len(y_eval), dtype=object) for c, _ in live}
+    preds = {c.key: [np.empty(len(y_eval), dtype=object) for _ in range(repeats)] for c, _ in live}
     for f, (train_pos, eval_pos) in enumerate(splits):
         stop()
         if eval_pos is None:
@@ -297,7 +314,7 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
             rep.update(phase="training", progress=0.3 + 0.65 * done / n_fits,
                        message=f"fold {f + 1} of {len(splits)}: signals on its training rows")
             fold_results = _fold_results(ds, x, train_pos, live, seed)
-        for c, keep, final in fold_results:
+        for (c, keep, final), r in ((fr, r) for fr in fold_results for r in range(repeats)):
             stop()
             rep.update(phase="training", progress=0.3 + 0.65 * done / n_fits,
                        message=f"{c.title}: fit {done + 1} of {n_fits}", step=done + 1, total_steps=n_fits)
@@ -307,15 +324,15 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
                 pred = _fit_predict_baseline(x[tr], y_tr, x_test if eval_pos is None else x[eval_pos], seed)
             else:
                 pred = _fit_predict_transformer(texts[tr], y_tr, t_test if eval_pos is None else texts[eval_pos],
-                                                seed, rep)
+                                                seed + r, rep)
             if eval_pos is None:
-                preds[c.key][:] = pred
+                preds[c.key][r][:] = pred
             else:
-                preds[c.key][np.searchsorted(pos, eval_pos)] = pred
+                preds[c.key][r][np.searchsorted(pos, eval_pos)] = pred
             done += 1
     rep.update(phase="comparing", progress=0.96, message="paired bootstrap of each candidate against no cleaning")
     return _summarise(ds, applied, preds, y_eval, trainer=trainer, test=test, folds=folds, seed=seed,
-                      metric=metric, note=note, n_resamples=n_resamples, confidence=confidence,
+                      metric=metric, note=note, n_resamples=n_resamples, confidence=confidence, repeats=repeats,
                       notes=[n for n in (agreement_unusable(ds),) if n and candidates is None])
 
 
@@ -354,7 +371,7 @@ def _embeddings(ds, test, ws, embeddings, test_embeddings, rep: Reporter, stop) 
 
 
 def _summarise(ds, applied, preds, y_eval, *, trainer, test, folds, seed, metric, note, n_resamples,
-               confidence, notes: list[str]) -> AdviceResult:
+               confidence, notes: list[str], repeats: int) -> AdviceResult:
     from sklearn.metrics import f1_score
 
     base = preds[NO_CLEANING]
@@ -362,14 +379,14 @@ def _summarise(ds, applied, preds, y_eval, *, trainer, test, folds, seed, metric
     for c, res, skipped in applied:
         gain = acc = f1 = None
         if not skipped:
-            p = preds[c.key]
-            acc = float((p == y_eval).mean())
-            f1 = float(f1_score(y_eval, p.astype(str), average="macro", labels=sorted(set(y_eval.tolist())),
-                                zero_division=0))
+            runs = preds[c.key]
+            acc = float(np.mean([(p == y_eval).mean() for p in runs]))
+            f1 = float(np.mean([f1_score(y_eval, p.astype(str), average="macro", zero_division=0,
+                                         labels=sorted(set(y_eval.tolist()))) for p in runs]))
             if c.key != NO_CLEANING:
                 # the same seed for every candidate: each is resampled on the same rows
-                gain = {m: paired_bootstrap(y_eval, base, p, metric=m, n_resamples=n_resamples,
-                                            confidence=confidence, rng=np.random.default_rng(seed))
+                gain = {m: paired_bootstrap_runs(y_eval, base, runs, metric=m, n_resamples=n_resamples,
+                                                 confidence=confidence, rng=np.random.default_rng(seed))
                         for m in METRICS}
         outcomes.append(CandidateOutcome(
             key=c.key, title=c.title, description=c.recipe.description or c.recipe.summary(),
@@ -394,4 +411,5 @@ def _summarise(ds, applied, preds, y_eval, *, trainer, test, folds, seed, metric
                         evaluated_on="test" if test is not None else "folds",
                         folds=None if test is not None else folds, n_eval=len(y_eval), seed=seed, metric=metric,
                         confidence=confidence, evaluation_note=note, candidates=tuple(outcomes),
-                        recommended=None if best is None else best.key, recommendation=rec, notes=tuple(notes))
+                        recommended=None if best is None else best.key, recommendation=rec, notes=tuple(notes),
+                        repeats=repeats)

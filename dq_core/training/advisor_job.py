@@ -48,19 +48,19 @@ def read_advice(path: str | Path) -> AdviceResult | None:
 def submit_advice(ds: TextDataset, *, ws: Workspace, test: TextDataset | None = None,
                   reference: TextDataset | None = None, trainer: str = "baseline",
                   folds: int = DEFAULT_FOLDS, seed: int = 0, metric: str = "accuracy",
-                  signal_settings: dict | None = None) -> Path:
+                  signal_settings: dict | None = None, repeats: int = 1) -> Path:
     """Queue an advisor run on ``ds`` (checked first, so bad input fails here, not in the worker)."""
     from dq_core.training.advisor import check_inputs
     from dq_core.training.runner import data_spec
 
-    check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric)
+    check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric, repeats=repeats)
     # every dataset travels as a stored workspace copy (its id), never as a pickled frame
     data = data_spec(ds, ws=ws, reference=reference, external_test=test)
     if test is not None:
         data["test_name"] = test.name
     config = {"kind": KIND, "name": f"advise {ds.name}", "data": data,
               "advise": {"trainer": trainer, "folds": int(folds), "seed": int(seed), "metric": metric,
-                         "signal_settings": signal_settings}}
+                         "signal_settings": signal_settings, "repeats": int(repeats)}}
     return jobs.submit(config, runs_dir=advice_dir(ws))
 
 
@@ -70,9 +70,10 @@ def run_advice(config: dict, run_dir: Path, *, reporter: Reporter, datasets: tup
 
     opts = config.get("advise") or {}
     ds, ref, test, ws = datasets if datasets is not None else load_data(config.get("data", {}))
-    result = advise(ds, test=test, reference=ref, trainer=opts.get("trainer", "baseline"), folds=int(opts.get("folds", DEFAULT_FOLDS)),
-                    seed=int(opts.get("seed", 0)), metric=opts.get("metric", "accuracy"), workspace=ws,
-                    signal_settings=opts.get("signal_settings"), reporter=reporter)
+    result = advise(ds, test=test, reference=ref, trainer=opts.get("trainer", "baseline"),
+                    folds=int(opts.get("folds", DEFAULT_FOLDS)), seed=int(opts.get("seed", 0)),
+                    metric=opts.get("metric", "accuracy"), workspace=ws, signal_settings=opts.get("signal_settings"),
+                    repeats=int(opts.get("repeats", 1)), reporter=reporter)
     write_advice(result, Path(run_dir) / ADVICE_FILE)
     return result.recommendation
 

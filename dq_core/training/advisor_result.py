@@ -54,6 +54,7 @@ class AdviceResult:
     recommended: str | None  # a candidate key, or None: no cleaning pays measurably
     recommendation: str
     notes: tuple[str, ...] = ()
+    repeats: int = 1  # fine-tunes per candidate (training randomness in the intervals when > 1)
 
     def candidate(self, key: str) -> CandidateOutcome:
         for c in self.candidates:
@@ -88,7 +89,8 @@ class AdviceResult:
                 "confidence": self.confidence, "evaluation_note": self.evaluation_note,
                 "recommended": self.recommended, "recommendation": self.recommendation,
                 "recommended_recipe": None if self.recommended is None else self.candidate(self.recommended).recipe,
-                "candidates": [c.to_dict() for c in self.candidates], "notes": list(self.notes)}
+                "candidates": [c.to_dict() for c in self.candidates], "notes": list(self.notes),
+                "repeats": self.repeats}
 
     @classmethod
     def from_dict(cls, d: dict) -> AdviceResult:
@@ -106,4 +108,5 @@ class AdviceResult:
                    classes=tuple(d["classes"]), trainer=d["trainer"], evaluated_on=d["evaluated_on"],
                    folds=d["folds"], n_eval=d["n_eval"], seed=d["seed"], metric=d["metric"],
                    confidence=d["confidence"], evaluation_note=d["evaluation_note"], candidates=tuple(cands),
-                   recommended=d["recommended"], recommendation=d["recommendation"], notes=tuple(d["notes"]))
+                   recommended=d["recommended"], recommendation=d["recommendation"], notes=tuple(d["notes"]),
+                   repeats=int(d.get("repeats", 1)))

@@ -287,13 +287,27 @@ def paired_bootstrap(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, me
     Paired: each resample scores both runs on the same rows, so row difficulty cancels out and a real
     gain is told from noise with far fewer rows than two independent intervals would need.
     """
+    return paired_bootstrap_runs(y_true, [pred_a], [pred_b], metric=metric, n_resamples=n_resamples,
+                                 confidence=confidence, rng=rng)
+
+
+def paired_bootstrap_runs(y_true: Sequence, runs_a: Sequence[Sequence], runs_b: Sequence[Sequence], *,
+                          metric: str = "accuracy", n_resamples: int = 1000, confidence: float = 0.95,
+                          rng: np.random.Generator) -> BootstrapResult:
+    """:func:`paired_bootstrap` for A and B each trained several times (different seeds): a resample draws
+    the test rows and, for each side, one of its runs, so the interval holds the training randomness too
+    (a fine-tune's data order moves accuracy by as much as a small cleaning gain). The point figures are the
+    runs' means. One run a side is exactly the paired bootstrap (no extra random draws)."""
     if metric not in METRICS:
         raise DataError(f"unknown metric '{metric}'; use one of {', '.join(METRICS)}")
+    if not len(runs_a) or not len(runs_b):
+        raise DataError("the paired bootstrap needs at least one run a side")
     t_raw = np.asarray([str(v) for v in y_true], dtype=object)
-    labels = sorted(set(t_raw.tolist()) | {str(v) for v in pred_a} | {str(v) for v in pred_b})
-    t, a, b = (_encode(x, labels) for x in (t_raw, pred_a, pred_b))
+    labels = sorted(set(t_raw.tolist()).union(*({str(v) for v in r} for r in (*runs_a, *runs_b))))
+    t = _encode(t_raw, labels)
+    a_runs, b_runs = [_encode(r, labels) for r in runs_a], [_encode(r, labels) for r in runs_b]
     n, k = len(t), len(labels)
-    if n == 0 or len(a) != n or len(b) != n:
+    if n == 0 or any(len(r) != n for r in (*a_runs, *b_runs)):
         raise DataError("the paired bootstrap needs the same, non-empty set of test rows for both runs")
 
     def score(pred: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -302,11 +316,14 @@ def paired_bootstrap(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, me
             return float(c.mean() if w is None else (c * w).sum() / w.sum())
         return _macro_f1_from_counts(t, pred, k, w)
 
-    sa, sb = score(a), score(b)
+    sa, sb = (float(np.mean([score(r) for r in runs])) for runs in (a_runs, b_runs))
     deltas = np.empty(n_resamples)
+    single = len(a_runs) == 1 and len(b_runs) == 1
     # Each resample as per-row counts (bincount of drawn indices): weighted scores, no copied arrays.
     for i in range(n_resamples):
         w = np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float)
+        a = a_runs[0] if single else a_runs[rng.integers(len(a_runs))]
+        b = b_runs[0] if single else b_runs[rng.integers(len(b_runs))]
         deltas[i] = score(b, w) - score(a, w)
     alpha = (1 - confidence) / 2
     lo, hi = np.quantile(deltas, [alpha, 1 - alpha])

@@ -152,6 +152,36 @@ def test_an_agreement_column_on_another_scale_is_said_not_silently_skipped(sms, 
     assert agreement_unusable(share) is None and "agreement" in {c.key for c in candidate_recipes(share)}
 
 
+def test_repeats_fine_tune_each_candidate_with_its_own_seeds_and_resample_the_runs(sms, dq_env, monkeypatch):
+    """The wiring of --repeats, with the fine-tune stood in for by a seeded guesser (the real fine-tune runs in
+    the job test below): every candidate gets seeds 0..R-1 and its figures are the runs' means."""
+    import dq_core.training.advisor as advisor
+
+    seen = []
+
+    def fake_fit(t_tr, y_tr, t_ev, seed, reporter):
+        seen.append(seed)
+        r = np.random.default_rng(seed)
+        return np.where(r.random(len(t_ev)) < 0.5, "ham", "spam").astype(object)
+
+    monkeypatch.setattr(advisor, "_fit_predict_transformer", fake_fit)
+    res = advise(sms.train, test=sms.test, trainer="transformer", repeats=3, embeddings=sms.x,
+                 test_embeddings=sms.x_test, workspace=Workspace(dq_env.home), seed=0)
+    n_live = sum(1 for c in res.candidates if not c.skipped)
+    assert sorted(seen) == sorted([0, 1, 2] * n_live) and res.repeats == 3
+    y = sms.test.labels.astype(str).to_numpy()
+    mean_acc = np.mean([(fake_fit(None, None, y, s, None) == y).mean() for s in (0, 1, 2)])
+    assert res.candidate("none").accuracy == pytest.approx(mean_acc)
+    assert "fine-tuned 3 times (seeds 0 to 2)" in res.evaluation_note
+    assert res.recommended is None  # the same guesser for every candidate: nothing pays
+    assert type(res).from_dict(res.to_dict()).repeats == 3
+    with pytest.raises(DataError, match="transformer trainer only"):
+        check_inputs(sms.train, sms.test, trainer="baseline", folds=5, metric="accuracy", repeats=2)
+    for bad in (0, 11, 2.5, True):
+        with pytest.raises(DataError, match="--repeats must be a whole number from 1 to 10"):
+            check_inputs(sms.train, sms.test, trainer="transformer", folds=5, metric="accuracy", repeats=bad)
+
+
 def _dq(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=600)
@@ -188,6 +218,8 @@ def test_cli_end_to_end(sms, dq_env, tmp_path):
     assert not bad_out.exists()
     r = _dq("advise", str(data), *cols, "--folds", "1", "--out", str(bad_out), env=env)
     assert r.returncode == 2 and "--folds must be a whole number >= 2" in r.stderr and not bad_out.exists()
+    r = _dq("advise", str(data), *cols, "--repeats", "3", "--out", str(bad_out), env=env)
+    assert r.returncode == 2 and "transformer trainer only" in r.stderr and not bad_out.exists()
 
 
 def _wait_for(pred, timeout: float = 300, what: str = "condition"):
@@ -305,12 +337,13 @@ def test_clean_page_starts_the_advisor_job_and_shows_its_table(page_app, dq_env)
     assert heads.index("Which cleaning pays?") < heads.index("What if: filter the rows")
     assert any("Not run on this dataset yet" in c.value for c in at.caption)
 
+    assert at.number_input(key="adv_repeats").disabled  # fine-tunes per candidate: transformer only
     at.number_input(key="adv_folds").set_value(3)
     at.button(key="adv_start").click().run()
     assert not at.exception, at.exception
     ws = Workspace.default()
     run = latest_advice_run(ws, ds)
-    assert run is not None and run.config["advise"]["folds"] == 3
+    assert run is not None and run.config["advise"]["folds"] == 3 and run.config["advise"]["repeats"] == 1
     st = jobs.wait(run.path, timeout=600)
     assert st["state"] == "succeeded", st
     at.run()
@@ -323,3 +356,15 @@ def test_clean_page_starts_the_advisor_job_and_shows_its_table(page_app, dq_env)
     advice = read_advice(run.path)
     shown = [s.value for s in (*at.success, *at.info)]
     assert any(advice.recommendation.split(":")[0].lower() in s.lower() for s in shown)
+
+    # the transformer with 2 fine-tunes per candidate: the job carries it (cancelled: a CPU fine-tune is slow)
+    at.selectbox(key="adv_trainer").set_value("transformer").run()
+    assert not at.number_input(key="adv_repeats").disabled
+    at.number_input(key="adv_repeats").set_value(2)
+    at.button(key="adv_start").click().run()
+    assert not at.exception, at.exception
+    run2 = latest_advice_run(ws, ds)
+    assert run2.path != run.path
+    assert run2.config["advise"]["trainer"] == "transformer" and run2.config["advise"]["repeats"] == 2
+    jobs.cancel(run2.path)
+    assert jobs.wait(run2.path, timeout=300)["state"] == "cancelled"

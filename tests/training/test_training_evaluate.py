@@ -21,6 +21,7 @@ from dq_core.training.evaluate import (
     evaluate_predictions,
     expected_calibration_error,
     paired_bootstrap,
+    paired_bootstrap_runs,
 )
 from tests.train_helpers import random_predictions
 
@@ -128,3 +129,24 @@ def test_paired_bootstrap():
     with pytest.raises(DataError):
         paired_bootstrap(t, a, b, metric="auc", rng=np.random.default_rng(0))
     assert pd.Series(r1.to_dict()).notna().all()
+
+
+def test_paired_bootstrap_over_runs_puts_training_randomness_in_the_interval():
+    rng = np.random.default_rng(0)
+    n = 400
+    t = rng.integers(0, 2, size=n).astype(str)
+    a = np.where(rng.random(n) < 0.8, t, "x")
+    lucky = np.where(rng.random(n) < 0.9, t, "x")  # one run of B gains about 10 points ...
+    b_runs = [a.copy(), lucky]  # ... the other run gains nothing
+    one = paired_bootstrap(t, a, lucky, n_resamples=400, rng=np.random.default_rng(3))
+    assert one.significant  # a single lucky run passes for a gain
+    runs = paired_bootstrap_runs(t, [a], b_runs, n_resamples=400, rng=np.random.default_rng(3))
+    assert runs.b == pytest.approx(np.mean([(r == t).mean() for r in b_runs]))
+    assert runs.delta == pytest.approx(runs.b - runs.a)
+    assert runs.ci_low <= 0 < runs.ci_high and not runs.significant  # with both runs it does not
+    # one run a side is exactly the paired bootstrap, random draws included
+    assert paired_bootstrap_runs(t, [a], [lucky], n_resamples=400, rng=np.random.default_rng(3)) == one
+    with pytest.raises(DataError, match="at least one run"):
+        paired_bootstrap_runs(t, [], b_runs, rng=np.random.default_rng(0))
+    with pytest.raises(DataError, match="same, non-empty set of test rows"):
+        paired_bootstrap_runs(t, [a], [lucky[:-1]], rng=np.random.default_rng(0))

@@ -18,7 +18,7 @@ from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.filtering import recipe_path, save_recipe
 from dq_core.training import jobs
-from dq_core.training.advisor import DEFAULT_FOLDS, TRAINERS, check_inputs
+from dq_core.training.advisor import DEFAULT_FOLDS, MAX_REPEATS, TRAINERS, check_inputs
 from dq_core.training.advisor_job import cancel_advice, latest_advice_run, read_advice, submit_advice
 from dq_core.training.advisor_result import AdviceResult
 
@@ -51,21 +51,27 @@ def advisor_section(ds: TextDataset, ref: TextDataset | None = None, *, signal_k
     run = latest_advice_run(ws, ds)
     active = run is not None and run.state in jobs.ACTIVE
     test, test_ok = test_set_choice(ds, ref, ws, key=key)
-    c1, c2, c3 = st.columns([2, 1.2, 2.4], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([2, 1, 1.2, 2.2], vertical_alignment="bottom")
     trainer = c1.selectbox("Trainer", TRAINERS, key=f"{key}_trainer", format_func=lambda t: f"{t} — {TRAINER_HELP[t]}")
     folds = int(c2.number_input("Folds", min_value=2, max_value=10, value=DEFAULT_FOLDS, key=f"{key}_folds",
                                 disabled=test is not None, help="used only when evaluating on held-out folds"))
+    repeats = int(c3.number_input(
+        "Fine-tunes per candidate", min_value=1, max_value=MAX_REPEATS, value=1, key=f"{key}_repeats",
+        disabled=trainer != "transformer",
+        help="transformer only: each candidate fine-tuned this many times (other seeds), so the intervals hold "
+             "the training randomness too; the run takes that many times longer"))
+    repeats = repeats if trainer == "transformer" else 1
     if test_ok:
         try:
-            check_inputs(ds, test, trainer=trainer, folds=folds, metric="accuracy")
+            check_inputs(ds, test, trainer=trainer, folds=folds, metric="accuracy", repeats=repeats)
         except DataError as exc:
             st.error(f"{exc}.", icon="⚠️")
             test_ok = False
-    if c3.button("Find the cleaning that pays", key=f"{key}_start", icon="🧪", disabled=active or not test_ok,
+    if c4.button("Find the cleaning that pays", key=f"{key}_start", icon="🧪", disabled=active or not test_ok,
                  help="runs in the background; you can keep working on the page"):
         # the job finds the test set again as a stored workspace dataset (submit_advice stores it)
         submit_advice(ds, ws=ws, test=test, reference=ref, trainer=trainer, folds=folds, seed=int(seed),
-                      signal_settings=settings)
+                      signal_settings=settings, repeats=repeats)
         st.rerun()
     if run is None:
         st.caption("Not run on this dataset yet.")
