@@ -51,7 +51,7 @@ def advisor_section(ds: TextDataset, ref: TextDataset | None = None, *, signal_k
     run = latest_advice_run(ws, ds)
     active = run is not None and run.state in jobs.ACTIVE
     test, test_ok = test_set_choice(ds, ref, ws, key=key)
-    c1, c2, c3, c4 = st.columns([2, 1, 1.2, 2.2], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([2.6, 0.9, 1.3, 2.0], vertical_alignment="bottom")
     trainer = c1.selectbox("Trainer", TRAINERS, key=f"{key}_trainer", format_func=lambda t: f"{t} — {TRAINER_HELP[t]}")
     folds = int(c2.number_input("Folds", min_value=2, max_value=10, value=DEFAULT_FOLDS, key=f"{key}_folds",
                                 disabled=test is not None, help="used only when evaluating on held-out folds"))

@@ -1,0 +1,46 @@
+"""In a real browser: the Clean page's advisor controls. "Fine-tunes per candidate" is off for the baseline and
+comes on when the transformer is chosen, and the value typed stays through the rerun the selectbox causes
+(AppTest does not render widgets, so an enable/disable bound to another widget is checked here)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.streamlit_browser import rerun_and_wait, wait_for_streamlit_idle
+
+pytestmark = pytest.mark.e2e
+SLOW = 180_000
+
+
+@pytest.fixture(scope="module")
+def small_id(dq_home) -> str:
+    from dq_core.data.workspace import Workspace
+    from tests.train_helpers import tiny_dataset
+
+    return Workspace(root=dq_home).save_dataset(tiny_dataset(300, seed=3))
+
+
+def test_fine_tunes_per_candidate_follow_the_trainer(page: Page, server: str, small_id: str):
+    page.goto(f"{server}/clean?ds={small_id}")
+    wait_for_streamlit_idle(page, timeout=SLOW)
+    expect(page.get_by_role("heading", name="Which cleaning pays?")).to_be_visible(timeout=SLOW)
+    repeats = page.locator(".st-key-adv_repeats input")
+    expect(repeats).to_be_disabled()
+    expect(repeats).to_have_value("1")
+
+    def choose_transformer() -> None:
+        page.locator(".st-key-adv_trainer").click()
+        page.get_by_role("option").filter(has_text="transformer").click()
+
+    rerun_and_wait(page, choose_transformer, timeout=SLOW)
+    expect(repeats).to_be_enabled()
+
+    def type_three() -> None:
+        repeats.fill("3")
+        repeats.press("Enter")
+
+    rerun_and_wait(page, type_three, timeout=SLOW)
+    expect(repeats).to_have_value("3")
+    expect(page.get_by_role("button", name="Find the cleaning that pays")).to_be_enabled()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
