@@ -25,6 +25,7 @@ applied to real fine-tune predictions, and writes the docs section.
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import os
@@ -138,7 +139,7 @@ def arms(seeds, modes):
                 yield {"id": f"{demo}/{mode}/{seed}", "demo": demo, "mode": mode, "seed": seed}
 
 
-def prepare(seeds, modes) -> None:
+def prepare(seeds, modes, repeats: int = 1) -> None:
     import pandas as pd
 
     from dq_core.data.workspace import Workspace
@@ -183,11 +184,12 @@ def prepare(seeds, modes) -> None:
                      "n_val": len(val), "flagged_label": int(sig["is_label_issue"].sum()),
                      "noisy_rows": int((labels_of(ds) != y_clean).sum())}
         rec = Recorder()
-        run_advise(rec, ds, **common)
-        fits = [("cand", k) for k in [c.key for c in base.candidates if not c.skipped]]
-        if arm["mode"] != "as_is":  # the clean-label reference: same rows, true labels
-            rec.fits.append(([str(t) for t in ds.texts.fillna("").astype(str)], list(y_clean), arm["seed"]))
-            fits.append(("clean", "clean"))
+        run_advise(rec, ds, repeats=repeats, **common)  # the advisor asks candidate by candidate, run by run
+        fits = [("cand", k) for k in [c.key for c in base.candidates if not c.skipped] for _ in range(repeats)]
+        if arm["mode"] != "as_is":  # the clean-label reference: same rows, true labels, as many runs
+            for r in range(repeats):
+                rec.fits.append(([str(t) for t in ds.texts.fillna("").astype(str)], list(y_clean), arm["seed"] + r))
+                fits.append(("clean", "clean"))
         assert len(fits) == len(rec.fits), (fits, len(rec.fits))
         eval_texts = [str(t) for t in val.texts.fillna("").astype(str)] + \
                      [str(t) for t in held.texts.fillna("").astype(str)]
@@ -198,6 +200,7 @@ def prepare(seeds, modes) -> None:
             rows.append({"fit": fk, "arm": arm["id"], "seed": seed, "texts": texts, "labels": labels,
                          "eval": key_name(key)})
         arm_state["eval_key"] = key_name(key)
+        arm_state["repeats"] = repeats
         state.append(arm_state)
         print(f"{arm['id']}: baseline pick {base.recommended or 'none'} "
               f"(held {held_acc.get(base.recommended or 'none', float('nan')):.4f}, clean "
@@ -274,8 +277,9 @@ def report(pred_dirs: list[str], command: str) -> None:
     preds = {}
     seconds = []
     for d in pred_dirs:
-        for f in sorted(Path(d).glob("preds_w*.jsonl")):
-            for line in f.read_text().splitlines():
+        for f in sorted(Path(d).glob("preds_w*.jsonl*")):  # .jsonl from gpu-fit, .jsonl.gz as kept in bench/results
+            text = gzip.decompress(f.read_bytes()).decode() if f.suffix == ".gz" else f.read_text()
+            for line in text.splitlines():
                 if line.strip():
                     r = json.loads(line)
                     preds[r["fit"]] = np.array(r["pred"], dtype=object)
@@ -293,7 +297,7 @@ def report(pred_dirs: list[str], command: str) -> None:
         if missing:
             print(f"{arm['id']}: {len(missing)} fits have no prediction yet; skipped", flush=True)
             continue
-        (tr, x), (val, x_val), (held, _) = st["splits"][arm["eval_key"]]
+        (tr, x), (val, x_val), (held, x_held) = st["splits"][arm["eval_key"]]
         y_clean = labels_of(tr)
         ds = tr if arm["mode"] == "as_is" else \
             tr.with_labels(inject_label_noise(y_clean, rate=NOISE, mode=arm["mode"], seed=arm["seed"]).labels)
@@ -302,15 +306,66 @@ def report(pred_dirs: list[str], command: str) -> None:
         cand_fits = [f for f in arm["fits"] if f["kind"] == "cand"]
         adv = run_advise(Replayer([preds[f["fit"]][:n_val] for f in cand_fits]), ds, test=val, signals=sig,
                          embeddings=x, test_embeddings=x_val, workspace=ws, seed=arm["seed"],
-                         candidates=candidate_recipes(ds, sig))
+                         candidates=candidate_recipes(ds, sig), repeats=arm.get("repeats", 1))
         y_held = labels_of(held)
-        held_acc = {f["key"]: float((preds[f["fit"]][n_val:] == y_held).mean()) for f in arm["fits"]}
+        # per-row correctness on the measuring half, averaged over a candidate's runs (--repeats)
+        runs = {}
+        for f in arm["fits"]:
+            runs.setdefault(f["key"], []).append(preds[f["fit"]][n_val:] == y_held)
+        held_acc = {k: float(np.mean(v)) for k, v in runs.items()}
+        ft_pick = adv.recommended or "none"
+        ft_rows = {k: np.mean(runs[k], axis=0) for k in {"none", ft_pick, *(["clean"] if arm["mode"] != "as_is" else [])}}
+        base_rows = _baseline_rows(ds, sig, x, y_clean, x_held, y_held, arm["baseline"]["advice"]["recommended"],
+                                   candidate_recipes(ds, sig), with_clean=arm["mode"] != "as_is")
         out.append({**{k: arm[k] for k in ("id", "demo", "mode", "seed", "flagged_label", "noisy_rows")},
-                    "baseline": arm["baseline"], "transformer": {"advice": adv.to_dict(), "held": held_acc}})
+                    "repeats": arm.get("repeats", 1),
+                    "baseline": {**arm["baseline"], "rows": base_rows},
+                    "transformer": {"advice": adv.to_dict(), "held": held_acc, "rows": ft_rows}})
         print(f"{arm['id']}: fine-tune pick {adv.recommended or 'none'}; held {held_acc}", flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"arms": out, "fit_seconds": seconds}, indent=1, default=str))
+    plain = [{**r, **{t: {k: v for k, v in r[t].items() if k != "rows"} for t in ("baseline", "transformer")}}
+             for r in out]
+    RESULTS.write_text(json.dumps({"arms": plain, "fit_seconds": seconds}, indent=1, default=str))
     write_section(HEADING, render(out, command, seconds))
+
+
+def _baseline_rows(ds, sig, x, y_clean, x_held, y_held, pick, cands, *, with_clean) -> dict[str, np.ndarray]:
+    """Per-row correctness of the baseline on the measuring half: no cleaning, the advisor's pick, clean labels."""
+    from dq_core.filtering import FilterInputs, apply_prepared
+    from dq_core.training.advisor import _fit_predict_baseline
+
+    inputs = FilterInputs(ds, sig).prepare()
+    out = {}
+    for c in cands:
+        if c.key in ("none", pick or "none"):
+            res = apply_prepared(inputs, c.recipe, strict=False)
+            lab = res.final_labels()
+            keep = res.keep_mask & np.array([v is not None for v in lab])
+            out[c.key] = _fit_predict_baseline(x[keep], lab[keep].astype(str), x_held, 0) == y_held
+    if with_clean:
+        y_clean = np.asarray(y_clean, dtype=str)
+        out["clean"] = _fit_predict_baseline(x, y_clean, x_held, 0) == y_held
+        # a perfect drop-only recipe: the flipped rows known and dropped (what dropping could win at best)
+        kept = labels_of(ds) == y_clean
+        out["oracle_drop"] = _fit_predict_baseline(x[kept], y_clean[kept], x_held, 0) == y_held
+    return out
+
+
+def won_back_interval(rows: list[dict], trainer: str, *, n_resamples: int = 2000, seed: int = 0):
+    """95% interval of won back = (pick - noisy) / (clean - noisy), resampling the measuring half's rows (the
+    same rows in every noise seed, so one resample serves all seeds). Training randomness is not resampled: for
+    the fine-tune the true uncertainty is wider. None where a resample's noise cost is not above zero."""
+    c = np.stack([r[trainer]["rows"]["clean"] for r in rows]).astype(float)
+    n = np.stack([r[trainer]["rows"]["none"] for r in rows]).astype(float)
+    p = np.stack([r[trainer]["rows"][r[trainer]["advice"]["recommended"] or "none"] for r in rows]).astype(float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, c.shape[1], size=(n_resamples, c.shape[1]))
+    cost = c[:, idx].mean(axis=(0, 2)) - n[:, idx].mean(axis=(0, 2))
+    gain = p[:, idx].mean(axis=(0, 2)) - n[:, idx].mean(axis=(0, 2))
+    if (cost <= 0).any():
+        return None
+    lo, hi = np.percentile(gain / cost, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def _pct(x) -> str:
@@ -336,6 +391,9 @@ def _oracle_row(demo, mode, trainer, rows, clean, noisy):
         if k not in ("none", "clean"):
             v = float(np.mean([r[trainer]["held"][k] for r in rows]))
             won[k] = (v - noisy) / (clean - noisy) if clean > noisy else None
+    if all("oracle_drop" in r[trainer].get("rows", {}) for r in rows):
+        v = float(np.mean([r[trainer]["rows"]["oracle_drop"].mean() for r in rows]))
+        won["oracle_drop"] = (v - noisy) / (clean - noisy) if clean > noisy else None
     return demo, mode, trainer, 100 * (clean - noisy), won
 
 
@@ -344,15 +402,19 @@ def render(out: list[dict], command: str, fit_seconds: list[float]) -> str:
 
     lines = [HEADING, "", f"Measured {time.strftime('%Y-%m-%d')}: `prepare` and `report` on {machine()}; the fine-tune "
              f"fits (`gpu-fit`) on one NVIDIA H100 ({len(fit_seconds)} fits, median {np.median(fit_seconds):.1f} s "
-             "each, 4 at a time)." if fit_seconds else "", "", f"Command: {command}", "",
+             f"each, {GPU_WORKERS} at a time)." if fit_seconds else "", "", f"Command: {command}", "",
              f"Each demo: a {ROWS:,}-row training sample and {2 * HALF:,} clean held-out rows split in two halves: "
              f"the advisor gets the first {HALF:,} as the trusted test set (`advise(test=...)`) and picks; the pick "
              f"is scored on the other {HALF:,}, which no choice saw. Won back = (pick − noisy) / (clean − noisy) on "
              "the means over noise seeds 0, 1, 2. The fine-tune is the advisor's own: 1 epoch of MiniLM "
              "(dq_core's fine_tune defaults: batch 16, max length 64), weights carried as float16 and cast back to "
-             "float32 on the GPU.", "",
-             "| demo | noise | trainer | clean acc | noisy acc | pick acc | won back | picks (seeds 0, 1, 2) |",
-             "|---|---|---|---:|---:|---:|---:|---|"]
+             "float32 on the GPU" + (f"; each candidate (and the clean-label reference) fine-tuned "
+                                     f"{max(r['repeats'] for r in out)} times, `advise(repeats=...)`, accuracies are "
+                                     "the runs' means." if max((r.get("repeats", 1) for r in out), default=1) > 1
+                                     else "; one fine-tune per candidate."), "",
+             "| demo | noise | trainer | clean acc | noisy acc | pick acc | won back | won back, 95% interval "
+             "(measuring rows resampled) | picks (seeds 0, 1, 2) |",
+             "|---|---|---|---:|---:|---:|---:|---|---|"]
     notes, oracle = [], []
     for demo in ("sms_spam", "tweets"):
         for mode in ("uniform", "class_conditional"):
@@ -361,8 +423,9 @@ def render(out: list[dict], command: str, fit_seconds: list[float]) -> str:
                 continue
             for trainer in ("baseline", "transformer"):
                 c, n, p, wb, picks = _pick_row(rows, trainer)
+                iv = won_back_interval(rows, trainer) if all("rows" in r[trainer] for r in rows) else None
                 lines.append(f"| {demo} | {mode} | {trainer} | {c:.4f} | {n:.4f} | {p:.4f} | {_pct(wb)} | "
-                             f"{', '.join(picks)} |")
+                             f"{'–' if iv is None else f'[{iv[0]:.0%}, {iv[1]:.0%}]'} | {', '.join(picks)} |")
                 se = np.sqrt(c * (1 - c) / HALF)  # binomial standard error of one accuracy on the measuring half
                 if c - n <= se:
                     notes.append(f"- {demo}, {mode}, {trainer}: noise costs {100 * (c - n):.2f} points, within "
@@ -372,9 +435,12 @@ def render(out: list[dict], command: str, fit_seconds: list[float]) -> str:
     if notes:
         lines += ["", *notes]
     if oracle:
-        keys = ["default", "relabel_only", "drop_only", "duplicates_junk", "conservative", "agreement"]
+        keys = ["default", "relabel_only", "drop_only", "duplicates_junk", "conservative", "agreement",
+                "oracle_drop"]
         lines += ["", "What each candidate wins back on the measuring half (mean over the seeds), the advisor aside: "
-                  "the ceiling a perfect chooser would reach with these recipes.", "",
+                  "the ceiling a perfect chooser would reach with these recipes. `oracle_drop` is no recipe but a "
+                  "yardstick: the flipped rows known and dropped (baseline only; the fine-tune was not refitted "
+                  "for it).", "",
                   "| demo | noise | trainer | noise cost (points) | " + " | ".join(keys) + " |",
                   "|---|---|---|---:|" + "---:|" * len(keys)]
         lines += [f"| {d} | {m} | {t} | {cost:.2f} | " + " | ".join(_pct(w.get(k)) if k in w else "–" for k in keys)
@@ -411,21 +477,23 @@ def main() -> None:
     p = sub.add_parser("prepare")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--modes", nargs="+", default=["uniform", "class_conditional"])
+    p.add_argument("--repeats", type=int, default=1, help="fine-tunes per candidate (the advisor's --repeats)")
     g = sub.add_parser("gpu-fit")
     g.add_argument("--workers", type=int, default=4)
     g.add_argument("--out", default=os.environ.get("OUT", "."))
     r = sub.add_parser("report")
-    r.add_argument("--preds", nargs="+", required=True, help="folders holding preds_w*.jsonl")
+    r.add_argument("--preds", nargs="+", default=[str(ROOT / "bench" / "results" / "gpu" / "advisor_preds")],
+                   help="folders holding preds_w*.jsonl[.gz] (default: the H100 run's, kept in bench/results/gpu)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.step == "prepare":
-        prepare(args.seeds, args.modes)
+        prepare(args.seeds, args.modes, args.repeats)
     elif args.step == "gpu-fit":
         gpu_fit(args.workers, args.out)
     else:
         report(args.preds, "`DQ_HOME=.dq-bench .venv/bin/python bench/bench_advisor_trusted.py prepare`, "
                            "`bash bench/gpu_run.sh` (H100: `bench_advisor_trusted.py gpu-fit --workers 6`), "
-                           f"`... report --preds {' '.join(args.preds)}`")
+                           f"`... report --preds {' '.join(os.path.relpath(d, ROOT) for d in args.preds)}`")
 
 
 if __name__ == "__main__":
