@@ -338,7 +338,9 @@ def test_clean_page_starts_the_advisor_job_and_shows_its_table(page_app, dq_env)
     assert any("Not run on this dataset yet" in c.value for c in at.caption)
 
     assert at.number_input(key="adv_repeats").disabled  # fine-tunes per candidate: transformer only
-    at.number_input(key="adv_folds").set_value(3)
+    at.number_input(key="adv_folds").set_value(3).run()
+    n_cands = len(candidate_recipes(ds))
+    assert any(f"trains {3 * n_cands} models ({n_cands} candidates × 3 folds)" in c.value for c in at.caption)
     at.button(key="adv_start").click().run()
     assert not at.exception, at.exception
     ws = Workspace.default()
@@ -360,7 +362,9 @@ def test_clean_page_starts_the_advisor_job_and_shows_its_table(page_app, dq_env)
     # the transformer with 2 fine-tunes per candidate: the job carries it (cancelled: a CPU fine-tune is slow)
     at.selectbox(key="adv_trainer").set_value("transformer").run()
     assert not at.number_input(key="adv_repeats").disabled
-    at.number_input(key="adv_repeats").set_value(2)
+    at.number_input(key="adv_repeats").set_value(2).run()
+    assert any(f"trains {6 * n_cands} models ({n_cands} candidates × 3 folds × 2 runs), 1-epoch fine-tunes" in c.value
+               for c in at.caption)
     at.button(key="adv_start").click().run()
     assert not at.exception, at.exception
     run2 = latest_advice_run(ws, ds)

@@ -18,7 +18,7 @@ from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.filtering import recipe_path, save_recipe
 from dq_core.training import jobs
-from dq_core.training.advisor import DEFAULT_FOLDS, MAX_REPEATS, TRAINERS, check_inputs
+from dq_core.training.advisor import DEFAULT_FOLDS, MAX_REPEATS, TRAINERS, candidate_recipes, check_inputs
 from dq_core.training.advisor_job import cancel_advice, latest_advice_run, read_advice, submit_advice
 from dq_core.training.advisor_result import AdviceResult
 
@@ -61,6 +61,7 @@ def advisor_section(ds: TextDataset, ref: TextDataset | None = None, *, signal_k
         help="transformer only: each candidate fine-tuned this many times (other seeds), so the intervals hold "
              "the training randomness too; the run takes that many times longer"))
     repeats = repeats if trainer == "transformer" else 1
+    st.caption(fits_caption(ds, trainer, None if test is not None else folds, repeats))
     if test_ok:
         try:
             check_inputs(ds, test, trainer=trainer, folds=folds, metric="accuracy", repeats=repeats)
@@ -77,6 +78,16 @@ def advisor_section(ds: TextDataset, ref: TextDataset | None = None, *, signal_k
         st.caption("Not run on this dataset yet.")
         return
     st.fragment(_follow, run_every=2.0 if active else None)(str(run.path), key, active)
+
+
+def fits_caption(ds: TextDataset, trainer: str, folds: int | None, repeats: int) -> str:
+    """How many models the run trains, said before it starts (a CPU fine-tune per fit adds up)."""
+    n_cands = len(candidate_recipes(ds))
+    n = n_cands * (folds or 1) * repeats
+    parts = [f"{n_cands} candidates", *([f"{folds} folds"] if folds else []), *([f"{repeats} runs"] if repeats > 1 else [])]
+    what = ("1-epoch fine-tunes: seconds each on a GPU, about a minute per 3,000 rows on a 2-core CPU"
+            if trainer == "transformer" else "logistic regressions on the embeddings: seconds each")
+    return f"This run trains {n:,} models ({' × '.join(parts)}), {what}."
 
 
 def labelled_like(test: TextDataset | None, ds: TextDataset) -> bool:
