@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dq_core.commands.common import add_data_args, load_inputs, print_json, warn
+from dq_core.commands.common import add_data_args, add_test_args, load_inputs, load_test_set, print_json, warn
 from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.data.outputs import check_output_path
 from dq_core.errors import DataError
@@ -27,8 +27,8 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("advise", help="which cleaning recipe pays: candidates trained and compared")
     add_data_args(p)
-    p.add_argument("--test", metavar="TEST", help="a trusted test set (same forms as DATA); default: K held-out "
-                   "folds of DATA's labels as given")
+    add_test_args(p, "a trusted test set (same forms as DATA), kept apart from DATA; default: K held-out folds of "
+                     "DATA's labels as given")
     p.add_argument("--trainer", choices=TRAINERS, default="baseline",
                    help="baseline (logistic regression on embeddings: seconds) or transformer (fine-tune: slow)")
     p.add_argument("--folds", type=int, default=DEFAULT_FOLDS, metavar="K", help=f"folds without --test "
@@ -56,9 +56,8 @@ class _CliReporter(NullReporter):
 
 
 def run(args) -> int:
-    from dq_core.data.io import load_dataset
     from dq_core.data.workspace import Workspace
-    from dq_core.training.advisor import advise
+    from dq_core.training.advisor import DEFAULT_FOLDS, advise
     from dq_core.training.advisor_job import write_advice
 
     if Path(args.out).suffix.lower() != ".json":
@@ -68,10 +67,9 @@ def run(args) -> int:
     check_output_path(args.out, [args.data, getattr(args, "reference", None), args.test])
     progress = CliProgress.from_args(args)
     ds, ref = load_inputs(args)
-    test = None
-    if args.test:
-        test, _ = load_dataset(args.test, text_col=args.text_col, label_col=args.label_col,
-                               warn=lambda m: warn(f"test: {m}"))
+    test = load_test_set(args)
+    if test is not None and args.folds != DEFAULT_FOLDS:
+        warn(f"--folds {args.folds} is ignored: with --test every candidate is scored on the test set")
     result = advise(ds, test=test, reference=ref, trainer=args.trainer, folds=args.folds, seed=args.seed,
                     metric=args.metric, repeats=args.repeats, workspace=Workspace.default(),
                     reporter=_CliReporter(progress))

@@ -112,3 +112,43 @@ def given_pred_probs(args, ds: TextDataset):
     if len(ds.classes) < 2:
         raise DataError("--pred-probs needs a labelled dataset with at least two classes")
     return load_pred_probs_file(path, len(ds), tuple(ds.classes))
+
+
+def add_test_args(p: argparse.ArgumentParser, help_text: str) -> None:
+    """--test TEST and the test file's own column options (its columns may be named differently)."""
+    p.add_argument("--test", metavar="TEST", help=help_text)
+    p.add_argument("--test-text-col", metavar="NAME", help="the test file's text column (default: DATA's "
+                   "--text-col when the test file has it, else guessed)")
+    p.add_argument("--test-label-col", metavar="NAME", help="the test file's label column (default: DATA's "
+                   "--label-col when the test file has it, else guessed)")
+
+
+def load_test_set(args) -> TextDataset | None:
+    """The --test file, mapped with its own column options, else DATA's when they fit it, else guessed; its
+    loader notes and guesses go to stderr prefixed 'test:', and its errors name it."""
+    spec = getattr(args, "test", None)
+    if not spec:
+        return None
+
+    def say(msg: str) -> None:
+        warn(f"test: {msg.replace('--text-col', '--test-text-col').replace('--label-col', '--test-label-col')}")
+
+    def load(text_col, label_col) -> TextDataset:
+        return load_dataset(spec, text_col=text_col, label_col=label_col, warn=say)[0]
+
+    try:
+        if args.test_text_col or args.test_label_col:
+            test = load(args.test_text_col, args.test_label_col)
+        else:
+            try:
+                test = load(args.text_col, args.label_col)
+            except DataError as exc:
+                if not (args.text_col or args.label_col):
+                    raise
+                test = load(None, None)  # the test file names its columns its own way: guess them
+                say(f"DATA's column options do not fit it ({exc}); its columns were guessed instead")
+    except DataError as exc:
+        raise DataError(f"test set '{spec}': {exc}") from None
+    for n in test.notes:
+        say(n)
+    return test

@@ -13,10 +13,11 @@ from pathlib import Path
 from dq_core.commands.common import (
     add_data_args,
     add_embedding_args,
+    add_test_args,
     given_embeddings,
     load_inputs,
+    load_test_set,
     print_json,
-    warn,
 )
 from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
@@ -34,7 +35,7 @@ def add_parser(sub) -> None:
                    help="replace the earlier run in --out (only folders `dq train` created are replaced)")
     p.add_argument("--recipe", metavar="R", help="train on the rows a recipe keeps: a JSON recipe file (as the "
                    "Clean page saves it) or 'default'")
-    p.add_argument("--test", metavar="TEST", help="a labelled test file (same forms as DATA)")
+    add_test_args(p, "a labelled test file (same forms as DATA)")
     p.add_argument("--test-source", choices=TEST_SOURCES, default=None,
                    help="auto (default): --test, else the data's test split, else a stored stratified holdout")
     p.add_argument("--name", default="", help="a name for the run in reports")
@@ -84,7 +85,6 @@ def config_from_args(args) -> TrainConfig:
 
 
 def run(args) -> int:
-    from dq_core.data.io import load_dataset
     from dq_core.data.outputs import check_output_path, check_run_folder, mark_run_folder
     from dq_core.data.workspace import Workspace
     from dq_core.training import jobs, worker
@@ -97,9 +97,7 @@ def run(args) -> int:
         check_regular_file(args.recipe, "recipe file")
     cfg = config_from_args(args)  # a missing or broken recipe fails here, before any data is read
     ds, ref = load_inputs(args)
-    test = None
-    if args.test:
-        test, _ = load_dataset(args.test, text_col=args.text_col, label_col=args.label_col, warn=warn)
+    test = load_test_set(args)
     given = _given_vectors(args, cfg, ds, ref, test)
     ws = Workspace.default()
     out = Path(args.out)

@@ -48,6 +48,7 @@ def check_output_path(out: str | os.PathLike, inputs, *, option: str = "--out") 
     if "\x00" in str(out):
         raise DataError(f"{option} contains a NUL character; choose another {option}")
     o = Path(out)
+    _check_writable_folder(o, out, option)
     for src in _input_paths(inputs):
         if same_file(o, src):
             raise DataError(f"{option} '{out}' is the same file as the input '{src}'; writing it would destroy "
@@ -61,6 +62,18 @@ def check_output_path(out: str | os.PathLike, inputs, *, option: str = "--out") 
         except (OSError, RuntimeError):  # a symlink loop: the writer reports it
             continue
     return o
+
+
+def _check_writable_folder(o: Path, out, option: str) -> None:
+    """Said before any work: the output's nearest existing folder must be a folder this user can write in
+    (a long run that fails only at its last write loses everything it computed)."""
+    parent = o.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise DataError(f"{option} '{out}': '{parent}' is a file, not a folder; choose another {option}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(f"{option} '{out}': the folder '{parent}' is not writable; choose another {option}")
 
 
 def check_distinct_outputs(outputs: dict[str, str | os.PathLike | None]) -> None:

@@ -1,6 +1,6 @@
 """Which cleaning pays? Train the chosen trainer on what each candidate recipe keeps and measure the gain.
 
-The candidates are FilterRecipes built here (:func:`candidate_recipes`): no cleaning, the default recipe,
+The candidates are FilterRecipes (training/advisor_candidates.py, :func:`candidate_recipes`): no cleaning, the default recipe,
 relabel only, drop only, duplicates and junk only, a conservative recipe acting on the most certain flags,
 and, when the dataset maps an agreement column, a recipe dropping the rows the annotators agreed on least.
 
@@ -15,7 +15,6 @@ above zero, or none: "no cleaning pays measurably here".
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +23,18 @@ import pandas as pd
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.filtering import (
-    DEFAULT_RELABEL_PROB,
-    ConditionRule,
-    FilterInputs,
-    FilterRecipe,
-    SignalRule,
-    apply_prepared,
-    default_recipe,
+from dq_core.filtering import FilterInputs, apply_prepared
+from dq_core.training.advisor_candidates import (  # noqa: F401  (re-exported: the advisor's public names)
+    AGREEMENT_THRESHOLD,
+    CERTAIN_SCORE,
+    CONFIDENT_PROB,
+    NO_CLEANING,
+    Candidate,
+    agreement_candidate,
+    agreement_unusable,
+    agreement_values,
+    candidate_recipes,
+    certain_threshold,
 )
 from dq_core.training.advisor_result import AdviceResult, CandidateOutcome
 from dq_core.training.evaluate import METRICS, paired_bootstrap_runs
@@ -39,10 +42,6 @@ from dq_core.training.progress import Cancelled, NullReporter, Reporter
 
 TRAINERS = ("baseline", "transformer")
 DEFAULT_FOLDS = 5
-AGREEMENT_THRESHOLD = 0.7  # rows whose annotators agreed less than this are dropped by the agreement candidate
-CONFIDENT_PROB = 0.8  # conservative: relabel only when the suggestion is at least this likely
-CERTAIN_SCORE = 0.1  # conservative: acts below this label score when no row is flagged
-NO_CLEANING = "none"
 FOLD_SIGNALS = ("label", "exact_duplicate", "conflicting_label", "junk")  # what the candidates act on
 NOTHING_PAYS = "no cleaning pays measurably here"
 FOLDS_NOTE = ("Evaluated on {k} held-out folds of the labels as given: each candidate trains on the other folds' "
@@ -59,111 +58,18 @@ ONE_RUN_NOTE = ("One fine-tune per candidate: its training randomness (data orde
 RUNS_NOTE = ("Each candidate fine-tuned {r} times (seeds {s} to {e}): figures are the runs' means and every "
              "interval resamples the runs as well as the rows, so training randomness is in it.")
 MAX_REPEATS = 10
-
-@dataclass(frozen=True)
-class Candidate:
-    key: str
-    title: str
-    recipe: FilterRecipe
-    note: str = ""
-
-
-def certain_threshold(signals: pd.DataFrame | None) -> float:
-    """The label score below which the conservative recipe acts: the median score of the flagged rows (the
-    more certain half of the flags), or CERTAIN_SCORE when nothing is flagged."""
-    if signals is None or "label_score" not in signals or "is_label_issue" not in signals:
-        return CERTAIN_SCORE
-    flagged = pd.to_numeric(signals.loc[signals["is_label_issue"].astype(bool), "label_score"], errors="coerce")
-    flagged = flagged.dropna()
-    if flagged.empty:
-        return CERTAIN_SCORE
-    return float(np.clip(np.ceil(float(flagged.median()) * 100) / 100, 0.01, 1.0))
-
-
-def candidate_recipes(ds: TextDataset, signals: pd.DataFrame | None = None, *,
-                      agreement_threshold: float = AGREEMENT_THRESHOLD) -> list[Candidate]:
-    """The recipes the advisor compares, no cleaning first (``signals`` sets the conservative threshold)."""
-    certain = certain_threshold(signals)
-    dupes_junk = (SignalRule("exact_duplicate", action="dedupe", required=False),
-                  SignalRule("conflicting_label", action="drop", threshold=0.2, use_flag=False, required=False),
-                  SignalRule("junk", action="drop", required=False))
-    out = [
-        Candidate(NO_CLEANING, "no cleaning", FilterRecipe(name="no cleaning", description="keep every row")),
-        Candidate("default", "the default recipe", default_recipe()),
-        Candidate("relabel_only", "relabel only", FilterRecipe(
-            name="relabel only", description=f"relabel flagged label issues whose suggested label has p >= "
-                                             f"{DEFAULT_RELABEL_PROB:g}; drop nothing",
-            signals=(SignalRule("label", action="relabel", min_prob=DEFAULT_RELABEL_PROB, required=False),))),
-        Candidate("drop_only", "drop only", FilterRecipe(
-            name="drop only", description="drop every flagged label issue, duplicate copy, conflicting "
-                                          "duplicate and junk row; relabel nothing",
-            signals=(*dupes_junk, SignalRule("label", action="drop", required=False)))),
-        Candidate("duplicates_junk", "duplicates and junk only", FilterRecipe(
-            name="duplicates and junk only", description="drop exact-duplicate copies, conflicting duplicates "
-                                                         "outside their group's majority and junk",
-            signals=dupes_junk)),
-        Candidate("conservative", "conservative", FilterRecipe(
-            name="conservative", description=f"duplicates and junk; of the label issues only the more certain half "
-                                             f"(P(given label) < {certain:.2f}, the flagged rows' median): relabel "
-                                             f"those whose suggestion has p >= {CONFIDENT_PROB:g}, drop the rest; "
-                                             "leave the other flags alone",
-            # one rule per signal, so the page's controls can show it
-            signals=(*dupes_junk, SignalRule("label", action="relabel_or_drop", threshold=certain, use_flag=False,
-                                             min_prob=CONFIDENT_PROB, required=False)))),
-    ]
-    agreement = agreement_candidate(ds, agreement_threshold)
-    if agreement is not None:
-        out.append(agreement)
-    return out
-
-
-def agreement_values(ds: TextDataset) -> pd.Series | None:
-    col = ds.mapping.agreement
-    if not col:
-        return None
-    for name in (col, f"meta_{col}"):
-        if name in ds.frame.columns:
-            return pd.to_numeric(ds.frame[name], errors="coerce")
-    return None
-
-
-def agreement_unusable(ds: TextDataset) -> str | None:
-    """Why a mapped agreement column gives no candidate (said in the advice), or None."""
-    col = ds.mapping.agreement
-    values = agreement_values(ds)
-    if not col or values is None:
-        return None
-    present = values.dropna()
-    if present.empty:
-        return f"the agreement column '{col}' has no numeric values: no agreement candidate"
-    if present.min() < 0 or present.max() > 1:
-        # a fixed threshold means nothing on an unknown scale (votes, a 1-5 score)
-        return (f"the agreement column '{col}' is not a share in [0, 1] (values {present.min():g} to "
-                f"{present.max():g}): no agreement candidate; rescale it to the share of annotators who agree")
-    return None
-
-
-def agreement_candidate(ds: TextDataset, threshold: float) -> Candidate | None:
-    """Drop rows whose agreement is below ``threshold``; rows without a value are kept (and counted)."""
-    values = agreement_values(ds)
-    if values is None or agreement_unusable(ds):
-        return None
-    col = ds.mapping.agreement
-    n_missing = int(values.isna().sum())
-    note = (f"{n_missing:,} rows have no '{col}' value and are kept" if n_missing else "")
-    return Candidate("agreement", f"agreement ({col} >= {threshold:g})", FilterRecipe(
-        name=f"agreement {col}", description=f"drop rows whose '{col}' is below {threshold:g}",
-        conditions=(ConditionRule(f"{col} < {threshold:g}", action="drop"),)), note=note)
-
+MAX_SEED = 2**32 - 1 - MAX_REPEATS  # numpy and scikit-learn take seeds below 2**32; repeats add to the seed
 
 # --------------------------------------------------------------------------- checks
 
 def check_inputs(ds: TextDataset, test: TextDataset | None, *, trainer: str, folds: int, metric: str,
-                 repeats: int = 1) -> None:
+                 repeats: int = 1, seed: int = 0) -> None:
     """Bad input said before anything is computed: unknown trainer, too few rows for K folds, a test set
-    with labels the dataset lacks, repeats that mean nothing."""
+    with labels the dataset lacks or no text, repeats that mean nothing, a seed the trainers refuse."""
     if trainer not in TRAINERS:
         raise DataError(f"unknown trainer '{trainer}'; use one of {', '.join(TRAINERS)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise DataError(f"--seed must be a whole number from 0 to {MAX_SEED:,}, got {seed!r}")
     if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or not 1 <= repeats <= MAX_REPEATS:
         raise DataError(f"--repeats must be a whole number from 1 to {MAX_REPEATS}, got {repeats!r}")
     if repeats > 1 and trainer != "transformer":
@@ -188,6 +94,9 @@ def check_inputs(ds: TextDataset, test: TextDataset | None, *, trainer: str, fol
     test_labels = test.labels.dropna().astype(str)
     if test_labels.empty:
         raise DataError("the test set has no labelled rows")
+    if not test.texts[test.labels.notna()].fillna("").astype(str).str.strip().astype(bool).any():
+        raise DataError("every labelled row of the test set has an empty text: there is nothing to score; "
+                        "check the test set's text column")
     unknown = sorted(set(test_labels) - set(counts.index))
     if unknown:
         shown = ", ".join(f"'{u}'" for u in unknown[:5])
@@ -250,7 +159,7 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
     that many times, seeds ``seed`` on, and the intervals resample the runs too.
     """
     rep = reporter or NullReporter()
-    check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric, repeats=repeats)
+    check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric, repeats=repeats, seed=seed)
     ws = workspace or Workspace.default()
 
     def stop() -> None:
@@ -306,14 +215,19 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
     n_fits = len(splits) * len(live) * repeats
     done = 0
     preds = {c.key: [np.empty(len(y_eval), dtype=object) for _ in range(repeats)] for c, _ in live}
+    fold_problems: dict[str, dict[str, list[int]]] = {}  # candidate -> problem -> folds it arose in
     for f, (train_pos, eval_pos) in enumerate(splits):
         stop()
-        if eval_pos is None:
-            fold_results = [(c, res.keep_mask, res.final_labels()) for c, res in live]
+        if eval_pos is None:  # the whole dataset's masks, on the labelled rows it trains on
+            fold_results = [(c, res.keep_mask[train_pos], res.final_labels()[train_pos]) for c, res in live]
         else:
             rep.update(phase="training", progress=0.3 + 0.65 * done / n_fits,
                        message=f"fold {f + 1} of {len(splits)}: signals on its training rows")
-            fold_results = _fold_results(ds, x, train_pos, live, seed)
+            fold_results = []
+            for c, keep, final, problems in _fold_results(ds, x, train_pos, live, seed):
+                fold_results.append((c, keep, final))
+                for pr in problems:
+                    fold_problems.setdefault(c.key, {}).setdefault(pr, []).append(f + 1)
         for (c, keep, final), r in ((fr, r) for fr in fold_results for r in range(repeats)):
             stop()
             rep.update(phase="training", progress=0.3 + 0.65 * done / n_fits,
@@ -333,13 +247,16 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
     rep.update(phase="comparing", progress=0.96, message="paired bootstrap of each candidate against no cleaning")
     return _summarise(ds, applied, preds, y_eval, trainer=trainer, test=test, folds=folds, seed=seed,
                       metric=metric, note=note, n_resamples=n_resamples, confidence=confidence, repeats=repeats,
-                      notes=[n for n in (agreement_unusable(ds),) if n and candidates is None])
+                      notes=[n for n in (agreement_unusable(ds) if candidates is None else None,
+                                         _overlap_note(ds, test)) if n],
+                      fold_notes={k: _fold_problem_notes(v, len(splits)) for k, v in fold_problems.items()})
 
 
 def _fold_results(ds: TextDataset, x: np.ndarray, train_pos: np.ndarray, live: list, seed: int) -> list:
     """Each candidate applied to one fold's training rows, with the signals recomputed on those rows alone:
     signals of the whole dataset would let the held-out rows' labels shape the training labels (a relabel
-    toward the neighbours' labels would then be scored against those very labels)."""
+    toward the neighbours' labels would then be scored against those very labels). With each: the problems
+    applying it raised there (a class it removes entirely, which that fold's model can then never predict)."""
     from dq_core.signals import compute_signals, get_signal
 
     mask = np.zeros(len(ds), dtype=bool)
@@ -350,7 +267,7 @@ def _fold_results(ds: TextDataset, x: np.ndarray, train_pos: np.ndarray, live: l
     out = []
     for c, _ in live:
         res = apply_prepared(inputs, c.recipe, strict=False)
-        out.append((c, res.keep_mask, res.final_labels()))
+        out.append((c, res.keep_mask, res.final_labels(), res.problems))
     return out
 
 
@@ -370,8 +287,30 @@ def _embeddings(ds, test, ws, embeddings, test_embeddings, rep: Reporter, stop) 
     return np.asarray(x, dtype=np.float32), None if x_test is None else np.asarray(x_test, dtype=np.float32)
 
 
+def _fold_problem_notes(problems: dict[str, list[int]], k: int) -> list[str]:
+    return [f"in fold{'s' if len(f) > 1 else ''} {', '.join(map(str, f))} of {k}: {p.rstrip('.')}; those folds' "
+            "models can never predict it, which lowers this candidate's score" for p, f in problems.items()]
+
+
+def _overlap_note(ds: TextDataset, test: TextDataset | None) -> str | None:
+    """A test set sharing texts with the dataset measures the models on rows they trained on."""
+    if test is None:
+        return None
+    from dq_core.util.text import normalize_for_duplicates
+
+    seen = set(normalize_for_duplicates(ds.texts.fillna("").astype("string")).dropna().tolist()) - {""}
+    lab = test.labels.notna().to_numpy()
+    norm = normalize_for_duplicates(test.texts.fillna("").astype("string")).to_numpy(dtype=object)[lab]
+    n = int(sum(t in seen for t in norm))
+    if not n:
+        return None
+    return (f"{n:,} of the {int(lab.sum()):,} test rows ({n / lab.sum():.0%}) have the same text as a dataset row: "
+            "the models trained on those texts (with the dataset's labels), which flatters every candidate and "
+            "blurs the gains; keep a trusted test set apart from the data")
+
+
 def _summarise(ds, applied, preds, y_eval, *, trainer, test, folds, seed, metric, note, n_resamples,
-               confidence, notes: list[str], repeats: int) -> AdviceResult:
+               confidence, notes: list[str], repeats: int, fold_notes: dict[str, list[str]]) -> AdviceResult:
     from sklearn.metrics import f1_score
 
     base = preds[NO_CLEANING]
@@ -392,7 +331,7 @@ def _summarise(ds, applied, preds, y_eval, *, trainer, test, folds, seed, metric
             key=c.key, title=c.title, description=c.recipe.description or c.recipe.summary(),
             recipe=c.recipe.to_dict(), n_rows=res.n_rows, n_kept=res.n_kept, n_relabelled=res.n_relabelled,
             n_repaired=res.n_repaired, accuracy=acc, macro_f1=f1, gain=gain,
-            notes=tuple(x for x in (c.note, *res.notes) if x), skipped=skipped))
+            notes=tuple(x for x in (c.note, *res.notes, *fold_notes.get(c.key, ())) if x), skipped=skipped))
     other = next(m for m in METRICS if m != metric)
     eligible = [o for o in outcomes if o.gain and o.gain[metric].ci_low > 0 and o.gain[other].ci_high >= 0]
     best = max(eligible, key=lambda o: (o.gain[metric].delta, o.n_kept), default=None)

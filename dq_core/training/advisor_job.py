@@ -53,7 +53,7 @@ def submit_advice(ds: TextDataset, *, ws: Workspace, test: TextDataset | None = 
     from dq_core.training.advisor import check_inputs
     from dq_core.training.runner import data_spec
 
-    check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric, repeats=repeats)
+    check_inputs(ds, test, trainer=trainer, folds=folds, metric=metric, repeats=repeats, seed=seed)
     # every dataset travels as a stored workspace copy (its id), never as a pickled frame
     data = data_spec(ds, ws=ws, reference=reference, external_test=test)
     if test is not None:

@@ -182,6 +182,49 @@ def test_repeats_fine_tune_each_candidate_with_its_own_seeds_and_resample_the_ru
             check_inputs(sms.train, sms.test, trainer="transformer", folds=5, metric="accuracy", repeats=bad)
 
 
+def test_unlabelled_rows_a_shared_test_set_and_bad_seeds(sms, dq_env):
+    """Rows without a label train nothing (also on a trusted test set); a test set sharing the dataset's texts is
+    said; a seed the trainers refuse, and a test set of empty texts, are refused up front."""
+    y = sms.train.labels.astype(object).to_numpy().copy()
+    y[:5] = None
+    partly = sms.train.with_labels(y)
+    ws = Workspace(dq_env.home)
+    res = advise(partly, test=sms.test, embeddings=sms.x, test_embeddings=sms.x_test, workspace=ws)
+    assert res.n_eval == len(sms.test) and res.candidate("none").accuracy > 0.8
+    # SMS spam repeats its spam templates: 4 test texts are also training texts, and that is said
+    assert any(n.startswith("4 of the 200 test rows (2%) have the same text as a dataset row") for n in res.notes)
+    shared = sms.train.subset(np.arange(len(sms.train)) < 100)
+    res = advise(sms.train, test=shared, embeddings=sms.x, test_embeddings=sms.x[:100], workspace=ws)
+    assert any(n.startswith("100 of the 100 test rows (100%) have the same text as a dataset row") for n in res.notes)
+    for bad in (-1, 2**32, 1.5):
+        with pytest.raises(DataError, match="--seed must be a whole number from 0 to"):
+            check_inputs(sms.train, sms.test, trainer="baseline", folds=5, metric="accuracy", seed=bad)
+    blank = build_dataset(sms.test.frame.assign(text=""), sms.test.mapping)
+    with pytest.raises(DataError, match="every labelled row of the test set has an empty text"):
+        check_inputs(sms.train, blank, trainer="baseline", folds=5, metric="accuracy")
+
+
+def test_a_class_a_fold_loses_is_said_on_the_candidate(sms, dq_env, monkeypatch):
+    import dq_core.training.advisor as advisor
+
+    real = advisor._fold_results
+    calls = []
+
+    def with_a_problem(ds, x, train_pos, live, seed):
+        out = real(ds, x, train_pos, live, seed)
+        calls.append(1)
+        if len(calls) == 2:  # the second fold: pretend the default recipe removed every spam row there
+            out = [(c, k, f, (*p, "the recipe removes every row of class 'spam'") if c.key == "default" else p)
+                   for c, k, f, p in out]
+        return out
+
+    monkeypatch.setattr(advisor, "_fold_results", with_a_problem)
+    res = advise(sms.train, folds=3, embeddings=sms.x, workspace=Workspace(dq_env.home))
+    note = "in fold 2 of 3: the recipe removes every row of class 'spam'; those folds' models can never predict it"
+    assert any(n.startswith(note) for n in res.candidate("default").notes)
+    assert not any("fold 2 of 3" in n for n in res.candidate("relabel_only").notes)
+
+
 def _dq(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=600)
@@ -220,6 +263,32 @@ def test_cli_end_to_end(sms, dq_env, tmp_path):
     assert r.returncode == 2 and "--folds must be a whole number >= 2" in r.stderr and not bad_out.exists()
     r = _dq("advise", str(data), *cols, "--repeats", "3", "--out", str(bad_out), env=env)
     assert r.returncode == 2 and "transformer trainer only" in r.stderr and not bad_out.exists()
+
+
+def test_cli_test_file_columns_notes_and_early_refusals(sms, dq_env, tmp_path):
+    _use_cached_embeddings(sms, dq_env.home)
+    data, test, out = tmp_path / "custom.csv", tmp_path / "test.csv", tmp_path / "advice.json"
+    sms.train.frame[["text", "label"]].rename(columns={"text": "body", "label": "cat"}).to_csv(data, index=False)
+    t = sms.test.frame[["text", "label"]].copy()
+    t.loc[t.index[0], "label"] = None  # one unlabelled test row: said, not silently dropped
+    t.to_csv(test, index=False)
+    env = {**os.environ}
+    cols = ["--text-col", "body", "--label-col", "cat"]
+    r = _dq("advise", str(data), *cols, "--test", str(test), "--folds", "3", "--out", str(out), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "note: test: DATA's column options do not fit it" in r.stderr
+    assert "--folds 3 is ignored" in r.stderr
+    assert any(ln.startswith("note: test: ") and "no label" in ln for ln in r.stderr.splitlines()), r.stderr
+    assert json.loads(out.read_text())["n_eval"] == len(sms.test) - 1
+    r2 = _dq("advise", str(data), *cols, "--test", str(test), "--test-text-col", "nope", "--out",
+             str(tmp_path / "never.json"), env=env)
+    assert r2.returncode == 2 and f"test set '{test}'" in r2.stderr and "'nope'" in r2.stderr
+    for args, says in ((["--seed", "-5"], "--seed must be a whole number"),
+                       (["--out", str(out / "x.json")], "is a file, not a folder")):
+        r3 = _dq("advise", str(data), *cols, *(["--out", str(tmp_path / "n.json")] if args[0] != "--out" else []),
+                 *args, env=env)
+        assert r3.returncode == 2 and says in r3.stderr and "Traceback" not in r3.stderr, r3.stderr
+    assert not (tmp_path / "n.json").exists()
 
 
 def _wait_for(pred, timeout: float = 300, what: str = "condition"):
