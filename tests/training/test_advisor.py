@@ -134,6 +134,11 @@ def test_agreement_candidate_keeps_and_counts_rows_without_a_value():
     assert "2 rows have no 'confidence' value and are kept" in agree.note
     res = apply_prepared(FilterInputs(ds, None), agree.recipe, strict=False)
     assert res.keep_mask.tolist() == [True, False, True, True, False, True, True, True]
+    worded = frame.assign(confidence=["1.0", "high", None, "0.9", "0.3", "low", "1", "0.8"])
+    ds_w = build_dataset(worded, ColumnMapping(text="text", label="label", metadata=("confidence",),
+                                               agreement="confidence"))
+    note = {c.key: c for c in candidate_recipes(ds_w)}["agreement"].note
+    assert note == "3 rows have no 'confidence' value and are kept (2 of them hold a non-number, e.g. 'high', read as missing)"
     no_agreement = build_dataset(frame.drop(columns="confidence"), ColumnMapping(text="text", label="label"))
     assert "agreement" not in {c.key for c in candidate_recipes(no_agreement)}
 
