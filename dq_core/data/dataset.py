@@ -148,7 +148,7 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
     agreement = None
     for c in cols:
         if c not in used and _norm(c) in ("confidence", "agreement", "annotatoragreement", "labelconfidence"):
-            if pd.api.types.is_numeric_dtype(frame[c]):
+            if _holds_numbers(frame[c]):
                 agreement = c
                 reasons.append(f"'{c}' kept as the per-row agreement hint")
     metadata = tuple(c for c in cols if c not in used)
@@ -164,6 +164,23 @@ def _mostly_numeric(s: pd.Series) -> bool:
         return bool(pd.to_numeric(non_null.astype(str), errors="coerce").notna().mean() > 0.9)
     except (TypeError, ValueError):
         return False
+
+
+def _holds_numbers(s: pd.Series) -> bool:
+    """Whether a column holds numbers: at least one, and >= 90% of its non-missing values.
+
+    Decided on the values, not the dtype: the CSV/TSV reader keeps every column as strings, so a
+    "confidence" column of floats has a string dtype there but a float dtype in Parquet or JSONL. The
+    values are parsed the way the agreement's users read them (``pd.to_numeric(errors="coerce")``).
+    """
+    present = s.dropna()
+    if len(present) == 0:
+        return False
+    try:
+        parsed = pd.to_numeric(present, errors="coerce")
+    except (TypeError, ValueError):  # nested values (lists, dicts) are not numbers
+        return False
+    return bool(parsed.notna().mean() >= 0.9)
 
 
 def _nunique(s: pd.Series) -> int | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dq_core.data.codepages import latin_code_page, multibyte
 from dq_core.data.limits import check_size, limit
 from dq_core.data.paths import (  # noqa: F401 - re-exported: callers import them from here and from io
     TABLE_EXTENSIONS,
@@ -68,18 +69,11 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, list[str]]:
     if mixed is not None:
         return mixed
     # Not UTF-8: ask charset-normalizer, fall back to cp1252 (never fails on a byte) and say so.
-    enc = None
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data[:200_000]).best()
-        enc = best.encoding if best else None
-    except Exception:  # noqa: BLE001 - detection is best effort
-        enc = None
+    enc = _detected_encoding(data)
     # On small samples the detector's single-byte guesses are noise (cp1250 for French text), but a
     # multi-byte code page (Shift-JIS, GBK, EUC-KR, Big5) is recognised from a few hundred bytes, and
     # reading such a file as cp1252 garbles every character.
-    if enc and len(data) <= 4096 and not _multibyte(enc):
+    if enc and len(data) <= 4096 and not multibyte(enc):
         enc = None
     for candidate in (enc, "cp1252", "latin-1"):
         if not candidate:
@@ -93,15 +87,19 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, list[str]]:
     return text, ["the file is not valid UTF-8; undecodable bytes were replaced"]
 
 
-def _multibyte(encoding: str) -> bool:
-    import codecs
-
+def _detected_encoding(data: bytes) -> str | None:
+    """charset-normalizer's code page for a file that is not UTF-8; a single-byte Latin one re-checked."""
+    sample = data[:200_000]
     try:
-        name = codecs.lookup(encoding).name
-    except LookupError:
-        return False
-    return any(k in name for k in ("shift_jis", "cp932", "euc", "gb", "big5", "hz", "iso2022", "johab",
-                                   "cp949", "cp950", "utf"))
+        from charset_normalizer import from_bytes
+
+        results = from_bytes(sample)
+        best = results.best()
+        if best is None or multibyte(best.encoding):
+            return best.encoding if best else None
+        return latin_code_page(sample, results, best.encoding)
+    except Exception:  # noqa: BLE001 - detection is best effort
+        return None
 
 
 def _decode_per_line(data: bytes) -> tuple[str, list[str]] | None:
