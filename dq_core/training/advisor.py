@@ -1,8 +1,9 @@
 """Which cleaning pays? Train the chosen trainer on what each candidate recipe keeps and measure the gain.
 
-The candidates are FilterRecipes (training/advisor_candidates.py, :func:`candidate_recipes`): no cleaning, the default recipe,
-relabel only, drop only, duplicates and junk only, a conservative recipe acting on the most certain flags,
-and, when the dataset maps an agreement column, a recipe dropping the rows the annotators agreed on least.
+The candidates are FilterRecipes (training/advisor_candidates.py, :func:`candidate_recipes`): no cleaning,
+the default recipe, relabel only, drop only, duplicates and junk only, a conservative recipe acting on the most
+certain flags, and, when the dataset maps an agreement column, a recipe dropping the rows the annotators agreed
+on least.
 
 Evaluation (:func:`advise`): either on the user's trusted test set (train on every row a candidate keeps,
 score on the test rows), or on K held-out folds of the labels as given (for each fold, train on the other
