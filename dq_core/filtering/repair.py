@@ -67,8 +67,9 @@ def regroup_on_repaired(inp: FilterInputs, groups: np.ndarray, hit: np.ndarray,
     repaired = np.fromiter(text_repairs, dtype=np.int64)
     for p in repaired:
         texts[p] = text_repairs[int(p)][1]
-    norm = normalize_for_duplicates(pd.Series(texts, dtype="string"))
-    empty = norm.eq("").to_numpy(dtype=bool, na_value=True)
+    # plain Python strings, as metrics/profile.find_exact_duplicates groups them (see there why)
+    norm = normalize_for_duplicates(pd.Series(texts, dtype="string")).to_numpy(dtype=object, na_value="")
+    empty = norm == ""
     codes, _ = pd.factorize(norm)
     in_group = (np.bincount(codes)[codes] > 1) & ~empty
     new_groups = np.where(in_group, codes, -1).astype(np.int64)

@@ -50,8 +50,11 @@ def find_exact_duplicates(texts: pd.Series, labels: pd.Series) -> DuplicateGroup
     # Perf: group the normalised texts themselves (factorize) instead of hashing them first and
     # np.unique-ing the hashes: less work on 100k rows, and no 64-bit hash collisions. Group ids are
     # now in order of first appearance. A whitespace-only text normalises to "".
-    norm = normalize_for_duplicates(texts)
-    empty = norm.eq("").to_numpy(dtype=bool, na_value=True)
+    # Grouped as plain Python strings: factorizing the Arrow-backed string Series gave two equal texts two
+    # codes in one state of a long test session (a shuffled copy of the same rows read one group short),
+    # which the object-array hash table has never done.
+    norm = normalize_for_duplicates(texts).to_numpy(dtype=object, na_value="")
+    empty = norm == ""
     codes, _ = pd.factorize(norm)
     uniq_counts = np.bincount(codes)
     sizes = uniq_counts[codes]
