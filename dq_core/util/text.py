@@ -29,7 +29,9 @@ def _split_words(arr, *, lower: bool):
 
     parts = pc.utf8_split_whitespace(pc.utf8_lower(arr) if lower else arr)
     flat = pc.list_flatten(parts)
-    parents = pc.list_parent_indices(parts).to_numpy()
+    # copied out of Arrow memory, not a zero-copy view of a temporary array (a grouping of equal texts split
+    # once in a long test session; see tests/metrics/test_profile.py::test_profile_is_row_order_invariant)
+    parents = np.array(pc.list_parent_indices(parts).to_numpy(zero_copy_only=False), dtype=np.int64, copy=True)
     keep = pc.greater(pc.binary_length(flat), 0)
     counts = np.bincount(parents[keep.to_numpy(zero_copy_only=False)], minlength=len(arr)).astype(np.int64)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int64())
