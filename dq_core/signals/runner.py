@@ -21,7 +21,8 @@ from dq_core.signals.base import REGISTRY, Signal, SignalResult
 from dq_core.signals.context import SignalContext
 from dq_core.util.jsonsafe import to_jsonable
 
-SIGNALS_CACHE_VERSION = 2  # 2: phones by libphonenumber, mojibake by ftfy (+ mojibake_fixed_text)
+SIGNALS_CACHE_VERSION = 3  # 2: phones by libphonenumber, mojibake by ftfy (+ mojibake_fixed_text); 3: duplicates by
+# the plain-Python text rule (full Unicode lower-casing: "İ", final "Σ")
 # Defaults in one place (Lilac's rule); order = column order in the wide frame.
 DEFAULT_SIGNALS = ("label", "exact_duplicate", "near_duplicate", "conflicting_label", "outlier", "junk", "pii",
                    "leakage", "annotator_agreement")

@@ -6,51 +6,38 @@ import numpy as np
 import pandas as pd
 
 
-def _arrow_strings(texts: pd.Series):
-    import pyarrow as pa
+def _plain_strings(texts: pd.Series) -> list[str]:
+    """Each text as a Python str: a missing text is '', a non-string value its str()."""
+    missing = texts.isna().to_numpy()
+    return [("" if m else t if isinstance(t, str) else str(t)) for t, m in zip(texts.tolist(), missing, strict=True)]
 
-    values = texts.fillna("").to_numpy(dtype=object)
+
+def normalize_text(text: str | None) -> str:
+    """The exact-duplicate rule for one text: words as ``str.split()`` finds them (any Unicode whitespace:
+    NBSP, em space, ideographic space, \\x1c-\\x1f, \\x85, ...; never the zero-width space), each lower-cased
+    with Python's full Unicode mapping (``str.lower``: 'İ' -> 'i' + U+0307, a word-final 'Σ' -> 'ς', 'ẞ' -> 'ß';
+    lower-casing, not case folding: 'ß' and 'ss' stay apart), joined by one space. A missing or
+    whitespace-only text is ''."""
+    return " ".join(text.lower().split()) if isinstance(text, str) else ""
+
+
+def _as_string_series(values: list[str], index: pd.Index) -> pd.Series:
     try:
-        return pa.array(values, type=pa.large_string())
-    except (UnicodeEncodeError, pa.ArrowInvalid, pa.ArrowTypeError):
-        # Non-strings, or lone surrogates (a broken emoji escape in JSON) that are not UTF-8.
-        return pa.array([str(v).encode("utf-8", "replace").decode("utf-8") for v in values],
-                        type=pa.large_string())
-
-
-def _split_words(arr, *, lower: bool):
-    """Words as ``str.split()`` finds them: (Arrow list array of words, words per text).
-
-    Arrow's utf8_split_whitespace splits on the same Unicode whitespace as str.split() (NBSP, em
-    space, \\x1c-\\x1f, \\x85 ...) but yields empty strings between consecutive spaces; drop those.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    parts = pc.utf8_split_whitespace(pc.utf8_lower(arr) if lower else arr)
-    flat = pc.list_flatten(parts)
-    # copied out of Arrow memory, not a zero-copy view of a temporary array (a grouping of equal texts split
-    # once in a long test session; see tests/metrics/test_profile.py::test_profile_is_row_order_invariant)
-    parents = np.array(pc.list_parent_indices(parts).to_numpy(zero_copy_only=False), dtype=np.int64, copy=True)
-    keep = pc.greater(pc.binary_length(flat), 0)
-    counts = np.bincount(parents[keep.to_numpy(zero_copy_only=False)], minlength=len(arr)).astype(np.int64)
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int64())
-    return pa.LargeListArray.from_arrays(offsets, flat.filter(keep)), counts
+        return pd.Series(values, index=index, dtype="string")
+    except (UnicodeEncodeError, ValueError, TypeError):  # lone surrogates (a broken emoji escape) are not UTF-8
+        return pd.Series([v.encode("utf-8", "replace").decode("utf-8") for v in values], index=index,
+                         dtype="string")
 
 
 def normalize_for_duplicates(texts: pd.Series) -> pd.Series:
-    """Lower-case and collapse whitespace: 'Hello  World ' and 'hello world' are the same text.
+    """:func:`normalize_text` for every row (missing -> '').
 
-    Vectorised in Arrow: the per-row Python str.split here and in word_counts was two thirds of
-    `dq profile`'s time on 100k rows (bench/bench_profile.py). Arrow lower-cases with the simple
-    Unicode mapping ('İ' -> 'i', final 'Σ' -> 'σ'), which only merges more look-alike texts.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    words, _ = _split_words(_arrow_strings(texts), lower=True)
-    joined = pc.binary_join(words, pa.scalar(" ", pa.large_string()))
-    return pd.Series(joined.to_numpy(zero_copy_only=False), index=texts.index, dtype="string")
+    Plain Python on purpose. The vectorised Arrow version this replaces (utf8_lower, utf8_split_whitespace,
+    then dropping the empty words by a mask) gave 'hello   WORLD ' a trailing empty word in one state of a
+    long process, so two equal texts fell in two duplicate groups (issue 20; the cause is in the closing
+    note). The plain rule is the documented one by construction, and it is not slower: 1M tweets in
+    about 1-4 s here (bench/bench_profile.py)."""
+    return _as_string_series([normalize_text(t) for t in _plain_strings(texts)], texts.index)
 
 
 def text_hashes(texts: pd.Series) -> np.ndarray:
@@ -60,12 +47,12 @@ def text_hashes(texts: pd.Series) -> np.ndarray:
 
 
 def word_counts(texts: pd.Series) -> np.ndarray:
-    """Whitespace-separated words per text (as len(str.split()); missing text has 0)."""
-    return _split_words(_arrow_strings(texts), lower=False)[1]
+    """Whitespace-separated words per text (``len(str.split())``; a missing text has 0)."""
+    vals = _plain_strings(texts)
+    return np.fromiter((len(t.split()) for t in vals), dtype=np.int64, count=len(vals))
 
 
 def char_counts(texts: pd.Series) -> np.ndarray:
-    """Characters (code points) per text; missing text has 0."""
-    import pyarrow.compute as pc
-
-    return pc.utf8_length(_arrow_strings(texts)).to_numpy(zero_copy_only=False).astype(np.int64)
+    """Characters (code points) per text; a missing text has 0."""
+    vals = _plain_strings(texts)
+    return np.fromiter(map(len, vals), dtype=np.int64, count=len(vals))

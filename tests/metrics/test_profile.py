@@ -97,9 +97,6 @@ def test_profile_to_dict_keys(ds):
     assert d["n_rows"] == 10 and d["n_classes"] == 2
 
 
-@pytest.mark.xfail(strict=False, reason="KNOWN DEFECT, cause not found: after the test folders before it have run "
-                   "(not alone), the shuffled copy counts 3 exact duplicates instead of 4 (three clean-clone runs, "
-                   "2026-11-26); see the session 5 closing note")
 def test_profile_is_row_order_invariant(ds):
     perm = np.random.default_rng(0).permutation(len(ds))
     raw = pd.DataFrame(ROWS, columns=["text", "label", "split"]).iloc[perm].reset_index(drop=True)
