@@ -28,11 +28,12 @@ with user_errors("Profiling"):
     st.subheader("Class balance")
     sides = [("Dataset", p)] + ([("Reference", rp)] if rp is not None else [])
     cols = st.columns(len(sides))
+    per_row = 4 // len(sides)  # two tiles a row beside the reference: four in half the page cut "14,640"
     for col, (title, prof) in zip(cols, sides, strict=True):
         bb = prof.balance
         with col:
             st.markdown(f"**{title}**")
-            m1, m2, m3, m4 = st.columns(4)
+            m1, m2, m3, m4 = [tile for _ in range(0, 4, per_row) for tile in st.columns(per_row)]
             m1.metric("Rows", f"{bb.n_rows:,}")
             m2.metric("Classes", bb.n_classes)
             m3.metric("Balance index", fmt_num(bb.class_balance_index),
@@ -82,7 +83,8 @@ with user_errors("Profiling"):
         "conflicting_duplicate": ("Duplicates whose labels conflict (rows in such groups)",
                                   p.n_conflicting_duplicates),
     }
-    q = st.columns(4)
+    # two tiles a row: four in a row cut the longer labels at 1280 px
+    q = [col for _ in range(0, len(counts), 2) for col in st.columns(2)][:len(counts)]
     for (label, n), col in zip(counts.values(), q, strict=True):
         col.metric(label.split(" (")[0], f"{n:,}", help=label)
     for kind, (label, n) in counts.items():

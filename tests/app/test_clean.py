@@ -49,7 +49,8 @@ def test_clean_page_shows_the_signals_of_dq_core(clean_app, tweets_slice):
     assert heat and heat[0]["data"][0]["x"] == ds.classes
     hint = rep.agreement_hint
     assert hint["column"] == "confidence"
-    assert metric(at, "AUROC (confidence < 0.6)") == f"{hint['auroc']:.3f}"
+    auroc = next(m for m in at.metric if m.label == "AUROC")
+    assert auroc.value == f"{hint['auroc']:.3f}" and "(`confidence` < 0.6)" in auroc.help
 
     # the ranked table: the flagged rows, most suspicious first, with text and suggestions
     table = next(d.value for d in at.dataframe if "reasons" in d.value.columns and "suggested_label" in d.value.columns)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -32,11 +33,17 @@ def dq_home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, dq_home):
+    yield from serve_app(dq_home, tmp_path_factory.mktemp("data"))
+
+
+def serve_app(dq_home: Path, data_dir: Path) -> Iterator[str]:
+    """For a fixture: `streamlit run app.py` over the workspace ``dq_home`` on a free loopback port; yields
+    its URL, stops it when the fixture ends."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
     port = _free_port()
     env = {**os.environ, "DQ_HOME": str(dq_home),
-           "DQ_DATA_DIR": str(tmp_path_factory.mktemp("data")), "HF_HUB_OFFLINE": "1",
+           "DQ_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1",
            "DQ_PREFETCH_EMBEDDINGS": "0",  # the browser tests do not wait for 38k demo embeddings
            "DQ_MAP_METHOD": "pca", "DQ_WARM_UMAP": "0"}  # no numba compile: the map's selection is the same
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",

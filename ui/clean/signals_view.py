@@ -93,13 +93,17 @@ def label_noise(ds: TextDataset, report: SignalReport) -> None:
                         width="stretch", key="cl_joint")
     hint = report.agreement_hint
     if hint:
+        low = f"`{hint['column']}` < {hint['threshold']:g}"
         st.markdown(f"**Crowd agreement hint** — the dataset maps `{hint['column']}` as a per-row agreement "
-                    "column; rows the crowd disagreed on should get low label scores.")
+                    f"column; rows the crowd disagreed on (below {hint['threshold']:g}) should get low label "
+                    "scores.")
+        # short labels, the rest in help: the column's name in the label cut it at 1280 px
         h = st.columns(4)
-        h[0].metric(f"AUROC ({hint['column']} < {hint['threshold']:g})", fmt_num(hint["auroc"]),
-                    help="Chance that a row the crowd disagreed on scores lower than one it agreed on "
-                         "(0.5 = no better than chance).")
-        h[1].metric("Spearman ρ (score vs agreement)", fmt_num(hint["spearman"]))
+        h[0].metric("AUROC", fmt_num(hint["auroc"]),
+                    help=f"Chance that a row the crowd disagreed on ({low}) scores lower than one it agreed "
+                         "on (0.5 = no better than chance).")
+        h[1].metric("Spearman ρ", fmt_num(hint["spearman"]),
+                    help=f"Spearman rank correlation of the label score with `{hint['column']}`.")
         h[2].metric("Low-agreement rows", f"{hint['n_low_agreement']:,}")
         h[3].metric("Mean score low / high", f"{fmt_num(hint['mean_score_low'], 2)} / {fmt_num(hint['mean_score_high'], 2)}")
         col = hint["column"] if hint["column"] in ds.frame.columns else f"meta_{hint['column']}"
