@@ -9,7 +9,9 @@ fixed order so the result never depends on the order rules were written in:
 2. drops: signal rules (``<signal>_score < threshold`` and/or ``is_<signal>_issue``), class ``drop``
    rules, conditions on columns, row sets (e.g. a map selection);
 3. manual decisions by row_id (keep / drop / relabel-to-X) override everything above;
-4. ``dedupe`` signal rules then keep one surviving row per duplicate group (a manually kept row counts);
+4. ``dedupe`` signal rules then keep one surviving row per duplicate group, chosen by the rules alone
+   (the first copy the rules above leave in); a manually kept copy stays in addition to it, a manually
+   dropped survivor goes without another copy coming back (a decision moves only its own row);
 5. class caps keep at most N rows of a class (by its final label), manually kept rows first.
 
 Applying is deterministic and idempotent: applying a recipe to its own output (kept rows, final labels,
