@@ -34,6 +34,7 @@ Modules, one job each (the names other packages use are re-exported here):
 ``apply``            apply_recipe / apply_prepared -> RecipeResult, iter_signal_flag_counts
 ``export``           cleaned_frame, removal_log, removal_summary, export_bytes, write_export, export_all
 ``decisions``        DecisionStore: manual review decisions with undo, saved in the workspace
+``effect``           decision_effect: what a change of decisions does (rows in, rows out, relabels)
 ``load_signals``     load_or_compute_signals: the signals a recipe needs, from the cache or computed
 ``active_learning``  label_next: the rows worth relabelling first (uncertainty, density); label_inputs
 ``review``           review_frame: which rows to review, ranked most suspicious first
@@ -57,6 +58,7 @@ from dq_core.filtering.apply import RecipeResult, apply_prepared, apply_recipe, 
 from dq_core.filtering.compare import compare_recipes
 from dq_core.filtering.conditions import parse_condition
 from dq_core.filtering.decisions import DecisionStore
+from dq_core.filtering.effect import DecisionEffect, decision_effect, diff_results
 from dq_core.filtering.export import (
     EXPORT_FORMATS,
     FORMAT_LABELS,
@@ -99,9 +101,10 @@ __all__ = [
     "DEFAULT_RELABEL_PROB", "DENSITY_NEIGHBORS", "EXPORT_FORMATS", "FORMAT_LABELS", "REVIEW_LIMIT", "REVIEW_VIEWS",
     "SPREADSHEET_NOTE", "label_column", "resolve_recipe",
     "REPAIR_ACTIONS", "SIGNAL_ACTIONS", "SIGNAL_ACTION_HELP", "UNCERTAINTY_METHODS", "signal_actions",
-    "ClassRule", "ConditionRule", "Decision", "DecisionStore", "FilterInputs", "FilterRecipe", "LabelInputs",
-    "RecipeResult", "RowSet", "SignalRule",
-    "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "default_recipe",
+    "ClassRule", "ConditionRule", "Decision", "DecisionEffect", "DecisionStore", "FilterInputs", "FilterRecipe",
+    "LabelInputs", "RecipeResult", "RowSet", "SignalRule",
+    "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "decision_effect",
+    "default_recipe", "diff_results",
     "export_all", "export_bytes", "is_label_signal", "iter_signal_flag_counts", "label_inputs", "label_next",
     "load_or_compute_signals", "load_recipe", "parse_condition", "parse_row_ids", "recipe_path", "removal_log",
     "removal_summary", "review_frame", "save_recipe", "saved_recipes", "uncertainty", "write_export",
