@@ -9,7 +9,9 @@ fixed order so the result never depends on the order rules were written in:
 2. drops: signal rules (``<signal>_score < threshold`` and/or ``is_<signal>_issue``), class ``drop``
    rules, conditions on columns, row sets (e.g. a map selection);
 3. manual decisions by row_id (keep / drop / relabel-to-X) override everything above;
-4. ``dedupe`` signal rules then keep one surviving row per duplicate group (a manually kept row counts);
+4. ``dedupe`` signal rules then keep one surviving row per duplicate group, chosen by the rules alone
+   (the first copy the rules above leave in); a manually kept copy stays in addition to it, a manually
+   dropped survivor goes without another copy coming back (a decision moves only its own row);
 5. class caps keep at most N rows of a class (by its final label), manually kept rows first.
 
 Applying is deterministic and idempotent: applying a recipe to its own output (kept rows, final labels,
@@ -32,6 +34,7 @@ Modules, one job each (the names other packages use are re-exported here):
 ``apply``            apply_recipe / apply_prepared -> RecipeResult, iter_signal_flag_counts
 ``export``           cleaned_frame, removal_log, removal_summary, export_bytes, write_export, export_all
 ``decisions``        DecisionStore: manual review decisions with undo, saved in the workspace
+``effect``           decision_effect: what a change of decisions does (rows in, rows out, relabels)
 ``load_signals``     load_or_compute_signals: the signals a recipe needs, from the cache or computed
 ``active_learning``  label_next: the rows worth relabelling first (uncertainty, density); label_inputs
 ``review``           review_frame: which rows to review, ranked most suspicious first
@@ -55,6 +58,7 @@ from dq_core.filtering.apply import RecipeResult, apply_prepared, apply_recipe, 
 from dq_core.filtering.compare import compare_recipes
 from dq_core.filtering.conditions import parse_condition
 from dq_core.filtering.decisions import DecisionStore
+from dq_core.filtering.effect import DecisionEffect, decision_effect, diff_results
 from dq_core.filtering.export import (
     EXPORT_FORMATS,
     FORMAT_LABELS,
@@ -97,9 +101,10 @@ __all__ = [
     "DEFAULT_RELABEL_PROB", "DENSITY_NEIGHBORS", "EXPORT_FORMATS", "FORMAT_LABELS", "REVIEW_LIMIT", "REVIEW_VIEWS",
     "SPREADSHEET_NOTE", "label_column", "resolve_recipe",
     "REPAIR_ACTIONS", "SIGNAL_ACTIONS", "SIGNAL_ACTION_HELP", "UNCERTAINTY_METHODS", "signal_actions",
-    "ClassRule", "ConditionRule", "Decision", "DecisionStore", "FilterInputs", "FilterRecipe", "LabelInputs",
-    "RecipeResult", "RowSet", "SignalRule",
-    "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "default_recipe",
+    "ClassRule", "ConditionRule", "Decision", "DecisionEffect", "DecisionStore", "FilterInputs", "FilterRecipe",
+    "LabelInputs", "RecipeResult", "RowSet", "SignalRule",
+    "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "decision_effect",
+    "default_recipe", "diff_results",
     "export_all", "export_bytes", "is_label_signal", "iter_signal_flag_counts", "label_inputs", "label_next",
     "load_or_compute_signals", "load_recipe", "parse_condition", "parse_row_ids", "recipe_path", "removal_log",
     "removal_summary", "review_frame", "save_recipe", "saved_recipes", "uncertainty", "write_export",

@@ -337,28 +337,18 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
                 manual_keep[p] = True
                 if d.action == "relabel":
                     codes[p] = code_of(d.label)
+    rule_drop = drop  # what the rules alone drop: the dedupe picks its survivors from this
     drop = (drop | manual_drop) & ~manual_keep
 
-    # ---- dedupe: one survivor per group (manually kept rows count as survivors)
+    # ---- dedupe: one survivor per group, chosen by the rules alone; decisions then apply on top
     for idx, rule, hit in dedupe_rules:
         groups = inp.group_codes(rule.signal)
         if text_repairs and rule.signal == EXACT_SIGNAL:  # a repaired text may now copy another row's
             groups, hit = regroup_on_repaired(inp, groups, hit, text_repairs)
-        flagged_groups = np.unique(groups[hit & (groups >= 0)])
-        if not len(flagged_groups):
-            continue
-        member = np.isin(groups, flagged_groups)
-        alive = np.flatnonzero(member & ~drop)
-        g = groups[alive]
-        # order: group, manual keeps first, then position
-        order = np.lexsort((alive, ~manual_keep[alive], g))
-        alive, g = alive[order], g[order]
-        first = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
-        extra = alive[~first & ~manual_keep[alive]]
-        m = np.zeros(n, dtype=bool)
-        m[extra] = True
+        m = dedupe_copies(groups, hit, rule_drop)
         drops[idx] = m
-        drop |= m
+        rule_drop = rule_drop | m
+        drop |= m & ~manual_keep
 
     # ---- caps on final labels, manual keeps first
     for idx, rule in caps:
@@ -392,6 +382,28 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
                           repair_hits=tuple(fixes.get(i, none) for i in range(len(names))),
                           text_repairs=text_repairs)
     return result.check() if strict else result
+
+
+def dedupe_copies(groups: np.ndarray, hit: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """The copies a dedupe rule drops: in every group with a flagged row, each row but the first (by
+    position) of those ``dropped`` leaves in. ``groups``: group code per row (-1 = none).
+
+    ``dropped`` must be what the rules alone drop, never the manual decisions: a decision then only adds
+    or removes its own row. Were the survivor picked after the decisions, keeping a dropped copy would
+    make it the survivor and drop the copy kept so far (a swap: the kept count unchanged), and dropping
+    the survivor would bring another copy back in.
+    """
+    m = np.zeros(len(groups), dtype=bool)
+    flagged_groups = np.unique(groups[hit & (groups >= 0)])
+    if not len(flagged_groups):
+        return m
+    alive = np.flatnonzero(np.isin(groups, flagged_groups) & ~dropped)
+    g = groups[alive]
+    order = np.lexsort((alive, g))  # by group, then position
+    alive, g = alive[order], g[order]
+    first = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
+    m[alive[~first]] = True
+    return m
 
 
 def _suggestions(inp: FilterInputs, code_of, signal: str) -> tuple[np.ndarray, np.ndarray]:

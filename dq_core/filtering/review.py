@@ -51,10 +51,10 @@ def review_mask(inputs: FilterInputs, result: RecipeResult, decided: np.ndarray,
 
 def review_frame(inputs: FilterInputs, result: RecipeResult, decisions: Mapping[str, Decision], view: str, *,
                  limit: int = REVIEW_LIMIT) -> pd.DataFrame:
-    """At most ``limit`` rows of ``view``, most suspicious first: row_id, text, label, what the recipe does
-    with the row, why, the label signal's suggestion and score, and the row's manual decision. When the
-    recipe repairs texts, a ``repaired text`` column after ``text`` holds the text after the repair (None
-    for rows it does not repair).
+    """At most ``limit`` rows of ``view``, most suspicious first: the row's manual decision (and the label of
+    a relabel decision), row_id, text, label, what the recipe does with the row, why, and the label signal's
+    suggestion and score. When the recipe repairs texts, a ``repaired text`` column after ``text`` holds the
+    text after the repair (None for rows it does not repair).
 
     ``decisions``: {str(row_id): Decision}, as :meth:`DecisionStore.as_dict` returns them.
     """
@@ -73,7 +73,11 @@ def review_frame(inputs: FilterInputs, result: RecipeResult, decisions: Mapping[
     kept = np.where(fixed, np.where(kept == "keep", "repair", np.char.add(kept.astype(str), " · repair")), kept)
     status = np.where(~result.keep_mask[pos], "drop", kept)
     rid = ds.row_ids[pos]
+    dec = [decisions.get(str(r)) for r in rid]
     frame = pd.DataFrame({
+        # the reviewer's columns first, so a wide table never hides them behind a horizontal scroll
+        "decision": [d.action if d else "" for d in dec],
+        "relabel to": [d.label if d and d.action == "relabel" else None for d in dec],
         "row_id": rid,
         "text": ds.texts.to_numpy(dtype=object)[pos],
         "label": ds.labels.to_numpy(dtype=object)[pos],
@@ -81,14 +85,12 @@ def review_frame(inputs: FilterInputs, result: RecipeResult, decisions: Mapping[
         "reasons": result.reasons_at(pos),
     })
     if result.text_repairs:
-        frame.insert(2, "repaired text", np.where(fixed, result.final_texts(ds)[pos], None))
+        frame.insert(frame.columns.get_loc("text") + 1, "repaired text",
+                     np.where(fixed, result.final_texts(ds)[pos], None))
     if sig is not None:
         for c in REVIEW_SIGNAL_COLUMNS:
             if c in sig.columns:
                 frame[c] = sig[c].to_numpy()[pos]
-    dec = [decisions.get(str(r)) for r in rid]
-    frame["decision"] = [d.action if d else "" for d in dec]
-    frame["relabel to"] = [d.label if d and d.action == "relabel" else None for d in dec]
     return frame
 
 

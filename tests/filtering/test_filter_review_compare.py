@@ -59,8 +59,8 @@ def test_review_rows_are_chosen_and_ranked_most_suspicious_first(tiny):
     f = review_frame(inputs, res, decisions, "most suspicious", limit=3)
     assert f["row_id"].tolist() == [2, 1, 3]
     assert f["recipe"].tolist() == ["keep", "drop", "drop"]
-    assert list(f.columns) == ["row_id", "text", "label", "recipe", "reasons", "suggested_label", "label_score",
-                               "decision", "relabel to"]
+    assert list(f.columns) == ["decision", "relabel to", "row_id", "text", "label", "recipe", "reasons",
+                               "suggested_label", "label_score"]  # the reviewer's columns first
     d = review_frame(inputs, res, decisions, "with a decision")
     assert (d["decision"].tolist(), d["relabel to"].tolist()) == (["keep"], [None])
     with pytest.raises(DataError, match="unknown review view"):

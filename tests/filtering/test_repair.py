@@ -144,7 +144,7 @@ def test_the_review_table_shows_before_and_after(data):
     inputs = FilterInputs(ds, sig)
     r = apply_prepared(inputs, junk("repair_or_drop"))
     table = review_frame(inputs, r, {}, "touched by the recipe").set_index("row_id")
-    assert list(table.columns[:3]) == ["text", "repaired text", "label"]
+    assert list(table.columns[:5]) == ["decision", "relabel to", "text", "repaired text", "label"]
     assert table.loc[list(BROKEN_IDS), "recipe"].tolist() == ["repair"] * 3
     assert table.loc[list(BROKEN_IDS), "text"].tolist() == BROKEN
     assert table.loc[list(BROKEN_IDS), "repaired text"].tolist() == ORIGINALS

@@ -1,9 +1,12 @@
 """The filter panel's review: rows to look at (chosen and ranked by dq_core.filtering.review), manual
-decisions saved at once, bulk actions, undo, and label-next (dq_core.filtering.label_next)."""
+decisions saved at once, bulk actions, undo, and label-next (dq_core.filtering.label_next).
+
+Every change of decisions goes through :func:`decide`, which says what it did (rows in, rows out, relabels,
+as dq_core.filtering.decision_effect counts them) above the table until the decisions change again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +21,10 @@ from dq_core.filtering import (
     Decision,
     DecisionStore,
     FilterInputs,
+    FilterRecipe,
     LabelInputs,
     RecipeResult,
+    decision_effect,
     label_next,
     parse_row_ids,
     review_frame,
@@ -29,7 +34,30 @@ from ui.widgets import user_errors
 DECISION_OPTIONS = ["", "keep", "drop", "relabel"]  # "" = no decision
 
 
-def _on_review_edit(editor_key: str, key: str, store_path: str, rows: list, current: list, sugg: list) -> None:
+def _state(decisions: Iterable[Decision]) -> tuple:
+    return tuple(sorted((str(d.row_id), d.action, d.label or "") for d in decisions))
+
+
+def decide(key: str, inputs: FilterInputs, recipe: FilterRecipe, store: DecisionStore,
+           change: Callable[[], object], *, what: str | None = None) -> None:
+    """Run ``change`` (it writes ``store``) and keep what it did to the recipe's rows for the page to say."""
+    before = store.decisions()
+    change()
+    after = store.decisions()
+    effect = decision_effect(inputs, recipe, before, after)
+    if effect.changes:
+        st.session_state[f"{key}_effect"] = (effect.message(what), _state(after))
+
+
+def _effect_note(key: str, decisions: Iterable[Decision]) -> None:
+    """The last change's effect, while the saved decisions are still the ones it left."""
+    note = st.session_state.get(f"{key}_effect")
+    if note and note[1] == _state(decisions):
+        st.info(note[0], icon="🧾")
+
+
+def _on_review_edit(editor_key: str, key: str, store_path: str, rows: list, current: list, sugg: list,
+                    inputs: FilterInputs, recipe: FilterRecipe) -> None:
     """data_editor edits -> decisions saved at once; the editor is then redrawn from the saved state."""
     ss = st.session_state
     edits = (ss.get(editor_key) or {}).get("edited_rows", {})
@@ -56,7 +84,7 @@ def _on_review_edit(editor_key: str, key: str, store_path: str, rows: list, curr
             else:
                 changes.append(Decision(rid, action))
     if changes:
-        store.set(changes)
+        decide(key, inputs, recipe, store, lambda: store.set(changes))
     ss[f"{key}_rv"] = ss.get(f"{key}_rv", 0) + 1
 
 
@@ -75,25 +103,27 @@ def review(key: str, inputs: FilterInputs, result: RecipeResult, store: Decision
     show = c1.radio("Show", REVIEW_VIEWS, horizontal=True, key=f"{key}_show")
     c2.caption(f"**{len(decisions):,}** manual decisions saved (they win over every rule) · "
                f"{len(selected):,} rows selected")
+    _effect_note(key, decisions.values())
+    recipe = result.recipe
     frame = review_frame(inputs, result, decisions, show)
-    frame.insert(0, "select", [str(r) in selected for r in frame["row_id"]])
+    frame.insert(2, "select", [str(r) in selected for r in frame["row_id"]])  # after the decision columns
     if len(frame) == 0:
         st.caption("No rows to show here.")
     else:
-        _review_table(key, inputs, frame, store, selected)
-    _by_id(key, inputs, store)
+        _review_table(key, inputs, recipe, frame, store, selected)
+    _by_id(key, inputs, recipe, store)
     c1, c2, _ = st.columns([1, 1, 3])
     if c1.button("↶ Undo", key=f"{key}_undo", disabled=not store.can_undo(),
                  help="revert the last decision change (single or bulk)"):
-        store.undo()
+        decide(key, inputs, recipe, store, store.undo, what="Undo")
         after_bulk(key)
     if c2.button("Clear all decisions", key=f"{key}_clear_all", disabled=not decisions):
-        store.clear()
+        decide(key, inputs, recipe, store, store.clear, what="Cleared every decision")
         after_bulk(key)
 
 
-def _review_table(key: str, inputs: FilterInputs, frame: pd.DataFrame, store: DecisionStore,
-                  selected: set[str]) -> None:
+def _review_table(key: str, inputs: FilterInputs, recipe: FilterRecipe, frame: pd.DataFrame,
+                  store: DecisionStore, selected: set[str]) -> None:
     ss = st.session_state
     st.caption(f"{len(frame):,} rows (at most {REVIEW_LIMIT}, most suspicious first). Set a decision per row "
                "or tick rows for the bulk actions below; every change is saved at once.")
@@ -104,7 +134,7 @@ def _review_table(key: str, inputs: FilterInputs, frame: pd.DataFrame, store: De
     st.data_editor(
         frame, key=editor_key, hide_index=True, width="stretch", height=360,
         disabled=[c for c in frame.columns if c not in ("select", "decision", "relabel to")],
-        on_change=_on_review_edit, args=(editor_key, key, str(store.path), rows, current, sugg),
+        on_change=_on_review_edit, args=(editor_key, key, str(store.path), rows, current, sugg, inputs, recipe),
         column_config={
             "select": st.column_config.CheckboxColumn("✓", width="small"),
             "text": st.column_config.TextColumn("text", width="large"),
@@ -123,32 +153,32 @@ def _review_table(key: str, inputs: FilterInputs, frame: pd.DataFrame, store: De
         selected.clear()
         st.rerun()
     chosen = [r for r in rows if str(r) in selected]
+
+    def save(changes: list) -> None:
+        decide(key, inputs, recipe, store, lambda: store.set(changes))
+        after_bulk(key)
+
     if b[2].button(f"Keep selected ({len(chosen)})", key=f"{key}_bulk_keep", disabled=not chosen):
-        store.set([Decision(r, "keep") for r in chosen])
-        after_bulk(key)
+        save([Decision(r, "keep") for r in chosen])
     if b[3].button(f"Drop selected ({len(chosen)})", key=f"{key}_bulk_drop", disabled=not chosen):
-        store.set([Decision(r, "drop") for r in chosen])
-        after_bulk(key)
+        save([Decision(r, "drop") for r in chosen])
     if b[4].button("Accept suggestions", key=f"{key}_bulk_accept", disabled=not chosen or "suggested_label" not in frame,
                    help="relabel the selected rows to their suggested label"):
         sug = dict(zip(frame["row_id"].astype(str), frame.get("suggested_label", pd.Series(dtype=object)),
                        strict=True))
-        store.set([Decision(r, "relabel", str(sug[str(r)])) for r in chosen
-                   if isinstance(sug.get(str(r)), str) and sug[str(r)]])
-        after_bulk(key)
+        save([Decision(r, "relabel", str(sug[str(r)])) for r in chosen
+              if isinstance(sug.get(str(r)), str) and sug[str(r)]])
     if b[5].button("Clear selected", key=f"{key}_bulk_clear", disabled=not chosen,
                    help="remove the decisions of the selected rows"):
-        store.set([(r, None) for r in chosen])
-        after_bulk(key)
+        save([(r, None) for r in chosen])
     if inputs.classes:
         c1, c2 = st.columns([4, 2], vertical_alignment="bottom")
         to = c1.selectbox("Relabel selected rows to", inputs.classes, key=f"{key}_bulk_to")
         if c2.button(f"Relabel selected ({len(chosen)})", key=f"{key}_bulk_relabel", disabled=not chosen):
-            store.set([Decision(r, "relabel", to) for r in chosen])
-            after_bulk(key)
+            save([Decision(r, "relabel", to) for r in chosen])
 
 
-def _by_id(key: str, inputs: FilterInputs, store: DecisionStore) -> None:
+def _by_id(key: str, inputs: FilterInputs, recipe: FilterRecipe, store: DecisionStore) -> None:
     with st.form(f"{key}_by_id", clear_on_submit=False, border=True):
         st.markdown("**Decide by row id**")
         c1, c2, c3 = st.columns([3, 2, 2])
@@ -159,9 +189,10 @@ def _by_id(key: str, inputs: FilterInputs, store: DecisionStore) -> None:
             with user_errors("Saving the decision"):
                 ids = parse_row_ids(ids_text or "", inputs)
                 if action == "clear":
-                    store.set([(r, None) for r in ids])
+                    changes = [(r, None) for r in ids]
                 else:
-                    store.set([Decision(r, action, label if action == "relabel" else None) for r in ids])
+                    changes = [Decision(r, action, label if action == "relabel" else None) for r in ids]
+                decide(key, inputs, recipe, store, lambda: store.set(changes))
                 after_bulk(key)
 
 
