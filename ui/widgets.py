@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_core.errors import DataError
-from dq_core.util.numfmt import format_number as fmt_num  # noqa: F401 - the pages' name for the one number format
+from dq_core.util.wording import format_number as fmt_num  # noqa: F401 - the pages' name for the one number format
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ import pandas as pd
 
 from dq_core.report.load import Comparison, PairedDifference, RunRecord
 from dq_core.training.evaluate import EvaluationResult, degenerate_warnings
-from dq_core.util.numfmt import format_figure
+from dq_core.util.wording import format_figure
 
 
 def comparison_table(comparison: Comparison) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from dq_core.report.content import (
     run_summary_lines,
 )
 from dq_core.report.load import LOWER_IS_BETTER, Comparison, RunRecord, compare_runs, has_curves
-from dq_core.util.numfmt import format_figure, format_number, is_count
+from dq_core.util.wording import format_figure, format_number, is_count
 from dq_core.viz import training as vt
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -15,7 +15,7 @@ import pandas as pd
 from dq_core.errors import DataError
 from dq_core.training import jobs
 from dq_core.training.evaluate import BootstrapResult, EvaluationResult, paired_bootstrap
-from dq_core.util.numfmt import is_count
+from dq_core.util.wording import is_count
 
 HEADLINE = ("accuracy", "macro_f1", "weighted_f1", "micro_f1", "macro_precision", "macro_recall",
             "roc_auc_macro", "ece")

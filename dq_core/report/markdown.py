@@ -16,7 +16,7 @@ from dq_core.report.content import (
     run_summary_lines,
 )
 from dq_core.report.load import Comparison, RunRecord, compare_runs
-from dq_core.util.numfmt import format_figure, format_number
+from dq_core.util.wording import format_figure, format_number
 
 _MD_SPECIAL = re.compile(r"([\\`|\[\]])")
 

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from dq_core.filtering import whatif as wi
-from dq_core.util.numfmt import format_number, is_count
+from dq_core.util.wording import format_number, is_count
 from dq_core.viz import signals as viz
 from ui.widgets import fmt_num
 

@@ -1,4 +1,4 @@
-"""The one number format: counts whole with separators, rates with their decimals, nouns that agree."""
+"""How figures read: counts whole with separators, rates with their decimals, nouns that agree, sentences."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dq_core.util.numfmt import counted, format_figure, format_number, is_count
+from dq_core.util.wording import counted, format_figure, format_number, is_count, sentence
 
 
 @pytest.mark.parametrize("name", ["n_train", "n_test", "n_rows", "kept_rows", "support", "n", "row_count"])
@@ -49,3 +49,11 @@ def test_counted_agrees_with_its_number():
     assert counted(5, "scene") == "5 scenes"
     assert counted(1204, "row") == "1,204 rows"
     assert counted(2, "class", "classes") == "2 classes"
+
+
+def test_sentence_capitalises_and_stops():
+    assert sentence("no candidate's gain has an interval above zero") == \
+        "No candidate's gain has an interval above zero."
+    assert sentence("macro-F1 is kept as written.") == "Macro-F1 is kept as written."
+    assert sentence("  why?  ") == "Why?"
+    assert sentence("") == ""

@@ -1,10 +1,11 @@
-"""How a number reads on screen and in a report: one home for the pages, the CLI and the exported reports.
+"""How a figure reads on screen and in a report: one home for the pages, the CLI and the exported reports.
 
 A count (rows, texts, test rows, support) reads as a whole number with thousands separators, ``3,539`` or
 ``+475`` as a difference, never ``3539.0000``; a rate or a score keeps its decimals. Tables often hold
 counts as floats (a column with a missing value is float), so whether a figure is a count is decided by
 its name (:func:`is_count`), not by its type. :func:`counted` puts a count before its noun with the noun's
-number right: "1 scene", "5 scenes".
+number right: "1 scene", "5 scenes"; :func:`sentence` makes a clause written to follow a colon into a
+sentence of its own.
 """
 
 from __future__ import annotations
@@ -50,3 +51,13 @@ def format_figure(name: object, value: object, *, digits: int = 4, signed: bool 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """"1 scene", "5 scenes", "1,204 rows": the count with its thousands separators and the noun agreeing."""
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: its first letter capitalised (the rest untouched: names, "F1", "--test") and
+    a full stop at the end unless it ends with one already (or with "?", "!")."""
+    t = str(text).strip()
+    if not t:
+        return t
+    t = t[0].upper() + t[1:]
+    return t if t.endswith((".", "?", "!")) else t + "."
