@@ -45,8 +45,8 @@ preview = None
 if embedding_task.ensure(ds, ref, ws) is not None:
     preview = embedding_task.preview(ds, ref, ws)
     st.subheader("Embedding the texts")
-    st.write(f"Sentence embeddings of {embedding_task.n_texts(ds, ref):,} texts with the bundled all-MiniLM-L6-v2 "
-             "model (once; every page and later visits read them from the workspace).")
+    st.write(f"Sentence embeddings of the texts of {embedding_task.n_texts(ds, ref):,} rows with the bundled "
+             "all-MiniLM-L6-v2 model (once; every page and later visits read them from the workspace).")
     embedding_task.show_progress(ds, ref, ws, key="cov_embed", rerun_on_preview=preview is None)
     if preview is None:
         st.stop()
