@@ -10,6 +10,7 @@ import streamlit as st
 
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
 from dq_core.space.projection import warm_umap_in_background
+from dq_core.util.wording import counted
 from dq_core.viz import coverage as vc
 from ui import coverage_selection as selection
 from ui import coverage_work as work
@@ -44,8 +45,8 @@ preview = None
 if embedding_task.ensure(ds, ref, ws) is not None:
     preview = embedding_task.preview(ds, ref, ws)
     st.subheader("Embedding the texts")
-    st.write(f"Sentence embeddings of {embedding_task.n_texts(ds, ref):,} texts with the bundled all-MiniLM-L6-v2 "
-             "model (once; every page and later visits read them from the workspace).")
+    st.write(f"Sentence embeddings of the texts of {embedding_task.n_texts(ds, ref):,} rows with the bundled "
+             "all-MiniLM-L6-v2 model (once; every page and later visits read them from the workspace).")
     embedding_task.show_progress(ds, ref, ws, key="cov_embed", rerun_on_preview=preview is None)
     if preview is None:
         st.stop()
@@ -117,8 +118,7 @@ if ref is not None and ref_emb is not None:
         m1.metric("Reference coverage", f"{res.reference_coverage:.1%}",
                   help="Share of reference rows whose nearest dataset row lies within the radius")
         m2.metric("Scene coverage", f"{res.scene_coverage:.1%}",
-                  help=f"Share of reference rows in covered scenes ({res.n_scenes_covered} of {res.n_scenes} "
-                       f"scenes covered). {res.scene_rule}")
+                  help=f"Share of reference rows in covered scenes ({res.scene_count}). {res.scene_rule}")
         m3.metric("Sample coverage", f"{res.sample_coverage:.1%}",
                   help="Σ_c w_c · min(1, n_c / n_c*): w_c the reference share of cluster c, n_c* the dataset "
                        "rows c would hold if the dataset followed the reference's mix")
@@ -126,9 +126,9 @@ if ref is not None and ref_emb is not None:
         under = res.under_covered_clusters
         st.caption(f"Radius: {res.radius_source}. Clusters: {res.how_k_chosen}. "
                    f"{res.n_dataset:,} dataset and {res.n_reference:,} reference rows embedded."
-                   + (f" **{len(under)} under-covered cluster(s)**: " + ", ".join(f"C{c}" for c in under)
+                   + (f" **{counted(len(under), 'under-covered cluster')}**: " + ", ".join(f"C{c}" for c in under)
                       if under else " No cluster is under-covered."))
-        st.caption(f"Scene rule: {res.scene_rule} {res.n_scenes_covered} of {res.n_scenes} scenes are covered.")
+        st.caption(f"Scene rule: {res.scene_rule} {res.scene_count}.")
 
 # ------------------------------------------------------------------ 3. the map
 st.subheader("Map")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_core.report import RunRecord, has_curves
+from dq_core.report.content import comparison_table
 from dq_core.training import jobs
 from dq_core.viz import training as vt
 from ui import runs as cached_runs
@@ -89,12 +90,9 @@ with user_errors("Building the report"):
         cmp = cached_runs.compare(paths)
         st.subheader("Comparison")
         st.caption(f"Baseline: **{cmp.names[0]}** — deltas are each later run minus the baseline.")
-        table = cmp.table.copy()
-        for c in cmp.deltas.columns:
-            table[f"Δ {c}"] = cmp.deltas[c]
-        st.dataframe(table.style.format("{:.4f}", na_rep="n/a").format(
-            "{:+.4f}", subset=[c for c in table.columns if c.startswith("Δ")], na_rep="n/a"),
-            width="stretch", key="rp_cmp_table")
+        table = comparison_table(cmp)  # the text the HTML and Markdown reports show: counts whole, rates .4f
+        st.dataframe(table, width="stretch", key="rp_cmp_table",
+                     column_config={c: st.column_config.TextColumn(c, alignment="right") for c in table.columns})
         c1, c2 = st.columns(2)
         c1.plotly_chart(vt.metric_bars_figure(cmp.table), width="stretch", key="rp_cmp_bars")
         records = [cached_runs.load_run(p) for p in paths]

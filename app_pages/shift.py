@@ -71,13 +71,13 @@ with user_errors("Shift"):
             # Small sets: seconds, so wait and draw the page once; large ones: never block the other views.
             ready = embedding_task.wait(ds, ref, ws, timeout=WAIT_SECONDS if n_texts <= AUTO_EMBED_ROWS else 0)
             if not ready:
-                st.info(f"Embedding {n_texts:,} texts in the background: the embedding-cluster view and the domain "
-                        "classifier appear when they are done. The other views are below already.")
+                st.info(f"Embedding the texts of {n_texts:,} rows in the background: the embedding-cluster view "
+                        "and the domain classifier appear when they are done. The other views are below already.")
                 embedding_task.show_progress(ds, ref, ws, key="sh_embed_progress")
         else:
-            st.info(f"The embedding-cluster view and the domain classifier need sentence embeddings of "
-                    f"{n_texts:,} texts (a few minutes on CPU, then cached for every page). The other views "
-                    "are below already.")
+            st.info(f"The embedding-cluster view and the domain classifier need sentence embeddings of the "
+                    f"texts of {n_texts:,} rows (a few minutes on CPU, then cached for every page). The other "
+                    "views are below already.")
             needs = "needs the sentence embeddings: use **Embed the texts** above"
             if st.button("Embed the texts", key="sh_embed", icon="🧮"):
                 st.session_state[asked] = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -15,6 +17,7 @@ from dq_core.training.runner import data_spec
 from dq_core.training.splits import make_splits
 from dq_core.viz import training as vt
 from ui import embedding_task, state, train_plan
+from ui import runs as cached_runs
 from ui.widgets import fmt_num, user_errors
 
 ds = state.require_dataset()
@@ -142,6 +145,12 @@ def _eta(seconds) -> str:
     return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+def _detail_label(r: jobs.RunInfo) -> str:
+    on = r.config.get("data", {}).get("dataset_name")
+    other = on and r.config.get("data", {}).get("dataset_fingerprint") != ds.fingerprint and on not in r.name
+    return " · ".join([r.name, *([f"on {on}"] if other else []), r.run_id, r.state])
+
+
 def _runs_panel() -> None:
     runs = jobs.list_runs(runs_dir)
     active = [r for r in runs if r.state in jobs.ACTIVE]
@@ -179,9 +188,11 @@ def _runs_panel() -> None:
                         "created"]], hide_index=True, width="stretch", key="tr_runs_table")
     finished = [r for r in runs if r.state in jobs.FINAL]
     if finished:
-        pick = st.selectbox("Run details", [r.run_id for r in finished], key="tr_detail",
-                            format_func=lambda rid: next(f"{r.name} · {rid} · {r.state}" for r in finished
-                                                         if r.run_id == rid))
+        started = st.session_state.get("tr_last_run")
+        cached_runs.select_detail_run(finished, fingerprint=ds.fingerprint,
+                                      started=Path(started).name if started else None)
+        pick = st.selectbox("Run details", [r.run_id for r in finished], key=cached_runs.DETAIL_KEY,
+                            format_func=lambda rid: next(_detail_label(r) for r in finished if r.run_id == rid))
         r = next(r for r in finished if r.run_id == pick)
         if r.state == jobs.FAILED:
             st.error(f"Failed: {r.status.get('error') or 'unknown error'}")

@@ -42,7 +42,8 @@ def tiny_dataset(n: int = 60, *, seed: int = 0, split: bool = False, **kw) -> Te
 
 def write_run(run_dir: Path, *, labels: tuple[str, ...], y_true, proba, texts=None, row_ids=None,
               name: str = "run", slices: dict | None = None, trainer: str = "baseline",
-              test_key: str = "k", history: list[dict] | None = None) -> Path:
+              test_key: str = "k", history: list[dict] | None = None, n_train: int = 100,
+              data: dict | None = None) -> Path:
     """A finished run folder exactly as the runner writes one (through runner.save_evaluation)."""
     from dq_core.training import jobs
     from dq_core.training.runner import save_evaluation
@@ -51,10 +52,10 @@ def write_run(run_dir: Path, *, labels: tuple[str, ...], y_true, proba, texts=No
     test = pd.DataFrame({"row_id": row_ids if row_ids is not None else [f"t{i}" for i in range(n)],
                          "text": texts if texts is not None else [f"text {i}" for i in range(n)],
                          "label": list(y_true)})
-    jobs.create_run({"name": name, "train": {"trainer": trainer}, "data": {"dataset_name": "tiny"}}, run_dir)
+    jobs.create_run({"name": name, "train": {"trainer": trainer}, "data": data or {"dataset_name": "tiny"}}, run_dir)
     save_evaluation(run_dir, test, np.asarray(proba), labels, slices=slices,
                     extra={"trainer": trainer, "name": name, "test_source": "holdout", "test_key": test_key,
-                           "split": {"n_train": 100, "n_val": 10, "n_test": n}, "training": {}, "notes": [],
+                           "split": {"n_train": n_train, "n_val": 10, "n_test": n}, "training": {}, "notes": [],
                            "duration_seconds": 1.0})
     for rec in history or []:
         with open(run_dir / jobs.HISTORY, "a") as fh:

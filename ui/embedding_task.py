@@ -19,10 +19,11 @@ import streamlit as st
 
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
-from dq_core.space.embed import embed_dataset, embed_texts
+from dq_core.space.embed import EmbeddingPlan, embed_dataset, embed_texts, plan_embedding
 from dq_core.space.embed_cache import EmbeddingResult, forget_dataset_embeddings, has_dataset_embeddings
+from dq_core.util.wording import counted
 from ui import tasks
-from ui.progress_text import progress_line
+from ui.progress_text import Counted, RateMeter, progress_line
 
 
 def _sides(ds: TextDataset, ref: TextDataset | None) -> list[tuple[str, TextDataset]]:
@@ -40,6 +41,7 @@ def ready(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> bool:
 
 
 def n_texts(ds: TextDataset, ref: TextDataset | None) -> int:
+    """Rows on both sides (a text repeated in them is embedded once: see :func:`counts_note`)."""
     return sum(len(d) for _, d in _sides(ds, ref))
 
 
@@ -66,59 +68,59 @@ def _sample(d: TextDataset, n: int, seed: int = 0) -> TextDataset:
     return d.subset(pick, name=f"{d.name} (sample of {int(pick.sum()):,})")
 
 
-class _Rows:
-    """Texts embedded so far of all the task will embed, published as ``task.partial["rows"]``.
+class _Counter:
+    """Distinct texts embedded so far of the plan's total, with this run's measured rate: published as
+    ``task.partial["rows"]`` (a :class:`~ui.progress_text.Counted`) and as the bar's fraction.
 
-    Each pass reports texts still to embed (after the cache); passes not yet started count their expected
-    rows. A pass answered whole from the consolidated file (its first report is ``(n, n)``) took no time,
-    so it counts neither way: it would make the rate a lie.
+    Each pass's first report corrects the plan's count for it if the cache changed meanwhile; a pass
+    answered whole from the consolidated file (first report ``(n, n)``) embedded nothing and counts 0.
     """
 
-    def __init__(self, task: tasks.Task, expected: list[int]):
-        self.task, self.expected, self.before, self.phase = task, expected, 0, 0
-        self.first = True
+    def __init__(self, task: tasks.Task, plan: EmbeddingPlan):
+        self.task, self.planned, self.before, self.phase = task, list(plan.to_embed), 0, 0
+        self.meter = RateMeter()
 
-    def pass_cb(self, report: Callable[[int, int], None]) -> Callable[[int, int], None]:
-        self.first, later = True, sum(self.expected[self.phase + 1:])
+    def pass_cb(self, phase: str) -> Callable[[int, int], None]:
+        i, first = self.phase, [True]
 
         def cb(done: int, todo: int) -> None:
-            if self.first and todo and done == todo:
-                self.expected[self.phase] = 0
-                done = todo = 0
-            self.first = False
-            self.task.publish("rows", (self.before + done, self.before + todo + later))
-            self.last = todo
-            report(done, todo)
+            if first[0]:
+                first[0] = False
+                self.planned[i] = 0 if todo and done == todo else todo
+            if not self.planned[i]:
+                return
+            count, total = self.before + done, sum(self.planned)
+            self.meter.add(time.monotonic(), count)
+            self.task.publish("rows", Counted(count, total, self.meter.rate()))
+            self.task.report(count / total, phase=phase)
 
-        self.last = 0
         return cb
 
     def end_pass(self) -> None:
-        self.before += self.last
+        self.before += self.planned[self.phase]
         self.phase += 1
 
 
 def _embed_all(task: tasks.Task, ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> None:
-    """Embed a preview sample (large sets), then the dataset, then the reference, reporting real progress."""
+    """Embed a preview sample (large sets), then the dataset, then the reference, reporting real progress:
+    distinct texts embedded of the plan's total, counted before the first text is embedded."""
     sides = _sides(ds, ref)
     total = sum(len(d) for _, d in sides) or 1
     long_texts = os.environ.get("DQ_LONG_TEXTS") or None  # "chunks" embeds long texts whole (dq_core reads it too)
-    done_share = 0.0
     samples = [(name, _sample(d, PREVIEW_ROWS)) for name, d in sides] if total > PREVIEW_ABOVE else []
-    sampled = {name: len(d) for name, d in samples}
-    rows = _Rows(task, ([sum(sampled.values())] if samples else []) + [len(d) - sampled.get(name, 0)
-                                                                         for name, d in sides])
+    task.report(0.0, "Counting the texts to embed…", phase="counting")
+    passes = ([pd.concat([d.texts for _, d in samples], ignore_index=True)] if samples else []) \
+        + [d.texts for _, d in sides]
+    whole = {len(passes) - len(sides) + i for i, (_, d) in enumerate(sides)
+             if has_dataset_embeddings(d, workspace=ws, long_texts=long_texts)}
+    plan = plan_embedding(passes, workspace=ws, long_texts=long_texts, skip=whole)
+    task.publish("plan", plan)
+    counter = _Counter(task, plan)
+    task.publish("rows", Counted(0, plan.total))
     if samples:
-        n_sample = sum(len(d) for _, d in samples)
-        share = n_sample / total
-
-        def cb_preview(done: int, todo: int) -> None:
-            task.report(share * (done / todo if todo else 1.0),
-                        f"Embedding a preview sample: {done:,} / {todo:,} texts", phase="preview")
-
-        texts = pd.concat([d.texts for _, d in samples], ignore_index=True)
-        res = embed_texts(texts, workspace=ws, progress=rows.pass_cb(cb_preview), long_texts=long_texts)
-        rows.end_pass()
+        task.report(phase="preview")
+        res = embed_texts(passes[0], workspace=ws, progress=counter.pass_cb("preview"), long_texts=long_texts)
+        counter.end_pass()
         parts, start = {}, 0
         for name, d in samples:
             sl = slice(start, start + len(d))
@@ -129,29 +131,35 @@ def _embed_all(task: tasks.Task, ds: TextDataset, ref: TextDataset | None, ws: W
         task.publish("preview", Preview(ds=parts["dataset"][0], ds_emb=parts["dataset"][1],
                                         ref=parts["reference"][0] if "reference" in parts else None,
                                         ref_emb=parts["reference"][1] if "reference" in parts else None))
-        done_share = share
-    offset = 0
-    for name, d in sides:
-        n = len(d)
+    task.report(phase="embedding")
+    for _, d in sides:
+        embed_dataset(d, workspace=ws, progress=counter.pass_cb("embedding"), long_texts=long_texts)
+        counter.end_pass()
+    task.report(1.0, phase="embedding")
 
-        def cb(done: int, todo: int, name=name, n=n, offset=offset) -> None:
-            frac = (offset + (done / todo if todo else 1.0) * n) / total
-            task.report(done_share + (1 - done_share) * frac, f"Embedding the {name}: {done:,} / {todo:,} texts",
-                        phase="embedding")
 
-        embed_dataset(d, workspace=ws, progress=rows.pass_cb(cb), long_texts=long_texts)
-        rows.end_pass()
-        offset += len(d)
+def counts_note(task: tasks.Task, n_rows: int) -> str:
+    """What the progress counts, said once: "38,158 rows hold 38,104 distinct texts (1,250 embedded before):
+    the progress counts the 36,854 left to embed ..." Empty while the texts are being counted, and when
+    every row is a text to embed."""
+    plan = task.partial.get("plan")
+    if plan is None or plan.total == n_rows:
+        return ""
+    before = f" ({plan.n_cached:,} embedded before)" if plan.n_cached else ""
+    return (f"{n_rows:,} rows hold {counted(plan.n_texts, 'distinct text')}{before}: the progress counts the "
+            f"{plan.total:,} left to embed; a text that repeats is embedded once, an empty one not at all.")
 
 
 def status_line(task: tasks.Task) -> str:
-    """"Embedding: 12,288 / 38,158 texts · 410 texts/s · ETA 1 min 03 s" over the whole task (rate since
-    it started), or what it is doing before the first texts are counted."""
-    rows = task.partial.get("rows")
-    if rows is None or (rows[0] == 0 and rows[1] == 0):
+    """"Embedding: 12,288 / 36,854 distinct texts · 410 texts/s · ETA 1 min 00 s" over the whole task (one
+    total from start to end), naming the preview sample while it is what is being embedded."""
+    rows, plan = task.partial.get("rows"), task.partial.get("plan")
+    if rows is None or plan is None or not rows.total:
         return task.message or "Loading the embedding model…"
-    what = "Embedding a preview sample" if task.phase == "preview" else "Embedding"
-    return progress_line(what, rows[0], rows[1], task.elapsed)
+    what = "Embedding"
+    if task.phase == "preview":
+        what = f"Embedding a preview sample of {plan.to_embed[0]:,} texts first"
+    return progress_line(what, rows, unit="distinct texts")
 
 
 def current(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Task | None:
@@ -240,8 +248,10 @@ def show_progress(ds: TextDataset, ref: TextDataset | None, ws: Workspace, *, ke
                 st.rerun()
             return
         st.progress(task.progress, text=status_line(task))
-        st.caption(f"{task.elapsed:.0f} s so far. Embeddings are cached in the workspace chunk by chunk: leaving "
-                   "this page does not stop them, and an interrupted run resumes where it stopped.")
+        note = counts_note(task, n_texts(ds, ref))
+        st.caption((note + " " if note else "") + f"{task.elapsed:.0f} s so far. Embeddings are cached in the "
+                   "workspace chunk by chunk: leaving this page does not stop them, and an interrupted run "
+                   "resumes where it stopped.")
 
     _poll()
 

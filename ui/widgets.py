@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_core.errors import DataError
+from dq_core.util.wording import format_number as fmt_num  # noqa: F401 - the pages' name for the one number format
 
 
 @contextlib.contextmanager
@@ -29,16 +30,6 @@ def user_errors(what: str = "That"):
                  "please report this with the details below.", icon="🛑")
         with st.expander("Details"):
             st.code("".join(traceback.format_exception(exc))[-4000:])
-
-
-def fmt_num(x: float, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and (x != x)):
-        return "n/a"
-    if isinstance(x, float) and x == float("inf"):
-        return "∞"
-    if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1000:
-        return f"{int(x):,}"
-    return f"{x:.{digits}f}"
 
 
 def show_rows(frame: pd.DataFrame, *, key: str, height: int = 300, columns: list[str] | None = None) -> None:

@@ -81,7 +81,7 @@ def run(args) -> int:
     warn(result.evaluation_note)
     progress.close()
     write_advice(result, args.out)
-    print_json({"recommended": result.recommended, "recommendation": result.recommendation,
+    print_json({"recommended": result.recommended, "recommendation": " ".join(result.verdict),
                 "evaluated_on": result.evaluated_on, "n_eval": result.n_eval, "out": str(args.out),
                 "candidates": [{"key": c.key, "n_kept": c.n_kept, "n_relabelled": c.n_relabelled,
                                 "accuracy": c.accuracy, "macro_f1": c.macro_f1,

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dq_core.errors import DataError
+from dq_core.util.wording import counted
 
 DEFAULT_PERCENTILE = 95.0
 # A scene (cluster holding reference rows) is covered when its coverage ratio n_c / n_c* reaches
@@ -112,6 +113,12 @@ class CoverageResult:
     @property
     def scene_rule(self) -> str:
         return scene_rule(min_ratio=self.min_ratio, min_rows=self.min_rows)
+
+    @property
+    def scene_count(self) -> str:
+        """"1 of 5 scenes is covered", "3 of 5 scenes are covered" (the unweighted count, in words)."""
+        k, n = self.n_scenes_covered, self.n_scenes
+        return f"{k:,} of {counted(n, 'scene')} {'is' if k == 1 or n == 1 else 'are'} covered"
 
     def to_dict(self) -> dict:
         return {"reference_coverage": self.reference_coverage, "radius": self.radius,

@@ -5,24 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dq_core.report.load import PairedDifference, RunRecord
+from dq_core.report.load import Comparison, PairedDifference, RunRecord
 from dq_core.training.evaluate import EvaluationResult, degenerate_warnings
+from dq_core.util.wording import format_figure
 
 
-def fmt_value(v, digits: int = 4) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "n/a"
-    if isinstance(v, (int, np.integer)) or (isinstance(v, float) and v.is_integer() and abs(v) >= 2):
-        return f"{int(v):,}"
-    return f"{float(v):.{digits}f}"
-
-
-def fmt_delta(v, metric: str) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "n/a"
-    if metric in ("n_train", "n_test"):
-        return f"{int(v):+,}"
-    return f"{float(v):+.4f}"
+def comparison_table(comparison: Comparison) -> pd.DataFrame:
+    """The comparison as every format shows it: one row per metric, each run's value then each later run's
+    "Δ <run>", as text (counts such as n_train whole, ``3,539`` / ``+475``; rates with four decimals)."""
+    shown = pd.DataFrame(index=comparison.table.index)
+    for c in comparison.table.columns:
+        shown[c] = [format_figure(m, v) for m, v in comparison.table[c].items()]
+    for c in comparison.deltas.columns:
+        shown[f"Δ {c}"] = [format_figure(m, v, signed=True) for m, v in comparison.deltas[c].items()]
+    return shown
 
 
 def per_class_frame(ev: EvaluationResult) -> pd.DataFrame:

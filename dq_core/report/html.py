@@ -15,13 +15,13 @@ import jinja2
 import pandas as pd
 
 from dq_core.report.content import (
+    comparison_table,
     difference_sentence,
-    fmt_delta,
-    fmt_value,
     per_class_frame,
     run_summary_lines,
 )
 from dq_core.report.load import LOWER_IS_BETTER, Comparison, RunRecord, compare_runs, has_curves
+from dq_core.util.wording import format_figure, format_number, is_count
 from dq_core.viz import training as vt
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -35,22 +35,40 @@ def _template() -> jinja2.Template:
 
 
 def _table(frame: pd.DataFrame, *, index_name: str = "", text_cols: tuple[str, ...] = (),
-           delta_cols: tuple[str, ...] = ()) -> dict:
-    """Header and (css class, text) cells of a table; texts are left-aligned, deltas coloured by better/worse."""
+           names: str | None = "columns") -> dict:
+    """Header and (css class, text) cells of a table; texts are left-aligned.
+
+    ``names``: what names a cell's figure, and so whether it reads as a count: its column (a table of
+    records: "support", "n"), its row (a table of metrics: "n_train") or nothing (a table of scores).
+    """
     rows = []
     for idx, row in frame.iterrows():
         cells = [("t", str(idx))]
         for c, v in zip(frame.columns, row.to_numpy(), strict=True):
             if c in text_cols or isinstance(v, str):
                 cells.append(("t", str(v)))
-            elif c in delta_cols:
-                better = None if v is None or pd.isna(v) or v == 0 or str(idx) in ("n_train", "n_test") else \
-                    (v < 0 if str(idx) in LOWER_IS_BETTER else v > 0)
-                cells.append(("" if better is None else ("pos" if better else "neg"), fmt_delta(v, str(idx))))
             else:
-                cells.append(("", fmt_value(v)))
+                name = {"columns": c, "index": idx}.get(names or "")
+                cells.append(("", format_number(v, 4) if name is None else format_figure(name, v)))
         rows.append(cells)
     return {"head": [str(c) for c in [index_name, *frame.columns]], "rows": rows}
+
+
+def _comparison_cells(comparison: Comparison) -> dict:
+    """The comparison table (:func:`comparison_table`'s text), its deltas coloured by better / worse."""
+    shown = comparison_table(comparison)
+    rows = []
+    for metric, row in shown.iterrows():
+        cells = [("t", str(metric))]
+        for c, text in row.items():
+            css = ""
+            if c.startswith("Δ ") and not is_count(metric):
+                v = comparison.deltas.loc[metric, c[2:]]
+                if not (pd.isna(v) or v == 0):
+                    css = "pos" if (v < 0 if str(metric) in LOWER_IS_BETTER else v > 0) else "neg"
+            cells.append((css, text))
+        rows.append(cells)
+    return {"head": ["metric", *map(str, shown.columns)], "rows": rows}
 
 
 class _Figures:
@@ -70,14 +88,9 @@ class _Figures:
 
 def _comparison(records: list[RunRecord], comparison: Comparison) -> dict:
     t = comparison.table
-    shown = t.copy()
-    delta_cols = []
-    for c in comparison.deltas.columns:
-        shown[f"Δ {c}"] = comparison.deltas[c]
-        delta_cols.append(f"Δ {c}")
     ok = [(f"{d.metric}: {d.b}", d.result) for d in comparison.differences if d.result is not None]
     return {"baseline": comparison.names[0],
-            "table": _table(shown, index_name="metric", delta_cols=tuple(delta_cols)),
+            "table": _comparison_cells(comparison),
             "metric_bars": vt.metric_bars_figure(t),
             "per_class_f1": vt.per_class_f1_figure({n: r.evaluation for n, r in
                                                     zip(comparison.names, records, strict=True)}),
@@ -88,7 +101,7 @@ def _comparison(records: list[RunRecord], comparison: Comparison) -> dict:
 def _run(name: str, r: RunRecord) -> dict:
     ev = r.evaluation
     return {"name": name, "path": str(r.path), "summary": run_summary_lines(r),
-            "headline": _table(pd.DataFrame({"value": r.headline()}), index_name="metric"),
+            "headline": _table(pd.DataFrame({"value": r.headline()}), index_name="metric", names="index"),
             "per_class": _table(per_class_frame(ev), index_name="class"),
             "confusion": vt.confusion_matrix_figure(ev),
             "confusion_normalized": vt.confusion_matrix_figure(ev, normalized=True),

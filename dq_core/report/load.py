@@ -15,6 +15,7 @@ import pandas as pd
 from dq_core.errors import DataError
 from dq_core.training import jobs
 from dq_core.training.evaluate import BootstrapResult, EvaluationResult, paired_bootstrap
+from dq_core.util.wording import is_count
 
 HEADLINE = ("accuracy", "macro_f1", "weighted_f1", "micro_f1", "macro_precision", "macro_recall",
             "roc_auc_macro", "ece")
@@ -115,13 +116,18 @@ class Comparison:
 
     def to_dict(self) -> dict:
         return {"runs": list(self.names), "baseline": self.names[0],
-                "metrics": _frame_to_nested(self.table), "deltas": _frame_to_nested(self.deltas),
+                "metrics": _frame_to_nested(self.table, counts=True),
+                "deltas": _frame_to_nested(self.deltas, counts=True),
                 "per_class_f1": _frame_to_nested(self.per_class_f1),
                 "paired_bootstrap": [d.to_dict() for d in self.differences]}
 
 
-def _frame_to_nested(f: pd.DataFrame) -> dict:
-    return {str(c): {str(i): (None if pd.isna(v) else float(v)) for i, v in f[c].items()} for c in f.columns}
+def _frame_to_nested(f: pd.DataFrame, *, counts: bool = False) -> dict:
+    """``counts``: the index names metrics, and counts among them (n_train, n_test) are written as integers."""
+    def value(metric, v):
+        return None if pd.isna(v) else int(round(v)) if counts and is_count(metric) else float(v)
+
+    return {str(c): {str(i): value(i, v) for i, v in f[c].items()} for c in f.columns}
 
 
 def display_names(records: list[RunRecord]) -> list[str]:

@@ -9,14 +9,14 @@ import time
 import pandas as pd
 
 from dq_core.report.content import (
+    comparison_table,
     confusion_frame,
     difference_sentence,
-    fmt_delta,
-    fmt_value,
     per_class_frame,
     run_summary_lines,
 )
 from dq_core.report.load import Comparison, RunRecord, compare_runs
+from dq_core.util.wording import format_figure, format_number
 
 _MD_SPECIAL = re.compile(r"([\\`|\[\]])")
 
@@ -29,12 +29,17 @@ def md_escape(value) -> str:
     return _MD_SPECIAL.sub(r"\\\1", s).replace("\r", " ").replace("\n", " ")
 
 
-def _md_table(frame: pd.DataFrame, *, index_name: str = "") -> list[str]:
+def _md_table(frame: pd.DataFrame, *, index_name: str = "", names: str | None = "columns") -> list[str]:
+    """``names``: what names a cell's figure (its column, its row or nothing), as in the HTML report's tables."""
     cols = [index_name, *map(str, frame.columns)]
     out = ["| " + " | ".join(md_escape(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     for idx, row in frame.iterrows():
-        out.append("| " + " | ".join([md_escape(idx), *[md_escape(v if isinstance(v, str) else fmt_value(v))
-                                                         for v in row.to_numpy()]]) + " |")
+        cells = []
+        for c, v in zip(frame.columns, row.to_numpy(), strict=True):
+            name = {"columns": c, "index": idx}.get(names or "")
+            cells.append(v if isinstance(v, str) else
+                         format_number(v, 4) if name is None else format_figure(name, v))
+        out.append("| " + " | ".join([md_escape(idx), *map(md_escape, cells)]) + " |")
     return out
 
 
@@ -44,14 +49,8 @@ def report_markdown(records: list[RunRecord], comparison: Comparison | None = No
     if len(records) > 1:
         lines += ["## Comparison", "", f"Baseline: **{md_escape(comparison.names[0])}**; deltas are later run "
                   "minus baseline.", ""]
-        t = comparison.table.copy()
-        shown = pd.DataFrame(index=t.index)
-        for c in t.columns:
-            shown[c] = [fmt_value(v) for v in t[c]]
-        for c in comparison.deltas.columns:
-            shown[f"Δ {c}"] = [fmt_delta(v, m) for m, v in comparison.deltas[c].items()]
-        lines += _md_table(shown, index_name="metric") + [""]
-        lines += ["### F1 per class", ""] + _md_table(comparison.per_class_f1, index_name="class") + [""]
+        lines += _md_table(comparison_table(comparison), index_name="metric") + [""]
+        lines += ["### F1 per class", ""] + _md_table(comparison.per_class_f1, index_name="class", names=None) + [""]
         lines += ["### Paired bootstrap", ""]
         for d in comparison.differences:
             lines.append("- " + md_escape(difference_sentence(d)))
@@ -61,7 +60,7 @@ def report_markdown(records: list[RunRecord], comparison: Comparison | None = No
         lines += [f"## Run: {md_escape(n)}", ""]
         lines += [f"- **{md_escape(k)}**: {md_escape(v)}" for k, v in run_summary_lines(r)] + [""]
         head = pd.DataFrame({"value": r.headline()})
-        lines += _md_table(head, index_name="metric") + [""]
+        lines += _md_table(head, index_name="metric", names="index") + [""]
         lines += ["### Per class", ""] + _md_table(per_class_frame(ev), index_name="class") + [""]
         lines += ["### Confusion matrix (counts; rows = true)", ""] + _md_table(confusion_frame(ev)) + [""]
         for col, f in ev.slices.items():

@@ -10,7 +10,8 @@ sent to the model: their rows get a zero vector and ``valid=False``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -63,15 +64,13 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     if batch_size < 1 or batch_size > 4096:
         raise DataError(f"batch size {batch_size} is out of range; use 1 to 4096")
     clean = _as_texts(texts)
-    valid = np.array([bool(t.strip()) for t in clean], dtype=bool)
+    valid, hashes = _text_keys(clean)
     n = len(clean)
-    precision = resolve_precision(model, precision, device)  # on CUDA "auto" is measured once (probe)
+    precision, mkey = _resolved_key(model, precision, device, long_texts)
     long_texts = check_long_texts(long_texts)
-    mkey = cache_key(model, precision, device, long_texts)
     cache = EmbeddingCache(workspace or Workspace.default(), mkey) if use_cache else None
 
     todo_idx = np.flatnonzero(valid)
-    hashes = hash_texts([clean[i] for i in todo_idx])
     vectors: np.ndarray | None = None
     truncated = np.zeros(n, dtype=bool)
     n_cached = 0
@@ -128,6 +127,52 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     max_len = int(getattr(m, "max_seq_length", 0) or 0) if m is not None else model_max_seq_length(model)
     return EmbeddingResult(vectors=vectors, valid=valid, n_truncated=int(truncated.sum()), n_cached=n_cached,
                            n_computed=total, model_name=mkey, max_seq_length=max_len, truncated=truncated)
+
+
+def _text_keys(clean: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(which texts are embedded: not empty or blank, the cache keys of those texts)."""
+    valid = np.array([bool(t.strip()) for t in clean], dtype=bool)
+    return valid, hash_texts([t for t, v in zip(clean, valid, strict=True) if v])
+
+
+def _resolved_key(model: str | None, precision: str | None, device: str | None,
+                  long_texts: str | None) -> tuple[str, str]:
+    """(the precision to run at, the cache key of the vectors it gives)."""
+    precision = resolve_precision(model, precision, device)  # on CUDA "auto" is measured once (probe)
+    return precision, cache_key(model, precision, device, check_long_texts(long_texts))
+
+
+@dataclass(frozen=True)
+class EmbeddingPlan:
+    """What passes of :func:`embed_texts` / :func:`embed_dataset` run one after the other will embed."""
+
+    n_texts: int  # distinct non-empty texts over all the passes
+    n_cached: int  # of those, already in the cache before the first pass
+    to_embed: tuple[int, ...]  # per pass: what its progress(done, total) counts to
+
+    @property
+    def total(self) -> int:
+        """Texts the passes embed in all: each distinct text once, none the cache holds."""
+        return sum(self.to_embed)
+
+
+def plan_embedding(passes: Sequence[Sequence[str | None] | pd.Series], *, model: str | None = None,
+                   workspace: Workspace | None = None, precision: str | None = None, device: str | None = None,
+                   long_texts: str | None = None, skip: Collection[int] = ()) -> EmbeddingPlan:
+    """Count what each of ``passes`` will embed, before embedding: a pass embeds the distinct non-empty
+    texts that neither the cache nor an earlier pass holds (the ``total`` of its ``progress``), so one
+    total can be shown from the start. ``skip``: passes answered from a dataset's consolidated file."""
+    keys = [np.unique(_text_keys(_as_texts(t))[1]) for t in passes]
+    every = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype="S16")
+    cache = EmbeddingCache(workspace or Workspace.default(), _resolved_key(model, precision, device, long_texts)[1])
+    found = cache.lookup(every)[0] if len(every) else np.zeros(0, dtype=bool)
+    seen = set(every[found].tolist()) if len(every) else set()
+    n_cached, counts = len(seen), []
+    for i, k in enumerate(keys):
+        new = [] if i in skip else [h for h in k.tolist() if h not in seen]
+        seen.update(new)
+        counts.append(len(new))
+    return EmbeddingPlan(n_texts=len(every), n_cached=n_cached, to_embed=tuple(counts))
 
 
 def _normalised(emb: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ from dq_core.training.progress import Cancelled, NullReporter, Reporter
 TRAINERS = ("baseline", "transformer")
 DEFAULT_FOLDS = 5
 FOLD_SIGNALS = ("label", "exact_duplicate", "conflicting_label", "junk")  # what the candidates act on
-NOTHING_PAYS = "no cleaning pays measurably here"
+NOTHING_PAYS = "No cleaning pays measurably here"
 FOLDS_NOTE = ("Evaluated on {k} held-out folds of the labels as given: each candidate trains on the other folds' "
               "rows it keeps (its signals recomputed on those rows, so no held-out label shapes a training label) "
               "and is scored on the fold's rows unfiltered. The held-out labels carry the same noise "
@@ -59,6 +59,7 @@ ONE_RUN_NOTE = ("One fine-tune per candidate: its training randomness (data orde
 RUNS_NOTE = ("Each candidate fine-tuned {r} times (seeds {s} to {e}): figures are the runs' means and every "
              "interval resamples the runs as well as the rows, so training randomness is in it.")
 MAX_REPEATS = 10
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}  # as the verdict names the deciding metric
 MAX_SEED = 2**32 - 1 - MAX_REPEATS  # numpy and scikit-learn take seeds below 2**32; repeats add to the seed
 
 # --------------------------------------------------------------------------- checks
@@ -336,14 +337,17 @@ def _summarise(ds, applied, preds, y_eval, *, trainer, test, folds, seed, metric
     other = next(m for m in METRICS if m != metric)
     eligible = [o for o in outcomes if o.gain and o.gain[metric].ci_low > 0 and o.gain[other].ci_high >= 0]
     best = max(eligible, key=lambda o: (o.gain[metric].delta, o.n_kept), default=None)
+    name = METRIC_NAMES.get(metric, metric)
+    # Written as whole sentences, each starting capitalised: the page, the CLI and the job's status line
+    # show it as it is (AdviceResult.verdict splits it for the page's bold headline).
     if best is None:
-        rec = (f"{NOTHING_PAYS}: no candidate's {metric.replace('_', '-')} gain over no cleaning has a "
-               f"{confidence:.0%} interval above zero")
+        rec = (f"{NOTHING_PAYS}. No candidate's {name} gain over no cleaning has a {confidence:.0%} interval "
+               "above zero.")
     else:
         g = best.gain[metric]
-        rec = (f"{best.title}: {metric.replace('_', '-')} {g.delta:+.3f} over no cleaning "
+        rec = (f"Recommended: {best.title}. {name[0].upper() + name[1:]} {g.delta:+.3f} over no cleaning "
                f"({confidence:.0%} interval [{g.ci_low:+.3f}, {g.ci_high:+.3f}]), keeping {best.n_kept:,} of "
-               f"{best.n_rows:,} rows and relabelling {best.n_relabelled:,}")
+               f"{best.n_rows:,} rows and relabelling {best.n_relabelled:,}.")
     if len(eligible) > 1:
         notes.append(f"{len(eligible)} candidates have an interval above zero; the largest gain is recommended")
     return AdviceResult(dataset=ds.name, dataset_fingerprint=ds.fingerprint, n_rows=len(ds),

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from dq_core.filtering import FilterRecipe
 from dq_core.training.evaluate import METRICS, BootstrapResult
+from dq_core.util.wording import sentence
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,18 @@ class AdviceResult:
             if c.key == key:
                 return c
         raise KeyError(key)
+
+    @property
+    def verdict(self) -> tuple[str, ...]:
+        """The recommendation as sentences, each starting capitalised and ending with a full stop: the page
+        bolds the first. Advice saved when it was one lowercase clause ("no cleaning pays ...: no candidate's
+        ...") reads as one sentence."""
+        return tuple(sentence(s) for s in re.split(r"(?<=\.)\s+", self.recommendation.strip()) if s)
+
+    @property
+    def notes_text(self) -> str:
+        """How the figures were measured, then the notes (clauses for the CLI's warnings), as sentences."""
+        return " ".join(sentence(s) for s in (self.evaluation_note, *self.notes) if s)
 
     def recommended_recipe(self) -> FilterRecipe | None:
         return None if self.recommended is None else FilterRecipe.from_dict(self.candidate(self.recommended).recipe)

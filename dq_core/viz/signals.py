@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dq_core.viz.style import BEFORE_COLOR, DATASET_COLOR, FLAG_COLOR, OK_COLOR, PALETTE, legend_row, margin
+from dq_core.viz.style import (
+    BEFORE_COLOR,
+    DATASET_COLOR,
+    FLAG_COLOR,
+    OK_COLOR,
+    PALETTE,
+    legend_row,
+    margin,
+    share_colorbar,
+)
 
 LAYOUT = dict(margin=margin(40))
 
@@ -32,9 +41,10 @@ def joint_heatmap(joint: np.ndarray | list, classes: list[str], *, n_rows: int |
     text = [[f"{v:.1%}" + (f"<br>~{v * n_rows:,.0f} rows" if n_rows else "") for v in row] for row in j]
     off = j.copy()
     np.fill_diagonal(off, np.nan)  # colour by the confusions; the diagonal would swamp the scale
+    colorbar, top = share_colorbar(off)  # confusions are often under 1% of all rows: ticks say 0.1%, 0.2%, ...
     fig = go.Figure(go.Heatmap(z=off, x=classes, y=classes, colorscale="Reds", text=text, texttemplate="%{text}",
                                hovertemplate="given %{y} · true %{x}<br>%{text}<extra></extra>",
-                               colorbar=dict(title="share", tickformat=".0%")))
+                               zmin=0.0, zmax=top, colorbar=colorbar))
     fig.update_layout(height=120 + 60 * len(classes), xaxis_title="estimated true label",
                       yaxis_title="given label", yaxis_autorange="reversed",
                       title="Which labels get confused with which (diagonal = correct)", **LAYOUT)

@@ -39,3 +39,24 @@ def margin(top: int = 30) -> dict:
 def legend_row(y: float, **extra) -> dict:
     """A horizontal legend: ``y`` above 1 puts it over the plot, below 0 under it."""
     return dict(orientation="h", y=y, **extra)
+
+
+def share_colorbar(values, *, title: str = "share", n_ticks: int = 5) -> tuple[dict, float]:
+    """(colorbar, zmax) for a colour scale of shares from 0 to the largest of ``values``.
+
+    Ticks sit at round steps (1, 2 or 5 x 10^k) and each carries as many decimals as the step needs: a
+    fixed ".0%" wrote "0%" at every tick of a scale that ends at 0.4%.
+    """
+    import math
+
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    top = float(v.max()) if v.size and v.max() > 0 else 0.01
+    raw = top / n_ticks
+    k = math.floor(math.log10(raw))
+    step = min((m * 10**k for m in (1, 2, 5, 10) if m * 10**k >= raw), default=10 ** (k + 1))
+    decimals = max(0, -math.floor(math.log10(step * 100) + 1e-9))  # the step in percent: 0.1% -> 1 decimal
+    ticks = [i * step for i in range(int(top / step + 1e-9) + 1)]
+    return (dict(title=title, tickmode="array", tickvals=ticks, ticktext=[f"{t:.{decimals}%}" if t else "0%" for t in ticks]), top)

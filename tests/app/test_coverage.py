@@ -59,7 +59,9 @@ def test_coverage_page_embeds_then_shows_dq_core_numbers_map_and_clusters(covera
     assert metric(at, "Scene coverage") == f"{res.scene_coverage:.1%}"
     assert metric(at, "Sample coverage") == f"{res.sample_coverage:.1%}"
     assert any(c.value.startswith("Radius: p95 of the dataset's nearest-neighbour distances") for c in at.caption)
-    assert any(c.value.startswith(f"Scene rule: {res.scene_rule}") for c in at.caption)  # the rule in words
+    # the rule in words, then the count with its verb agreeing ("1 of 5 scenes is covered")
+    assert f"Scene rule: {res.scene_rule} {res.scene_count}." in texts(at.caption)
+    assert res.scene_count.startswith(f"{res.n_scenes_covered} of {res.n_scenes} scene")
     # airline tweets against other topics: most of the reference lies in clusters the dataset barely holds
     assert res.reference_coverage < 0.9 and res.under_covered_clusters
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from dq_apptest import airline_pair, assert_no_exception, metric, texts
 
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import coverage_for_datasets
-from dq_core.space.embed import embed_texts
+from dq_core.space.embed import EmbeddingPlan, embed_texts
 from dq_core.space.embed_cache import cached_dataset_embeddings
 from ui import embedding_task, tasks
+from ui.progress_text import Counted
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +46,61 @@ def test_the_task_publishes_a_preview_sample_then_embeds_everything(pair, monkey
     np.testing.assert_allclose(pv.ds_emb.vectors, full.vectors[at], atol=1e-6)  # the same vectors, cached once
     progress = [p for p, _ in seen if p is not None]
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
-    assert {ph for _, ph in seen} == {"preview", "embedding"}
+    assert [ph for _, ph in seen if ph][0] == "counting"
+    assert {ph for _, ph in seen if ph} == {"counting", "preview", "embedding"}
     assert embedding_task.ready(ds, ref, ws)
+
+
+def _with_repeats(ds, ref):
+    """ds with 10 of its texts repeated and 2 empty, ref sharing 5 texts with ds: known distinct counts."""
+    from dq_core.data.dataset import ColumnMapping, build_dataset
+
+    a, b = list(ds.texts), list(ref.texts)
+    a = a[:48] + a[:10] + ["", " "]  # 60 rows: 48 distinct texts, 2 empty
+    b = b[:35] + a[:5]  # 40 rows: 35 more distinct texts (the airline slices share none)
+    mk = lambda texts: build_dataset(pd.DataFrame({"text": texts, "label": ["x", "y"] * (len(texts) // 2)}),  # noqa: E731
+                                     ColumnMapping(text="text", label="label"))
+    return mk(a), mk(b)
+
+
+def test_progress_counts_distinct_texts_with_one_total_and_names_the_preview_only_while_embedding_it(
+        pair, monkeypatch):
+    """It read "Embedding a preview sample: 512 / 38,104 texts" while embedding the whole set, under a
+    heading of 38,158: the total now is the distinct texts to embed, the same at every report."""
+    ds, ref = _with_repeats(*pair)
+    assert len({t for t in [*ds.texts, *ref.texts] if t.strip()}) == 83
+    ws = Workspace.default()
+    monkeypatch.setattr(embedding_task, "PREVIEW_ROWS", 15)
+    monkeypatch.setattr(embedding_task, "PREVIEW_ABOVE", 50)
+    task = tasks.Task(key="test-counts", label="Embeddings")
+    lines, real = [], task.report
+
+    def report(progress=None, message=None, phase=None):
+        real(progress, message, phase)
+        lines.append((task.phase, embedding_task.status_line(task), task.partial.get("rows")))
+
+    task.report = report
+    embedding_task._embed_all(task, ds, ref, ws)
+
+    plan = task.partial["plan"]
+    assert (plan.n_texts, plan.n_cached, plan.total) == (83, 0, 83)
+    sample = {t for t in [*task.partial["preview"].ds.texts, *task.partial["preview"].ref.texts] if t.strip()}
+    assert plan.to_embed[0] == len(sample)
+    counted_ = [r for _, _, r in lines if r is not None]
+    assert {r.total for r in counted_} == {83} and counted_[-1].done == 83  # one total, reached
+    preview = [line for ph, line, _ in lines if ph == "preview"]
+    rest = [line for ph, line, _ in lines if ph == "embedding"]
+    assert preview and all(line.startswith(f"Embedding a preview sample of {len(sample)} texts first: ")
+                           for line in preview)
+    assert rest and all(line.startswith("Embedding: ") and "preview" not in line for line in rest)
+    assert all("/ 83 distinct texts" in line for line in preview + rest)
+    assert embedding_task.counts_note(task, embedding_task.n_texts(ds, ref)) == (
+        "100 rows hold 83 distinct texts: the progress counts the 83 left to embed; a text that repeats is "
+        "embedded once, an empty one not at all.")
+
+    again = tasks.Task(key="test-counts-2", label="Embeddings")  # a second run: everything is cached
+    embedding_task._embed_all(again, ds, ref, ws)
+    assert again.partial["plan"].total == 0 and again.progress == 1.0
 
 
 def test_small_sets_skip_the_preview(pair):
@@ -62,7 +117,9 @@ def test_coverage_draws_the_preview_while_the_rest_embeds(page_app, pair):
     ed, er = embed_texts(sd.texts, workspace=ws), embed_texts(sr.texts, workspace=ws)
     # A running task this test controls (no thread): its preview is ready, the full embeddings are not.
     task = tasks.Task(key=embedding_task.task_key(ds, ref, ws), label="Embeddings", progress=0.4,
-                      message="Embedding the dataset: 10 / 90 texts")
+                      phase="embedding")
+    task.publish("plan", EmbeddingPlan(n_texts=118, n_cached=60, to_embed=(0, 40, 18)))
+    task.publish("rows", Counted(10, 58, 2.0))
     task.publish("preview", embedding_task.Preview(ds=sd, ref=sr, ds_emb=ed, ref_emb=er))
     with tasks._REGISTRY["lock"]:
         tasks._REGISTRY["tasks"][task.key] = task
@@ -71,6 +128,11 @@ def test_coverage_draws_the_preview_while_the_rest_embeds(page_app, pair):
         at.run(timeout=300)
         assert_no_exception(at)
         assert "Embedding the texts" in texts(at.subheader)
+        # one total (distinct texts left to embed), named once beside the rows the heading counts
+        assert any("Sentence embeddings of the texts of 120 rows" in m for m in texts(at.markdown))
+        assert at.get("progress")[0].proto.text == "Embedding: 10 / 58 distinct texts · 2.0 texts/s · ETA 24 s"
+        assert any(c.startswith("120 rows hold 118 distinct texts (60 embedded before): the progress counts the 58 "
+                                "left to embed;") for c in texts(at.caption))
         assert any("Preview" in i and "30 dataset and 30 reference rows" in i for i in texts(at.info))
         res = coverage_for_datasets(sd, sr, ed, er, workspace=ws)
         assert metric(at, "Reference coverage") == f"{res.reference_coverage:.1%}"

@@ -51,3 +51,20 @@ def test_one_run_then_two_compared(dq_env):
     text = " ".join(m.value for m in at.markdown)
     assert "paired bootstrap" in text and "a real difference" in text
     assert len(at.tabs) == 2
+
+
+def test_the_comparison_table_shows_counts_whole(dq_env):
+    """The page showed `n_train 3539.0000 / +475.0000`: counts read as the reports write them, rates keep .4f."""
+    ws = Workspace.default()
+    y, p = random_predictions(50, LABELS, seed=3)
+    write_run(ws.runs_dir() / "20250101-000000-aaaaaa", labels=LABELS, y_true=y, proba=p, name="all", n_train=3539)
+    write_run(ws.runs_dir() / "20250102-000000-bbbbbb", labels=LABELS, y_true=y, proba=p, name="clean",
+              n_train=4014)
+    at = _open_report(ws)
+    at.multiselect(key="rp_runs").set_value(["20250101-000000-aaaaaa", "20250102-000000-bbbbbb"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "Δ clean" in d.value.columns)
+    assert table.loc["n_train"].tolist() == ["3,539", "4,014", "+475"]
+    assert table.loc["n_test"].tolist() == ["50", "50", "+0"]
+    acc = table.loc["accuracy"].tolist()
+    assert acc[0] == acc[1] and len(acc[0].split(".")[1]) == 4 and acc[2] == "+0.0000"

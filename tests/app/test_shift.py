@@ -112,12 +112,12 @@ def test_large_sets_embed_on_a_click(shift_app, demo_slice, monkeypatch):
     monkeypatch.setenv("DQ_SHIFT_AUTO_EMBED_ROWS", "10")  # the slice counts as large
     at = shift_app(ds, ref, sh_boot=0, sh_perm=50).run()
     assert_no_exception(at)
-    assert any("need sentence embeddings of 120 texts" in i for i in texts(at.info))
+    assert any("need sentence embeddings of the texts of 120 rows" in i for i in texts(at.info))
     assert metric(at, "JS divergence", 3) == "skipped" and metric(at, "Domain classifier ROC-AUC") == "n/a"
     assert 0 <= float(metric(at, "JS divergence", 0)) <= 1  # the other views do not wait
     at.button(key="sh_embed").click().run()
     assert_no_exception(at)
-    assert any("Embedding 120 texts in the background" in i for i in texts(at.info))  # the page is not blocked
+    assert any("Embedding the texts of 120 rows in the background" in i for i in texts(at.info))  # not blocked
     assert 0 <= float(metric(at, "JS divergence", 0)) <= 1
     assert tasks.wait_all(300)
     at.run()  # what the progress fragment does when the task is done

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from dq_core.data.workspace import Workspace
 from dq_core.training import jobs
-from tests.train_helpers import tiny_dataset
+from tests.train_helpers import random_predictions, tiny_dataset, write_run
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -47,6 +47,56 @@ def test_run_started_in_one_session_is_seen_in_another(dq_env):
     table = _runs_table(done)
     assert table["state"].tolist() == ["succeeded"] and table["accuracy"].iloc[0] > 0.5
     assert any("Accuracy" in s.value for s in done.success)
+
+
+def test_run_details_show_the_run_that_finished_then_the_one_picked(dq_env):
+    """Run details kept showing an older run (of another dataset) after new runs finished."""
+    import time
+
+    ws = Workspace.default()
+    ds_id = ws.save_dataset(tiny_dataset(60))
+    ds = ws.load_dataset(ds_id)
+    mine = {"dataset_name": ds.name, "dataset_fingerprint": ds.fingerprint}
+
+    def finish(run_id: str, n: int, name: str, data: dict) -> str:
+        y, p = random_predictions(n, ("negative", "positive"), seed=n)
+        write_run(ws.runs_dir() / run_id, labels=("negative", "positive"), y_true=y, proba=p, name=name, data=data)
+        time.sleep(0.01)  # runs are listed by creation time
+        return run_id
+
+    def shown(at: AppTest) -> tuple[str, str]:
+        (text,) = [s.value for s in at.success if s.value.startswith("Accuracy")]
+        return at.selectbox(key="tr_detail").value, text.rsplit("· ", 1)[-1]
+
+    mine_old = finish("20250101-000000-aaaaaa", 21, "mine, first", mine)
+    other = finish("20250102-000000-bbbbbb", 22, "their run", {"dataset_name": "sms", "dataset_fingerprint": "f" * 64})
+    at = _open_train(ds_id)
+    assert shown(at) == (mine_old, "21 test rows")  # the active dataset's newest, not another dataset's
+    label = next(o for o in at.selectbox(key="tr_detail").options if other in o)
+    assert label == f"their run · on sms · {other} · succeeded"
+
+    new = finish("20250103-000000-cccccc", 23, "mine, second", mine)  # finishes while the page is open
+    at.run()
+    assert shown(at) == (new, "23 test rows")
+
+    at.selectbox(key="tr_detail").set_value(other).run()  # the user's pick stays ...
+    assert shown(at) == (other, "22 test rows")
+    at.run()
+    assert shown(at) == (other, "22 test rows")
+    at.switch_page("app_pages/overview.py").run()  # ... across a page switch (the widget's key is dropped)
+    at.switch_page("app_pages/train.py").run()
+    assert shown(at) == (other, "22 test rows")
+
+    at.session_state["tr_last_run"] = str(ws.runs_dir() / "20250104-000000-eeeeee")
+    finish("20250104-000000-dddddd", 24, "elsewhere", {"dataset_name": "sms", "dataset_fingerprint": "f" * 64})
+    started = finish("20250104-000000-eeeeee", 25, "started here", mine)
+    finish("20250104-000000-ffffff", 26, "elsewhere, later", {"dataset_name": "sms", "dataset_fingerprint": "f" * 64})
+    at.run()
+    assert shown(at) == (started, "25 test rows")  # of the runs that finished together, the one started here
+
+    jobs.delete_run(ws.runs_dir() / started)
+    at.run()
+    assert shown(at) == (new, "23 test rows")  # a deleted pick falls back to the dataset's newest run
 
 
 def test_bad_settings_show_a_message_and_no_run(dq_env):

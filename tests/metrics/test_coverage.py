@@ -120,6 +120,22 @@ def test_scene_rule_in_words():
     assert "at least 5 dataset rows" in scene_rule(min_ratio=0.8, min_rows=5) and "0.8" in scene_rule(min_ratio=0.8)
 
 
+def test_scene_count_agrees_with_its_number():
+    """It read "1 of 5 scenes are covered"."""
+    from dataclasses import replace
+
+    ref, _ = scenes([10, 10, 10, 10, 10], seed=4)
+    one, _ = scenes([25, 0, 0, 0, 0], seed=3)
+    res = compute_coverage(one, ref, k=5, min_rows=5, radius=0.5)
+    assert (res.n_scenes_covered, res.n_scenes) == (1, 5)
+    assert res.scene_count == "1 of 5 scenes is covered"
+    four, _ = scenes([25, 25, 25, 25, 0], seed=3)
+    assert compute_coverage(four, ref, k=5, min_rows=5, radius=0.5).scene_count == "4 of 5 scenes are covered"
+    covered = next(c for c in res.clusters if c.covered)
+    assert replace(res, clusters=(covered,)).scene_count == "1 of 1 scene is covered"
+    assert replace(res, clusters=(replace(covered, covered=False),)).scene_count == "0 of 1 scene is covered"
+
+
 def blob_set(centres: np.ndarray, sizes: list[int], seed: int, noise: float = 0.15) -> np.ndarray:
     """Gaussian blobs around ``centres`` (unit vectors), ``sizes[i]`` rows each, L2-normalised."""
     rng = np.random.default_rng(seed)

@@ -74,6 +74,26 @@ def test_comparison_deltas_and_paired_bootstrap(two_runs):
     assert set(j["comparison"]["per_class_f1"]) == {"noisy <b>", "filtered"}
 
 
+def test_counts_in_the_comparison_read_as_whole_numbers(tmp_path):
+    """n_train / n_test as 3,539 and +475 in every format (they were 3539.0000 / +475.0000); rates keep .4f."""
+    y, p = random_predictions(60, LABELS, seed=5)
+    a = write_run(tmp_path / "a", labels=LABELS, y_true=y, proba=p, name="all", n_train=3539)
+    b = write_run(tmp_path / "b", labels=LABELS, y_true=y, proba=p, name="clean", n_train=4014)
+    md = build_report([a, b], "md")
+    acc = f"{accuracy_score(y, [LABELS[i] for i in p.argmax(axis=1)]):.4f}"
+    assert "| n_train | 3,539 | 4,014 | +475 |" in md
+    assert "| n_test | 60 | 60 | +0 |" in md
+    assert f"| accuracy | {acc} | {acc} | +0.0000 |" in md
+    html = build_report([a, b], "html")
+    assert ">3,539<" in html and ">+475<" in html and "3539.0" not in html and "475.0000" not in html
+    j = json.loads(build_report([a, b], "json"))["comparison"]
+    assert j["metrics"]["all"]["n_train"] == 3539 and isinstance(j["metrics"]["all"]["n_train"], int)
+    assert j["deltas"]["clean"]["n_train"] == 475
+    one = build_report([a], "md")  # one run: its per-class support is a count too
+    support = [line for line in one.splitlines() if line.startswith("| neg |")][0]
+    assert support.split(" | ")[4].isdigit()  # precision, recall, f1, then support: "21", not "21.0000"
+
+
 def test_runs_on_different_test_rows_are_not_tested(tmp_path):
     y, p = random_predictions(50, LABELS, seed=4)
     a = write_run(tmp_path / "a", labels=LABELS, y_true=y, proba=p, name="A", test_key="k1")

@@ -95,6 +95,21 @@ def test_progress_is_reported_within_a_chunk(ws, monkeypatch):
     assert seen == [0, 8, 16, 24, 30]
 
 
+def test_plan_counts_what_each_pass_will_embed(ws):
+    """The plan's count per pass is the total each pass's progress reports: distinct, non-empty, not cached."""
+    embed.embed_texts(TEXTS[:3], workspace=ws)  # cached before
+    passes = [TEXTS[:5] + TEXTS[:2] + ["", None], TEXTS[3:8] + ["  "], TEXTS[:8]]
+    plan = embed.plan_embedding(passes, workspace=ws)
+    assert (plan.n_texts, plan.n_cached, plan.to_embed, plan.total) == (8, 3, (2, 3, 0), 5)
+    totals = []
+    for texts in passes:
+        reports = []
+        embed.embed_texts(texts, workspace=ws, progress=lambda d, t, r=reports: r.append((d, t)))
+        totals.append(reports[-1][1])
+    assert tuple(totals) == plan.to_embed
+    assert embed.plan_embedding(passes, workspace=ws, skip={1}).to_embed == (0, 0, 0)  # all cached now
+
+
 def test_empty_and_missing_texts_are_skipped_and_counted(ws):
     texts = pd.Series(["fine flight", "", None, "   ", pd.NA, "fine flight"], dtype=object)
     res = embed.embed_texts(texts, workspace=ws, precision="float32")

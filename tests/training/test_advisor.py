@@ -79,6 +79,11 @@ def test_planted_noise_recommends_cleaning_and_clean_labels_do_not(sms, dq_env):
     assert best.gain["accuracy"].ci_low > 0 and best.gain["accuracy"].delta >= 0.05
     assert best.n_kept < len(noisy)  # it acts on the planted rows
     assert NOTHING_PAYS not in adv.recommendation and best.title in adv.recommendation
+    # the verdict in sentences that start capitalised ("...: accuracy" read as "Recommended: X: accuracy ...")
+    assert adv.verdict[0] == f"Recommended: {best.title}."
+    assert adv.verdict[1].startswith(f"Accuracy {best.gain['accuracy'].delta:+.3f} over no cleaning (95% interval")
+    assert adv.verdict[1].endswith(f"keeping {best.n_kept:,} of {len(noisy):,} rows and relabelling "
+                                   f"{best.n_relabelled:,}.")
     assert adv.candidate("none").gain is None
     assert adv.recommended_recipe().to_dict()["signals"] == best.recipe["signals"]
     assert "trusted test set" in adv.evaluation_note
@@ -87,6 +92,8 @@ def test_planted_noise_recommends_cleaning_and_clean_labels_do_not(sms, dq_env):
                    test_embeddings=sms.x_test, workspace=ws)
     assert clean.recommended is None
     assert clean.recommendation.startswith(NOTHING_PAYS)
+    assert clean.verdict == ("No cleaning pays measurably here.",
+                             "No candidate's accuracy gain over no cleaning has a 95% interval above zero.")
     assert all(c.gain["accuracy"].ci_low <= 0 for c in clean.candidates if c.gain)
 
 
@@ -330,7 +337,9 @@ def test_job_runs_in_a_worker_process_and_can_be_cancelled(sms, dq_env):
     _wait_for(lambda: not jobs.pid_alive(st2.get("pid")), timeout=60, what="the cancelled worker to exit")
 
 
-def _finished_advice_run(ws: Workspace, ds) -> Path:
+def _finished_advice_run(ws: Workspace, ds, *, recommended: str | None = "conservative",
+                         recommendation: str = "Recommended: conservative. Accuracy +0.050 over no cleaning.",
+                         notes: tuple[str, ...] = ()) -> Path:
     """A finished advisor run on ``ds`` recommending the conservative recipe, as the worker leaves one."""
     from dq_core.training.advisor_job import KIND, advice_dir, write_advice
     from dq_core.training.advisor_result import AdviceResult, CandidateOutcome
@@ -350,9 +359,8 @@ def _finished_advice_run(ws: Workspace, ds) -> Path:
                                             ("conservative", 55, 0.05, 0.01)))
     result = AdviceResult(dataset=ds.name, dataset_fingerprint=ds.fingerprint, n_rows=60, classes=tuple(ds.classes),
                           trainer="baseline", evaluated_on="folds", folds=5, n_eval=60, seed=0, metric="accuracy",
-                          confidence=0.95, evaluation_note="Evaluated on 5 held-out folds ... undercounts ...",
-                          candidates=outcomes, recommended="conservative",
-                          recommendation="conservative: accuracy +0.050 over no cleaning")
+                          confidence=0.95, evaluation_note="Evaluated on 5 held-out folds; this undercounts a real gain.",
+                          candidates=outcomes, recommended=recommended, recommendation=recommendation, notes=notes)
     run = jobs.create_run({"kind": KIND, "name": "advise", "data": {"dataset_fingerprint": ds.fingerprint}},
                           advice_dir(ws) / "run1")
     write_advice(result, run / ADVICE_FILE)
@@ -384,7 +392,7 @@ def test_page_section_shows_the_advice_and_loads_the_recommended_recipe(dq_env):
     at.session_state["ds"] = ds_id
     at.run()
     assert not at.exception, at.exception
-    assert any("Recommended: conservative" in s.value for s in at.success)
+    assert [s.value for s in at.success] == ["**Recommended: conservative.** Accuracy +0.050 over no cleaning."]
     table = next(d.value for d in at.dataframe if "candidate" in d.value.columns)
     assert table["candidate"].tolist()[:3] == ["no cleaning", "the default recipe", "conservative"]
     at.button(key="adv_load").click().run()
@@ -393,6 +401,37 @@ def test_page_section_shows_the_advice_and_loads_the_recommended_recipe(dq_env):
     conservative = {c.key: c for c in candidate_recipes(ds)}["conservative"].recipe
     assert working.signals == conservative.signals and working.name == "working"
     assert "fp_init" not in at.session_state  # the filter panel reloads its controls from the working recipe
+
+
+@pytest.mark.parametrize("saved", [
+    "No cleaning pays measurably here. No candidate's accuracy gain over no cleaning has a 95% interval above zero.",
+    # advice.json written before the verdict was sentences: one lowercase clause, still shown capitalised
+    "no cleaning pays measurably here: no candidate's accuracy gain over no cleaning has a 95% interval above zero"])
+def test_page_shows_the_verdict_and_notes_as_capitalised_sentences(dq_env, saved):
+    """It read "**No cleaning pays measurably here.** no candidate's accuracy gain ..." and "... directly. 2
+    candidates have ...; the largest gain is recommended" (no stop), notes lowercase mid-paragraph."""
+    import re
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.train_helpers import tiny_dataset
+
+    ws = Workspace.default()
+    ds_id = ws.save_dataset(tiny_dataset(60))
+    _finished_advice_run(ws, ws.load_dataset(ds_id), recommended=None, recommendation=saved,
+                         notes=("the agreement column 'confidence' has no numeric values: no agreement candidate",))
+    at = AppTest.from_function(_advisor_page, default_timeout=60)
+    at.session_state["ds"] = ds_id
+    at.run()
+    assert not at.exception, at.exception
+    (info,) = [i.value for i in at.info if "No cleaning" in i.value]
+    assert info.startswith("**No cleaning pays measurably here") and info.endswith("above zero.**" if ":" in info
+                                                                                   else "above zero.")
+    caption = next(c.value for c in at.caption if c.value.startswith("Evaluated on"))
+    assert caption == ("Evaluated on 5 held-out folds; this undercounts a real gain. The agreement column "
+                       "'confidence' has no numeric values: no agreement candidate.")
+    for text in (info, caption):
+        assert not re.search(r"[.!?]\** +[a-z]", text), text  # no sentence starts lowercase
 
 
 def test_clean_page_starts_the_advisor_job_and_shows_its_table(page_app, dq_env):
@@ -431,7 +470,7 @@ def test_clean_page_starts_the_advisor_job_and_shows_its_table(page_app, dq_env)
     assert "have no 'confidence' value and are kept" in agree_note  # the tweets' confidence has gaps
     advice = read_advice(run.path)
     shown = [s.value for s in (*at.success, *at.info)]
-    assert any(advice.recommendation.split(":")[0].lower() in s.lower() for s in shown)
+    assert any(s.startswith(f"**{advice.verdict[0]}**") for s in shown)
 
     # the transformer with 2 fine-tunes per candidate: the job carries it (cancelled: a CPU fine-tune is slow)
     at.selectbox(key="adv_trainer").set_value("transformer").run()

@@ -191,11 +191,13 @@ def show_advice(result: AdviceResult, *, key: str) -> None:
     fmt = {c: "{:+.3f}" for c in table.columns if c.startswith("Δ") and "interval" not in c}
     fmt.update({"accuracy": "{:.3f}", "macro-F1": "{:.3f}"})
     st.dataframe(table.style.format(fmt, na_rep="–"), hide_index=True, width="stretch", key=f"{key}_table")
+    head, *rest = result.verdict
+    shown = " ".join([f"**{head}**", *rest])
     if result.recommended is None:
-        st.info(f"**No cleaning pays measurably here.** {result.recommendation.split(': ', 1)[-1]}.", icon="⚖️")
+        st.info(shown, icon="⚖️")
     else:
-        st.success(f"**Recommended: {result.recommendation}.**", icon="✅")
-    st.caption(result.evaluation_note + (" " + " ".join(result.notes) if result.notes else ""))
+        st.success(shown, icon="✅")
+    st.caption(result.notes_text)
     if result.recommended is not None and st.button(
             f"Load '{result.candidate(result.recommended).title}' into the filter controls", key=f"{key}_load",
             icon="⬇️"):

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from dq_core.filtering import whatif as wi
+from dq_core.util.wording import format_number, is_count
 from dq_core.viz import signals as viz
 from ui.widgets import fmt_num
 
@@ -20,8 +21,8 @@ def fmt_figure(key: str, v, *, delta: bool = False) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "n/a"
     sign = "+" if delta else ""
-    if key in ("n_rows", "n_classes"):
-        return f"{v:{sign},.0f}"
+    if is_count(key):  # n_rows, n_classes
+        return format_number(v, count=True, signed=delta)
     if key in PERCENT_FIGURES:
         return f"{v:{sign}.1%}"
     if key.startswith("js:"):
