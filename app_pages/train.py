@@ -169,7 +169,7 @@ def _runs_panel() -> None:
             st.progress(min(1.0, float(s.get("progress") or 0.0)), text=s.get("message") or r.state)
             m1, m2, m3, m4 = st.columns(4)
             total = s.get("total_steps")
-            m1.metric("Step", f"{s.get('step', 0)}/{total}" if total else "—")
+            m1.metric(f"Step of {int(total):,}" if total else "Step", f"{int(s.get('step') or 0):,}" if total else "—")
             m2.metric("Epoch", fmt_num(s.get("epoch"), 2) if s.get("epoch") is not None else "—")
             m3.metric("ETA", _eta(s.get("eta_seconds")))
             m4.metric("Elapsed", _eta(s.get("elapsed_seconds")))

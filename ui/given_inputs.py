@@ -28,6 +28,7 @@ from dq_core.space.given import (
     subset_with_given,
     without_given,
 )
+from dq_core.util.wording import counted
 from ui import state
 
 
@@ -202,8 +203,8 @@ def compute_source() -> None:
     co = check_compute_output(folder, inputs_under=root)
     summary = co.manifest.get("summary") or {}
     flagged = ", ".join(f"{k} {v.get('n_issues', 0):,}" for k, v in (summary.get("signals") or {}).items())
-    st.success(f"`{folder.name}`: a finished compute of **{co.n_rows:,} rows** in {len(co.plan.shards)} shard(s) "
-               f"from {len(co.plan.files)} file(s); model {co.model}; text column `{co.plan.mapping['text']}`, "
+    st.success(f"`{folder.name}`: a finished compute of **{co.n_rows:,} rows** in {counted(len(co.plan.shards), 'shard')} "
+               f"from {counted(len(co.plan.files), 'file')}; model {co.model}; text column `{co.plan.mapping['text']}`, "
                f"label column `{co.plan.mapping.get('label')}`.")
     if flagged:
         st.caption(f"Rows flagged by the signals that compare rows: {flagged}.")

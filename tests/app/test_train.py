@@ -129,7 +129,7 @@ def test_an_active_run_shows_progress_and_can_be_cancelled(dq_env):
         at = _open_train(ds_id)
         assert at.get("progress")[0].proto.value == 40
         metrics = {m.label: m.value for m in at.metric}
-        assert metrics["Step"] == "40/100" and metrics["ETA"] == "1m 15s"
+        assert metrics["Step of 100"] == "40" and metrics["ETA"] == "1m 15s"
         assert len(at.get("plotly_chart")) >= 1
         at.button(key=f"tr_cancel_{run.name}").click().run()
         assert not at.exception

@@ -172,7 +172,7 @@ def expected_tiles(app) -> dict[str, list[tuple[str, str | re.Pattern]]]:
                   ("Estimated noise ratio", PCT),
                   ("Reference coverage", PCT), ("Scene coverage", PCT), ("Sample coverage", PCT),
                   ("JS (clusters)", FOUR)],
-        "train": [("Step", f"{TRAINING['step']}/{TRAINING['total_steps']}"),
+        "train": [(f"Step of {TRAINING['total_steps']:,}", f"{TRAINING['step']:,}"),
                   ("Epoch", fmt_num(TRAINING["epoch"], 2)), ("ETA", eta[0]), ("Elapsed", eta[1])],
         "report": [("Accuracy", fmt_num(head["accuracy"])), ("Macro-F1", fmt_num(head["macro_f1"])),
                    ("Weighted-F1", fmt_num(head["weighted_f1"])),
