@@ -198,7 +198,7 @@ def test_compute_output_opens_and_its_signals_show_on_clean(new_app, dq_env):
     assert_no_exception(at)
     assert not at.error, texts(at.error)
     assert at.selectbox(key="ds_compute_pick").options == ["(none)", "runs/sms/"]
-    assert any("a finished compute of **60 rows** in 3 shard(s)" in s for s in texts(at.success))
+    assert any("a finished compute of **60 rows** in 3 shards from 1 file" in s for s in texts(at.success))
     at.button(key="open_compute").click().run()
     assert_no_exception(at)
     assert texts(at.title) == ["📊 Overview"] and as_number(metric(at, "Rows")) == 60
