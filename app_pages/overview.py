@@ -76,11 +76,12 @@ with user_errors("Profiling"):
     counts = {
         "empty": ("Empty or whitespace-only texts", p.n_empty),
         "missing_label": ("Missing labels", b.n_missing_labels),
-        "exact_duplicate": ("Redundant exact copies (after case/whitespace normalisation: the rows beyond the "
-                            "first of each group of identical texts; dropping them keeps one copy of each)",
-                            p.n_exact_duplicates),
-        "conflicting_duplicate": ("Duplicates whose labels conflict (rows in such groups)",
-                                  p.n_conflicting_duplicates),
+        "exact_duplicate": ("Redundant exact copies (texts as loaded, after case/whitespace normalisation: the rows "
+                            "beyond the first of each group of identical texts; dropping them keeps one copy of "
+                            "each)", p.n_exact_duplicates),
+        "conflicting_duplicate": ("Exact copies with mixed labels (rows in groups of identical texts whose labels "
+                                  "differ; Clean's near duplicates with mixed labels also count near "
+                                  "duplicates)", p.n_conflicting_duplicates),
     }
     q = st.columns(4)
     for (label, n), col in zip(counts.values(), q, strict=True):
@@ -89,11 +90,11 @@ with user_errors("Profiling"):
         if n:
             with st.expander(f"{label}: {n:,}"):
                 rows = profile_rows(ds, kind)
-                if kind == "exact_duplicate" and "duplicate_group" in rows:
-                    groups = rows["duplicate_group"].nunique()
-                    st.caption(f"{len(rows):,} rows in {groups:,} groups of identical texts: {len(rows) - groups:,} "
-                               "are redundant copies (the figure above). Clean's exact-duplicate signal flags the "
-                               f"{len(rows):,} rows in groups; its dedupe action drops the {len(rows) - groups:,} copies.")
+                if kind == "exact_duplicate":
+                    st.caption(f"{p.n_rows_in_duplicate_groups:,} rows in {p.n_duplicate_groups:,} groups of identical "
+                               f"texts: {n:,} are redundant copies (the figure above). On Clean, the exact-duplicate "
+                               f"signal flags the {p.n_rows_in_duplicate_groups:,} rows in groups, and its dedupe rule "
+                               "removes the copies the recipe's other rules leave (it shows both figures).")
                 cols_shown = [c for c in ("row_id", "duplicate_group", "text", "label") if c in rows.columns]
                 show_rows(rows, key=f"ov_rows_{kind}", columns=cols_shown)
 
