@@ -6,6 +6,7 @@ module only words them, each figure named by what it counts.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dq_core.filtering import RecipeResult, RuleCount, count_rules
@@ -57,8 +58,8 @@ RULE_COLUMNS = {  # rule_counts column -> (header, what it counts)
     "selects": ("selects", "rows the rule's own test picks, whatever the other rules do (a dedupe rule: the "
                            "rows of its duplicate groups)"),
     "removes": ("removes", "rows it removes; a row two rules remove counts for both"),
-    "removes_new": ("removes, more after the rules above", "rows it removes that no rule above it removes: "
-                                                           "this column sums to the rows the recipe removes"),
+    "removes_new": ("more after the rules above", "rows it removes that no rule above it removes: this "
+                                                  "column sums to the rows the recipe removes"),
     "relabels": ("relabels", "kept rows whose label it changed"),
     "repairs": ("repairs", "kept rows whose text it repaired"),
     "copies": ("copies in all", "dedupe: the redundant copies in its groups before any rule (rows beyond the "
@@ -73,11 +74,17 @@ def rules_in_effect(result: RecipeResult, key: str) -> None:
     frame = rule_counts_frame(count_rules(result))
     if frame["copies"].equals(frame["copies_as_loaded"]):
         frame = frame.drop(columns="copies_as_loaded")
+    if not frame["repairs"].any():  # no repair rule: a column of zeros only widens the table
+        frame = frame.drop(columns="repairs")
     frame = frame[[c for c in RULE_COLUMNS if c in frame.columns]]
+    text_cols = [c for c in ("copies", "copies_as_loaded") if c in frame.columns]
+    for c in text_cols:  # a figure of dedupe rules only: blank elsewhere, not "None"
+        frame[c] = [f"{v:,}" if pd.notna(v) else "" for v in frame[c]]
     st.caption("The rules apply in this order: signal, class, condition and row-set rules as listed, then your "
                "decisions, then dedupe (one copy kept per group among the rows still in), then caps. "
                f"The recipe removes **{result.n_dropped:,}** of the {result.n_rows:,} rows and keeps "
                f"**{result.n_kept:,}**.")
     st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_rules",
-                 column_config={c: st.column_config.Column(h, help=why) for c, (h, why) in RULE_COLUMNS.items()
-                                if c in frame.columns})
+                 column_config={c: (st.column_config.TextColumn(h, help=why) if c in ("rule", *text_cols) else
+                                    st.column_config.NumberColumn(h, help=why, format="localized"))
+                                for c, (h, why) in RULE_COLUMNS.items() if c in frame.columns})
