@@ -73,15 +73,15 @@ with user_errors("Profiling"):
         f"{k} {int(v):,}" if float(v).is_integer() else f"{k} {fmt_num(v, 1)}" for k, v in stats.to_dict().items()))
 
     st.subheader("Rows to look at")
-    counts = {
-        "empty": ("Empty or whitespace-only texts", p.n_empty),
+    counts = {  # the tile's name starts the full one (short enough for a quarter of a 1280 px page)
+        "empty": ("Empty texts (empty or whitespace-only)", p.n_empty),
         "missing_label": ("Missing labels", b.n_missing_labels),
         "exact_duplicate": ("Redundant exact copies (texts as loaded, after case/whitespace normalisation: the rows "
                             "beyond the first of each group of identical texts; dropping them keeps one copy of "
                             "each)", p.n_exact_duplicates),
-        "conflicting_duplicate": ("Exact copies with mixed labels (rows in groups of identical texts whose labels "
-                                  "differ; Clean's near duplicates with mixed labels also count near "
-                                  "duplicates)", p.n_conflicting_duplicates),
+        "conflicting_duplicate": ("Mixed-label exact copies (rows in groups of identical texts whose labels differ; "
+                                  "Clean's near duplicates with mixed labels also count near duplicates)",
+                                  p.n_conflicting_duplicates),
     }
     q = st.columns(4)
     for (label, n), col in zip(counts.values(), q, strict=True):

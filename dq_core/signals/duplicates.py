@@ -206,10 +206,10 @@ class ConflictingLabelSignal(Signal):
 
     ranges = {"threshold": (0.0, 1.0), "jaccard": (0.01, 1.0), "k": (1, 1000)}
     name = "conflicting_label"
-    # Titled apart from the Overview's "exact copies with mixed labels": this one counts near duplicates too.
+    # Titled apart from the Overview's "mixed-label exact copies": this one counts near duplicates too.
     title = "Near duplicates with mixed labels"
     description = ("Rows in a group of near duplicates (exact copies included) whose members carry different labels. "
-                   "The Overview's 'exact copies with mixed labels' counts exact copies only.")
+                   "The Overview's 'mixed-label exact copies' counts exact copies only.")
     requires = frozenset({"embeddings", "labels"})
 
     def __call__(self, ctx) -> SignalResult:

@@ -45,7 +45,7 @@ def test_clean_page_shows_the_signals_of_dq_core(clean_app, tweets_slice):
     labels = [e.label for e in at.expander]
     n_label = rep.summaries["label"]["n_issues"]
     assert f"Label issues: {n_label:,} rows flagged ({n_label / len(ds):.1%})" in labels
-    # near duplicates with mixed labels are named apart from the Overview's exact copies with mixed labels
+    # near duplicates with mixed labels are named apart from the Overview's mixed-label exact copies
     n_mixed = int(f["is_conflicting_label_issue"].sum())
     assert f"Near duplicates with mixed labels: {n_mixed:,} rows flagged ({n_mixed / len(ds):.1%})" in labels
     assert not any(lab.lower().startswith("conflicting") for lab in labels)

@@ -6,7 +6,7 @@ file and workspace.
 The rows (split ``train`` unless said): 24 unique texts; group A, one text four times (case and spacing
 differ, the fourth in the test split); group B, one text twice with two labels; group C, "ok" three times
 (junk); a near-duplicate pair ("...tonight" / "...tonight!!") with two labels; 8 unique test rows. So: 6
-redundant exact copies in 9 rows of 3 groups, 2 exact copies with mixed labels, 4 near duplicates with mixed
+redundant exact copies in 9 rows of 3 groups, 2 mixed-label exact copies, 4 near duplicates with mixed
 labels; the default recipe's dedupe removes only the 3 copies of group A (the other rules remove B and C
 whole), and the Train/Report figures of the rows outside the test set leave group A's test copy out.
 """
@@ -152,13 +152,13 @@ def test_every_count_on_every_page_is_the_cli_count(page: Page, server: str, wal
     assert (prof["n_exact_duplicates"], prof["n_rows_in_duplicate_groups"], prof["n_duplicate_groups"],
             prof["n_conflicting_duplicates"]) == (6, 9, 3, 2)  # as planted
 
-    # ---- Overview: the profile's figures, exact copies with mixed labels named as such
+    # ---- Overview: the profile's figures, mixed-label exact copies named as such
     page.goto(f"{server}/?{walk_set.query}")  # a dataset opens on the Overview
     expect(page.get_by_role("heading", name="📊 Overview")).to_be_visible(timeout=SLOW)
     wait_for_streamlit_idle(page, timeout=SLOW)
     assert metric_value(page, "Redundant exact copies") == prof["n_exact_duplicates"]
-    assert metric_value(page, "Exact copies with mixed labels") == prof["n_conflicting_duplicates"]
-    assert metric_value(page, "Empty or whitespace-only texts") == prof["n_empty"]
+    assert metric_value(page, "Mixed-label exact copies") == prof["n_conflicting_duplicates"]
+    assert metric_value(page, "Empty texts") == prof["n_empty"]
     assert metric_value(page, "Missing labels") == prof["n_missing_labels"]
     page.get_by_test_id("stExpander").filter(has_text="Redundant exact copies (").locator("summary").click()
     assert find(f"({N}) rows in ({N}) groups of identical texts: ({N}) are redundant copies", main_text(page)) == (
