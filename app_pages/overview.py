@@ -74,13 +74,14 @@ with user_errors("Profiling"):
         f"{k} {int(v):,}" if float(v).is_integer() else f"{k} {fmt_num(v, 1)}" for k, v in stats.to_dict().items()))
 
     st.subheader("Rows to look at")
-    counts = {
-        "empty": ("Empty or whitespace-only texts", p.n_empty),
+    counts = {  # the tile's name starts the full one (short enough for a quarter of a 1280 px page)
+        "empty": ("Empty texts (empty or whitespace-only)", p.n_empty),
         "missing_label": ("Missing labels", b.n_missing_labels),
-        "exact_duplicate": ("Redundant exact copies (after case/whitespace normalisation: the rows beyond the "
-                            "first of each group of identical texts; dropping them keeps one copy of each)",
-                            p.n_exact_duplicates),
-        "conflicting_duplicate": ("Duplicates whose labels conflict (rows in such groups)",
+        "exact_duplicate": ("Redundant exact copies (texts as loaded, after case/whitespace normalisation: the rows "
+                            "beyond the first of each group of identical texts; dropping them keeps one copy of "
+                            "each)", p.n_exact_duplicates),
+        "conflicting_duplicate": ("Mixed-label exact copies (rows in groups of identical texts whose labels differ; "
+                                  "Clean's near duplicates with mixed labels also count near duplicates)",
                                   p.n_conflicting_duplicates),
     }
     # two tiles a row: four in a row cut the longer labels at 1280 px
@@ -91,11 +92,11 @@ with user_errors("Profiling"):
         if n:
             with st.expander(f"{label}: {n:,}"):
                 rows = profile_rows(ds, kind)
-                if kind == "exact_duplicate" and "duplicate_group" in rows:
-                    groups = rows["duplicate_group"].nunique()
-                    st.caption(f"{len(rows):,} rows in {groups:,} groups of identical texts: {len(rows) - groups:,} "
-                               "are redundant copies (the figure above). Clean's exact-duplicate signal flags the "
-                               f"{len(rows):,} rows in groups; its dedupe action drops the {len(rows) - groups:,} copies.")
+                if kind == "exact_duplicate":
+                    st.caption(f"{p.n_rows_in_duplicate_groups:,} rows in {p.n_duplicate_groups:,} groups of identical "
+                               f"texts: {n:,} are redundant copies (the figure above). On Clean, the exact-duplicate "
+                               f"signal flags the {p.n_rows_in_duplicate_groups:,} rows in groups, and its dedupe rule "
+                               "removes the copies the recipe's other rules leave (it shows both figures).")
                 cols_shown = [c for c in ("row_id", "duplicate_group", "text", "label") if c in rows.columns]
                 show_rows(rows, key=f"ov_rows_{kind}", columns=cols_shown)
 

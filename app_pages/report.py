@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_core.report import RunRecord, has_curves
-from dq_core.report.content import comparison_table
+from dq_core.report.content import comparison_table, training_rows_text
 from dq_core.training import jobs
 from dq_core.viz import training as vt
 from ui import runs as cached_runs
@@ -49,10 +49,8 @@ def show_run(rec: RunRecord, key: str) -> None:
         col.metric(label, fmt_num(h[metric]))
     m = rec.metrics
     split = m.get("split", {})
-    st.caption(f"{m.get('trainer')} · test: {m.get('test_source')} ({ev.n:,} rows) · trained on "
-               f"{split.get('n_train', 0):,} rows ({split.get('n_filtered_out', 0):,} filtered out, "
-               f"{split.get('n_relabelled', 0):,} relabelled, cap {split.get('max_train_rows') or 'none'}) · "
-               f"{m.get('duration_seconds', 0):.0f} s")
+    st.caption(f"{m.get('trainer')} · test: {m.get('test_source')} ({ev.n:,} rows) · training rows: "
+               f"{training_rows_text(split)} · {m.get('duration_seconds', 0):.0f} s")
     for note in m.get("notes", []):
         st.caption(f"ℹ️ {note}")
     st.markdown("**Per class**")

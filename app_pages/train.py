@@ -111,15 +111,16 @@ with st.expander("New run", expanded=True):
         cfg = TrainConfig(trainer=trainer, name=name or f"{trainer} · {ds.name}", **settings).validate()
         effect = (train_plan.recipe_effect(ds, ref, cfg.recipe, train_plan.stamp(cfg.recipe), str(ws.root))
                   if cfg.recipe else None)
-        keep, relabel = effect if isinstance(effect, tuple) else (None, None)
+        keep, relabel, n_kept = effect if isinstance(effect, tuple) else (None, None, None)
         plan = make_splits(ds, cfg.with_(recipe=None), ws=ws, reference=ref, keep_mask=keep, relabel=relabel)
         s = plan.summary()
         cap = s["max_train_rows"]
         if isinstance(effect, str):
             st.caption(f"ℹ️ The count below is before the recipe: {effect}.")
         elif effect is not None:
-            st.caption(f"The recipe leaves out {s['n_filtered_out']:,} of the {s['n_pool']:,} rows outside the "
-                       f"test set and relabels {s['n_relabelled']:,}.")
+            st.caption(f"The recipe keeps {n_kept:,} of the {len(ds):,} rows (as Clean and `dq filter` count them). "
+                       f"The test set is never filtered: of the {s['n_pool']:,} labelled rows outside it, the recipe "
+                       f"leaves out {s['n_filtered_out']:,} and relabels {s['n_relabelled']:,}.")
         st.info(f"Trains on **{s['n_train']:,}** rows"
                 + (f" (a stratified sample: the cap drops {s['n_capped_out']:,} of "
                    f"{s['n_train'] + s['n_capped_out']:,})" if s["n_capped_out"] else "")

@@ -32,8 +32,9 @@ def default_index(options: list[str]) -> int:
 
 @st.cache_data(max_entries=16, show_spinner="Applying the recipe…", hash_funcs={TextDataset: lambda d: d.fingerprint})
 def recipe_effect(ds: TextDataset, ref: TextDataset | None, pick: str, stamp: float, root: str
-                  ) -> tuple[np.ndarray, dict[str, str]] | str:
-    """(keep mask, relabels) of the recipe on ``ds``, or a sentence saying why it cannot be known yet.
+                  ) -> tuple[np.ndarray, dict[str, str], int] | str:
+    """(keep mask, relabels, rows kept of the whole dataset) of the recipe on ``ds`` (the figures Clean and
+    `dq filter` show), or a sentence saying why it cannot be known yet.
     ``stamp`` (the recipe file's mtime) makes a saved-over recipe count again."""
     ws = Workspace(Path(root))
     try:
@@ -46,7 +47,7 @@ def recipe_effect(ds: TextDataset, ref: TextDataset | None, pick: str, stamp: fl
         res = apply_recipe(ds, signals, recipe, workspace=ws, strict=False)
     except DataError as exc:
         return str(exc)
-    return res.keep_mask, {str(k): str(v) for k, v in res.relabels.items()}
+    return res.keep_mask, {str(k): str(v) for k, v in res.relabels.items()}, res.n_kept
 
 
 def stamp(pick: str | None) -> float:

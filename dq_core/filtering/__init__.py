@@ -32,6 +32,8 @@ Modules, one job each (the names other packages use are re-exported here):
                      load / save / as_recipe, saved_recipes, recipe_path
 ``inputs``           FilterInputs (prepared, recipe-independent work), signal_names, align_signals
 ``apply``            apply_recipe / apply_prepared -> RecipeResult, iter_signal_flag_counts
+``rule_counts``      count_rules: per rule, in the order rules apply, the rows it selects, removes (all /
+                     not removed before), relabels, repairs, and a dedupe rule's copies
 ``export``           cleaned_frame, removal_log, removal_summary, export_bytes, write_export, export_all
 ``decisions``        DecisionStore: manual review decisions with undo, saved in the workspace
 ``effect``           decision_effect: what a change of decisions does (rows in, rows out, relabels)
@@ -85,6 +87,7 @@ from dq_core.filtering.recipe import (
     saved_recipes,
 )
 from dq_core.filtering.review import REVIEW_LIMIT, REVIEW_VIEWS, parse_row_ids, review_frame
+from dq_core.filtering.rule_counts import RuleCount, count_rules
 from dq_core.filtering.rules import (
     REPAIR_ACTIONS,
     SIGNAL_ACTION_HELP,
@@ -102,9 +105,9 @@ __all__ = [
     "SPREADSHEET_NOTE", "label_column", "resolve_recipe",
     "REPAIR_ACTIONS", "SIGNAL_ACTIONS", "SIGNAL_ACTION_HELP", "UNCERTAINTY_METHODS", "signal_actions",
     "ClassRule", "ConditionRule", "Decision", "DecisionEffect", "DecisionStore", "FilterInputs", "FilterRecipe",
-    "LabelInputs", "RecipeResult", "RowSet", "SignalRule",
-    "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "decision_effect",
-    "default_recipe", "diff_results",
+    "LabelInputs", "RecipeResult", "RowSet", "RuleCount", "SignalRule",
+    "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "count_rules",
+    "decision_effect", "default_recipe", "diff_results",
     "export_all", "export_bytes", "is_label_signal", "iter_signal_flag_counts", "label_inputs", "label_next",
     "load_or_compute_signals", "load_recipe", "parse_condition", "parse_row_ids", "recipe_path", "removal_log",
     "removal_summary", "review_frame", "save_recipe", "saved_recipes", "uncertainty", "write_export",

@@ -17,6 +17,7 @@ from dq_core.filtering.load_signals import load_or_compute_signals
 from dq_core.filtering.recipe import ClassRule, FilterRecipe, SignalRule, as_recipe
 from dq_core.filtering.repair import find_repairs, regroup_on_repaired
 from dq_core.filtering.rules import REPAIR_ACTIONS
+from dq_core.metrics.profile import count_redundant_copies
 from dq_core.util.jsonsafe import to_native
 
 EXACT_SIGNAL = "exact_duplicate"  # its groups are normalised texts, so a repair can regroup them
@@ -43,6 +44,14 @@ class RecipeResult:
     repair_hits: tuple[np.ndarray, ...] = ()  # per rule (as rule_names): rows whose text it repaired
     # {position: (text before, text after)} for every row a repair rule repaired (kept or dropped later)
     text_repairs: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # per rule (as rule_names): its step (RULE_STEPS), the signal it reads (None for other rules) and the rows
+    # its own test selects (a dedupe rule: the rows of the duplicate groups it touches)
+    rule_kinds: tuple[str, ...] = ()
+    rule_signals: tuple[str | None, ...] = ()
+    select_hits: tuple[np.ndarray, ...] = ()
+    # per dedupe rule index: the redundant copies in its groups before any rule, as it grouped the texts
+    # (repaired ones included) and as the texts were loaded (what the Overview counts)
+    dedupe_copies: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ counts
     @property
@@ -116,21 +125,6 @@ class RecipeResult:
         """Object array of final labels per row (None where missing), for every row (kept or not)."""
         cls = np.array([*self.classes, None], dtype=object)
         return cls[np.where(self.label_codes >= 0, self.label_codes, len(self.classes))]
-
-    def rule_counts(self) -> pd.DataFrame:
-        """Per rule: rows it flags, rows it actually removes, relabels or repairs in this recipe."""
-        rows = []
-        dropped = ~self.keep_mask
-        none = np.zeros(self.n_rows, dtype=bool)
-        fixes = self.repair_hits or (none,) * len(self.rule_names)
-        for name, d, r, f in zip(self.rule_names, self.drop_hits, self.relabel_hits, fixes, strict=True):
-            rows.append({"rule": name, "flags": int((d | r | f).sum()), "drops": int((d & dropped).sum()),
-                         "relabels": int((r & self.relabelled_mask).sum()),
-                         "repairs": int((f & self.repaired_mask).sum())})
-        rows.append({"rule": "manual decisions", "flags": int((self.manual_drop | self.manual_keep).sum()),
-                     "drops": int((self.manual_drop & dropped).sum()),
-                     "relabels": int((self.manual_keep & self.relabelled_mask).sum()), "repairs": 0})
-        return pd.DataFrame(rows)
 
     # ------------------------------------------------------------ reasons
     def reasons_at(self, positions: Sequence[int]) -> list[str]:
@@ -209,11 +203,21 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
     names: list[str] = []
     drops: list[np.ndarray] = []
     relabs: list[np.ndarray] = []
+    kinds: list[str] = []
+    sigs: list[str | None] = []
+    sels: list[np.ndarray] = []
+    dedupe_copies: dict[int, tuple[int, int]] = {}
     fixes: dict[int, np.ndarray] = {}  # rule index -> rows whose text it repaired
     text_repairs: dict[int, tuple[str, str]] = {}
     dedupe_rules: list[tuple[int, SignalRule, np.ndarray]] = []
     explicit_gone: set[str] = set()  # classes a class rule removes on purpose
     none = np.zeros(n, dtype=bool)
+
+    def add(name: str, kind: str, select: np.ndarray, drop: np.ndarray = none, relab: np.ndarray = none,
+            signal: str | None = None) -> int:
+        for seq, v in ((names, name), (kinds, kind), (sels, select), (drops, drop), (relabs, relab), (sigs, signal)):
+            seq.append(v)
+        return len(names) - 1
 
     # ---- signal rules
     available = inp.signal_names
@@ -238,11 +242,8 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
         if rule.threshold is not None:
             hit |= np.nan_to_num(score, nan=1.0) < rule.threshold
         name = rule.describe()
-        if rule.action == "dedupe":
-            names.append(name)
-            drops.append(none)  # filled in after the manual decisions
-            relabs.append(none)
-            dedupe_rules.append((len(names) - 1, rule, hit))
+        if rule.action == "dedupe":  # its drops and selected rows are filled in after the manual decisions
+            dedupe_rules.append((add(name, "dedupe", none, signal=rule.signal), rule, hit))
             continue
         if rule.action in ("relabel", "relabel_or_drop"):
             suggested, suggested_prob = _suggestions(inp, code_of, rule.signal)
@@ -251,19 +252,15 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
             # what keeps a relabelled row on a second application)
             settled = hit & (suggested == codes)
             codes = np.where(ok, suggested, codes).astype(np.int32)
-            names.append(name)
-            relabs.append(ok)
-            drops.append(hit & ~ok & ~settled if rule.action == "relabel_or_drop" else none)
+            add(name, "signal", hit, hit & ~ok & ~settled if rule.action == "relabel_or_drop" else none, ok,
+                signal=rule.signal)
         elif rule.action in REPAIR_ACTIONS:
             fixed, settled = find_repairs(inp, rule, hit, text_repairs)
-            names.append(name)
-            relabs.append(none)
-            fixes[len(names) - 1] = fixed
-            drops.append(hit & ~fixed & ~settled if rule.action == "repair_or_drop" else none)
+            i = add(name, "signal", hit, hit & ~fixed & ~settled if rule.action == "repair_or_drop" else none,
+                    signal=rule.signal)
+            fixes[i] = fixed
         else:
-            names.append(name)
-            drops.append(hit)
-            relabs.append(none)
+            add(name, "signal", hit, hit, signal=rule.signal)
 
     # ---- class rules (relabel / drop now; caps after the manual decisions)
     caps: list[tuple[int, ClassRule]] = []
@@ -272,38 +269,30 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
             if rule.action == "cap":
                 raise DataError(unknown_message("class", rule.label, inp.classes))
             notes.append(f"class '{rule.label}' is not in the dataset, so its {rule.action} rule does nothing")
-            names.append(rule.describe())
-            drops.append(none)
-            relabs.append(none)
+            add(rule.describe(), "cap" if rule.action == "cap" else "class", none)
             continue
         in_class = orig == inp.classes.index(rule.label)
         if rule.where:
             in_class = in_class & inp.condition_mask(rule.where)
-        names.append(rule.describe())
         if rule.action == "relabel":
             codes = np.where(in_class, code_of(rule.to), codes).astype(np.int32)
-            relabs.append(in_class)
-            drops.append(none)
+            add(rule.describe(), "class", in_class, relab=in_class)
             if not rule.where:
                 explicit_gone.add(rule.label)
         elif rule.action == "drop":
-            drops.append(in_class)
-            relabs.append(none)
+            add(rule.describe(), "class", in_class, in_class)
             if not rule.where:
                 explicit_gone.add(rule.label)
-        else:
-            drops.append(none)  # filled in below
-            relabs.append(none)
-            caps.append((len(names) - 1, rule))
+        else:  # drops and selected rows filled in below
+            caps.append((add(rule.describe(), "cap", none), rule))
 
     # ---- conditions and row sets
     for rule in recipe.conditions:
         for col in rule.condition.columns:
             inp.column(col)  # a clear error for an unknown column before anything else
         m = inp.condition_mask(rule.where)
-        names.append(rule.describe())
-        drops.append(m if rule.action == "drop" else ~m)
-        relabs.append(none)
+        sel = m if rule.action == "drop" else ~m
+        add(rule.describe(), "condition", sel, sel)
     for rs in recipe.row_sets:
         pos, missing = inp.positions(rs.row_ids)
         if missing:
@@ -311,9 +300,8 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
                          f"dataset and are ignored (e.g. {missing[0]!r})")
         m = np.zeros(n, dtype=bool)
         m[pos] = True
-        names.append(rs.describe())
-        drops.append(m if rs.action == "drop" else ~m)
-        relabs.append(none)
+        sel = m if rs.action == "drop" else ~m
+        add(rs.describe(), "row_set", sel, sel)
 
     drop = np.zeros(n, dtype=bool)
     for d in drops:
@@ -342,10 +330,15 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
 
     # ---- dedupe: one survivor per group, chosen by the rules alone; decisions then apply on top
     for idx, rule, hit in dedupe_rules:
-        groups = inp.group_codes(rule.signal)
+        groups = loaded = inp.group_codes(rule.signal)
+        loaded_member = _members(loaded, hit)
         if text_repairs and rule.signal == EXACT_SIGNAL:  # a repaired text may now copy another row's
             groups, hit = regroup_on_repaired(inp, groups, hit, text_repairs)
-        m = dedupe_copies(groups, hit, rule_drop)
+        member = _members(groups, hit)
+        sels[idx] = member
+        dedupe_copies[idx] = (count_redundant_copies(np.where(member, groups, -1)),
+                              count_redundant_copies(np.where(loaded_member, loaded, -1)))
+        m = copies_to_drop(groups, member, rule_drop)
         drops[idx] = m
         rule_drop = rule_drop | m
         drop |= m & ~manual_keep
@@ -353,7 +346,8 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
     # ---- caps on final labels, manual keeps first
     for idx, rule in caps:
         target = inp.classes.index(rule.label)
-        alive = np.flatnonzero((codes == target) & ~drop)
+        sels[idx] = (codes == target) & ~drop  # the class's rows the rules above leave
+        alive = np.flatnonzero(sels[idx])
         if len(alive) <= rule.max_rows:
             continue
         if rule.order == "random":
@@ -380,13 +374,15 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
                           recipe=recipe, notes=tuple(notes), problems=tuple(problems),
                           dataset_fingerprint=inp.ds.fingerprint,
                           repair_hits=tuple(fixes.get(i, none) for i in range(len(names))),
-                          text_repairs=text_repairs)
+                          text_repairs=text_repairs, rule_kinds=tuple(kinds), rule_signals=tuple(sigs),
+                          select_hits=tuple(sels), dedupe_copies=dedupe_copies)
     return result.check() if strict else result
 
 
-def dedupe_copies(groups: np.ndarray, hit: np.ndarray, dropped: np.ndarray) -> np.ndarray:
-    """The copies a dedupe rule drops: in every group with a flagged row, each row but the first (by
-    position) of those ``dropped`` leaves in. ``groups``: group code per row (-1 = none).
+def copies_to_drop(groups: np.ndarray, member: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """The copies a dedupe rule drops: in every group it acts on (``member``: the rows of the groups holding a
+    flagged row, :func:`_members`), each row but the first (by position) of those ``dropped`` leaves in.
+    ``groups``: group code per row (-1 = none).
 
     ``dropped`` must be what the rules alone drop, never the manual decisions: a decision then only adds
     or removes its own row. Were the survivor picked after the decisions, keeping a dropped copy would
@@ -394,16 +390,18 @@ def dedupe_copies(groups: np.ndarray, hit: np.ndarray, dropped: np.ndarray) -> n
     the survivor would bring another copy back in.
     """
     m = np.zeros(len(groups), dtype=bool)
-    flagged_groups = np.unique(groups[hit & (groups >= 0)])
-    if not len(flagged_groups):
-        return m
-    alive = np.flatnonzero(np.isin(groups, flagged_groups) & ~dropped)
+    alive = np.flatnonzero(member & ~dropped)
     g = groups[alive]
     order = np.lexsort((alive, g))  # by group, then position
     alive, g = alive[order], g[order]
     first = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
     m[alive[~first]] = True
     return m
+
+
+def _members(groups: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """Rows of the duplicate groups (group id >= 0) holding at least one hit row."""
+    return np.isin(groups, np.unique(groups[hit & (groups >= 0)])) & (groups >= 0)
 
 
 def _suggestions(inp: FilterInputs, code_of, signal: str) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from dq_core.errors import DataError
 from dq_core.filtering.apply import RecipeResult
 from dq_core.filtering.inputs import align_signals
 from dq_core.filtering.recipe import save_recipe
+from dq_core.filtering.rule_counts import count_rules
 
 
 def cleaned_frame(ds: TextDataset, result: RecipeResult, *, original_names: bool = True) -> pd.DataFrame:
@@ -78,7 +79,7 @@ def removal_summary(result: RecipeResult) -> dict:
     return {"recipe": result.recipe.name, "recipe_fingerprint": result.recipe.fingerprint,
             "n_rows": result.n_rows, "n_kept": result.n_kept, "n_dropped": result.n_dropped,
             "n_relabelled": result.n_relabelled, "n_repaired": result.n_repaired, "notes": list(result.notes),
-            "rules": result.rule_counts().to_dict(orient="records")}
+            "rules": [c.to_dict() for c in count_rules(result)]}
 
 
 # Format -> file name ending. "csv_spreadsheet" is the one export that changes data: cells a spreadsheet

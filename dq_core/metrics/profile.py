@@ -84,6 +84,8 @@ class ProfileResult:
     n_exact_duplicates: int
     n_conflicting_duplicates: int
     split_sizes: dict[str, int]
+    n_rows_in_duplicate_groups: int = 0  # rows whose text another row repeats (the exact-duplicate signal's flags)
+    n_duplicate_groups: int = 0  # groups of identical texts (each keeps one row when deduplicated)
 
     def to_dict(self) -> dict:
         b = self.balance
@@ -94,6 +96,8 @@ class ProfileResult:
             "n_missing_labels": b.n_missing_labels, "rare_classes": list(b.rare_classes),
             "n_exact_duplicates": self.n_exact_duplicates,
             "n_conflicting_duplicates": self.n_conflicting_duplicates,
+            "n_rows_in_duplicate_groups": self.n_rows_in_duplicate_groups,
+            "n_duplicate_groups": self.n_duplicate_groups,
             "text_length": {"chars": self.chars.to_dict(), "words": self.words.to_dict()},
             "split_sizes": dict(self.split_sizes),
         }
@@ -114,7 +118,22 @@ def compute_profile(ds: TextDataset) -> ProfileResult:
         balance=compute_class_balance(ds.labels), chars=LengthStats.of(char_counts(texts)),
         words=LengthStats.of(word_counts(texts)), n_empty=int(empty_mask(texts).sum()),
         n_exact_duplicates=dups.n_exact_duplicates, n_conflicting_duplicates=dups.n_conflicting_duplicates,
-        split_sizes=splits)
+        split_sizes=splits, n_rows_in_duplicate_groups=dups.n_rows_in_groups,
+        n_duplicate_groups=count_groups(dups.group_of_row))
+
+
+def count_groups(group_of_row: np.ndarray) -> int:
+    """Duplicate groups in a group id per row (-1 = in no group)."""
+    g = np.asarray(group_of_row)
+    return int(len(np.unique(g[g >= 0])))
+
+
+def count_redundant_copies(group_of_row: np.ndarray) -> int:
+    """Rows beyond the first of each duplicate group (-1 = in no group): the rows keeping one copy of each
+    group drops. The Overview's "redundant exact copies", `dq profile`'s ``n_exact_duplicates``, the
+    duplicate signals' ``n_redundant`` and a dedupe rule's "copies in all" are this count."""
+    g = np.asarray(group_of_row)
+    return int((g >= 0).sum()) - count_groups(g)
 
 
 PROFILE_ROW_KINDS = ("empty", "missing_label", "exact_duplicate", "conflicting_duplicate")

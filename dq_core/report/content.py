@@ -7,7 +7,7 @@ import pandas as pd
 
 from dq_core.report.load import Comparison, PairedDifference, RunRecord
 from dq_core.training.evaluate import EvaluationResult, degenerate_warnings
-from dq_core.util.wording import format_figure
+from dq_core.util.wording import format_figure, format_number
 
 
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
@@ -32,15 +32,30 @@ def confusion_frame(ev: EvaluationResult, normalized: bool = False) -> pd.DataFr
     return pd.DataFrame(m, index=[f"true {x}" for x in ev.labels], columns=[f"pred {x}" for x in ev.labels])
 
 
+def training_rows_text(split: dict) -> str:
+    """The rows a run trained on, and what its recipe did to them. A recipe only filters the labelled rows
+    outside the test set (``n_pool``), so its figures here are of those rows; the recipe's note gives its
+    figures on the whole dataset, as Clean and `dq filter` count them."""
+    def n(key: str, default=None) -> str:
+        return format_number(split.get(key, default), count=True)
+
+    cap = split.get("max_train_rows")
+    text = f"{n('n_train')} (cap {n('max_train_rows') if cap else 'none'}"
+    if split.get("n_pool") is not None:
+        text += (f"; the recipe left out {n('n_filtered_out', 0)} of the {n('n_pool')} labelled rows outside "
+                 f"the test set and relabelled {n('n_relabelled', 0)}")
+    else:  # a run recorded before the pool size was
+        text += f", {n('n_filtered_out', 0)} filtered out, {n('n_relabelled', 0)} relabelled"
+    return text + ")"
+
+
 def run_summary_lines(r: RunRecord) -> list[tuple[str, str]]:
     """(what, value) pairs describing how a run was trained, for the head of its section."""
     m, cfg = r.metrics, r.config.get("train", {})
     split = m.get("split", {})
     items = [("trainer", m.get("trainer", cfg.get("trainer"))), ("dataset", m.get("dataset", {}).get("name")),
              ("test set", f"{m.get('test_source')} · {split.get('n_test', m.get('n_test'))} rows"),
-             ("training rows", f"{split.get('n_train')} (cap {split.get('max_train_rows') or 'none'}, "
-                               f"{split.get('n_filtered_out', 0)} filtered out, "
-                               f"{split.get('n_relabelled', 0)} relabelled)"),
+             ("training rows", training_rows_text(split)),
              ("validation rows", split.get("n_val")), ("vectors", m.get("vectors"))]
     if m.get("trainer") == "transformer":
         t = m.get("training", {})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dq_core.errors import DataError
+from dq_core.metrics.profile import count_groups, count_redundant_copies
 from dq_core.signals.base import Signal, SignalResult, register, summarize
 from dq_core.util.jsonsafe import to_native
 
@@ -129,8 +130,8 @@ def _group_summary(group: np.ndarray, row_ids: np.ndarray, *, top: int = 20) -> 
     order = np.argsort(-sizes, kind="stable")[:top]
     largest = [{"group": int(ids[i]), "size": int(sizes[i]), "first_row_id": to_native(row_ids[ids[i]])}
                for i in order]
-    stats = {"n_groups": int(len(ids)), "n_rows_in_groups": int(m.sum()),
-             "n_redundant": int(m.sum() - len(ids)), "largest_group": int(sizes.max()) if len(sizes) else 0}
+    stats = {"n_groups": count_groups(group), "n_rows_in_groups": int(m.sum()),
+             "n_redundant": count_redundant_copies(group), "largest_group": int(sizes.max()) if len(sizes) else 0}
     return stats, largest
 
 
@@ -205,8 +206,10 @@ class ConflictingLabelSignal(Signal):
 
     ranges = {"threshold": (0.0, 1.0), "jaccard": (0.01, 1.0), "k": (1, 1000)}
     name = "conflicting_label"
-    title = "Conflicting labels"
-    description = "The same or nearly the same text appears with different labels."
+    # Titled apart from the Overview's "mixed-label exact copies": this one counts near duplicates too.
+    title = "Near duplicates with mixed labels"
+    description = ("Rows in a group of near duplicates (exact copies included) whose members carry different labels. "
+                   "The Overview's 'mixed-label exact copies' counts exact copies only.")
     requires = frozenset({"embeddings", "labels"})
 
     def __call__(self, ctx) -> SignalResult:

@@ -149,7 +149,7 @@ def compute_signals(ds: TextDataset, signals: Iterable[Signal] | None = None, *,
         key = _cache_key(ds, signals, embeddings=embeddings, model=model, reference=reference, seed=seed,
                          pred_probs=pred_probs, reference_embeddings=reference_embeddings)
         if use_cache:
-            hit = _load_report(workspace, key, len(ds))
+            hit = _load_report(workspace, key, len(ds), signals)
             if hit is not None:
                 if progress:
                     progress("loaded from the workspace cache", 1.0)
@@ -208,16 +208,18 @@ def load_cached_report(ds: TextDataset, signals: Iterable[Signal] | None = None,
     """The cached report for exactly this configuration, or None (never computes)."""
     signals = list(signals) if signals is not None else default_signals()
     key = _cache_key(ds, signals, embeddings=embeddings, model=model, reference=reference, seed=seed)
-    return _load_report(workspace, key, len(ds))
+    return _load_report(workspace, key, len(ds), signals)
 
 
-def _load_report(workspace: Workspace, key: str, n: int) -> SignalReport | None:
+def _load_report(workspace: Workspace, key: str, n: int, signals: list[Signal]) -> SignalReport | None:
     frame = workspace.load_frame("signals", key)
     meta = workspace.load_json("signals", key)
     if frame is None or meta is None or len(frame) != n:
         return None
+    # Titles are today's names for the signals (a cached report keeps the numbers, not an old title).
+    titles = {**meta["titles"], **{s.key: s.title or s.name for s in signals}}
     return SignalReport(frame=frame, summaries=meta["summaries"], infos=meta["infos"], skipped=meta["skipped"],
-                        titles=meta["titles"], columns=meta["columns"], timings=meta["timings"],
+                        titles=titles, columns=meta["columns"], timings=meta["timings"],
                         agreement_hint=meta.get("agreement_hint"), from_cache=True)
 
 

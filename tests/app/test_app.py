@@ -32,7 +32,7 @@ def test_opens_on_the_tweets_demo_with_the_overview_filled_in(new_app, airline_d
         assert as_number(metric(at, "Balance index", nth)) == pytest.approx(b.class_balance_index, abs=5e-4)
         assert as_number(metric(at, "Imbalance", nth)) == pytest.approx(b.imbalance_ratio, abs=5e-3)
     assert as_number(metric(at, "Redundant exact copies")) == p.n_exact_duplicates
-    assert as_number(metric(at, "Duplicates whose labels conflict")) == p.n_conflicting_duplicates
+    assert as_number(metric(at, "Mixed-label exact copies")) == p.n_conflicting_duplicates
     assert as_number(metric(at, "Empty")) == p.n_empty
     assert as_number(metric(at, "Missing labels")) == p.balance.n_missing_labels
     assert f"Normalised label entropy **{p.balance.normalized_entropy:.3f}** (1 = uniform)" in texts(at.caption)

@@ -7,6 +7,7 @@ from dq_apptest import as_number, assert_no_exception, metric, plotly_figures, r
 
 from dq_core.data.io import load_demo
 from dq_core.data.workspace import Workspace
+from dq_core.metrics.profile import compute_profile
 from dq_core.signals import DEFAULT_SIGNALS, compute_signals, get_signal
 
 
@@ -44,6 +45,13 @@ def test_clean_page_shows_the_signals_of_dq_core(clean_app, tweets_slice):
     labels = [e.label for e in at.expander]
     n_label = rep.summaries["label"]["n_issues"]
     assert f"Label issues: {n_label:,} rows flagged ({n_label / len(ds):.1%})" in labels
+    # near duplicates with mixed labels are named apart from the Overview's mixed-label exact copies
+    n_mixed = int(f["is_conflicting_label_issue"].sum())
+    assert f"Near duplicates with mixed labels: {n_mixed:,} rows flagged ({n_mixed / len(ds):.1%})" in labels
+    assert not any(lab.lower().startswith("conflicting") for lab in labels)
+    exact = compute_profile(ds)
+    assert (f"Exact duplicates: {exact.n_rows_in_duplicate_groups:,} rows flagged "
+            f"({exact.n_rows_in_duplicate_groups / len(ds):.1%})") in labels
     figs = plotly_figures(at)
     heat = [fg for fg in figs if fg["data"] and fg["data"][0]["type"] == "heatmap"]
     assert heat and heat[0]["data"][0]["x"] == ds.classes

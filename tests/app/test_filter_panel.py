@@ -129,6 +129,35 @@ def test_controls_change_the_figures_and_are_remembered():
     assert int(metric(again, "Rows").replace(",", "")) == rows_no_label
 
 
+def test_each_rule_says_what_it_counts_and_the_dedupe_rule_says_after_what():
+    """Beside each rule that is on, the figures count_rules gives, named; the dedupe rule's "copies in all" is
+    the Overview's redundant exact copies, and what it removes is said to come after the other rules."""
+    from dq_core.filtering import count_rules, default_recipe
+    from dq_core.metrics.profile import compute_profile
+
+    at = open_page()
+    res, _ = library_figures(default_recipe())
+    counts = {c.signal: c for c in count_rules(res) if c.signal}
+    captions = [c.value for c in at.caption]
+    dedupe = counts["exact_duplicate"]
+    copies = compute_profile(make_dataset()).n_exact_duplicates
+    assert dedupe.copies == copies
+    assert (f"selects {dedupe.selects:,} rows in duplicate groups · removes **{dedupe.removes:,} "
+            f"{'copy' if dedupe.removes == 1 else 'copies'}** left after the other rules · {copies:,} copies in all "
+            "(as on the Overview)") in captions
+    junk = counts["junk"]
+    assert junk.removes > 0 and f"selects {junk.selects:,} · removes **{junk.removes:,}**" in " ".join(captions)
+    label = counts["label"]
+    assert label.relabels > 0 and f"relabels **{label.relabels:,}**" in " ".join(captions)
+    # the table's caption: the same totals as the Before -> after card
+    assert (f"The recipe removes **{res.n_dropped:,}** of the {res.n_rows:,} rows and keeps **{res.n_kept:,}**."
+            in " ".join(captions))
+    assert int(metric(at, "Rows").replace(",", "")) == res.n_kept
+    table = next(d.value for d in at.dataframe if "removes_new" in getattr(d.value, "columns", []))
+    assert table["removes_new"].sum() == res.n_dropped
+    assert table["rule"].tolist() == [c.rule for c in count_rules(res)]
+
+
 def test_a_recipe_that_removes_a_class_is_shown_and_not_exported():
     at = open_page()
     at.checkbox(key="fp_on_label").uncheck()  # no relabelling into 'neutral'

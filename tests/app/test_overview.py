@@ -53,7 +53,7 @@ def test_demo_overview_rows_to_look_at(new_app):
     assert dup_label.endswith(f": {p.n_exact_duplicates:,}")
     # no empties, missing labels or conflicts in SMS spam: no expander offered for those
     assert (p.n_empty, p.balance.n_missing_labels, p.n_conflicting_duplicates) == (0, 0, 0)
-    assert not any(lab.startswith(("Empty", "Missing", "Duplicates whose")) for lab in labels)
+    assert not any(lab.startswith(("Empty", "Missing", "Mixed-label exact copies")) for lab in labels)
     # the duplicate rows table lists every row in a duplicate group, text and label shown
     dup_rows = profile_rows(ds, "exact_duplicate")
     table = row_tables(at)[0]  # the only non-zero kind
@@ -61,6 +61,10 @@ def test_demo_overview_rows_to_look_at(new_app):
     # one definition per name: the rows in groups, the groups, and the redundant copies (the metric) agree
     groups = dup_rows["duplicate_group"].nunique()
     assert len(dup_rows) - groups == p.n_exact_duplicates
+    assert (p.n_rows_in_duplicate_groups, p.n_duplicate_groups) == (len(dup_rows), groups) == (705, 290)
+    # what Clean does with them is said with the figures Clean shows (its dedupe rule counts what it removes)
+    assert (f"On Clean, the exact-duplicate signal flags the {len(dup_rows):,} rows in groups, and its dedupe rule "
+            "removes the copies the recipe's other rules leave") in " ".join(texts(at.caption))
     assert (f"{len(dup_rows):,} rows in {groups:,} groups of identical texts: {p.n_exact_duplicates:,} are "
             "redundant copies") in " ".join(texts(at.caption))
     assert list(table.columns) == ["row_id", "duplicate_group", "text", "label"]

@@ -103,6 +103,8 @@ def test_profile_tmp_csv_known_numbers(tmp_path):
     assert out["n_empty"] == 1
     assert out["n_exact_duplicates"] == 2
     assert out["n_conflicting_duplicates"] == 2
+    # the rows and groups behind the copies (the Overview and Clean name these figures the same way)
+    assert out["n_rows_in_duplicate_groups"] - out["n_duplicate_groups"] == out["n_exact_duplicates"]
     assert out["imbalance_ratio"] == pytest.approx(2.5)
     assert out["class_balance_index"] == pytest.approx(1 - 2 * (5 / 7 - 0.5) ** 2)
     assert out["text_length"]["words"]["max"] == 4

@@ -148,10 +148,10 @@ def expected_tiles(app) -> dict[str, list[tuple[str, str | re.Pattern]]]:
                      ("Balance index", fmt_num(b.class_balance_index)),
                      ("Imbalance", fmt_num(b.imbalance_ratio, 2))]
     p = app.profiles[0]
-    overview += [("Empty or whitespace-only texts", f"{p.n_empty:,}"),
+    overview += [("Empty texts", f"{p.n_empty:,}"),
                  ("Missing labels", f"{p.balance.n_missing_labels:,}"),
                  ("Redundant exact copies", f"{p.n_exact_duplicates:,}"),
-                 ("Duplicates whose labels conflict", f"{p.n_conflicting_duplicates:,}")]
+                 ("Mixed-label exact copies", f"{p.n_conflicting_duplicates:,}")]
     head = load_run(app.finished).headline()
     eta = (f"{TRAINING['eta_seconds'] // 60}m {TRAINING['eta_seconds'] % 60:02d}s",
            f"{TRAINING['elapsed_seconds'] // 60}m {TRAINING['elapsed_seconds'] % 60:02d}s")

@@ -109,6 +109,9 @@ def test_page_export_and_dq_filter_keep_the_same_rows(tmp_path: Path, monkeypatc
             at.checkbox(key=f"fp_on_{signal}").check()
         at.selectbox(key=f"fp_act_{signal}").select(action).run()
         assert not at.exception, [e.value for e in at.exception]
+    # the dedupe rule groups the repaired texts: it says so and gives the count as loaded (the Overview's) too
+    assert ("selects 6 rows in duplicate groups · removes **3 copies** left after the other rules · 3 copies in all "
+            "among the repaired texts, 1 among the texts as loaded (as on the Overview)") in [c.value for c in at.caption]
     next(b for b in at.button if b.label == "Save all to the workspace").click().run()
     assert not at.exception, [e.value for e in at.exception]
     ds, _ = load_dataset(str(data_csv))
@@ -121,6 +124,8 @@ def test_page_export_and_dq_filter_keep_the_same_rows(tmp_path: Path, monkeypatc
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n_repaired"] == 1
+    dedupe = next(r for r in json.loads(proc.stdout)["rules"] if r["kind"] == "dedupe")
+    assert (dedupe["selects"], dedupe["removes"], dedupe["copies"], dedupe["copies_as_loaded"]) == (6, 3, 3, 1)
     cli = pd.read_csv(cli_csv, keep_default_na=False)
     for out in (page, cli):
         assert out["row_id"].tolist() == KEPT_IDS

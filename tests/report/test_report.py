@@ -128,3 +128,13 @@ def test_html_escapes_labels_and_names(tmp_path):
         out = build_report([run], fmt)
         assert "<script>evil" not in out and "<img src" not in out and "<i>v</i>" not in out
         assert "&lt;script&gt;evil()" in out
+
+
+def test_training_rows_name_the_rows_a_recipe_filters():
+    from dq_core.report.content import training_rows_text
+
+    split = {"n_train": 3539, "max_train_rows": None, "n_pool": 4100, "n_filtered_out": 475, "n_relabelled": 12}
+    assert training_rows_text(split) == ("3,539 (cap none; the recipe left out 475 of the 4,100 labelled rows "
+                                         "outside the test set and relabelled 12)")
+    old = {"n_train": 80, "max_train_rows": 2000, "n_filtered_out": 3, "n_relabelled": 0}  # recorded before n_pool
+    assert training_rows_text(old) == "80 (cap 2,000, 3 filtered out, 0 relabelled)"

@@ -18,7 +18,6 @@ from dq_core.filtering import (
     ConditionRule,
     FilterInputs,
     FilterRecipe,
-    RecipeResult,
     RowSet,
     SignalRule,
     is_label_signal,
@@ -227,19 +226,3 @@ def _row_sets(key: str, selections: dict[str, list]) -> list[RowSet]:
                 if use:
                     row_sets.append(RowSet(name, tuple(ids), act))
     return row_sets
-
-
-def fill_counts(slots: dict[str, tuple], result: RecipeResult) -> None:
-    """Next to each signal: rows it selects on its own, and what it removes / relabels in this recipe."""
-    by_signal: dict[str, tuple[int, int]] = {}
-    counts = result.rule_counts()
-    rules = [r for r in result.recipe.signals if r.enabled]
-    for rule, (_, row) in zip(rules, counts.iloc[:len(rules)].iterrows(), strict=False):
-        by_signal[rule.signal] = (int(row["drops"]), int(row["relabels"]))
-    for name, (slot, alone, on) in slots.items():
-        if not on or name not in by_signal:
-            slot.caption(f"would select **{alone:,}** rows")
-            continue
-        drops, relabels = by_signal[name]
-        extra = f" · relabels **{relabels:,}**" if relabels else ""
-        slot.caption(f"selects {alone:,} · removes **{drops:,}**{extra}")

@@ -28,9 +28,10 @@ from ui import coverage_selection
 from ui.clean import cached, working
 from ui.clean.before_after import before_after
 from ui.clean.compare import compare
-from ui.clean.controls import WORKING, controls, fill_counts
+from ui.clean.controls import WORKING, controls
 from ui.clean.export import export
 from ui.clean.review import label_next_section, review
+from ui.clean.rule_figures import fill_counts, rules_in_effect
 from ui.widgets import user_errors
 
 
@@ -80,7 +81,7 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
                     f"the default; saved as `{WORKING}.json` once you change a control")
         st.caption(f"Working recipe: {recipe.summary()} — {saved_as} (recipe fingerprint `{recipe.fingerprint}`).")
         with st.expander("Rules in effect", expanded=False):
-            st.dataframe(result.rule_counts(), hide_index=True, width="stretch", key=f"{key}_rules")
+            rules_in_effect(result, key)
 
         st.subheader("Before → after")
         ctx = None

@@ -60,7 +60,7 @@ def signal_settings(ds: TextDataset) -> tuple[list, int]:
                         key="cl_near_thr",
                         help=f"Rows within this cosine distance of another row are near duplicates "
                              f"({near.threshold:g} ≈ cosine similarity ≥ {1 - near.threshold:g}). Also used for "
-                             "conflicting labels and leakage.")
+                             "near duplicates with mixed labels (conflicting_label) and leakage.")
         z = c2.slider("Outlier threshold (robust z of the kNN distance)", min_value=2.0, max_value=6.0, step=0.5,
                       key="cl_out_z")
         method = c3.selectbox("Label-issue method", LABEL_METHODS, key="cl_label_method",
