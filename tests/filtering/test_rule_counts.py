@@ -66,9 +66,10 @@ def test_each_rule_in_the_order_it_applies(rows):
     assert (junk.selects, junk.removes, junk.removes_new) == (4, 4, 4)
     assert (cond.selects, cond.removes, cond.removes_new) == (2, 2, 1)  # row 8 went with junk already
     assert (manual.selects, manual.removes, manual.removes_new) == (1, 1, 1)
-    # dedupe: 7 rows in 3 groups, 4 copies in all; it removes the one copy the other rules leave (row 2: row
-    # 1 goes by decision, 4 by junk, the 5-6 pair by junk entirely)
-    assert (dedupe.selects, dedupe.removes, dedupe.removes_new) == (7, 1, 1)
+    # dedupe: 7 rows in 3 groups, 4 copies in all. Its survivors are chosen by the rules alone (a decision
+    # never moves them): row 0 survives, so it removes rows 1 and 2, of which only row 2 is new (row 1 goes
+    # by decision first); 4 goes by junk, the 5-6 pair by junk entirely
+    assert (dedupe.selects, dedupe.removes, dedupe.removes_new) == (7, 2, 1)
     assert dedupe.copies == dedupe.copies_as_loaded == 4 == compute_profile(ds).n_exact_duplicates
     assert dedupe.signal == "exact_duplicate" and junk.signal == "junk" and cond.signal is None
     # the "more after the rules above" column sums to what the recipe removes
