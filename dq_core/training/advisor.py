@@ -122,7 +122,7 @@ def _fit_predict_transformer(t_tr: np.ndarray, y_tr: np.ndarray, t_ev: np.ndarra
                              reporter: Reporter) -> np.ndarray:
     from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
     from dq_core.training.finetune import fine_tune, predict_proba
-    from dq_core.training.splits import stratified_sample
+    from dq_core.util.sampling import stratified_sample
 
     pick = stratified_sample(y_tr, DEFAULT_MAX_TRAIN_ROWS["transformer"], np.random.default_rng(seed))
     train = pd.DataFrame({"row_id": pick, "text": t_tr[pick], "label": y_tr[pick]})
