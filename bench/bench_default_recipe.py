@@ -74,7 +74,7 @@ def finetune_accuracy(texts, labels, test_texts, test_labels, seed: int, *, rows
 
     from dq_core.training.config import TrainConfig
     from dq_core.training.finetune import fine_tune, predict_proba
-    from dq_core.training.splits import stratified_sample
+    from dq_core.util.sampling import stratified_sample
 
     rng = np.random.default_rng(seed)
     pick = stratified_sample(np.asarray(labels, dtype=object), rows, rng)

@@ -98,16 +98,12 @@ def make_signals_frame(table, labels: np.ndarray, seed: int):
     """What the default recipe reads, as the signals would write it (label, duplicates, conflicts, junk)."""
     import pandas as pd
 
-    from dq_core.util.text import text_hashes
+    from dq_core.util.text import exact_duplicate_codes, first_row_of_group
 
     rng = np.random.default_rng(seed)
     n = table.num_rows
     texts = table.column("text").to_pandas()
-    h = text_hashes(texts)
-    _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
-    first = np.full(len(cnt), n, dtype=np.int64)
-    np.minimum.at(first, inv, np.arange(n))
-    group = np.where(cnt[inv] > 1, first[inv], -1)
+    group = first_row_of_group(exact_duplicate_codes(texts))  # the exact_duplicate signal's ids
     is_label = rng.random(n) < 0.08
     shift = rng.integers(1, len(CLASSES), size=n)
     names = np.array(CLASSES, dtype=object)

@@ -50,7 +50,7 @@ def tweets_sample(n: int, seed: int = 0):
     import numpy as np
 
     from dq_core.data.io import load_demo
-    from dq_core.training.splits import stratified_sample
+    from dq_core.util.sampling import stratified_sample
 
     ds, _ = load_demo("tweets")
     f = ds.frame[ds.frame["label"].notna()].reset_index(drop=True)
@@ -218,7 +218,7 @@ def _tweets(sample: int | None):
     import numpy as np
 
     from dq_core.data.io import load_demo
-    from dq_core.training.splits import stratified_sample
+    from dq_core.util.sampling import stratified_sample
 
     full, _ = load_demo("tweets")
     if sample and sample < len(full):
@@ -378,7 +378,7 @@ def _agreed_split(full, seed: int = 0):
     """(test, train): up to 2,000 rows the crowd agreed on (confidence 1), stratified; every other row trains."""
     import numpy as np
 
-    from dq_core.training.splits import stratified_sample
+    from dq_core.util.sampling import stratified_sample
 
     f = full.frame
     agreed = (f["confidence"] >= 1.0).to_numpy() & f["label"].notna().to_numpy()

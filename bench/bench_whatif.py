@@ -95,13 +95,9 @@ def make_data(n: int, seed: int):
 
 def make_signals(ds, rng) -> pd.DataFrame:
     n = len(ds)
-    from dq_core.util.text import text_hashes
+    from dq_core.util.text import exact_duplicate_codes, first_row_of_group
 
-    h = text_hashes(ds.texts)
-    _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
-    first = np.full(len(cnt), n, dtype=np.int64)
-    np.minimum.at(first, inv, np.arange(n))
-    group = np.where(cnt[inv] > 1, first[inv], -1)
+    group = first_row_of_group(exact_duplicate_codes(ds.texts))  # the exact_duplicate signal's ids
     is_label = rng.random(n) < 0.08
     label_score = np.where(is_label, rng.uniform(0, 0.2, n), rng.uniform(0.2, 1, n))
     lab = ds.labels.to_numpy(dtype=object)

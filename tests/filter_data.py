@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset
-from dq_core.util.text import text_hashes
+from dq_core.util.text import exact_duplicate_codes
 
 CLASSES = ("negative", "neutral", "positive")
 TOPICS = ("airline", "phone", "food", "music")
@@ -80,10 +80,9 @@ def make_signals(ds: TextDataset, seed: int = 0) -> pd.DataFrame:
         suggested[p] = CLASSES[(CLASSES.index(labels[p]) + 1) % 3]
         prob[p] = 0.9 if j % 2 == 0 else 0.4
     # exact duplicates: every member of a normalised-text group is flagged
-    h = text_hashes(texts)
+    h = exact_duplicate_codes(texts)
     empty = texts.str.strip().eq("").to_numpy()
-    sizes = pd.Series(h).map(pd.Series(h).value_counts()).to_numpy()
-    is_dup = (sizes > 1) & ~empty
+    is_dup = h >= 0
     groups = pd.DataFrame({"h": h, "l": labels})[is_dup].groupby("h")["l"].nunique()
     conflicting = np.isin(h, groups[groups > 1].index) & is_dup
     junk = empty | texts.str.fullmatch(r"[^A-Za-z]*").to_numpy()

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_core.data.dataset import TextDataset
+from dq_core.util.jsonsafe import to_native
 
 SELECTED_KEY = "dq_selected_row_ids"  # dataset row_ids picked on the map
 SELECTED_REF_KEY = "dq_selected_reference_row_ids"
@@ -24,7 +25,7 @@ EXAMPLES = 200  # rows listed per side
 
 def _plain(values) -> list:
     """row_ids as plain Python values (ints stay ints), as the filters expect them."""
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+    return [to_native(v) for v in values]
 
 
 def map_key() -> str:

@@ -120,12 +120,13 @@ def map_view(key: str, proj_tag: str, res_tag: str, color: str, highlight: bool,
              _ref: TextDataset | None, _proj: Projection, _res: CoverageResult | None):
     """(plotted frame, figure, points before sampling) for one map setting, memoised: building the
     WebGL figure of ~40k points costs ~1 s, and a later visit or a rerun redraws the same one."""
-    from dq_core.space.projection import MAX_PLOT_POINTS, stratified_sample
+    from dq_core.space.projection import MAX_PLOT_POINTS
+    from dq_core.util.sampling import stratified_sample
     from dq_core.viz import coverage as vc
 
     frame = vc.map_frame(_ds, _ref, _proj.ds_xy, _proj.ref_xy if _ref is not None else None, coverage=_res)
     strata = frame["side"] + ":" + (frame["cluster"].astype(str) if "cluster" in frame else frame["label"])
-    keep = stratified_sample(strata.to_numpy(), MAX_PLOT_POINTS, seed=0)
+    keep = stratified_sample(strata.to_numpy(), MAX_PLOT_POINTS, rng=0)
     shown = frame.iloc[keep].reset_index(drop=True)
     if color not in vc.color_options(shown):
         color = "dataset vs reference"

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_core.data import io as dqio
-from dq_core.data.dataset import ColumnMapping, guess_mapping
+from dq_core.data.dataset import ColumnMapping, guess_mapping, holds_numbers
 from dq_core.errors import DataError
 
 SOURCES = ("Demo", "Upload", "Data folder", "Hugging Face Hub")
@@ -105,8 +105,7 @@ def mapping_widgets(frame: pd.DataFrame, key: str, *, label_optional: bool = Fal
         metadata = st.multiselect("Metadata columns to keep", rest,
                                   default=[c for c in (g.metadata if g else ()) if c in rest], key=f"{key}_meta")
         annotators = st.multiselect("Per-annotator label columns (two or more)", rest, key=f"{key}_ann")
-        numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])
-                   or pd.to_numeric(frame[c].head(200), errors="coerce").notna().mean() > 0.9]
+        numeric = [c for c in rest if holds_numbers(frame[c])]
         agr_opts = [NONE, *numeric]
         agreement = st.selectbox("Per-row agreement / confidence column", agr_opts,
                                  index=idx(agr_opts, g.agreement if g else NONE), key=f"{key}_agr")

@@ -97,7 +97,7 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
         role_names = {*_LABEL_NAMES, *_ID_NAMES, *_SPLIT_NAMES}
         lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in cols
                    if c != label and _norm(c) not in role_names and _is_texty(sample[c])
-                   and not _mostly_numeric(sample[c])}
+                   and not holds_numbers(sample[c])}
         lengths = {c: v for c, v in lengths.items() if pd.notna(v)}
         if lengths:
             text = max(lengths, key=lengths.get)
@@ -148,7 +148,7 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
     agreement = None
     for c in cols:
         if c not in used and _norm(c) in ("confidence", "agreement", "annotatoragreement", "labelconfidence"):
-            if _holds_numbers(frame[c]):
+            if holds_numbers(frame[c]):
                 agreement = c
                 reasons.append(f"'{c}' kept as the per-row agreement hint")
     metadata = tuple(c for c in cols if c not in used)
@@ -156,24 +156,19 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
                                       agreement=agreement), tuple(reasons), text=text)
 
 
-def _mostly_numeric(s: pd.Series) -> bool:
-    non_null = s.dropna()
-    if len(non_null) == 0:
-        return False
-    try:
-        return bool(pd.to_numeric(non_null.astype(str), errors="coerce").notna().mean() > 0.9)
-    except (TypeError, ValueError):
-        return False
+NUMBERS_SAMPLE = 2000  # values read to decide whether a column holds numbers (a guess, so it stays cheap)
 
 
-def _holds_numbers(s: pd.Series) -> bool:
-    """Whether a column holds numbers: at least one, and >= 90% of its non-missing values.
+def holds_numbers(s: pd.Series) -> bool:
+    """Whether a column holds numbers: the one rule for the text and agreement guesses and the Load page's
+    agreement picker. At least one non-missing value, and >= 90% of the first ``NUMBERS_SAMPLE`` of them
+    parse as numbers.
 
     Decided on the values, not the dtype: the CSV/TSV reader keeps every column as strings, so a
     "confidence" column of floats has a string dtype there but a float dtype in Parquet or JSONL. The
     values are parsed the way the agreement's users read them (``pd.to_numeric(errors="coerce")``).
     """
-    present = s.dropna()
+    present = s.dropna().head(NUMBERS_SAMPLE)
     if len(present) == 0:
         return False
     try:

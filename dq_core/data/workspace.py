@@ -38,7 +38,7 @@ def home() -> Path:
 
 def config_key(*parts) -> str:
     """A short stable key for a cache entry: fingerprints + parameters + the cache version."""
-    payload = json.dumps([CACHE_VERSION, *parts], sort_keys=True, default=str)
+    payload = dumps_json([CACHE_VERSION, *parts], indent=None, sort_keys=True)
     return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
 
 
@@ -66,7 +66,7 @@ class Workspace:
             atomic_write_bytes(d / "data.parquet", buf)
             meta = {"id": ds_id, "name": ds.name, "source": ds.source, "notes": list(ds.notes),
                     "fingerprint": ds.fingerprint, "mapping": ds.mapping.to_dict(), "n_rows": len(ds)}
-            atomic_write_text(meta_path, json.dumps(meta, indent=2))
+            atomic_write_text(meta_path, dumps_json(meta))
         return ds_id
 
     @staticmethod

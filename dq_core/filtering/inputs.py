@@ -16,6 +16,7 @@ from dq_core.data.dataset import CANONICAL, TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.conditions import eval_clause, parse_condition
 from dq_core.filtering.rules import json_scalar_id
+from dq_core.util.text import exact_duplicate_codes
 
 LABEL_SIGNAL = "label"  # the label signal's name; a parameterised one has the column stem label_<params>
 
@@ -66,7 +67,7 @@ class FilterInputs:
         self.label_codes = cat.codes.astype(np.int32)  # -1 = missing
         self.signal_names = signal_names(self.signals)
         self._cond_cache: dict[str, np.ndarray] = {}
-        self._hash_cache: dict[str, np.ndarray] = {}
+        self._group_cache: dict[str, np.ndarray] = {}
         self._rank_cache: dict[tuple, np.ndarray] = {}
         self._arrays: dict[str, object] = {}
 
@@ -176,8 +177,8 @@ class FilterInputs:
 
     def group_codes(self, signal: str) -> np.ndarray:
         """Duplicate groups for ``signal``: its ``<signal>_group`` column when the frame has one
-        (-1 / missing = no group), else normalised-text hashes (as the profile's exact duplicates)."""
-        hit = self._hash_cache.get(signal)
+        (-1 / missing = no group), else the exact-duplicate groups of the texts (as the profile counts them)."""
+        hit = self._group_cache.get(signal)
         if hit is not None:
             return hit
         col = f"{signal}_group"
@@ -186,14 +187,8 @@ class FilterInputs:
             codes, _ = pd.factorize(g.where(g.astype("string") != "-1"), use_na_sentinel=True)
             out = codes.astype(np.int64)
         else:
-            from dq_core.util.text import text_hashes
-
-            texts = self.ds.texts
-            h = text_hashes(texts)
-            codes, _ = pd.factorize(h)
-            empty = texts.fillna("").astype(str).str.strip().eq("").to_numpy()
-            out = np.where(empty, -1, codes).astype(np.int64)  # empties are junk, not duplicates
-        self._hash_cache[signal] = out
+            out = exact_duplicate_codes(self.ds.texts)  # the exact_duplicate signal's rule, empties apart
+        self._group_cache[signal] = out
         return out
 
     def random_rank(self, seed: int) -> np.ndarray:

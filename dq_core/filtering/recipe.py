@@ -30,6 +30,7 @@ from dq_core.filtering.rules import (
     SignalRule,
     check_keys,
 )
+from dq_core.util.jsonsafe import dumps_json
 
 __all__ = [
     "CAP_ORDERS", "CLASS_ACTIONS", "CONDITION_ACTIONS", "DECISIONS", "DEFAULT_RELABEL_PROB", "RECIPE_FORMAT",
@@ -97,7 +98,7 @@ class FilterRecipe:
                     "signals": list(self.signal_settings["signals"]), "seed": self.signal_settings["seed"]}}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        return dumps_json(self.to_dict(), ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> FilterRecipe:
@@ -131,7 +132,7 @@ class FilterRecipe:
 
     @property
     def fingerprint(self) -> str:
-        payload = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
+        payload = dumps_json(self.to_dict(), indent=None, sort_keys=True, ensure_ascii=False)
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
     # ------------------------------------------------------------ edits (new recipes, never mutation)

@@ -11,7 +11,7 @@ import pandas as pd
 from dq_core.errors import DataError
 from dq_core.filtering.inputs import FilterInputs
 from dq_core.filtering.rules import REPAIR_SIGNAL, SignalRule
-from dq_core.util.text import normalize_for_duplicates
+from dq_core.util.text import exact_duplicate_codes
 
 
 def extra_column(inp: FilterInputs, signal: str, name: str) -> str | None:
@@ -67,12 +67,8 @@ def regroup_on_repaired(inp: FilterInputs, groups: np.ndarray, hit: np.ndarray,
     repaired = np.fromiter(text_repairs, dtype=np.int64)
     for p in repaired:
         texts[p] = text_repairs[int(p)][1]
-    # plain Python strings, as metrics/profile.find_exact_duplicates groups them (see there why)
-    norm = normalize_for_duplicates(pd.Series(texts, dtype="string")).to_numpy(dtype=object, na_value="")
-    empty = norm == ""
-    codes, _ = pd.factorize(norm)
-    in_group = (np.bincount(codes)[codes] > 1) & ~empty
-    new_groups = np.where(in_group, codes, -1).astype(np.int64)
+    new_groups = exact_duplicate_codes(pd.Series(texts, dtype=object))
+    in_group = new_groups >= 0
     touched = np.unique(new_groups[repaired][new_groups[repaired] >= 0])
     from_repair = np.isin(new_groups, touched) & in_group
     # a row keeps its original hit only while it still has a copy (its own repair may have parted it)

@@ -15,6 +15,7 @@ from dq_core.errors import DataError
 from dq_core.filtering.apply import RecipeResult
 from dq_core.filtering.inputs import FilterInputs
 from dq_core.filtering.recipe import Decision
+from dq_core.util.jsonsafe import to_native
 
 # Which rows a review shows: the recipe drops, relabels or repairs them; a signal flags them but the recipe keeps
 # them as they are; every row; rows with a manual decision.
@@ -104,4 +105,4 @@ def parse_row_ids(text: str, inputs: FilterInputs) -> list:
     if missing:
         raise DataError(f"row ids not in the dataset: {', '.join(map(str, missing[:5]))}"
                         + (" …" if len(missing) > 5 else ""))
-    return [inputs.row_ids[p].item() if hasattr(inputs.row_ids[p], "item") else inputs.row_ids[p] for p in pos]
+    return [to_native(inputs.row_ids[p]) for p in pos]

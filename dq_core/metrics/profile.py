@@ -12,7 +12,7 @@ import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.metrics.balance import BalanceResult, compute_class_balance
-from dq_core.util.text import char_counts, normalize_for_duplicates, word_counts
+from dq_core.util.text import char_counts, empty_texts, exact_duplicate_codes, word_counts
 
 
 @dataclass(frozen=True)
@@ -47,19 +47,8 @@ class DuplicateGroups:
 
 
 def find_exact_duplicates(texts: pd.Series, labels: pd.Series) -> DuplicateGroups:
-    # Perf: group the normalised texts themselves (factorize) instead of hashing them first and
-    # np.unique-ing the hashes: less work on 100k rows, and no 64-bit hash collisions. Group ids are
-    # now in order of first appearance. A whitespace-only text normalises to "".
-    # Grouped as plain Python strings: factorizing the Arrow-backed string Series gave two equal texts two
-    # codes in one state of a long test session (a shuffled copy of the same rows read one group short),
-    # which the object-array hash table has never done.
-    norm = normalize_for_duplicates(texts).to_numpy(dtype=object, na_value="")
-    empty = norm == ""
-    codes, _ = pd.factorize(norm)
-    uniq_counts = np.bincount(codes)
-    sizes = uniq_counts[codes]
-    in_group = (sizes > 1) & ~empty  # empty texts are counted as empties, not as duplicates
-    group = np.where(in_group, codes, -1)
+    group = exact_duplicate_codes(texts)  # group ids in order of first appearance; -1 unique or empty
+    in_group = group >= 0
     n_groups = len(np.unique(group[in_group]))
     n_in = int(in_group.sum())
     # Only two different actual labels conflict: a missing label is not one more label, so a labelled
@@ -68,7 +57,7 @@ def find_exact_duplicates(texts: pd.Series, labels: pd.Series) -> DuplicateGroup
     frame = pd.DataFrame({"g": group[in_group], "l": lab[in_group]})
     n_labels = frame.groupby("g")["l"].nunique(dropna=True)
     conflicting_groups = set(n_labels[n_labels > 1].index)
-    conflicting = np.zeros(len(codes), dtype=bool)
+    conflicting = np.zeros(len(group), dtype=bool)
     if conflicting_groups:
         conflicting = np.isin(group, list(conflicting_groups)) & in_group
     return DuplicateGroups(group_of_row=group, n_exact_duplicates=n_in - n_groups, n_rows_in_groups=n_in,
@@ -103,10 +92,6 @@ class ProfileResult:
         }
 
 
-def empty_mask(texts: pd.Series) -> np.ndarray:
-    return texts.fillna("").astype(str).str.strip().eq("").to_numpy()
-
-
 def compute_profile(ds: TextDataset) -> ProfileResult:
     texts = ds.texts
     dups = find_exact_duplicates(texts, ds.labels)
@@ -116,7 +101,7 @@ def compute_profile(ds: TextDataset) -> ProfileResult:
         splits = {str(k): int(v) for k, v in vc.items()}
     return ProfileResult(
         balance=compute_class_balance(ds.labels), chars=LengthStats.of(char_counts(texts)),
-        words=LengthStats.of(word_counts(texts)), n_empty=int(empty_mask(texts).sum()),
+        words=LengthStats.of(word_counts(texts)), n_empty=int(empty_texts(texts).sum()),
         n_exact_duplicates=dups.n_exact_duplicates, n_conflicting_duplicates=dups.n_conflicting_duplicates,
         split_sizes=splits, n_rows_in_duplicate_groups=dups.n_rows_in_groups,
         n_duplicate_groups=count_groups(dups.group_of_row))
@@ -143,7 +128,7 @@ def profile_rows(ds: TextDataset, kind: str) -> pd.DataFrame:
     """The rows behind one profile count, duplicates sorted so each group sits together."""
     f = ds.frame
     if kind == "empty":
-        return f.loc[empty_mask(f["text"])]
+        return f.loc[empty_texts(f["text"])]
     if kind == "missing_label":
         return f.loc[f["label"].isna().to_numpy()]
     if kind in ("exact_duplicate", "conflicting_duplicate"):

@@ -34,7 +34,7 @@ import pandas as pd
 from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset
 from dq_core.data.io import atomic_write_bytes, atomic_write_text, mapping_for
 from dq_core.errors import DataError
-from dq_core.util.jsonsafe import to_jsonable
+from dq_core.util.jsonsafe import dumps_json
 
 COMPUTE_VERSION = 1
 MANIFEST = "manifest.json"
@@ -317,7 +317,7 @@ def run_global(plan: Plan, out: Path, *, workspace=None, say: Say | None = None)
         merged = _merge(part, rows, order)
         _write_parquet(merged, out / "signals" / part_name(i))
     if global_sigs:  # the report's facts (noise ratio, joint, ...) for the dashboard (signals.compute_output)
-        atomic_write_text(out / "signals" / REPORT, json.dumps(to_jsonable(rep.to_dict()), default=str))
+        atomic_write_text(out / "signals" / REPORT, dumps_json(rep.to_dict(), indent=None))
     return {"summaries": summaries, "skipped": skipped}
 
 
@@ -365,8 +365,8 @@ def prepare(data: str, out: str | Path, config: ComputeConfig, *, say: Say | Non
 
 
 def write_manifest(out: Path, plan: Plan, **status) -> None:
-    atomic_write_text(out / MANIFEST, json.dumps({"plan": plan.to_dict(), **status, "updated_at": time.time()},
-                                                 indent=2, default=str))
+    atomic_write_text(out / MANIFEST, dumps_json({"plan": plan.to_dict(), **status,
+                                                            "updated_at": time.time()}))
 
 
 def pending_shards(plan: Plan, out: Path) -> list[int]:

@@ -21,7 +21,7 @@ from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.space.neighbors import GRAPH_K as NEIGHBORS_GRAPH_K
-from dq_core.space.neighbors import usable_cores
+from dq_core.util.cores import usable_cores
 
 Progress = Callable[[str, float], None]  # (message, fraction done of the current step)
 

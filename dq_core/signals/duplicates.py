@@ -16,31 +16,14 @@ from dq_core.errors import DataError
 from dq_core.metrics.profile import count_groups, count_redundant_copies
 from dq_core.signals.base import Signal, SignalResult, register, summarize
 from dq_core.util.jsonsafe import to_native
+from dq_core.util.text import empty_texts, exact_duplicate_codes, first_row_of_group
 
 NEAR_METHODS = ("embedding", "minhash", "both")
 
 
 def exact_groups(ctx) -> np.ndarray:
     """Group id per row (position of the group's first row), -1 when the text is unique or empty."""
-    def compute():
-        from dq_core.metrics.profile import find_exact_duplicates
-
-        d = find_exact_duplicates(ctx.texts, ctx.ds.labels)
-        return _first_position_ids(d.group_of_row)
-    return ctx.memo("exact_groups", compute)
-
-
-def _first_position_ids(group: np.ndarray) -> np.ndarray:
-    out = np.full(len(group), -1, dtype=np.int64)
-    m = group >= 0
-    if m.any():
-        g = group[m]
-        pos = np.flatnonzero(m)
-        first = {}
-        for gi, p in zip(g.tolist(), pos.tolist(), strict=True):
-            first.setdefault(gi, p)
-        out[m] = [first[gi] for gi in g.tolist()]
-    return out
+    return ctx.memo("exact_groups", lambda: first_row_of_group(exact_duplicate_codes(ctx.texts)))
 
 
 def near_groups(ctx, threshold: float, k: int, method: str = "both", jaccard: float = 0.8):
@@ -76,7 +59,7 @@ def near_groups(ctx, threshold: float, k: int, method: str = "both", jaccard: fl
             from dq_core.signals.minhash import minhash_pairs
 
             skip = (ex >= 0) & (ex != np.arange(n))  # copies of an exact group: its first row stands for it
-            skip |= ctx.texts.fillna("").astype(str).str.strip().eq("").to_numpy()  # empties are junk
+            skip |= empty_texts(ctx.texts)  # empties are junk
             pi, pj, est = minhash_pairs(ctx.texts, jaccard=jaccard, seed=ctx.seed, skip=skip)
             rows_l.append(pi)
             cols_l.append(pj)

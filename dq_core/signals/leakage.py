@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dq_core.signals.base import Signal, SignalResult, register, summarize
+from dq_core.util.text import first_exact_match
 
 
 @register
@@ -24,8 +25,6 @@ class LeakageSignal(Signal):
     requires = frozenset({"embeddings", "reference"})
 
     def __call__(self, ctx) -> SignalResult:
-        from dq_core.util.text import text_hashes
-
         ref = ctx.reference
         nr = ctx.nearest_reference()
         d = nr.distances[:, 0].astype(np.float64)
@@ -33,18 +32,13 @@ class LeakageSignal(Signal):
         valid = ctx.valid
         ref_valid = np.linalg.norm(ctx.reference_embeddings, axis=1) > 0
         d = np.where(valid & ref_valid[idx], d, 1.0)
-        # Exact matches by hash as well: they are certain even when the search is approximate.
-        h = text_hashes(ctx.texts)
-        rh = text_hashes(ref.texts)
-        empty = ctx.texts.fillna("").str.strip().eq("").to_numpy()
-        exact = np.isin(h, rh) & ~empty
+        # Exact matches by text as well: they are certain even when the search is approximate.
+        match = first_exact_match(ctx.texts, ref.texts)
+        exact = match >= 0
         if exact.any():
-            first = {}
-            for i, v in enumerate(rh.tolist()):
-                first.setdefault(v, i)
             pos = np.flatnonzero(exact)
             idx = idx.copy()
-            idx[pos] = [first[v] for v in h[pos].tolist()]
+            idx[pos] = match[pos]
             d[pos] = 0.0
         issue = d <= self.threshold
         scores = np.clip(d / (2 * self.threshold), 0.0, 1.0) if self.threshold > 0 else (d > 0).astype(float)

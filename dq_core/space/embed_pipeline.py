@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dq_core.util.cores import usable_cores
+
 UNLIMITED = 1_000_000  # a tokenizer's model_max_length above this means "no limit" (HF uses 1e30)
 
 
@@ -174,7 +176,7 @@ def tokenizer_threads(device_type: str) -> int:
         return int(pinned)
     if device_type == "cpu":
         return 1
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+    return max(1, min(4, usable_cores() // 2))
 
 
 def run_ahead(jobs: Iterable, work: Callable, *, threads: int, depth: int) -> Iterator:

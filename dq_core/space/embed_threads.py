@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+from dq_core.util.cores import usable_cores
+
 
 class ThreadTuner:
     """Pick torch's intra-op thread count by measured speed while embedding, and restore it after.
@@ -43,7 +45,7 @@ class ThreadTuner:
     @staticmethod
     def contended() -> bool:
         try:
-            return os.getloadavg()[0] > (os.cpu_count() or 1) + 1
+            return os.getloadavg()[0] > usable_cores() + 1
         except OSError:  # no load average on this platform: keep measuring
             return True
 

@@ -17,6 +17,7 @@ import numpy as np
 from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.space.cell_search import CELL_PROBE, KMEANS_ITERS, cell_search
+from dq_core.util.cores import usable_cores
 from dq_core.util.fingerprint import array_fingerprint
 
 EXACT_MAX_PAIRS = 4e8  # n_query * n_index under which exact search beats the approximate graph here
@@ -133,13 +134,6 @@ def _exact_bf16_rerank(index: np.ndarray, query: np.ndarray, kk: int,
 # tweets), because each cell's candidates are scored by one matrix product instead of query by query.
 # Both are compiled code: no per-process compilation.
 APPROX_BACKEND = f"cells-sqrt-probe{CELL_PROBE}-kmeans{KMEANS_ITERS}"
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
-    import os
-
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def ann_threads() -> int:

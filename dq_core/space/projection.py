@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -295,34 +295,3 @@ def warm_state() -> dict:
         return dict(_WARM)
 
 
-# --------------------------------------------------------------------------- plot sampling
-
-def stratified_sample(groups: Sequence, max_points: int = MAX_PLOT_POINTS, *, seed: int = 0) -> np.ndarray:
-    """Sorted positions of at most ``max_points`` rows, each group kept in proportion.
-
-    Every group keeps at least one row (a small under-covered cluster must stay visible on the map).
-    All positions when the input is already small enough.
-    """
-    g = np.asarray(groups)
-    n = len(g)
-    if n <= max_points:
-        return np.arange(n)
-    if max_points < 1:
-        raise DataError("max_points must be at least 1")
-    rng = np.random.default_rng(seed)
-    codes, uniq = _factorize(g)
-    counts = np.bincount(codes, minlength=len(uniq))
-    quota = np.maximum(1, np.floor(counts * max_points / n)).astype(int)
-    quota = np.minimum(quota, counts)
-    out = []
-    for c in range(len(uniq)):
-        rows = np.flatnonzero(codes == c)
-        out.append(rows if quota[c] >= len(rows) else rng.choice(rows, size=quota[c], replace=False))
-    return np.sort(np.concatenate(out))
-
-
-def _factorize(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    import pandas as pd
-
-    codes, uniq = pd.factorize(pd.Series(g, dtype=object).astype(str))
-    return codes.astype(np.int64), np.asarray(uniq)

@@ -122,7 +122,7 @@ def _fit_predict_transformer(t_tr: np.ndarray, y_tr: np.ndarray, t_ev: np.ndarra
                              reporter: Reporter) -> np.ndarray:
     from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
     from dq_core.training.finetune import fine_tune, predict_proba
-    from dq_core.training.splits import stratified_sample
+    from dq_core.util.sampling import stratified_sample
 
     pick = stratified_sample(y_tr, DEFAULT_MAX_TRAIN_ROWS["transformer"], np.random.default_rng(seed))
     train = pd.DataFrame({"row_id": pick, "text": t_tr[pick], "label": y_tr[pick]})
@@ -298,12 +298,10 @@ def _overlap_note(ds: TextDataset, test: TextDataset | None) -> str | None:
     """A test set sharing texts with the dataset measures the models on rows they trained on."""
     if test is None:
         return None
-    from dq_core.util.text import normalize_for_duplicates
+    from dq_core.util.text import first_exact_match
 
-    seen = set(normalize_for_duplicates(ds.texts.fillna("").astype("string")).dropna().tolist()) - {""}
     lab = test.labels.notna().to_numpy()
-    norm = normalize_for_duplicates(test.texts.fillna("").astype("string")).to_numpy(dtype=object)[lab]
-    n = int(sum(t in seen for t in norm))
+    n = int((first_exact_match(test.texts[lab], ds.texts) >= 0).sum())
     if not n:
         return None
     return (f"{n:,} of the {int(lab.sum()):,} test rows ({n / lab.sum():.0%}) have the same text as a dataset row: "

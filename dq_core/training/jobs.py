@@ -41,6 +41,7 @@ from filelock import FileLock
 from dq_core.data.outputs import RUN_MARKER, mark_run_folder
 from dq_core.data.writers import atomic_write_text
 from dq_core.errors import DataError
+from dq_core.util.jsonsafe import dumps_json
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 ACTIVE = (QUEUED, RUNNING)
@@ -84,7 +85,7 @@ def read_status(run_dir: str | Path) -> dict:
 
 def write_status(run_dir: Path, status: dict) -> None:
     status["updated_at"] = time.time()
-    atomic_write_text(run_dir / STATUS, json.dumps(status, indent=2, default=str))
+    atomic_write_text(run_dir / STATUS, dumps_json(status))
 
 
 def update_status(run_dir: str | Path, **fields) -> dict:
@@ -295,7 +296,7 @@ def create_run(config: dict, run_dir: str | Path) -> Path:
         shutil.rmtree(run_dir / stale_dir, ignore_errors=True)
     now = time.time()
     config = {"kind": "training", "version": 1, "created_at": now, **config}
-    atomic_write_text(run_dir / CONFIG, json.dumps(config, indent=2, default=str))
+    atomic_write_text(run_dir / CONFIG, dumps_json(config))
     write_status(run_dir, {"state": QUEUED, "progress": 0.0, "phase": "queued", "message": "waiting in the queue",
                             "created_at": now, "error": None})
     return run_dir

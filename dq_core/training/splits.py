@@ -18,6 +18,7 @@ from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.training.config import TrainConfig
+from dq_core.util.sampling import stratified_sample
 
 TEST_SPLIT_NAMES = ("test", "testing", "heldout", "held_out", "holdout")
 VAL_SPLIT_NAMES = ("validation", "valid", "val", "dev", "development", "eval")
@@ -68,30 +69,6 @@ def stratified_fraction(labels: np.ndarray, fraction: float, rng: np.random.Gene
         if k > 0:
             picked.append(rng.permutation(pos)[:k])
     return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
-
-
-def stratified_sample(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Positions of ``n`` rows keeping class shares (largest remainder; every class keeps >= 1 row)."""
-    labels = np.asarray(labels, dtype=object)
-    if n >= len(labels):
-        return np.arange(len(labels))
-    classes, counts = np.unique(labels.astype(str), return_counts=True)
-    quota = counts / counts.sum() * n
-    take = np.minimum(np.maximum(np.floor(quota).astype(int), 1), counts)
-    rest = n - int(take.sum())
-    order = np.argsort(-(quota - np.floor(quota)), kind="stable")
-    for i in order:
-        if rest <= 0:
-            break
-        if take[i] < counts[i]:
-            take[i] += 1
-            rest -= 1
-    picked = []
-    as_str = labels.astype(str)
-    for c, k in zip(classes, take, strict=True):
-        pos = np.flatnonzero(as_str == c)
-        picked.append(rng.permutation(pos)[:k])
-    return np.sort(np.concatenate(picked))
 
 
 def holdout_row_ids(ds: TextDataset, *, ws: Workspace, fraction: float, max_rows: int) -> list[str]:

@@ -41,6 +41,7 @@ def to_jsonable(o: Any) -> Any:
     return str(o)
 
 
-def dumps_json(o: Any, *, indent: int | None = 2) -> str:
-    """``json.dumps`` of ``to_jsonable(o)``; refuses NaN so nothing invalid can slip through."""
-    return json.dumps(to_jsonable(o), indent=indent, allow_nan=False)
+def dumps_json(o: Any, *, indent: int | None = 2, sort_keys: bool = False, ensure_ascii: bool = True) -> str:
+    """``json.dumps`` of ``to_jsonable(o)``: the one way dq_core writes JSON (files, cache keys, fingerprints);
+    refuses NaN so nothing invalid can slip through."""
+    return json.dumps(to_jsonable(o), indent=indent, allow_nan=False, sort_keys=sort_keys, ensure_ascii=ensure_ascii)

@@ -9,6 +9,7 @@ import pytest
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.space import projection as pj
+from dq_core.util.sampling import stratified_sample
 from dq_core.viz import coverage as vc
 from ui.map_selection import selected_positions
 
@@ -71,11 +72,11 @@ def test_umap_bad_input():
 
 def test_stratified_sample_keeps_every_group_in_proportion():
     groups = np.array(["a"] * 9000 + ["b"] * 900 + ["c"] * 3)
-    keep = pj.stratified_sample(groups, 1000, seed=0)
+    keep = stratified_sample(groups, 1000, rng=0)
     assert len(keep) <= 1000 + 3 and np.all(np.diff(keep) > 0)
     counts = pd.Series(groups[keep]).value_counts()
     assert counts["c"] >= 1 and counts["a"] == pytest.approx(909, abs=2) and counts["b"] == pytest.approx(90, abs=2)
-    assert np.array_equal(pj.stratified_sample(groups[:50], 1000), np.arange(50))
+    assert np.array_equal(stratified_sample(groups[:50], 1000), np.arange(50))
 
 
 def _frame(n_ds: int = 6, n_ref: int = 4) -> pd.DataFrame:

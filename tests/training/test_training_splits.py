@@ -10,7 +10,8 @@ from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.training.balancing import augment, balance_train, oversample
 from dq_core.training.config import TrainConfig
-from dq_core.training.splits import make_splits, stratified_sample
+from dq_core.training.splits import make_splits
+from dq_core.util.sampling import stratified_sample
 from tests.train_helpers import tiny_dataset
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dq_core.errors import DataError
+from dq_core.util.jsonsafe import to_native
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +106,7 @@ def classify_domains(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *,
             rec = {"p_dataset": float(scores[j])}
             if rows is not None:
                 r = rows.iloc[int(idx[j])]
-                rec = {"row_id": r["row_id"].item() if hasattr(r["row_id"], "item") else r["row_id"],
+                rec = {"row_id": to_native(r["row_id"]),
                        "text": None if pd.isna(r["text"]) else str(r["text"]), **rec}
             else:
                 rec = {"position": int(idx[j]), **rec}

@@ -10,6 +10,7 @@ import pandas as pd
 from dq_core.metrics.shift.config import ShiftConfig
 from dq_core.metrics.shift.divergences import js_contributions
 from dq_core.metrics.shift.domain import DomainClassifierResult
+from dq_core.util.jsonsafe import to_native
 
 VERDICTS = {
     "drift": "material and statistically significant",
@@ -147,7 +148,7 @@ class ShiftView:
             a = a.sort_values("contribution", ascending=False, kind="stable").head(top_bins)
             out["bins_shown"] = f"top {top_bins} of {len(self.bins)} bins by JS contribution"
         for rec in a.to_dict(orient="records"):
-            out["bins"].append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
+            out["bins"].append({k: to_native(v) for k, v in rec.items()})
         return out
 
 
