@@ -58,12 +58,15 @@ def describe(rec: dict | None) -> str:
     """One line saying what the dataset carries of the user's own."""
     if not rec:
         return ""
+    def named(name: object) -> str:  # a file name when one was recorded, never an empty code span
+        return f" `{name}`" if str(name or "").strip() else ""
+
     parts = []
     if rec.get("embeddings"):
-        parts.append(f"vectors from `dq compute` output `{rec['source']}` ({rec['dim']}-d)" if rec.get("kind") == "compute"
-                     else f"your own vectors `{rec['source']}` ({rec['dim']}-d)")
+        parts.append(f"vectors from `dq compute` output{named(rec.get('source'))} ({rec['dim']}-d)"
+                     if rec.get("kind") == "compute" else f"your own vectors{named(rec.get('source'))} ({rec['dim']}-d)")
     if rec.get("pred_probs"):
-        parts.append(f"your own class probabilities `{rec['pred_probs_source']}`")
+        parts.append(f"your own class probabilities{named(rec.get('pred_probs_source'))}")
     return " and ".join(parts)
 
 

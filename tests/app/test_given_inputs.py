@@ -287,3 +287,16 @@ def test_dq_app_open_refuses_a_bad_folder_before_starting(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [f"error: '{tmp_path.name}' has no manifest.json: it is not a `dq compute` "
                                              "output folder (run `dq compute DATA --out DIR` and open DIR)"]
+
+
+def test_the_sidebar_line_names_a_file_only_when_one_was_recorded():
+    from ui.given_inputs import describe
+
+    assert describe({"embeddings": True, "source": "vecs.npy", "dim": 16, "pred_probs": True,
+                     "pred_probs_source": "probs.npy"}) == \
+        "your own vectors `vecs.npy` (16-d) and your own class probabilities `probs.npy`"
+    # stored through the library without a file name: no empty code span (it read "probabilities ` `")
+    assert describe({"embeddings": True, "source": "", "dim": 16, "pred_probs": True, "pred_probs_source": ""}) == \
+        "your own vectors (16-d) and your own class probabilities"
+    assert describe({"embeddings": True, "kind": "compute", "source": "runs/a", "dim": 384}) == \
+        "vectors from `dq compute` output `runs/a` (384-d)"
