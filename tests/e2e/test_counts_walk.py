@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.streamlit_browser import rerun_and_wait, wait_for_streamlit_idle
+from tests.e2e.streamlit_browser import rerun_and_wait, streamlit_full_screenshot, wait_for_streamlit_idle
 
 pytestmark = pytest.mark.e2e
 SLOW = 180_000  # the Clean visit embeds the texts and computes the signals on 2 busy cores
@@ -164,6 +164,7 @@ def test_every_count_on_every_page_is_the_cli_count(page: Page, server: str, wal
     assert find(f"({N}) rows in ({N}) groups of identical texts: ({N}) are redundant copies", main_text(page)) == (
         prof["n_rows_in_duplicate_groups"], prof["n_duplicate_groups"], prof["n_exact_duplicates"])
     assert "conflict" not in main_text(page).lower()
+    streamlit_full_screenshot(page, str(walk_set.folder / "overview.png"))  # to look at (pytest's tmp folder)
 
     # ---- Clean: the signals, each rule's figures and the totals; then `dq filter` on the same cache
     go_to(page, "Clean", "🧽 Clean")
@@ -199,6 +200,7 @@ def test_every_count_on_every_page_is_the_cli_count(page: Page, server: str, wal
         flt["n_dropped"], flt["n_rows"], flt["n_kept"])
     assert sum(r["removes_new"] for r in flt["rules"]) == flt["n_dropped"] == 10
     assert metric_value(page, "Rows") == flt["n_kept"]
+    streamlit_full_screenshot(page, str(walk_set.folder / "clean.png"))
 
     # what the recipe does to the rows outside the test split: the only rows a run filters
     log = pd.read_csv(walk_set.folder / "removed.csv")
@@ -232,6 +234,7 @@ def test_every_count_on_every_page_is_the_cli_count(page: Page, server: str, wal
     training = (f"training rows: ({N}) \\(cap none; the recipe left out ({N}) of the ({N}) labelled rows outside "
                 f"the test set and relabelled ({N})\\)")
     assert find(training, text) == (n_train, out_pool, pool, relabelled_pool)
+    streamlit_full_screenshot(page, str(walk_set.folder / "report.png"))
     note = f"recipe 'default': keeps ({N}) of ({N}) rows, relabels ({N})"
     assert find(note, text) == (flt["n_kept"], flt["n_rows"], flt["n_relabelled"])
     md_path = walk_set.folder / "report.md"
