@@ -22,6 +22,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.streamlit_browser import rerun_and_wait, streamlit_full_screenshot, wait_for_streamlit_idle
 
@@ -126,7 +127,12 @@ def pick(page: Page, key: str, option: str) -> None:
             break
         except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
             page.keyboard.press("Escape")
-    rerun_and_wait(page, opt.click, timeout=SLOW)
+    try:
+        rerun_and_wait(page, opt.click, timeout=20_000)
+    except PlaywrightTimeoutError:  # the rerun merged into one already running (a polling fragment): no new
+        pass  # 'running' state to see; what counts is the value taken and the app idle again
+    expect(box).to_have_value(option, timeout=SLOW)
+    wait_for_streamlit_idle(page, timeout=SLOW)
 
 
 def wait_for_run(runs: Path, before: set, timeout: float = SLOW / 1000) -> Path:

@@ -44,7 +44,8 @@ def test_uploaded_vectors_reach_coverage(page, server, small_pair, tmp_path):
     # a wrong file: one clear message, the page keeps running
     upload(page, "gv_emb", bad)
     rerun_and_wait(page, keyed(page, "gv_apply").get_by_role("button").click, timeout=SLOW)
-    expect(page.get_by_text("Vectors file 'short.npy' has 100 rows but the dataset has 120")).to_be_visible()
+    expect(page.get_by_text("Vectors file 'short.npy' has 100 rows but the dataset has 120")).to_be_visible(
+        timeout=SLOW)
 
     # the right ones, for both sides
     upload(page, "gv_emb", tmp_path / "mine16.npy")
@@ -60,5 +61,5 @@ def test_uploaded_vectors_reach_coverage(page, server, small_pair, tmp_path):
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Coverage").click()
     expect(page.get_by_text("Embeddings: 16-d, model your own vectors (mine16.npy)")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("stSidebar").get_by_text("Reference: your own vectors ref16.npy (16-d)",
-                                                        exact=False)).to_be_visible()
+                                                        exact=False)).to_be_visible(timeout=SLOW)
     assert not page.get_by_test_id("stException").count()
