@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
 
+from dq_core import settings
 from ui import embedding_task, given_inputs, session, state
 
 st.set_page_config(page_title="dq-dashboard", page_icon="🧹", layout="wide")
@@ -27,7 +27,7 @@ PAGES = [  # (file, title, icon); a page appears once its file exists
 
 # Compile umap-learn's numba code (15-30 s once per process) in a background thread of the server
 # process now, so the Coverage page's first map does not wait for it. DQ_WARM_UMAP=0 turns it off.
-if os.environ.get("DQ_WARM_UMAP", "1") != "0":
+if settings.get("DQ_WARM_UMAP"):
     from dq_core.space.projection import warm_umap_in_background
 
     warm_umap_in_background()

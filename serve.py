@@ -13,15 +13,15 @@ ASGI app with our middleware in front of Streamlit's own. Every HTTP response ge
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 
+from dq_core import settings
+
 
 def security_headers() -> dict[str, str]:
-    ancestors = os.environ.get("DQ_FRAME_ANCESTORS", "").strip() or "'self'"
+    ancestors = settings.get("DQ_FRAME_ANCESTORS")
     headers = {"Content-Security-Policy": f"frame-ancestors {ancestors}; object-src 'none'; base-uri 'self'",
                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
     if ancestors == "'self'":  # X-Frame-Options cannot name other origins: only CSP speaks for a list

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dq_core import settings
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
 from dq_core.space.projection import warm_umap_in_background
 from dq_core.util.wording import counted
@@ -26,7 +25,7 @@ st.title("🗺️ Coverage")
 st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}** — {len(ref):,} rows"
                                                     if ref is not None else ""))
 # Compile umap-learn's numba code now, in the server process, while the embeddings are computed.
-if work.MAP_METHOD == "umap" and os.environ.get("DQ_WARM_UMAP", "1") != "0":
+if work.map_method() == "umap" and settings.get("DQ_WARM_UMAP"):
     warm_umap_in_background()
 
 if ref is None:
@@ -65,7 +64,7 @@ else:
         st.rerun()
 
 # Start the UMAP map now, in the background, so it runs while the coverage figures below are computed.
-if preview is None and work.MAP_METHOD == "umap" and work.umap(key, ws, ds_emb, ref_emb) is None and work.map_task(ds, ref, ws) is None:
+if preview is None and work.map_method() == "umap" and work.umap(key, ws, ds_emb, ref_emb) is None and work.map_task(ds, ref, ws) is None:
     work.start_map(ds, ref, ws, ds_emb, ref_emb)
 
 # Embedding notes: skipped (empty) and truncated texts, per side.
@@ -132,11 +131,11 @@ if ref is not None and ref_emb is not None:
 
 # ------------------------------------------------------------------ 3. the map
 st.subheader("Map")
-proj = work.umap(key, ws, ds_emb, ref_emb) if work.MAP_METHOD == "umap" and preview is None else None
+proj = work.umap(key, ws, ds_emb, ref_emb) if work.map_method() == "umap" and preview is None else None
 task = work.map_task(ds, ref, ws)
 if proj is None and task is not None and "projection" in task.partial:
     proj = task.partial["projection"]
-if proj is None and work.MAP_METHOD == "umap" and preview is None:
+if proj is None and work.map_method() == "umap" and preview is None:
     if task is None or task.done:  # not started, or its cached file is gone: (re)start; a failed one stays
         if task is not None:
             work.forget_map(ds, ref, ws)

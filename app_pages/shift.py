@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from dq_core import settings
 from dq_core.metrics.shift import DIVERGENCES, VERDICTS, ShiftConfig, format_p
 from dq_core.metrics.shift.views import metadata_candidates
 from dq_core.viz import shift as viz_shift
@@ -15,7 +15,6 @@ from ui import cached_shift, embedding_task, state
 from ui.widgets import fmt_num, user_errors
 
 # Below this many texts to embed, the page embeds without asking (~10 s on CPU); above, on a click.
-AUTO_EMBED_ROWS = int(os.environ.get("DQ_SHIFT_AUTO_EMBED_ROWS", "3000"))
 WAIT_SECONDS = 20.0  # how long the page blocks on small sets' embeddings before it polls for them instead
 VERDICT_ICONS = {"drift": "🔴", "small shift": "🟠", "inconclusive": "⚪", "no drift": "🟢",
                  "too few rows": "⚪", "skipped": "⚪"}
@@ -65,11 +64,12 @@ with user_errors("Shift"):
     # What a view without embeddings tells the user to do: point at the button only where it is drawn.
     needs = "needs the sentence embeddings: they are being computed in the background (progress above)"
     if not ready:
+        auto_rows = settings.get("DQ_SHIFT_AUTO_EMBED_ROWS")
         n_texts = embedding_task.n_texts(ds, ref)
         task = embedding_task.current(ds, ref, ws)
-        if (task is not None and not task.failed) or n_texts <= AUTO_EMBED_ROWS or st.session_state.get(asked):
+        if (task is not None and not task.failed) or n_texts <= auto_rows or st.session_state.get(asked):
             # Small sets: seconds, so wait and draw the page once; large ones: never block the other views.
-            ready = embedding_task.wait(ds, ref, ws, timeout=WAIT_SECONDS if n_texts <= AUTO_EMBED_ROWS else 0)
+            ready = embedding_task.wait(ds, ref, ws, timeout=WAIT_SECONDS if n_texts <= auto_rows else 0)
             if not ready:
                 st.info(f"Embedding the texts of {n_texts:,} rows in the background: the embedding-cluster view "
                         "and the domain classifier appear when they are done. The other views are below already.")

@@ -8,10 +8,9 @@ different dataset or reference never reads another's results.
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
+from dq_core import settings
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import (
@@ -24,7 +23,10 @@ from dq_core.space.embed_cache import EmbeddingResult, cached_dataset_embeddings
 from dq_core.space.projection import Projection, cached_umap, project_pca, project_umap
 from ui import tasks
 
-MAP_METHOD = os.environ.get("DQ_MAP_METHOD", "umap")  # "pca" skips UMAP (e.g. on very slow machines)
+
+def map_method() -> str:
+    """``DQ_MAP_METHOD``: "umap", or "pca" to skip UMAP (e.g. on very slow machines)."""
+    return settings.get("DQ_MAP_METHOD")
 
 
 def pair_key(ds: TextDataset, ref: TextDataset | None) -> str:

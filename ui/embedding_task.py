@@ -8,7 +8,6 @@ page that needs them then waits only for what is left.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dq_core import settings
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.space.embed import EmbeddingPlan, embed_dataset, embed_texts, plan_embedding
@@ -106,7 +106,7 @@ def _embed_all(task: tasks.Task, ds: TextDataset, ref: TextDataset | None, ws: W
     distinct texts embedded of the plan's total, counted before the first text is embedded."""
     sides = _sides(ds, ref)
     total = sum(len(d) for _, d in sides) or 1
-    long_texts = os.environ.get("DQ_LONG_TEXTS") or None  # "chunks" embeds long texts whole (dq_core reads it too)
+    long_texts = settings.get("DQ_LONG_TEXTS")  # "chunks" embeds long texts whole
     samples = [(name, _sample(d, PREVIEW_ROWS)) for name, d in sides] if total > PREVIEW_ABOVE else []
     task.report(0.0, "Counting the texts to embed…", phase="counting")
     passes = ([pd.concat([d.texts for _, d in samples], ignore_index=True)] if samples else []) \
@@ -198,7 +198,7 @@ def prefetch(ds: TextDataset | None, ref: TextDataset | None, ws: Workspace) -> 
     """Start embedding the active pair in the background (app start, a new dataset opened).
 
     DQ_PREFETCH_EMBEDDINGS=0 turns it off (tests; a machine where embedding must wait for a page)."""
-    if os.environ.get("DQ_PREFETCH_EMBEDDINGS", "1") != "0" and ds is not None and len(ds):
+    if settings.get("DQ_PREFETCH_EMBEDDINGS") and ds is not None and len(ds):
         ensure(ds, ref, ws)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dq_core import settings
 from dq_core.data import io as dqio
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
@@ -230,15 +231,13 @@ def _opened(root: str, folder: str, stamp: float) -> tuple[str, str]:  # stamp: 
 
 def open_on_start() -> None:
     """``DQ_OPEN`` (set by `dq app --open DIR`): a session that has no dataset yet opens that compute output."""
-    import os
-
-    folder = os.environ.get("DQ_OPEN")
+    folder = settings.get("DQ_OPEN")
     if not folder or state.active_ids()[0] or st.session_state.get("_dq_open_tried"):
         return
     st.session_state["_dq_open_tried"] = True
     try:
-        manifest = Path(folder) / "manifest.json"
-        ds_id, _ = _opened(str(state.workspace().root), folder, manifest.stat().st_mtime if manifest.exists() else 0.0)
+        manifest = folder / "manifest.json"
+        ds_id, _ = _opened(str(state.workspace().root), str(folder), manifest.stat().st_mtime if manifest.exists() else 0.0)
     except DataError as exc:
         st.warning(f"The dq compute output given to `dq app --open` could not be opened: {exc}")
         return

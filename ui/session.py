@@ -13,13 +13,13 @@ browser reload comes back to the same space; whoever has the link has the space,
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from pathlib import Path
 
 import streamlit as st
 
+from dq_core import settings
 from dq_core.data.workspace import Workspace, home
 
 PARAM = "scratch"
@@ -31,7 +31,7 @@ SESSIONS = "sessions"
 
 def forced() -> bool:
     """``DQ_SESSION_SCRATCH=1``: every session gets its own scratch space, the toggle is locked on."""
-    return os.environ.get("DQ_SESSION_SCRATCH", "").strip().lower() in ("1", "true", "yes", "on")
+    return settings.get("DQ_SESSION_SCRATCH")
 
 
 def shared_workspace() -> Workspace:

@@ -6,17 +6,15 @@ reload or a server restart: both ids name Parquet copies in the workspace.
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
+from dq_core import settings
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 
 DS = "ds"
 REF = "ref"
-DEFAULT_DEMO = os.environ.get("DQ_DEFAULT_DEMO", "tweets_airline")
 
 
 def workspace() -> Workspace:
@@ -105,7 +103,7 @@ def ensure_default_dataset() -> None:
     from dq_core.data.io import load_demo
 
     try:
-        ds, ref = load_demo(DEFAULT_DEMO)
+        ds, ref = load_demo(settings.get("DQ_DEFAULT_DEMO"))
     except DataError as exc:
         st.session_state["_dq_default_error"] = str(exc)
         return

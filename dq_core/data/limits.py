@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
+from dq_core import settings
 from dq_core.errors import DataError
 
-# Size limits, each overridable by an environment variable (README, "Limits"): a small file can expand
-# to gigabytes (a 37 KB Parquet file held 3M rows, 1.16 GB), so rows, columns and bytes after
-# decompression are checked before the data is materialised where the format allows it.
-LIMITS = {"DQ_MAX_ROWS": 2_000_000, "DQ_MAX_COLUMNS": 20_000, "DQ_MAX_BYTES": 1_000_000_000,
-          "DQ_MAX_RESAMPLES": 20_000}  # bootstrap and permutation counts
+# A small file can expand to gigabytes (a 37 KB Parquet file held 3M rows, 1.16 GB), so rows, columns
+# and bytes after decompression are checked before the data is materialised where the format allows it.
 
 
 def limit(name: str) -> int:
-    """The limit ``name`` (a key of ``LIMITS``) from the environment, else its default."""
-    raw = os.environ.get(name, "").strip().replace("_", "")
-    if not raw:
-        return LIMITS[name]
-    if not raw.isdigit() or int(raw) < 1:
-        raise DataError(f"{name}={os.environ[name]!r} must be a positive whole number")
-    return int(raw)
+    """The limit ``name`` (``DQ_MAX_ROWS``, ``DQ_MAX_COLUMNS``, ``DQ_MAX_BYTES``, ``DQ_MAX_RESAMPLES``) in force."""
+    return settings.get(name)
 
 
 def check_size(source: str, *, rows: int | None = None, columns: int | None = None,

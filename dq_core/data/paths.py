@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from dq_core import settings
 from dq_core.data.limits import check_size
 from dq_core.errors import DataError
 
@@ -13,7 +14,7 @@ TABLE_EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".parq
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("DQ_DATA_DIR", "data")).resolve()
+    return settings.get("DQ_DATA_DIR")
 
 
 def path_error(path, exc: BaseException) -> DataError:

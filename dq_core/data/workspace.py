@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from dq_core import settings
 from dq_core.data.dataset import ColumnMapping, TextDataset, content_fingerprint
 from dq_core.data.io import atomic_write_bytes, atomic_write_text
 from dq_core.errors import DataError
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def home() -> Path:
-    return Path(os.environ.get("DQ_HOME", ".dq")).resolve()
+    return settings.get("DQ_HOME")
 
 
 def config_key(*parts) -> str:

@@ -10,6 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from dq_core import settings
 from dq_core.data import assets
 from dq_core.errors import DataError
 
@@ -49,11 +50,9 @@ def default_precision(device: str | None = None) -> str:
     coverage visit on the tweets demo near the 90 s target. The precision is part of the cache key, so
     fp32 and bf16 vectors never mix.
     """
-    env = os.environ.get("DQ_EMBED_PRECISION", "auto").strip().lower()
+    env = settings.get("DQ_EMBED_PRECISION")
     if env in PRECISIONS:
         return env
-    if env not in ("", "auto"):
-        raise DataError(f"DQ_EMBED_PRECISION={env!r} is not one of auto, {', '.join(PRECISIONS)}")
     if (device or best_device()) != "cpu":
         return "float32"
     try:
@@ -162,7 +161,7 @@ def _model_files(folder: Path) -> list[Path]:
 
 
 def _side_cache_path() -> Path:
-    return Path(os.environ.get("DQ_HOME", ".dq")).resolve() / "cache" / "model_digests.json"
+    return settings.get("DQ_HOME") / "cache" / "model_digests.json"
 
 
 def _file_digest(f: Path, side: dict) -> str:
@@ -230,10 +229,11 @@ def check_long_texts(long_texts: str | None) -> str:
     """How texts longer than the model's max length are embedded: "truncate" (their first tokens) or
     "chunks" (mean of windows). None follows ``DQ_LONG_TEXTS`` (default "truncate"), so the app's
     background task and the pages that read its cache agree on one key."""
-    v = (long_texts or os.environ.get("DQ_LONG_TEXTS", "") or "truncate").strip().lower()
+    if not long_texts:
+        return settings.get("DQ_LONG_TEXTS")
+    v = long_texts.strip().lower()
     if v not in LONG_TEXTS:
-        raise DataError(f"long-texts mode {v!r} is not one of {', '.join(LONG_TEXTS)} (check DQ_LONG_TEXTS "
-                        "or --long-texts)")
+        raise DataError(f"long-texts mode {v!r} is not one of {', '.join(LONG_TEXTS)} (check --long-texts)")
     return v
 
 

@@ -15,7 +15,6 @@ Models this path does not cover (slow tokenizers, prompts, non-text first module
 from __future__ import annotations
 
 import copy
-import os
 import threading
 import weakref
 from collections import deque
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dq_core import settings
 from dq_core.util.cores import usable_cores
 
 UNLIMITED = 1_000_000  # a tokenizer's model_max_length above this means "no limit" (HF uses 1e30)
@@ -171,9 +171,9 @@ def tokenizer_threads(device_type: str) -> int:
     job workers set TOKENIZERS_PARALLELISM=false (which only turns off the tokenizer's own pool).
     ``DQ_EMBED_TOKENIZER_THREADS`` pins the count.
     """
-    pinned = os.environ.get("DQ_EMBED_TOKENIZER_THREADS", "").strip()
-    if pinned.isdigit() and int(pinned) > 0:
-        return int(pinned)
+    pinned = settings.get("DQ_EMBED_TOKENIZER_THREADS")
+    if pinned is not None:
+        return pinned
     if device_type == "cpu":
         return 1
     return max(1, min(4, usable_cores() // 2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+from dq_core import settings
 from dq_core.util.cores import usable_cores
 
 
@@ -29,10 +30,10 @@ class ThreadTuner:
 
         self.torch = torch
         self.original = torch.get_num_threads()
-        pinned = os.environ.get("DQ_EMBED_THREADS", "").strip()
+        pinned = settings.get("DQ_EMBED_THREADS")
         self.candidates: list[int] = []
-        if pinned.isdigit() and int(pinned) > 0:
-            self.fixed: int | None = int(pinned)
+        if pinned is not None:
+            self.fixed: int | None = pinned
         elif (device or "cpu") != "cpu" or self.original <= 1:
             self.fixed = self.original
         else:

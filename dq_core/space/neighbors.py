@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dq_core import settings
 from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.space.cell_search import CELL_PROBE, KMEANS_ITERS, cell_search
@@ -138,15 +139,8 @@ APPROX_BACKEND = f"cells-sqrt-probe{CELL_PROBE}-kmeans{KMEANS_ITERS}"
 
 def ann_threads() -> int:
     """Threads for the graph: all cores, or ``DQ_ANN_THREADS``."""
-    import os
-
-    env = os.environ.get("DQ_ANN_THREADS", "").strip()
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise DataError(f"DQ_ANN_THREADS={env!r} is not a whole number") from None
-    return usable_cores()
+    pinned = settings.get("DQ_ANN_THREADS")
+    return pinned if pinned is not None else usable_cores()
 
 
 def _approx(index: np.ndarray, query: np.ndarray | None, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,13 +12,13 @@ same precision, hence the same cache key. CPUs keep the rule in ``embed_model.de
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from dq_core import settings
 from dq_core.space.embed_model import best_device, check_precision, load_model, resolve_model
 
 MIN_COSINE = 0.999
@@ -73,7 +73,7 @@ def probe_texts(n: int = 1024, seed: int = 0) -> list[str]:
 
 
 def _store_path() -> Path:
-    return Path(os.environ.get("DQ_HOME", ".dq")).resolve() / "cache" / "precision_probe.json"
+    return settings.get("DQ_HOME") / "cache" / "precision_probe.json"
 
 
 def _stored() -> dict:
@@ -154,7 +154,6 @@ def resolve_precision(model: str | None, precision: str | None, device: str | No
     """``check_precision``, except that "auto" on CUDA (no ``DQ_EMBED_PRECISION``) asks the probe."""
     p = check_precision(precision, device)
     dev = device or best_device()
-    env = os.environ.get("DQ_EMBED_PRECISION", "auto").strip().lower()
-    if precision in (None, "auto") and env in ("", "auto") and dev.startswith("cuda"):
+    if precision in (None, "auto") and settings.get("DQ_EMBED_PRECISION") == "auto" and dev.startswith("cuda"):
         return embed_precision(model, dev)
     return p

@@ -38,6 +38,7 @@ import pandas as pd
 import psutil
 from filelock import FileLock
 
+from dq_core import settings
 from dq_core.data.outputs import RUN_MARKER, mark_run_folder
 from dq_core.data.writers import atomic_write_text
 from dq_core.errors import DataError
@@ -56,10 +57,7 @@ _launched: dict[int, subprocess.Popen] = {}
 
 
 def max_concurrent_default() -> int:
-    try:
-        return max(1, int(os.environ.get("DQ_MAX_TRAINING_RUNS", "1")))
-    except ValueError:
-        return 1
+    return settings.get("DQ_MAX_TRAINING_RUNS")
 
 
 # --------------------------------------------------------------------------- status file

@@ -8,9 +8,9 @@ to learn what exists on the server. ``dq train --model`` is not confined: its us
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from dq_core import settings
 from dq_core.data.workspace import home
 from dq_core.errors import DataError
 
@@ -19,8 +19,8 @@ MAX_NAME = 255
 
 
 def models_dir() -> Path:
-    env = os.environ.get("DQ_MODELS_DIR", "").strip()
-    return Path(env).expanduser().resolve() if env else home() / "models"
+    pinned = settings.get("DQ_MODELS_DIR")
+    return pinned if pinned is not None else home() / "models"
 
 
 def confine_model_folder(name: str | None, folder: Path | None = None) -> str | None:

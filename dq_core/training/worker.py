@@ -14,6 +14,7 @@ import time
 import traceback
 from pathlib import Path
 
+from dq_core import settings
 from dq_core.errors import DataError
 from dq_core.training.jobs import (
     CANCEL,
@@ -169,22 +170,17 @@ def _disappeared(folders: list[Path]) -> str | None:
 def _pause_for_tests(phase: str) -> None:
     """``DQ_WORKER_PAUSE=<phase>:<seconds>`` holds the run when it reaches ``phase`` (the run-fault tests
     kill the worker or delete its model folder there). Unset outside those tests."""
-    name, _, seconds = os.environ.get("DQ_WORKER_PAUSE", "").partition(":")
-    if name and name == phase:
-        with contextlib.suppress(ValueError):
-            time.sleep(min(max(float(seconds), 0.0), 600.0))
+    pause = settings.get("DQ_WORKER_PAUSE")
+    if pause is not None and pause[0] == phase:
+        time.sleep(pause[1])
 
 
 def _limit_threads() -> None:
     """``DQ_TORCH_THREADS=N`` caps the worker's torch threads (e.g. 1 on a 2-core server, so the dashboard
     stays responsive while a run trains). Unset: torch's default, every core."""
-    n = os.environ.get("DQ_TORCH_THREADS", "").strip()
-    if not n:
+    threads = settings.get("DQ_TORCH_THREADS")
+    if threads is None:
         return
-    try:
-        threads = max(1, int(n))
-    except ValueError:
-        raise DataError(f"DQ_TORCH_THREADS must be a whole number, not '{n}'") from None
     import torch
 
     torch.set_num_threads(threads)

@@ -130,10 +130,8 @@ def test_missing_and_empty_rows(new_app):
 
 
 def test_without_a_dataset_points_to_load(new_app, monkeypatch):
-    from ui import state
-
     # no default demo either (as when the demo package is missing): the page says where to go
-    monkeypatch.setattr(state, "DEFAULT_DEMO", "nope")
+    monkeypatch.setenv("DQ_DEFAULT_DEMO", "nope")
     at = new_app().run()
     assert_no_exception(at)
     assert texts(at.title) == ["📂 Load a dataset"]

@@ -65,5 +65,5 @@ def test_env_var_picks_the_mode_and_a_bad_mode_is_refused(monkeypatch: pytest.Mo
     monkeypatch.setenv("DQ_LONG_TEXTS", "chunks")
     assert cache_key(None, "float32", "cpu").endswith("-chunks")
     monkeypatch.setenv("DQ_LONG_TEXTS", "sliding")
-    with pytest.raises(DataError, match="not one of truncate, chunks"):
+    with pytest.raises(DataError, match="DQ_LONG_TEXTS='sliding' must be one of truncate, chunks"):
         cache_key(None, "float32", "cpu")
