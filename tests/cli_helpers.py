@@ -105,6 +105,20 @@ def _as_a_process_shows(stderr: io.StringIO) -> Iterator[None]:
             root.removeHandler(handler)
 
 
+@contextlib.contextmanager
+def _no_exec() -> Iterator[None]:
+    """`dq app` ends in ``os.execv``, which would replace the test run itself: refuse it in-process."""
+    def refuse(*_args, **_kw):
+        raise AssertionError("dq would exec a new program in the test process: use dq_subprocess for this")
+
+    saved = os.execv
+    os.execv = refuse
+    try:
+        yield
+    finally:
+        os.execv = saved
+
+
 def dq(*args: str | os.PathLike, cwd: Path | str | None = ROOT,
        env: Mapping[str, str | None] | None = None) -> CliResult:
     """`dq ARGS` in this process: exit status, stdout and stderr as the console script gives them.
@@ -118,7 +132,7 @@ def dq(*args: str | os.PathLike, cwd: Path | str | None = ROOT,
     argv = [str(a) for a in args]
     out, err = io.StringIO(), io.StringIO()
     with _env(env), _cwd(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-            _as_a_process_shows(err):
+            _as_a_process_shows(err), _no_exec():
         try:
             code = main(argv)
         except SystemExit as exc:  # argparse (--help, --version, usage errors) exits
