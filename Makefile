@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint bench clean
+.PHONY: run test test-fast setup lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,9 +23,14 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/dq app
 
+# Every test: the real-browser (e2e), fine-tune (slow) and 1M-row (scale) ones included.
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
+
+# The rest, for the edit-test loop: no browser, no fine-tune, no 1M rows.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not e2e and not scale"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

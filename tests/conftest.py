@@ -12,6 +12,22 @@ TEST_DATA = ROOT / "tests" / "data"
 APP = ROOT / "app.py"
 
 
+# Every test in these folders carries the folder's marker, so `make test-fast` (-m "not e2e and not scale ...")
+# leaves out a new file there without it having to say so.
+FOLDER_MARKERS = {"e2e": "e2e", "scale": "scale"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = ROOT / "tests"
+    for item in items:
+        try:
+            folder = item.path.relative_to(tests).parts[0]
+        except ValueError:
+            continue
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+
+
 @pytest.fixture(autouse=True)
 def dq_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     """DQ_HOME and DQ_DATA_DIR in a fresh tmp dir; HF_HUB_OFFLINE=1 so nothing reaches the network."""

@@ -279,11 +279,9 @@ def test_dq_app_open_starts_on_a_compute_output(new_app, dq_env, monkeypatch):
 
 
 def test_dq_app_open_refuses_a_bad_folder_before_starting(tmp_path):
-    import subprocess
-    import sys
+    from tests.cli_helpers import dq
 
-    r = subprocess.run([sys.executable, "-m", "dq_core.cli", "app", "--open", str(tmp_path)], capture_output=True,
-                       text=True, timeout=120)
+    r = dq("app", "--open", str(tmp_path))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [f"error: '{tmp_path.name}' has no manifest.json: it is not a `dq compute` "
                                              "output folder (run `dq compute DATA --out DIR` and open DIR)"]

@@ -1,10 +1,8 @@
-"""The `dq` CLI as a user runs it: a real subprocess, the JSON contract, exit codes and error lines."""
+"""The `dq` CLI as a user runs it: the JSON contract, exit codes and error lines (in-process through\n`dq_core.cli.main`; a few through the real process, see tests/cli_helpers.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from dq_core.data.io import load_dataset, load_demo
 from dq_core.metrics.profile import compute_profile
 from tests.bad_inputs import BAD_FILES, NOTED_FILES, cli_args
+from tests.cli_helpers import dq, dq_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DATA = ROOT / "tests" / "data"
@@ -19,12 +18,6 @@ TEST_DATA = ROOT / "tests" / "data"
 PROFILE_KEYS = {"n_rows", "n_classes", "class_counts", "class_balance_index", "imbalance_ratio",
                 "normalized_entropy", "n_empty", "n_exact_duplicates", "n_conflicting_duplicates", "text_length"}
 STAT_KEYS = {"min", "median", "mean", "p95", "max"}
-
-
-def dq(*args: str) -> subprocess.CompletedProcess:
-    # The env (DQ_HOME, DQ_DATA_DIR, HF_HUB_OFFLINE) comes from the autouse fixture in conftest.py.
-    return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
 
 
 def strict_json(text: str):
@@ -94,7 +87,7 @@ ROWS = [("Cheap flights now!!", "spam"), ("cheap  FLIGHTS now!!", "ham"), ("see 
 
 def test_profile_tmp_csv_known_numbers(tmp_path):
     path = write_csv(tmp_path / "mine.csv", ROWS)
-    r = dq("profile", str(path))
+    r = dq_subprocess("profile", str(path))  # the real process: exit 0, JSON on stdout, notes on stderr
     assert r.returncode == 0, r.stderr
     out = strict_json(r.stdout)
     check_contract(out)
@@ -199,7 +192,8 @@ def test_one_class_profile():
     (["profile", "demo:sms_spam", "--reference", str(TEST_DATA / "binary.csv")], ("binary",)),
 ])
 def test_other_bad_inputs(args, words):
-    r = dq(*args)
+    # a missing file through the real process: exit status 2 and one line, as a shell sees them
+    r = (dq_subprocess if args == ["profile", "no/such/file.csv"] else dq)(*args)
     assert r.returncode == 2
     errors = _error_lines(r.stderr)
     assert len(errors) == 1 and all(w in errors[0] for w in words), r.stderr
@@ -207,7 +201,7 @@ def test_other_bad_inputs(args, words):
 
 
 def test_debug_shows_the_traceback():
-    r = dq("--debug", "profile", str(TEST_DATA / "empty.csv"))
+    r = dq_subprocess("--debug", "profile", str(TEST_DATA / "empty.csv"))  # the interpreter's own traceback
     assert r.returncode != 0
     assert "Traceback" in r.stderr and "DataError" in r.stderr
 

@@ -1,10 +1,9 @@
-"""`dq embed` and `dq coverage` as a user runs them: real subprocesses, real model, exit codes."""
+"""`dq embed` and `dq coverage` as a user runs them (in-process through `dq_core.cli.main`): real model, exit
+codes."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,7 @@ import pandas as pd
 import pytest
 
 from dq_core.space.embed import embed_texts
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli_helpers import dq
 
 TOPICS = {
     "flight": ["my flight was delayed again", "the crew lost my bag", "boarding took forever today",
@@ -26,11 +24,6 @@ TOPICS = {
                  "stage times announced tonight", "best headliner in years", "camping at the festival was fun",
                  "lost my friends in the crowd", "music all weekend long"],
 }
-
-
-def dq(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=600)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -17,16 +15,11 @@ import pytest
 from dq_core.cli import build_parser, main
 from dq_core.commands.progress import CliProgress
 from dq_core.commands.train import config_from_args
+from tests.cli_helpers import dq, dq_subprocess
 
-ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ["bare\rreturn", "new\nline", "crlf\r\nend", 'q "quoted"', "a,b", "tab\there", "@user hi", "=1+2",
            "+33 6 12", "-1", "ünï 😀"]
 KEEP_ALL = {"format": "dq-filter-recipe", "version": 1, "name": "keep-all"}
-
-
-def dq(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dq_core", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
 
 
 @pytest.fixture()
@@ -85,7 +78,7 @@ def test_a_missing_recipe_is_one_error_line(tmp_path, capsys, dq_env):
 def test_version():
     from dq_core import __version__
 
-    r = dq("--version", cwd=Path("/"))
+    r = dq_subprocess("--version", cwd=Path("/"))  # the real entry point, from another folder
     assert r.returncode == 0 and r.stdout.strip() == f"dq-dashboard {__version__}"
 
 
@@ -139,12 +132,11 @@ def test_progress_on_a_terminal_is_a_bar():
 def test_dq_embed_progress_goes_to_stderr_only_when_asked(tmp_path, dq_env):
     data = tmp_path / "t.csv"
     pd.DataFrame({"text": [f"sentence number {i} about trains" for i in range(24)]}).to_csv(data, index=False)
-    r = subprocess.run([sys.executable, "-m", "dq_core", "embed", str(data), "--out", str(tmp_path / "v.npy"),
-                        "--no-cache", "--progress"], capture_output=True, text=True, timeout=300)
+    # a real process: its stderr is a pipe, not a terminal
+    r = dq_subprocess("embed", str(data), "--out", str(tmp_path / "v.npy"), "--no-cache", "--progress", timeout=300)
     assert r.returncode == 0, r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("embedding:")]
     assert lines and "24/24" in lines[-1] and "texts/s" in lines[-1], r.stderr
     assert r.stdout == ""
-    r = subprocess.run([sys.executable, "-m", "dq_core", "embed", str(data), "--out", str(tmp_path / "w.npy"),
-                        "--no-cache"], capture_output=True, text=True, timeout=300)
+    r = dq_subprocess("embed", str(data), "--out", str(tmp_path / "w.npy"), "--no-cache", timeout=300)
     assert r.returncode == 0 and "embedding:" not in r.stderr  # piped: no progress unless asked

@@ -1,11 +1,10 @@
-"""`dq filter` as a user runs it (a real subprocess): the same rows as the Clean page for the same recipe,
-CSV formula neutralising, the output formats, and bad input as one `error:` line with exit 2."""
+"""`dq filter` as a user runs it (in-process through `dq_core.cli.main`, in the data folder): the same rows as
+the Clean page for the same recipe, CSV formula neutralising, the output formats, and bad input as one `error:`
+line with exit 2."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +24,7 @@ from dq_core.filtering import (
     default_recipe,
     save_recipe,
 )
+from tests.cli_helpers import dq
 from tests.filter_data import (
     make_dataset,
     make_embeddings,
@@ -36,11 +36,6 @@ from tests.filter_data import (
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "tests" / "app" / "filter_panel_page.py")
-
-
-def dq(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ shapes, widths and values fail with one `error:` line and exit 2.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,13 +15,7 @@ import pytest
 
 from dq_core.errors import DataError
 from dq_core.space.given import load_embeddings_file, load_pred_probs_file
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def dq(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=600)
+from tests.cli_helpers import CliResult, dq
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +36,13 @@ def sms_files(tmp_path_factory):
     rows.iloc[60:].to_csv(ref, index=False)
     out = {"dir": d, "data": data, "ref": ref, "data_npy": d / "data.npy", "ref_npy": d / "ref.npy"}
     for src, npy in ((data, out["data_npy"]), (ref, out["ref_npy"])):
-        r = dq("embed", str(src), "--out", str(npy))  # the precision the other commands use (auto)
+        # the precision the other commands use (auto); a workspace of its own (no test's DQ_HOME is set yet)
+        r = dq("embed", str(src), "--out", str(npy), env={"DQ_HOME": str(d / "dq_home")})
         assert r.returncode == 0, r.stderr
     return out
 
 
-def _error_line(r: subprocess.CompletedProcess) -> str:
+def _error_line(r: CliResult) -> str:
     assert r.returncode == 2, (r.returncode, r.stderr)
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr

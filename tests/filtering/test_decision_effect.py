@@ -5,10 +5,6 @@ in the library, the what-if figures and `dq filter`; and decision_effect says wh
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,8 +23,7 @@ from dq_core.filtering import (
     save_recipe,
 )
 from dq_core.filtering import whatif as wi
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli_helpers import dq
 
 # Rows 0, 2, 5 are copies of one text (row 5 labelled differently); rows 1 and 4 another pair. The rest are
 # distinct. The dedupe rule keeps the first copy of each group: rows 2, 5 and 4 go.
@@ -149,9 +144,7 @@ def test_dq_filter_keeps_the_decided_copy_beside_the_survivor(tmp_path):
     rec = FilterRecipe(name="keep-a-copy", signals=(SignalRule("exact_duplicate", action="dedupe"),),
                        decisions=(Decision(5, "keep"),))
     path = save_recipe(rec, tmp_path / "r.json")
-    r = subprocess.run([sys.executable, "-m", "dq_core.cli", "filter", "data.csv", "--recipe", str(path),
-                        "--out", "clean.csv", "--log", "removed.csv"], capture_output=True, text=True,
-                       cwd=tmp_path, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    r = dq("filter", "data.csv", "--recipe", str(path), "--out", "clean.csv", "--log", "removed.csv", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     clean = pd.read_csv(tmp_path / "clean.csv")
     assert clean["row_id"].tolist() == [0, 1, 3, 5, 6, 7]

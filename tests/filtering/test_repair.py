@@ -1,12 +1,10 @@
 """The repair action: a recipe fixes mojibake (the junk signal's ftfy repair) instead of dropping the row.
 Known answers through the library, the removal log and the review table, and one round trip in which the
-Clean page's export, `dq filter` (a real subprocess) and apply_recipe give the same repaired texts."""
+Clean page's export, `dq filter` (in-process through `dq_core.cli.main`) and apply_recipe give the same repaired texts."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -34,8 +32,8 @@ from dq_core.filtering import (
 )
 from dq_core.signals import run_signals
 from dq_core.signals.junk import JunkSignal
+from tests.cli_helpers import dq
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(Path(__file__).with_name("repair_page.py"))
 
 # UTF-8 text read as Windows-1252, in three scripts; the repair must give the original back exactly.
@@ -193,9 +191,8 @@ def test_page_cli_and_library_give_the_same_repaired_texts(tmp_path: Path, monke
     assert [(r.action, r.enabled) for r in recipe.signals if r.signal == "junk"] == [("repair_or_drop", True)]
 
     cli_csv, cli_log = tmp_path / "cli.csv", tmp_path / "cli.removed.csv"
-    proc = subprocess.run([sys.executable, "-m", "dq_core.cli", "filter", str(data_csv), "--recipe",
-                           str(recipe_json), "--out", str(cli_csv), "--log", str(cli_log)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    proc = dq("filter", str(data_csv), "--recipe", str(recipe_json), "--out", str(cli_csv), "--log", str(cli_log),
+              cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n_repaired"] == 3
 
@@ -219,8 +216,7 @@ def test_cli_refuses_a_repair_on_another_signal(tmp_path: Path):
     frame().to_csv(tmp_path / "data.csv", index=False)
     (tmp_path / "bad.json").write_text(json.dumps(
         {"format": "dq-filter-recipe", "version": 1, "signals": [{"signal": "label", "action": "repair"}]}))
-    proc = subprocess.run([sys.executable, "-m", "dq_core.cli", "filter", "data.csv", "--recipe", "bad.json",
-                           "--out", "out.csv"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    proc = dq("filter", "data.csv", "--recipe", "bad.json", "--out", "out.csv", cwd=tmp_path)
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "signal rule 'label' cannot repair" in last

@@ -1,12 +1,10 @@
 """Repair-aware cleaning: a repaired text that becomes a copy of another row is deduplicated (on the texts as
 the recipe leaves them), and the what-if figures measure repaired rows by their repaired text. Known answers
-through the library, `dq filter` (a real subprocess) and the Clean page's export (AppTest)."""
+through the library, `dq filter` (in-process through `dq_core.cli.main`) and the Clean page's export (AppTest)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ from dq_core.signals import run_signals
 from dq_core.signals.duplicates import ExactDuplicateSignal
 from dq_core.signals.junk import JunkSignal
 from dq_core.space.clusters import cluster_joint
+from tests.cli_helpers import dq
 
 PAGE = str(Path(__file__).with_name("repair_dedupe_page.py"))
 CAFE = "Café au lait was lovely this morning"
@@ -119,9 +118,7 @@ def test_page_export_and_dq_filter_keep_the_same_rows(tmp_path: Path, monkeypatc
     page = pd.read_csv(next(exports.glob("*.cleaned.csv")), keep_default_na=False)
     recipe_json = next(exports.glob("*.recipe.json"))
     cli_csv = tmp_path / "cli.csv"
-    proc = subprocess.run([sys.executable, "-m", "dq_core.cli", "filter", str(data_csv), "--recipe",
-                           str(recipe_json), "--out", str(cli_csv)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    proc = dq("filter", str(data_csv), "--recipe", str(recipe_json), "--out", str(cli_csv), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n_repaired"] == 1
     dedupe = next(r for r in json.loads(proc.stdout)["rules"] if r["kind"] == "dedupe")

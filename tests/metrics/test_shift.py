@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -38,6 +36,7 @@ from dq_core.metrics.shift import (
 )
 from dq_core.metrics.shift import views as sv
 from dq_core.space.clusters import cluster_joint
+from tests.cli_helpers import dq
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ShiftConfig(n_bootstrap=200, n_permutations=200)
@@ -423,11 +422,6 @@ def test_missing_embeddings_skip_with_a_note_and_the_json_contract():
 
 
 # --------------------------------------------------------------------------- CLI
-
-def dq(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
-
 
 @pytest.fixture
 def small_files(tmp_path):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +12,8 @@ import pytest
 
 from dq_core.signals.batch import ComputeConfig, list_parquet_files, read_output
 from dq_core.signals.batch_compute import compute
+from tests.cli_helpers import dq
 
-ROOT = Path(__file__).resolve().parents[2]
 # float32: bf16 results move by ~1e-3 with the thread count and batch layout of each process, and this
 # test is about the backends giving the same rows, not about bf16 being reproducible across processes.
 CONFIG = ComputeConfig(shard_rows=40, precision="float32")
@@ -105,16 +103,14 @@ def test_inputs_file_folder_and_glob(parquet_folder, tmp_path):
     assert [p.name for p in list_parquet_files(str(parquet_folder))] == ["a.parquet", "b.parquet"]
     assert [p.name for p in list_parquet_files(str(parquet_folder / "*.parquet"))] == ["a.parquet", "b.parquet"]
     assert [p.name for p in list_parquet_files(str(parquet_folder / "b.parquet"))] == ["b.parquet"]
-    r = subprocess.run([sys.executable, "-m", "dq_core.cli", "compute", str(tmp_path / "nothing*.parquet"), "--out",
-                        str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    r = dq("compute", str(tmp_path / "nothing*.parquet"), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "glob" in r.stderr
 
 
 def test_cli_compute_glob(parquet_folder, uninterrupted, tmp_path):
     out = tmp_path / "cli"
-    r = subprocess.run([sys.executable, "-m", "dq_core.cli", "compute", str(parquet_folder / "*.parquet"),
-                        "--out", str(out), "--shard-rows", "40", "--precision", "float32"], capture_output=True, text=True, cwd=ROOT,
-                       timeout=600)
+    r = dq("compute", str(parquet_folder / "*.parquet"), "--out", str(out), "--shard-rows", "40", "--precision",
+           "float32")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["state"] == "done"
     assert_same(outputs(out), outputs(uninterrupted))

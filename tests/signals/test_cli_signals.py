@@ -1,22 +1,17 @@
-"""`dq signals DATA --out FILE` as a user runs it: a real subprocess, the columns, exit codes."""
+"""`dq signals DATA --out FILE` as a user runs it (in-process through `dq_core.cli.main`): the columns, exit
+codes."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 
+from tests.cli_helpers import dq
+
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DATA = ROOT / "tests" / "data"
-
-
-def dq(*args: str) -> subprocess.CompletedProcess:
-    # DQ_HOME / HF_HUB_OFFLINE come from the autouse fixture in tests/conftest.py.
-    return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=600)
 
 
 def _small_csv(tmp_path: Path) -> Path:

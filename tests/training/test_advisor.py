@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,8 +22,8 @@ from dq_core.signals import compute_signals, get_signal
 from dq_core.training import jobs
 from dq_core.training.advisor import NOTHING_PAYS, advise, candidate_recipes, check_inputs
 from dq_core.training.advisor_job import ADVICE_FILE, read_advice, submit_advice
+from tests.cli_helpers import dq
 
-ROOT = Path(__file__).resolve().parents[2]
 N_ROWS, N_TRAIN = 600, 400
 RECIPE_SIGNALS = ("label", "exact_duplicate", "conflicting_label", "junk")
 
@@ -237,11 +235,6 @@ def test_a_class_a_fold_loses_is_said_on_the_candidate(sms, dq_env, monkeypatch)
     assert not any("fold 2 of 3" in n for n in res.candidate("relabel_only").notes)
 
 
-def _dq(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dq_core.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=600)
-
-
 def test_cli_end_to_end(sms, dq_env, tmp_path):
     _use_cached_embeddings(sms, dq_env.home)
     noisy, _ = _planted(sms.train)
@@ -251,11 +244,10 @@ def test_cli_end_to_end(sms, dq_env, tmp_path):
     bad_frame = sms.test.frame[["row_id", "text", "label"]].copy()
     bad_frame.loc[bad_frame.index[:2], "label"] = "promo"
     bad_frame.to_csv(bad, index=False)
-    env = {**os.environ}
     out = tmp_path / "advice.json"
     cols = ["--text-col", "text", "--label-col", "label", "--id-col", "row_id"]
 
-    r = _dq("advise", str(data), *cols, "--test", str(test), "--out", str(out), env=env)
+    r = dq("advise", str(data), *cols, "--test", str(test), "--out", str(out))
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["recommended"] not in (None, "none") and summary["evaluated_on"] == "test"
@@ -267,13 +259,13 @@ def test_cli_end_to_end(sms, dq_env, tmp_path):
         advice["candidates"][1])
 
     bad_out = tmp_path / "never.json"
-    r = _dq("advise", str(data), *cols, "--test", str(bad), "--out", str(bad_out), env=env)
+    r = dq("advise", str(data), *cols, "--test", str(bad), "--out", str(bad_out))
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "'promo'" in r.stderr and "Traceback" not in r.stderr
     assert not bad_out.exists()
-    r = _dq("advise", str(data), *cols, "--folds", "1", "--out", str(bad_out), env=env)
+    r = dq("advise", str(data), *cols, "--folds", "1", "--out", str(bad_out))
     assert r.returncode == 2 and "--folds must be a whole number >= 2" in r.stderr and not bad_out.exists()
-    r = _dq("advise", str(data), *cols, "--repeats", "3", "--out", str(bad_out), env=env)
+    r = dq("advise", str(data), *cols, "--repeats", "3", "--out", str(bad_out))
     assert r.returncode == 2 and "transformer trainer only" in r.stderr and not bad_out.exists()
 
 
@@ -284,21 +276,20 @@ def test_cli_test_file_columns_notes_and_early_refusals(sms, dq_env, tmp_path):
     t = sms.test.frame[["text", "label"]].copy()
     t.loc[t.index[0], "label"] = None  # one unlabelled test row: said, not silently dropped
     t.to_csv(test, index=False)
-    env = {**os.environ}
     cols = ["--text-col", "body", "--label-col", "cat"]
-    r = _dq("advise", str(data), *cols, "--test", str(test), "--folds", "3", "--out", str(out), env=env)
+    r = dq("advise", str(data), *cols, "--test", str(test), "--folds", "3", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "note: test: DATA's column options do not fit it" in r.stderr
     assert "--folds 3 is ignored" in r.stderr
     assert any(ln.startswith("note: test: ") and "no label" in ln for ln in r.stderr.splitlines()), r.stderr
     assert json.loads(out.read_text())["n_eval"] == len(sms.test) - 1
-    r2 = _dq("advise", str(data), *cols, "--test", str(test), "--test-text-col", "nope", "--out",
-             str(tmp_path / "never.json"), env=env)
+    r2 = dq("advise", str(data), *cols, "--test", str(test), "--test-text-col", "nope", "--out",
+             str(tmp_path / "never.json"))
     assert r2.returncode == 2 and f"test set '{test}'" in r2.stderr and "'nope'" in r2.stderr
     for args, says in ((["--seed", "-5"], "--seed must be a whole number"),
                        (["--out", str(out / "x.json")], "is a file, not a folder")):
-        r3 = _dq("advise", str(data), *cols, *(["--out", str(tmp_path / "n.json")] if args[0] != "--out" else []),
-                 *args, env=env)
+        r3 = dq("advise", str(data), *cols, *(["--out", str(tmp_path / "n.json")] if args[0] != "--out" else []),
+                 *args)
         assert r3.returncode == 2 and says in r3.stderr and "Traceback" not in r3.stderr, r3.stderr
     assert not (tmp_path / "n.json").exists()
 
