@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -46,27 +47,36 @@ def serve_app(dq_home: Path, data_dir: Path) -> Iterator[str]:
            "DQ_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1",
            "DQ_PREFETCH_EMBEDDINGS": "0",  # the browser tests do not wait for 38k demo embeddings
            "DQ_MAP_METHOD": "pca", "DQ_WARM_UMAP": "0"}  # no numba compile: the map's selection is the same
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    with running_server([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                         "--server.address", "127.0.0.1", "--server.port", str(port),
+                         "--server.fileWatcherType", "none"], port=port, cwd=ROOT, env=env) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_server(cmd: list[str], *, port: int, cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """Start a Streamlit server process (``cmd`` listening on ``port``), yield its URL once /_stcore/health
+    answers ok (90 s at most), and stop it (its whole process group's leader) at the end."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the Streamlit server did not become healthy in 90 s")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"the Streamlit server ({' '.join(cmd[-8:])}) did not become healthy in 90 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture()

@@ -22,9 +22,13 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.streamlit_browser import rerun_and_wait, streamlit_full_screenshot, wait_for_streamlit_idle
+from tests.e2e.streamlit_browser import (
+    pick_option,
+    rerun_and_wait,
+    streamlit_full_screenshot,
+    wait_for_streamlit_idle,
+)
 
 pytestmark = pytest.mark.e2e
 SLOW = 180_000  # the Clean visit embeds the texts and computes the signals on 2 busy cores
@@ -117,24 +121,6 @@ def go_to(page: Page, title: str, heading: str) -> None:
     wait_for_streamlit_idle(page, timeout=SLOW)
 
 
-def pick(page: Page, key: str, option: str) -> None:
-    box = page.locator(f".st-key-{key}").get_by_role("combobox")
-    opt = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):  # a rerun landing on the click may close the list at once
-        box.click()
-        try:
-            opt.wait_for(timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
-            page.keyboard.press("Escape")
-    try:
-        rerun_and_wait(page, opt.click, timeout=20_000)
-    except PlaywrightTimeoutError:  # the rerun merged into one already running (a polling fragment): no new
-        pass  # 'running' state to see; what counts is the value taken and the app idle again
-    expect(box).to_have_value(option, timeout=SLOW)
-    wait_for_streamlit_idle(page, timeout=SLOW)
-
-
 def wait_for_run(runs: Path, before: set, timeout: float = SLOW / 1000) -> Path:
     """The run the click started, once it has finished (the Train page polls and starts it)."""
     from dq_core.training import jobs
@@ -219,7 +205,7 @@ def test_every_count_on_every_page_is_the_cli_count(page: Page, server: str, wal
     # ---- Train: the whole-dataset figure beside the pool's
     go_to(page, "Train", "🏋️ Train")
     rerun_and_wait(page, page.get_by_text("Baseline (logistic regression on embeddings)").click, timeout=SLOW)
-    pick(page, "tr_recipe", "default recipe (duplicates, junk, label issues)")
+    pick_option(page, "tr_recipe", "default recipe (duplicates, junk, label issues)")
     text = main_text(page)
     assert find(f"The recipe keeps ({N}) of the ({N}) rows \\(as Clean and dq filter count them\\)\\. The test set is "
                 f"never filtered: of the ({N}) labelled rows outside it, the recipe leaves out ({N}) and relabels "

@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.streamlit_browser import rerun_and_wait, streamlit_full_screenshot, wait_for_streamlit_idle
+from tests.e2e.streamlit_browser import (
+    pick_option,
+    rerun_and_wait,
+    streamlit_full_screenshot,
+    wait_for_streamlit_idle,
+)
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(os.environ.get("DQ_SCREENSHOTS", "/tmp/dq-screenshots"))
@@ -33,20 +38,6 @@ def go_to(page: Page, title: str, heading: str) -> None:
 def keyed(page: Page, key: str):
     """The element of the widget with this key (Streamlit adds the class st-key-<key>)."""
     return page.locator(f".st-key-{key}")
-
-
-def pick(page: Page, key: str, option: str) -> None:
-    wait_for_streamlit_idle(page, timeout=SLOW)
-    box = keyed(page, key).get_by_role("combobox")
-    opt = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):  # a rerun landing on the click may close the list at once
-        box.click()
-        try:
-            opt.wait_for(timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
-            page.keyboard.press("Escape")
-    rerun_and_wait(page, opt.click, timeout=SLOW)
 
 
 def slider_value(page: Page, key: str) -> float:
@@ -75,7 +66,7 @@ def test_working_recipe_survives_a_page_switch_and_a_reload(page, server, small_
     expect(keyed(page, "fp_act_junk")).to_be_visible(timeout=SLOW)
     assert not (small_pair.recipes / "working.json").exists()  # the untouched default is not saved
 
-    pick(page, "fp_act_junk", "relabel_or_drop")
+    pick_option(page, "fp_act_junk", "relabel_or_drop")
     nudge_slider(page, "fp_thr_outlier", 5)
     assert slider_value(page, "fp_thr_outlier") == pytest.approx(0.05)
     rules = {r["signal"]: r for r in working_recipe(small_pair.recipes)["signals"]}
@@ -120,7 +111,7 @@ def test_a_saved_recipe_loads_back_into_the_controls(page, server, small_pair):
     expect(page.get_by_text("loaded into the controls", exact=False)).to_be_visible(timeout=SLOW)
     assert slider_value(page, "fp_thr_outlier") == 0.0
 
-    pick(page, "fp_load_sel", "mine")
+    pick_option(page, "fp_load_sel", "mine")
     click(page, "fp_load_btn")
     expect(page.get_by_text("Recipe 'mine' loaded into the controls", exact=False)).to_be_visible(timeout=SLOW)
     assert slider_value(page, "fp_thr_outlier") == pytest.approx(value)

@@ -6,7 +6,6 @@ import contextlib
 import http.server
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import _free_port, running_server
 from tests.e2e.streamlit_browser import CHROMIUM, block_non_loopback, launch_browser, wait_for_streamlit_idle
 
 pytestmark = pytest.mark.e2e
@@ -32,27 +31,10 @@ def serve(tmp_path_factory, **env_extra: str) -> Iterator[str]:
     env = {**os.environ, "DQ_HOME": str(tmp_path_factory.mktemp("dq_home")),
            "DQ_DATA_DIR": str(tmp_path_factory.mktemp("data")), "HF_HUB_OFFLINE": "1",
            "DQ_PREFETCH_EMBEDDINGS": "0", "DQ_WARM_UMAP": "0", "DQ_DEFAULT_DEMO": "sms_spam", **env_extra}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("serve.py did not become healthy in 90 s")
+    with running_server([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
+                         "--server.address", "127.0.0.1", "--server.port", str(port)], port=port, cwd=ROOT,
+                        env=env) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from dq_core.commands.app import command, config_flags
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import _free_port, running_server
 from tests.e2e.streamlit_browser import (
     CHROMIUM,
     block_non_loopback,
@@ -48,19 +45,7 @@ def test_the_deploy_button_is_hidden_and_the_menu_stays(tmp_path, tmp_path_facto
     env = {**os.environ, "DQ_HOME": str(tmp_path / "dq_home"), "DQ_DATA_DIR": str(tmp_path_factory.mktemp("data")),
            "HF_HUB_OFFLINE": "1", "DQ_PREFETCH_EMBEDDINGS": "0", "DQ_WARM_UMAP": "0",
            "DQ_DEFAULT_DEMO": "sms_spam", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, cwd=elsewhere, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("`dq app` did not become healthy in 90 s")
+    with running_server(cmd, port=port, cwd=elsewhere, env=env) as url:
         with sync_playwright() as pw:
             browser = launch_browser(pw)
             context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -78,9 +63,3 @@ def test_the_deploy_button_is_hidden_and_the_menu_stays(tmp_path, tmp_path_facto
             expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
             context.close()
             browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
