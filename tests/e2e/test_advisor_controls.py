@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.streamlit_browser import rerun_and_wait, wait_for_streamlit_idle
+from tests.e2e.streamlit_browser import pick_option, rerun_and_wait, wait_for_streamlit_idle
+from ui.clean.advisor import TRAINER_HELP
 
 pytestmark = pytest.mark.e2e
 SLOW = 180_000
@@ -29,11 +30,8 @@ def test_fine_tunes_per_candidate_follow_the_trainer(page: Page, server: str, sm
     expect(repeats).to_be_disabled()
     expect(repeats).to_have_value("1")
 
-    def choose_transformer() -> None:
-        page.locator(".st-key-adv_trainer").click()
-        page.get_by_role("option").filter(has_text="transformer").click()
-
-    rerun_and_wait(page, choose_transformer, timeout=SLOW)
+    # the option reads as the trainer's name and its help; pick_option retries a click a rerun swallowed
+    pick_option(page, "adv_trainer", f"transformer — {TRAINER_HELP['transformer']}", timeout=SLOW)
     expect(repeats).to_be_enabled()
 
     def type_three() -> None:

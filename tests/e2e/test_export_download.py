@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.streamlit_browser import wait_for_streamlit_idle
+from tests.e2e.streamlit_browser import pick_option, wait_for_streamlit_idle
 
 pytestmark = pytest.mark.e2e
 SLOW = 180_000  # the first Clean visit embeds the texts and computes the signals on 2 busy cores
@@ -76,10 +76,8 @@ def test_a_csv_download_with_cr_lf_quotes_at_and_equals_reads_back_identical(pag
     assert b"'@" not in data and b"'=" not in data
 
     # The spreadsheet variant: a separate choice that says what it changes.
-    box = keyed(page, "fp_fmt").get_by_role("combobox")
-    box.scroll_into_view_if_needed()
-    box.click()
-    page.get_by_role("option", name="CSV for spreadsheets (formulas neutralised)", exact=True).click()
+    keyed(page, "fp_fmt").scroll_into_view_if_needed()
+    pick_option(page, "fp_fmt", "CSV for spreadsheets (formulas neutralised)", timeout=SLOW)
     # The choice reruns only the export's part of the page; its note says what the variant changes.
     expect(page.get_by_text("The CSV for spreadsheets prefixes an apostrophe")).to_be_visible(timeout=SLOW)
     wait_for_streamlit_idle(page, timeout=SLOW)

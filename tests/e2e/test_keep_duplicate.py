@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.streamlit_browser import rerun_and_wait, wait_for_streamlit_idle
+from tests.e2e.streamlit_browser import pick_option, rerun_and_wait, wait_for_streamlit_idle
 
 pytestmark = pytest.mark.e2e
 SLOW = 180_000  # the first Clean visit embeds the texts and computes the signals on 2 busy cores
@@ -60,9 +60,7 @@ def test_keeping_a_dropped_copy_adds_one_row_and_says_so(page: Page, server: str
     # keep the dropped copy, by row id
     form.scroll_into_view_if_needed()
     form.locator(".st-key-fp_ids input").fill(str(DROPPED_COPY))
-    form.locator(".st-key-fp_ids_action").get_by_role("combobox").click()
-    page.get_by_role("option", name="keep", exact=True).click()
-    expect(form.locator(".st-key-fp_ids_action").get_by_role("combobox")).to_have_value("keep")
+    pick_option(page, "fp_ids_action", "keep", timeout=SLOW, reruns=False)
     rerun_and_wait(page, form.get_by_role("button", name="Apply").click, timeout=SLOW)
 
     effect = (f"Kept row {DROPPED_COPY}: +1 row kept ({before:,} → {before + 1:,}); its exact duplicate "
