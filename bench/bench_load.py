@@ -1,6 +1,6 @@
 """A bounded load test on loopback: N concurrent browser sessions against one dashboard server.
 
-One ``streamlit run serve.py`` server (what ``dq app`` runs: security headers on) on 127.0.0.1 with a fresh
+One ``streamlit run dq_app/serve.py`` server (what ``dq app`` runs: security headers on) on 127.0.0.1 with a fresh
 ``DQ_HOME``, the same environment as the browser tests (tests/e2e/conftest.py: offline, no embedding
 prefetch, no UMAP warm-up). One Debian Chromium, one browser context per session, all driven at once from
 asyncio. Each session opens the app (the demo's Overview), waits until Streamlit is idle, switches to Clean
@@ -55,7 +55,7 @@ HEADING = "## Issue 13: load test (concurrent browser sessions)"
 CLEAN_NOTE = {"demo": "over 3,000 rows, so Clean shows its settings and a \"Compute the signals\" button "
                       "without computing",
               "small": "Clean computes the signals, embeddings included, on its first visit"}
-INTRO = """`bench/bench_load.py`: one dashboard server (`streamlit run serve.py`, what `dq app` runs, security
+INTRO = """`bench/bench_load.py`: one dashboard server (`streamlit run dq_app/serve.py`, what `dq app` runs, security
 headers on) on 127.0.0.1 with a fresh `DQ_HOME` and the browser tests' environment (offline,
 `DQ_PREFETCH_EMBEDDINGS=0`, `DQ_MAP_METHOD=pca`, `DQ_WARM_UMAP=0`). One Debian Chromium (Playwright), one
 browser context per session, all sessions at once (asyncio): each opens the app, waits until the page is
@@ -104,7 +104,7 @@ def start_server(home: Path, data: str, demo: str) -> tuple[subprocess.Popen, st
            "DQ_DEFAULT_DEMO": demo}
     (home / "data").mkdir(exist_ok=True)
     with open(home / "server.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless",
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dq_app/serve.py", "--server.headless",
                                  "true", "--server.address", "127.0.0.1", "--server.port", str(port),
                                  "--server.fileWatcherType", "none"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = ROOT / "tests" / "data"
-APP = ROOT / "app.py"
+APP = ROOT / "dq_app" / "app.py"  # the entry script; page paths such as "app_pages/load.py" resolve beside it
 
 
 # Every test in these folders carries the folder's marker, so `make test-fast` (-m "not e2e and not scale ...")

@@ -16,8 +16,7 @@ from dq_core.cli import main
 from dq_core.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted([p for d in ("dq_core", "ui", "app_pages") for p in (ROOT / d).rglob("*.py")]
-                 + [ROOT / "app.py", ROOT / "serve.py"])
+SOURCES = sorted([p for d in ("dq_core", "dq_app") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"])
 NAME = re.compile(r"\bDQ_[A-Z0-9_]*[A-Z0-9]")
 BAD = {"int": "lots", "flag": "maybe", "choice": "nonesuch", "pause": "fit"}
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted(p for d in ("dq_core", "ui", "app_pages") for p in (ROOT / d).rglob("*.py"))
+SOURCES = sorted(p for d in ("dq_core", "dq_app") for p in (ROOT / d).rglob("*.py"))
 TREES = {p.relative_to(ROOT).as_posix(): ast.parse(p.read_text(encoding="utf-8")) for p in SOURCES}
 
 HOMES = {
@@ -112,7 +112,7 @@ def test_numbers_are_recognised_by_one_function():
                     and _name(f.value.func) == "notna" and "to_numeric" in ast.unparse(f.value)):
                 copies.append(f"{path}:{c.lineno}")
     assert copies == []
-    loading = TREES["ui/loading.py"]
+    loading = TREES["dq_app/ui/loading.py"]
     assert any(_name(c.func) == "holds_numbers" for c in _calls(loading))
 
 

@@ -1,11 +1,10 @@
 """`dq app`: start the Streamlit dashboard, from a source checkout or from an installed wheel.
 
-The wheel ships the scripts as top-level modules beside the ``app_pages`` and ``ui`` packages, since
-Streamlit resolves page paths such as "app_pages/load.py" against the script's folder:
-``dq_dashboard_app`` (app.py: navigation and sidebar) and ``dq_dashboard_serve`` (serve.py: the same app
-behind security headers, what this command runs). In the checkout both names are links to those files.
-The Streamlit settings (.streamlit/config.toml, shipped as ui/streamlit_config.toml) are passed as flags,
-since Streamlit reads a config file only from the working directory or the script's folder.
+The dashboard is the ``dq_app`` package, found with importlib.resources; this command runs its serve.py
+(app.py behind security headers). dq_core does not import it: dq_app imports Streamlit, and the CLI, jobs and
+reports run without the UI stack. The Streamlit settings are the checkout's .streamlit/config.toml (what
+``streamlit run app.py`` reads), shipped in the wheel as dq_app/streamlit_config.toml by setup.py; they are
+passed as flags, since Streamlit reads a config file only from the working directory or the script's folder.
 """
 
 from __future__ import annotations
@@ -16,8 +15,9 @@ from pathlib import Path
 
 from dq_core.errors import DataError
 
-APP_MODULE = "dq_dashboard_app"  # the pages' entry script
-SERVE_MODULE = "dq_dashboard_serve"  # the same app behind security headers: what `dq app` serves
+DASHBOARD = "dq_app"
+SERVE_SCRIPT = "serve.py"  # app.py behind security headers: what `dq app` serves
+SHIPPED_CONFIG = "streamlit_config.toml"  # the wheel's copy of .streamlit/config.toml
 
 
 def add_parser(sub) -> None:
@@ -30,25 +30,35 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def app_path(module: str = APP_MODULE) -> Path:
-    """A dashboard script next to the dq_core package, in site-packages or in the checkout."""
-    import dq_core
+def app_path(script: str = SERVE_SCRIPT) -> Path:
+    """A script of the dashboard package, in site-packages or in the checkout."""
+    from importlib import resources
 
-    path = Path(dq_core.__file__).resolve().parent.parent / f"{module}.py"
-    if not path.exists() or not (path.parent / "app_pages").is_dir():
-        raise DataError(f"the dashboard's script {path.name} (and app_pages/) is not installed next to "
-                        f"dq_core in {path.parent}; reinstall dq-dashboard")
+    try:
+        path = Path(str(resources.files(DASHBOARD) / script))
+    except ModuleNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        raise DataError(f"the dashboard (the {DASHBOARD} package, {script}) is not installed beside dq_core; "
+                        "reinstall dq-dashboard (pip install dq-dashboard, or `make setup` in a checkout)")
     return path
+
+
+def config_path() -> Path | None:
+    """The Streamlit settings: the wheel's shipped copy, else the checkout's .streamlit/config.toml."""
+    package = app_path().parent
+    for path in (package / SHIPPED_CONFIG, package.parent / ".streamlit" / "config.toml"):
+        if path.is_file():
+            return path
+    return None
 
 
 def config_flags() -> list[str]:
     """The shipped Streamlit settings as ``--section.option value`` flags."""
     import tomllib
-    from importlib import resources
 
-    try:
-        text = (resources.files("ui") / "streamlit_config.toml").read_text(encoding="utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):
+    path = config_path()
+    if path is None:
         return []
     flags: list[str] = []
 
@@ -61,12 +71,12 @@ def config_flags() -> list[str]:
                 for v in value if isinstance(value, list) else [value]:
                     flags.extend([f"--{name}", str(v).lower() if isinstance(v, bool) else str(v)])
 
-    walk("", tomllib.loads(text))
+    walk("", tomllib.loads(path.read_text(encoding="utf-8")))
     return flags
 
 
 def command(args) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(app_path(SERVE_MODULE)), *config_flags(),
+    return [sys.executable, "-m", "streamlit", "run", str(app_path()), *config_flags(),
             "--server.port", str(args.port), "--server.address", args.address]
 
 
@@ -75,7 +85,7 @@ def run(args) -> int:
         from dq_core.signals.compute_output import check_compute_output
 
         check_compute_output(args.open)  # a bad folder stops here with `error: ...`, before the server starts
-        os.environ["DQ_OPEN"] = str(Path(args.open).resolve())  # read by the app (ui.given_inputs.open_on_start)
+        os.environ["DQ_OPEN"] = str(Path(args.open).resolve())  # read by the app (dq_app.ui.given_inputs.open_on_start)
     cmd = command(args)
     # exec (not a child process) so a signal to `dq app` reaches the server and frees the port. The working
     # directory stays the user's: the workspace (DQ_HOME, default ./.dq) lives where they started it.

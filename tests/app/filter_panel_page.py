@@ -15,6 +15,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.filter_data
 
+from dq_app.ui.clean.panel import render_filter_panel  # noqa: E402
 from dq_core.data.workspace import Workspace  # noqa: E402
 from tests.filter_data import (  # noqa: E402
     make_dataset,
@@ -22,7 +23,6 @@ from tests.filter_data import (  # noqa: E402
     make_reference,
     page_signals,
 )
-from ui.clean.panel import render_filter_panel  # noqa: E402
 
 st.set_page_config(page_title="Filter panel", layout="wide")
 n = int(os.environ.get("DQ_FILTER_PAGE_ROWS", "120"))

@@ -8,19 +8,19 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
+from dq_app.ui.clean.advisor import FOLDS, REFERENCE, STORED, TRUSTED_WHY, UPLOAD
 from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.data.workspace import Workspace
 from dq_core.training import jobs
 from dq_core.training.advisor_job import latest_advice_run, read_advice
 from tests.train_helpers import tiny_dataset, tiny_frame
-from ui.clean.advisor import FOLDS, REFERENCE, STORED, TRUSTED_WHY, UPLOAD
 
 
 def _page():
     import streamlit as st
 
+    from dq_app.ui.clean.advisor import advisor_section
     from dq_core.data.workspace import Workspace
-    from ui.clean.advisor import advisor_section
 
     ws = Workspace.default()
     ref_id = st.session_state.get("ref")

@@ -1,4 +1,5 @@
-"""app.py in a real Streamlit AppTest: opens on the tweets demo, and the URL brings a user back."""
+"""The dashboard's entry script in a real Streamlit AppTest: opens on the tweets demo, and the URL brings
+a user back."""
 
 from __future__ import annotations
 
@@ -93,3 +94,21 @@ def test_a_stale_url_says_so_and_opens_the_demo(new_app, airline_demo):
     # not an empty page: the bundled demo, and the URL now names it
     assert as_number(metric(at, "Rows")) == len(ds)
     assert dict(at.query_params) == {"ds": ds.fingerprint[:16], "ref": ref.fingerprint[:16]}
+
+
+def test_the_checkout_entry_runs_the_same_app_and_its_page_links(airline_demo):
+    """`streamlit run app.py` (the root's thin entry): the same navigation, and a page path given as
+    dq_app's (absolute) path switches pages, since the pages are not beside the root's script."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from dq_app.ui import navigation
+
+    root_entry = Path(__file__).resolve().parents[2] / "app.py"
+    at = AppTest.from_file(str(root_entry), default_timeout=120).run()
+    assert_no_exception(at)
+    assert texts(at.title) == ["📊 Overview"]
+    at.switch_page(navigation.page("load")).run()
+    assert_no_exception(at)
+    assert texts(at.title)[0] == "📂 Load a dataset"

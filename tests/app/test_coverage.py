@@ -126,8 +126,8 @@ def test_coverage_page_without_reference_maps_the_dataset_and_shows_empty_texts(
 def _join_background_work():
     """The page starts threads (embedding, UMAP, the numba warm-up); end them before the next test."""
     yield
+    from dq_app.ui import tasks
     from dq_core.space.projection import wait_for_warmup
-    from ui import tasks
 
     assert tasks.wait_all(600)
     assert wait_for_warmup(600)

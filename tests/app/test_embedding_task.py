@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from dq_apptest import airline_pair, assert_no_exception, metric, texts
 
+from dq_app.ui import embedding_task, tasks
+from dq_app.ui.progress_text import Counted
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import coverage_for_datasets
 from dq_core.space.embed import EmbeddingPlan, embed_texts
 from dq_core.space.embed_cache import cached_dataset_embeddings
-from ui import embedding_task, tasks
-from ui.progress_text import Counted
 
 
 @pytest.fixture(scope="module")

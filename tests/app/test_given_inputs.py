@@ -288,7 +288,7 @@ def test_dq_app_open_refuses_a_bad_folder_before_starting(tmp_path):
 
 
 def test_the_sidebar_line_names_a_file_only_when_one_was_recorded():
-    from ui.given_inputs import describe
+    from dq_app.ui.given_inputs import describe
 
     assert describe({"embeddings": True, "source": "vecs.npy", "dim": 16, "pred_probs": True,
                      "pred_probs_source": "probs.npy"}) == \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.map_selection import selected_positions, with_selection
+from dq_app.ui.map_selection import selected_positions, with_selection
 
 
 def test_points_with_customdata_as_an_object_keyed_by_column():

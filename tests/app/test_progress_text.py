@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.progress_text import Counted, RateMeter, duration, progress_line
+from dq_app.ui.progress_text import Counted, RateMeter, duration, progress_line
 
 
 def test_the_rate_starts_with_the_first_work_not_with_the_task():

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from dq_core.data.workspace import Workspace
 from tests.train_helpers import random_predictions, tiny_dataset, write_run
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "dq_app" / "app.py")
 LABELS = ("neg", "neu", "pos")
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from dq_apptest import airline_pair, assert_no_exception, metric, plotly_figures, texts
 
+from dq_app.ui import tasks
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.shift import ShiftConfig, compute_shift, format_p
 from dq_core.space.embed_cache import cached_dataset_embeddings
-from ui import tasks
 
 VIEW_TITLES = ["Labels", "Text length (words)", "Vocabulary (word unigrams)", "Embedding clusters"]
 

@@ -10,7 +10,7 @@ from dq_core.data.workspace import Workspace
 from dq_core.training import jobs
 from tests.train_helpers import random_predictions, tiny_dataset, write_run
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "dq_app" / "app.py")
 
 
 def _open_train(ds_id: str) -> AppTest:

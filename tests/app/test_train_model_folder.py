@@ -14,7 +14,7 @@ from dq_core.training import jobs
 from dq_core.training.model_folders import confine_model_folder
 from tests.train_helpers import tiny_dataset
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "dq_app" / "app.py")
 
 
 @pytest.fixture

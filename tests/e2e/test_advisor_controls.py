@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from dq_app.ui.clean.advisor import TRAINER_HELP
 from tests.e2e.streamlit_browser import pick_option, rerun_and_wait, wait_for_streamlit_idle
-from ui.clean.advisor import TRAINER_HELP
 
 pytestmark = pytest.mark.e2e
 SLOW = 180_000

@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextlib.contextmanager
 def serve(tmp_path_factory, **env_extra: str) -> Iterator[str]:
-    """`streamlit run serve.py` on a free loopback port with a fresh workspace; yields its URL."""
+    """`streamlit run dq_app/serve.py` on a free loopback port with a fresh workspace; yields its URL."""
     port = _free_port()
     env = {**os.environ, "DQ_HOME": str(tmp_path_factory.mktemp("dq_home")),
            "DQ_DATA_DIR": str(tmp_path_factory.mktemp("data")), "HF_HUB_OFFLINE": "1",
            "DQ_PREFETCH_EMBEDDINGS": "0", "DQ_WARM_UMAP": "0", "DQ_DEFAULT_DEMO": "sms_spam", **env_extra}
-    with running_server([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
+    with running_server([sys.executable, "-m", "streamlit", "run", "dq_app/serve.py", "--server.headless", "true",
                          "--server.address", "127.0.0.1", "--server.port", str(port)], port=port, cwd=ROOT,
                         env=env) as url:
         yield url

@@ -138,8 +138,8 @@ def page_1280():
 def expected_tiles(app) -> dict[str, list[tuple[str, str | re.Pattern]]]:
     """Per page, every tile in page order: (label, its value as drawn, or a pattern the whole value matches
     where the figure comes from the page's own computation: tests/app checks those numbers)."""
+    from dq_app.ui.widgets import fmt_num
     from dq_core.report import load_run
-    from ui.widgets import fmt_num
 
     overview = []
     for prof in app.profiles:

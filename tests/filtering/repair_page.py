@@ -9,10 +9,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root
 
+from dq_app.ui.clean.panel import render_filter_panel  # noqa: E402
 from dq_core.data.io import load_dataset  # noqa: E402
 from dq_core.data.workspace import Workspace  # noqa: E402
 from dq_core.filtering import load_or_compute_signals  # noqa: E402
-from ui.clean.panel import render_filter_panel  # noqa: E402
 
 SETTINGS = {"signals": ["junk"], "seed": 0}
 

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dq_app.ui.map_selection import selected_positions
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.space import projection as pj
 from dq_core.util.sampling import stratified_sample
 from dq_core.viz import coverage as vc
-from ui.map_selection import selected_positions
 
 
 def blobs(n_per: int, seed: int, dim: int = 16) -> tuple[np.ndarray, np.ndarray]:

@@ -362,8 +362,8 @@ def _finished_advice_run(ws: Workspace, ds, *, recommended: str | None = "conser
 def _advisor_page():
     import streamlit as st
 
+    from dq_app.ui.clean.advisor import advisor_section
     from dq_core.data.workspace import Workspace
-    from ui.clean.advisor import advisor_section
 
     advisor_section(Workspace.default().load_dataset(st.session_state["ds"]))
 

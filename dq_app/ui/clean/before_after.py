@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from dq_app.ui.widgets import fmt_num
 from dq_core.filtering import whatif as wi
 from dq_core.util.wording import format_number, is_count
 from dq_core.viz import signals as viz
-from ui.widgets import fmt_num
 
 PERCENT_FIGURES = ("noise_ratio", "reference_coverage", "scene_coverage", "sample_coverage")
 

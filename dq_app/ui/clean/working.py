@@ -23,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui import state
+from dq_app.ui.clean.controls import WORKING, set_controls
 from dq_core.errors import DataError
 from dq_core.filtering import (
     DecisionStore,
@@ -33,8 +35,6 @@ from dq_core.filtering import (
     recipe_path,
     save_recipe,
 )
-from ui import state
-from ui.clean.controls import WORKING, set_controls
 
 ALWAYS_SAVE = "always"  # the baseline once the working recipe is the user's (a file, or a loaded recipe)
 

@@ -14,6 +14,15 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui import coverage_selection
+from dq_app.ui.clean import cached, working
+from dq_app.ui.clean.before_after import before_after
+from dq_app.ui.clean.compare import compare
+from dq_app.ui.clean.controls import WORKING, controls
+from dq_app.ui.clean.export import export
+from dq_app.ui.clean.review import label_next_section, review
+from dq_app.ui.clean.rule_figures import fill_counts, rules_in_effect
+from dq_app.ui.widgets import user_errors
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
@@ -24,15 +33,6 @@ from dq_core.filtering import (
 )
 from dq_core.filtering import whatif as wi
 from dq_core.signals import find_signal_key
-from ui import coverage_selection
-from ui.clean import cached, working
-from ui.clean.before_after import before_after
-from ui.clean.compare import compare
-from ui.clean.controls import WORKING, controls
-from ui.clean.export import export
-from ui.clean.review import label_next_section, review
-from ui.clean.rule_figures import fill_counts, rules_in_effect
-from ui.widgets import user_errors
 
 
 def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame: pd.DataFrame | None, *,
@@ -49,7 +49,7 @@ def render_filter_panel(ds: TextDataset, ref: TextDataset | None, signals_frame:
     ``embeddings``: (dataset, reference) EmbeddingResults when the caller has them; by default the panel
     reads those already in the workspace cache and never embeds on its own.
     """
-    from ui import state
+    from dq_app.ui import state
 
     ws = workspace or state.workspace()
     ds_id = ws.save_dataset(ds)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dq_app.ui import navigation, state
 from dq_core import settings
 from dq_core.data import io as dqio
 from dq_core.data.dataset import TextDataset
@@ -30,7 +31,6 @@ from dq_core.space.given import (
     without_given,
 )
 from dq_core.util.wording import counted
-from ui import state
 
 
 @contextmanager
@@ -217,7 +217,7 @@ def compute_source() -> None:
             ds = open_compute_output(folder, workspace=state.workspace(), inputs_under=root)
             state.store_and_activate(ds, None)
         st.toast(f"Opened {ds.name} ({len(ds):,} rows) with its computed vectors and signals")
-        state.switch_page("app_pages/overview.py")
+        state.switch_page(navigation.page("overview"))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Opening the dq compute output…")

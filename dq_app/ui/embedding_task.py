@@ -16,14 +16,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui import tasks
+from dq_app.ui.progress_text import Counted, RateMeter, progress_line
 from dq_core import settings
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.space.embed import EmbeddingPlan, embed_dataset, embed_texts, plan_embedding
 from dq_core.space.embed_cache import EmbeddingResult, forget_dataset_embeddings, has_dataset_embeddings
 from dq_core.util.wording import counted
-from ui import tasks
-from ui.progress_text import Counted, RateMeter, progress_line
 
 
 def _sides(ds: TextDataset, ref: TextDataset | None) -> list[tuple[str, TextDataset]]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dq_app.ui import embedding_task, state
+from dq_app.ui.clean import sandbox, signals_view
+from dq_app.ui.clean.advisor import advisor_section
+from dq_app.ui.clean.panel import render_filter_panel
+from dq_app.ui.clean.signal_settings import signal_settings
+from dq_app.ui.widgets import user_errors
 from dq_core.signals import SignalReport, compute_signals, get_signal, load_cached_report
-from ui import embedding_task, state
-from ui.clean import sandbox, signals_view
-from ui.clean.advisor import advisor_section
-from ui.clean.panel import render_filter_panel
-from ui.clean.signal_settings import signal_settings
-from ui.widgets import user_errors
 
 AUTO_COMPUTE_ROWS = 3000  # below this many rows the page computes the signals without asking
 

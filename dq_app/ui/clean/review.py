@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui.widgets import user_errors
 from dq_core.data.dataset import TextDataset
 from dq_core.filtering import (
     DENSITY_NEIGHBORS,
@@ -29,7 +30,6 @@ from dq_core.filtering import (
     parse_row_ids,
     review_frame,
 )
-from ui.widgets import user_errors
 
 DECISION_OPTIONS = ["", "keep", "drop", "relabel"]  # "" = no decision
 

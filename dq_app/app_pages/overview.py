@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui import cached, state
+from dq_app.ui.widgets import fmt_num, show_rows, user_errors
 from dq_core.metrics.profile import length_frame, profile_rows
 from dq_core.viz import overview as viz
-from ui import cached, state
-from ui.widgets import fmt_num, show_rows, user_errors
 
 ds = state.require_dataset()
 ref = state.active_reference()

@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui import cached_shift, embedding_task, navigation, state
+from dq_app.ui.widgets import fmt_num, user_errors
 from dq_core import settings
 from dq_core.metrics.shift import DIVERGENCES, VERDICTS, ShiftConfig, format_p
 from dq_core.metrics.shift.views import metadata_candidates
 from dq_core.viz import shift as viz_shift
-from ui import cached_shift, embedding_task, state
-from ui.widgets import fmt_num, user_errors
 
 # Below this many texts to embed, the page embeds without asking (~10 s on CPU); above, on a click.
 WAIT_SECONDS = 20.0  # how long the page blocks on small sets' embeddings before it polls for them instead
@@ -26,7 +26,7 @@ st.title("📐 Shift")
 if ref is None:
     st.info("Shift compares the dataset with a **reference** (e.g. the data the model will see in production). "
             "Choose a reference on **Load**.")
-    st.page_link("app_pages/load.py", label="Go to Load", icon="📂")
+    st.page_link(navigation.page("load"), label="Go to Load", icon="📂")
     st.stop()
 st.caption(f"Dataset (P) **{ds.name}** — {len(ds):,} rows · reference (Q) **{ref.name}** — {len(ref):,} rows. "
            "Each view compares the two as histograms on shared bins: JS divergence (base 2, 0 = same, "
@@ -133,7 +133,7 @@ with user_errors("Shift"):
             st.markdown(v.summary())
             if name == "embedding_clusters" and res.clusters:
                 if (Path(__file__).parent / "coverage.py").exists():
-                    st.page_link("app_pages/coverage.py", label="See these clusters on the Coverage map", icon="🗺️")
+                    st.page_link(navigation.page("coverage"), label="See these clusters on the Coverage map", icon="🗺️")
             g1, g2 = st.columns(2)
             g1.plotly_chart(viz_shift.histogram_pair(v), width="stretch", key=f"sh_hist_{name}")
             g2.plotly_chart(viz_shift.attribution_bar(v), width="stretch", key=f"sh_attr_{name}")

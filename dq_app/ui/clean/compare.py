@@ -7,6 +7,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui.clean.before_after import fmt_figure
+from dq_app.ui.clean.controls import WORKING
+from dq_app.ui.clean.working import request_load
+from dq_app.ui.widgets import user_errors
 from dq_core.errors import DataError
 from dq_core.filtering import (
     FilterInputs,
@@ -20,10 +24,6 @@ from dq_core.filtering import (
 )
 from dq_core.filtering import whatif as wi
 from dq_core.filtering.compare import RELABELLED
-from ui.clean.before_after import fmt_figure
-from ui.clean.controls import WORKING
-from ui.clean.working import request_load
-from ui.widgets import user_errors
 
 
 def compare(key: str, inputs: FilterInputs, ctx: wi.WhatIfContext, working: FilterRecipe, folder: Path,

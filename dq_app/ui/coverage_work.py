@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dq_app.ui import tasks
 from dq_core import settings
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
@@ -21,7 +22,6 @@ from dq_core.metrics.coverage import (
 )
 from dq_core.space.embed_cache import EmbeddingResult, cached_dataset_embeddings
 from dq_core.space.projection import Projection, cached_umap, project_pca, project_umap
-from ui import tasks
 
 
 def map_method() -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui import navigation, state
+from dq_app.ui import runs as cached_runs
+from dq_app.ui.widgets import fmt_num, user_errors
 from dq_core.report import RunRecord, has_curves
 from dq_core.report.content import comparison_table, training_rows_text
 from dq_core.training import jobs
 from dq_core.viz import training as vt
-from ui import runs as cached_runs
-from ui import state
-from ui.widgets import fmt_num, user_errors
 
 ws = state.workspace()
 active = state.active_dataset()
@@ -22,7 +22,7 @@ with user_errors("Listing the runs"):
     finished = [r for r in jobs.list_runs(ws.runs_dir()) if r.state == jobs.SUCCEEDED]
 if not finished:
     st.info("No finished run yet. Start one on **Train**.")
-    st.page_link("app_pages/train.py", label="Go to Train", icon="🏋️")
+    st.page_link(navigation.page("train"), label="Go to Train", icon="🏋️")
     st.stop()
 
 if active is not None and st.toggle(f"Only runs on the active dataset ({active.name})", value=False, key="rp_only_active"):

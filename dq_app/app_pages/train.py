@@ -7,6 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui import embedding_task, navigation, state, train_plan
+from dq_app.ui import runs as cached_runs
+from dq_app.ui.widgets import fmt_num, user_errors
 from dq_core.report.content import run_warnings
 from dq_core.training import jobs
 from dq_core.training.config import DEFAULT_MAX_TRAIN_ROWS, TrainConfig
@@ -16,9 +19,6 @@ from dq_core.training.recipe import list_recipes
 from dq_core.training.runner import data_spec
 from dq_core.training.splits import make_splits
 from dq_core.viz import training as vt
-from ui import embedding_task, state, train_plan
-from ui import runs as cached_runs
-from ui.widgets import fmt_num, user_errors
 
 ds = state.require_dataset()
 ref = state.active_reference()
@@ -214,7 +214,7 @@ def _runs_panel() -> None:
                 st.plotly_chart(vt.training_curves_figure(hist), width="stretch", key="tr_detail_curve")
             if st.button("Open in Report", key="tr_to_report"):
                 st.session_state["report_runs"] = [r.run_id]
-                st.switch_page("app_pages/report.py")
+                st.switch_page(navigation.page("report"))
         c1, c2 = st.columns(2)
         c1.caption(f"Folder: `{r.path}`")
         if c2.button("Delete this run", key="tr_delete"):

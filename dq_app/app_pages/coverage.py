@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui import coverage_selection as selection
+from dq_app.ui import coverage_work as work
+from dq_app.ui import embedding_task, navigation, state
+from dq_app.ui.map_selection import selected_positions, with_selection
+from dq_app.ui.widgets import fmt_num, user_errors
 from dq_core import settings
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
 from dq_core.space.projection import warm_umap_in_background
 from dq_core.util.wording import counted
 from dq_core.viz import coverage as vc
-from ui import coverage_selection as selection
-from ui import coverage_work as work
-from ui import embedding_task, state
-from ui.map_selection import selected_positions, with_selection
-from ui.widgets import fmt_num, user_errors
 
 ds = state.require_dataset()
 ref = state.active_reference()
@@ -31,7 +31,7 @@ if work.map_method() == "umap" and settings.get("DQ_WARM_UMAP"):
 if ref is None:
     st.info("Coverage compares the dataset with a **reference** set (what the model will meet). Choose a "
             "reference on **Load**; until then the map below shows the dataset alone.")
-    st.page_link("app_pages/load.py", label="Go to Load", icon="📂")
+    st.page_link(navigation.page("load"), label="Go to Load", icon="📂")
 elif len(ref) == 0:
     st.error("The reference has no rows; load a reference with text rows.")
     st.stop()

@@ -1,4 +1,4 @@
-"""The dashboard (app.py) behind security headers: ``streamlit run serve.py`` (what ``dq app`` runs).
+"""The dashboard (app.py) behind security headers: what ``dq app`` runs (``streamlit run dq_app/serve.py``).
 
 Streamlit's config has no option for response headers, but a script holding an ``st.App`` is served as an
 ASGI app with our middleware in front of Streamlit's own. Every HTTP response gets:
@@ -52,6 +52,5 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-# dq_dashboard_app.py is app.py: a link in the checkout, the module an installed wheel ships (beside this
-# script, installed as dq_dashboard_serve.py); a relative path resolves against this script's folder.
-app = st.App("dq_dashboard_app.py", middleware=[Middleware(SecurityHeaders)])
+# A relative path resolves against this script's folder: dq_app/app.py, in a checkout or site-packages.
+app = st.App("app.py", middleware=[Middleware(SecurityHeaders)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dq_app.ui import navigation
 from dq_core import settings
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
@@ -19,7 +20,7 @@ REF = "ref"
 
 def workspace() -> Workspace:
     """This browser session's workspace: the server's shared one or its private scratch space."""
-    from ui import session
+    from dq_app.ui import session
 
     return session.workspace()
 
@@ -139,7 +140,7 @@ def require_dataset() -> TextDataset:
     ds = active_dataset()
     if ds is None:
         st.info("No dataset is loaded yet. Open **Load** to pick a file or a demo.")
-        st.page_link("app_pages/load.py", label="Go to Load", icon="📂")
+        st.page_link(navigation.page("load"), label="Go to Load", icon="📂")
         st.stop()
     return ds
 

@@ -38,7 +38,7 @@ TRAINER_HELP = {"baseline": "logistic regression on the sentence embeddings: sec
 
 def advisor_section(ds: TextDataset, ref: TextDataset | None = None, *, signal_keys: list[str] | None = None,
                     seed: int = 0, workspace: Workspace | None = None, key: str = "adv") -> None:
-    from ui import state
+    from dq_app.ui import state
 
     ws = workspace or state.workspace()
     settings = {"signals": list(signal_keys), "seed": int(seed)} if signal_keys else None
@@ -126,7 +126,7 @@ def test_set_choice(ds: TextDataset, ref: TextDataset | None, ws: Workspace, *,
     if choice == REFERENCE:
         return ref, True
     if choice == STORED:
-        from ui import state
+        from dq_app.ui import state
 
         pick = st.selectbox("Test set", list(stored), key=f"{key}_stored", format_func=stored.get)
         try:
@@ -207,7 +207,7 @@ def show_advice(result: AdviceResult, *, key: str) -> None:
 
 def load_into_controls(result: AdviceResult) -> None:
     """Make the recommended recipe the filter panel's working recipe; the panel reads it on its next draw."""
-    from ui import state
+    from dq_app.ui import state
 
     ws = state.workspace()
     ds = state.active_dataset()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dq_app.ui import navigation, state
+from dq_app.ui.given_inputs import compute_source, describe, subset, vectors_tab
+from dq_app.ui.loading import apply_reference_split, mapping_widgets, pick_source, preview
+from dq_app.ui.widgets import user_errors
 from dq_core.data import io as dqio
 from dq_core.data.dataset import build_dataset
 from dq_core.errors import DataError
 from dq_core.space.given import given_record
-from ui import state
-from ui.given_inputs import compute_source, describe, subset, vectors_tab
-from ui.loading import apply_reference_split, mapping_widgets, pick_source, preview
-from ui.widgets import user_errors
 
 st.title("📂 Load a dataset")
 st.caption("Your source file is only read: the dashboard works on a copy stored in the workspace.")
@@ -45,7 +45,7 @@ with tab_new:
                     ds, ref = dqio.load_demo(name)
                     state.store_and_activate(ds, ref)
                 st.toast(f"Loaded demo:{name}")
-                state.switch_page("app_pages/overview.py")
+                state.switch_page(navigation.page("overview"))
         elif picked:
             raw = picked[1]
             preview(raw.frame, raw.notes)
@@ -63,7 +63,7 @@ with tab_new:
                 st.toast(f"Stored {ds.name} ({len(ds):,} rows)" + (
                     f"; reference {kept.name} kept" if kept is not None else
                     "; no reference yet: pick one on Load → Reference set" if current is not None else ""))
-                state.switch_page("app_pages/overview.py")
+                state.switch_page(navigation.page("overview"))
 
 with tab_ref:
     if current is None:
@@ -148,6 +148,6 @@ with tab_recent:
         c1.markdown(f"**{meta['name']}** · {meta['n_rows']:,} rows · `{meta['id']}`")
         if c2.button("Open", key=f"open_{meta['id']}"):
             state.set_active(meta["id"], None)
-            state.switch_page("app_pages/overview.py")
+            state.switch_page(navigation.page("overview"))
 
 state.remember_widgets("load_ref", REF_KEYS)

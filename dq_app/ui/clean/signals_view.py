@@ -8,10 +8,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui.widgets import fmt_num
 from dq_core.data.dataset import TextDataset
 from dq_core.signals import REGISTRY, SignalReport, find_signal_key
 from dq_core.viz import signals as viz_signals
-from ui.widgets import fmt_num
 
 TABLE_ROWS = 500
 EXAMPLES = 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui.widgets import user_errors
 from dq_core.data.dataset import TextDataset
 from dq_core.data.io import frame_to_bytes
 from dq_core.data.workspace import Workspace
@@ -19,7 +20,6 @@ from dq_core.filtering import (
     label_column,
     removal_log,
 )
-from ui.widgets import user_errors
 
 
 def export(key: str, ds: TextDataset, signals: pd.DataFrame | None, result: RecipeResult, ws: Workspace,
