@@ -35,7 +35,7 @@ from _common import load_avg, machine, write_section  # noqa: E402
 from dq_core.filtering import FilterRecipe, SignalRule  # noqa: E402
 from dq_core.training.advisor import FOLD_SIGNALS, Candidate, advise, candidate_recipes  # noqa: E402
 
-HEADING = "## Issue 12: the recipe advisor"
+HEADING = "## Advisor: the recipe advisor, baseline trainer"
 ROWS = 3000
 TEST_ROWS = 1500
 OLD_DEFAULT = FilterRecipe(

@@ -1,4 +1,4 @@
-"""Issue 12: the recipe advisor given a trusted set, for the baseline and for the 1-epoch MiniLM fine-tune.
+"""The recipe advisor given a trusted set, for the baseline and for the 1-epoch MiniLM fine-tune.
 
 Why a second advisor bench: on folds of noisy labels the held-out labels carry the noise and hide most of a
 gain (bench_advisor.py). Here each demo's clean rows are split in two halves: the advisor gets one half as
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-HEADING = "## Issue 12: the recipe advisor with a trusted set"
+HEADING = "## Advisor: with a trusted test set"
 ROWS = 3000
 HALF = 1200  # trusted rows the advisor sees; as many again measure its pick
 GPU_WORKERS = 6  # fine-tunes at a time on the GPU (a small model at batch 16 leaves an H100 mostly idle)

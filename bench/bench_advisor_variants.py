@@ -1,4 +1,4 @@
-"""Issue 12: recipe variants and label models tried against the advisor's quality bar (baseline trainer).
+"""Recipe variants and label models tried against the advisor's quality bar (baseline trainer).
 
 Reads the splits bench_advisor_trusted.py ``prepare`` stored (3,000 training rows, 1,200 trusted and 1,200
 measuring rows per demo, 20% injected noise, noise seeds 0, 1, 2) and asks two questions the advisor's
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_advisor_trusted import NOISE, STATE, labels_of  # noqa: E402
 
-HEADING = "## Issue 12: recipe variants and label models tried against the quality bar"
+HEADING = "## Advisor: recipe variants and label models against the quality bar"
 
 
 def variants(y, sig, flipped):

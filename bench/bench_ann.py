@@ -142,14 +142,14 @@ def pynndescent_graph(index: np.ndarray, query: np.ndarray | None, k: int,
     from pynndescent import NNDescent
 
     n = len(index)
-    # Fix: the query case could ask pynndescent for more neighbours than the index has rows.
+    # The query case must not ask pynndescent for more neighbours than the index has rows.
     n_neighbors = min(max(k + 1, 15), n - 1) if query is None else min(max(k, 15), n - 1)
     nnd = NNDescent(index, n_neighbors=n_neighbors, metric="cosine", random_state=seed, n_jobs=-1,
                     low_memory=True, compressed=False)
     if query is None:
         idx, dist = nnd.neighbor_graph
-        # Fix: drop each point itself wherever it appears. With exact duplicates (distance 0 ties) the
-        # point is not always listed first, and taking idx[:, :k] then kept it as its own neighbour.
+        # Drop each point itself wherever it appears: with exact duplicates (distance 0 ties) the point is
+        # not always listed first, and taking idx[:, :k] would keep it as its own neighbour.
         is_self = idx == np.arange(n)[:, None]
         has_self = is_self.any(axis=1)
         keep = ~is_self
@@ -343,7 +343,7 @@ def main() -> int:
                      f"{r['recall@10']:.3f} | {r['recall@30']:.3f} | {r['peak_rss_gb']} | "
                      f"{r['load_before'].split()[0]} / {r['load_after'].split()[0]} |")
     lines += ["", NOTES]
-    write_subsection("## Issue 14: scale", "Neighbours, your own vectors, and `dq compute`.",
+    write_subsection("## Scale: approximate neighbours and dq compute", "Neighbours, your own vectors, and `dq compute`.",
                      f"Approximate neighbours at {args.rows:,} rows"
                      + ("" if args.data == "clustered" else f" ({args.data})"), "\n".join(lines) + "\n")
     return 0

@@ -68,7 +68,7 @@ def main() -> int:
                      f"{args.rows / wall:.0f} | {b.split()[0]} / {a.split()[0]} |")
     lines += ["", NOTE]
     if not args.no_doc:
-        write_subsection("## Issue 14: scale", "Neighbours, your own vectors, and `dq compute`.",
+        write_subsection("## Scale: approximate neighbours and dq compute", "Neighbours, your own vectors, and `dq compute`.",
                          "dq compute: local and ray on the same rows", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

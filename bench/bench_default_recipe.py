@@ -8,7 +8,7 @@ filtered version. "Won back" = (acc_recipe - acc_noisy) / (acc_clean - acc_noisy
     .venv/bin/python bench/bench_default_recipe.py --demo tweets --rows 12000 --out bench/default_recipe.json
 
 The embeddings and signals are cached in DQ_HOME, so a second run is quick. The fine-tune side of the
-question is issue 7's bench (bench/bench_train*.py), which applies ``default_recipe()`` as chosen here.
+question is bench/bench_training.py, which applies ``default_recipe()`` as chosen here.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ FINETUNE_CANDIDATES = ("all | drop flagged", "all | relabel p>=0.7 else drop", "
 
 def finetune_accuracy(texts, labels, test_texts, test_labels, seed: int, *, rows: int = 3000,
                       n_test: int = 1500) -> tuple[float, float]:
-    """Issue 7's demo setting: a stratified cap of ``rows`` training rows, 1 epoch of MiniLM, max length 64."""
+    """bench/bench_training.py's demo setting: a stratified cap of ``rows`` training rows, 1 epoch of MiniLM, max length 64."""
     import tempfile
 
     import pandas as pd

@@ -1,4 +1,4 @@
-"""Issue 12 benchmark: precision and recall of the phone and mojibake rules, old rule vs new, and speed.
+"""Benchmark: precision and recall of the phone and mojibake rules, old rule vs new, and speed.
 
     .venv/bin/python bench/bench_detectors.py [--rows 20000] [--repeats 3] [--no-write]
 
@@ -13,7 +13,7 @@
 3. Speed: rows/s of the PII phone/card pass and of the mojibake pass on the first ``--rows`` tweets of the
    demo (best of ``--repeats``), old vs new, and the rows each flags on the tweets and SMS demos.
 
-Results go to docs/benchmarks.md under "## Issue 12: phone and mojibake detectors" (that section only).
+Results go to docs/benchmarks.md under "## Signals: phone and mojibake detectors" (that section only).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 from _common import load_avg, machine, write_section  # noqa: E402
 
-HEADING = "## Issue 12: phone and mojibake detectors"
+HEADING = "## Signals: phone and mojibake detectors"
 DATA = ROOT / "tests" / "data"
 
-# --------------------------------------------------------------------------- the rules before (issue 5)
+# --------------------------------------------------------------------------- the old rules (the yardstick)
 
 OLD_NUMBER_RE = re.compile(r"(?<![\w.])\+?\(?\d[\d \-().]{6,24}\d(?![\w])")
 OLD_MOJIBAKE_RE = ("Ã[\x80-\xbf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018"

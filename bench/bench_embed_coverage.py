@@ -1,4 +1,4 @@
-"""Issue 3 benchmark: embedding throughput, cached reload, coverage figures, and the Coverage page.
+"""Benchmark: embedding throughput, cached reload, coverage figures, and the Coverage page.
 
 Parts (``--part``, default all):
 
@@ -13,8 +13,9 @@ Parts (``--part``, default all):
   on a fresh workspace with the tweets_airline demo preset: first visit (embeddings included) and a
   later visit. Targets: < 90 s and < 3 s.
 
-Results go to docs/benchmarks.md under "## Issue 3: embeddings and coverage" (that section only) and to
-bench/results/issue3_embed_coverage.json.
+Results go to docs/benchmarks.md under "## Embeddings: throughput and cached reload" (the throughput and
+reload parts) and "## Coverage: figures and the Coverage page" (the coverage and page parts), those two
+sections only, and to bench/results/issue3_embed_coverage.json.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from _common import load_avg, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-HEADING = "## Issue 3: embeddings and coverage"
+EMBED_HEADING = "## Embeddings: throughput and cached reload"
+COVERAGE_HEADING = "## Coverage: figures and the Coverage page"
 RESULTS = ROOT / "bench" / "results" / "issue3_embed_coverage.json"
 
 
@@ -291,13 +293,15 @@ def fmt(x: float) -> str:
     return f"{x:.2f}" if x < 10 else f"{x:.1f}"
 
 
-def section(res: dict, cmd: str) -> str:
-    lines = [HEADING, "",
-             f"- Date: {time.strftime('%Y-%m-%d')}",
-             f"- Machine: {machine()}; 1-min/5-min/15-min load average at start {res['load_start']} "
-             f"and end {res['load_end']} (the machine is shared with other agents' jobs: wall times stretch "
-             "with load)",
-             f"- Command: `{cmd}`", ""]
+def sections(res: dict, cmd: str) -> dict[str, str]:
+    """The two sections' text by heading: embeddings (throughput, reload) and coverage (figures, page)."""
+    head = [f"- Date: {time.strftime('%Y-%m-%d')}",
+            f"- Machine: {machine()}; 1-min/5-min/15-min load average at start {res['load_start']} "
+            f"and end {res['load_end']} (the machine is shared with other agents' jobs: wall times stretch "
+            "with load)",
+            f"- Command: `{cmd}`", ""]
+    changed = "What the measurements changed (each found by profiling a missed target on this shared machine):"
+    lines = [EMBED_HEADING, "", *head]
     if "throughput" in res:
         t = res["throughput"]
         m = t["median_texts_per_s"]
@@ -321,6 +325,16 @@ def section(res: dict, cmd: str) -> str:
                   "the process can reuse freed memory, ~0.3-0.5 s when the OS must hand out and zero 147 MB anew); the "
                   f"per-text chunk cache answering for all {r['n_rows']:,} texts (hash, look up, gather): "
                   + " / ".join(fmt(x) for x in r["chunk_cache_all_texts_s"]) + " s.", ""]
+    lines += [changed, "",
+              "- Embedding: on 2 cores shared with other busy processes torch's OpenMP threads spin at every "
+              "barrier; 1 thread encoded 170-180 tweets/s and 2 threads 40-60 at a load of ~6.5. `embed_texts` "
+              "now times both settings on neighbouring groups of texts and keeps the faster, re-checking as it "
+              "goes (`DQ_EMBED_THREADS` pins it). On CPUs with native bf16 the default precision is bfloat16 "
+              "(1.6-1.9x faster, cosine >= 0.99 to the fp32 vectors, cached apart); `--precision float32` gives "
+              "the exact `encode` output.",
+              ""]
+    embed_text = "\n".join(lines) + "\n"
+    lines = [COVERAGE_HEADING, "", *head]
     if "coverage" in res:
         c = res["coverage"]
         best = min(c["coverage_s"])
@@ -356,13 +370,7 @@ def section(res: dict, cmd: str) -> str:
                   f"{fmt(fv.get('preview_s', float('nan')))} s); later visits < 3 s: numbers "
                   f"{'met' if max(lv['numbers_s'], lv2['numbers_s']) < 3 else 'MISSED'}, full map "
                   f"{'met' if max(lv['map_s'], lv2['map_s']) < 3 else 'MISSED'}.", ""]
-    lines += ["What the measurements changed (each found by profiling a missed target on this shared machine):", "",
-              "- Embedding: on 2 cores shared with other busy processes torch's OpenMP threads spin at every "
-              "barrier; 1 thread encoded 170-180 tweets/s and 2 threads 40-60 at a load of ~6.5. `embed_texts` "
-              "now times both settings on neighbouring groups of texts and keeps the faster, re-checking as it "
-              "goes (`DQ_EMBED_THREADS` pins it). On CPUs with native bf16 the default precision is bfloat16 "
-              "(1.6-1.9x faster, cosine >= 0.99 to the fp32 vectors, cached apart); `--precision float32` gives "
-              "the exact `encode` output.",
+    lines += [changed, "",
               "- Coverage: sklearn's k-means in the k search ran 33 fits in 24-32 s with 2 OpenMP threads under "
               "load, 0.5 s per 3 fits with 1: clustering now runs single-threaded (threadpoolctl); PCA before "
               "k-means uses the 384x384 covariance (eigh) instead of a randomized SVD; exact kNN takes bf16 "
@@ -392,7 +400,12 @@ def section(res: dict, cmd: str) -> str:
               "two cores. Tried and rejected: dynamic int8 quantisation (1.23x faster, but min cosine to fp32 "
               "0.78). Not tried: ONNX Runtime / OpenVINO backends (new heavy dependencies and a model export).",
               ""]
-    return "\n".join(lines) + "\n"
+    return {EMBED_HEADING: embed_text, COVERAGE_HEADING: "\n".join(lines) + "\n"}
+
+
+def write_sections(texts: dict[str, str]) -> None:
+    for heading, text in texts.items():
+        print(f"wrote {write_section(heading, text)}", file=sys.stderr)
 
 
 
@@ -411,11 +424,11 @@ def main() -> None:
     args = ap.parse_args()
     if args.report_only:
         res = json.loads(RESULTS.read_text())
-        text = section(res, res.get("command", "DQ_BENCH_HOME=/tmp/dq_bench_issue3 .venv/bin/python "
-                                    "bench/bench_embed_coverage.py"))
-        print(text)
+        texts = sections(res, res.get("command", "DQ_BENCH_HOME=/tmp/dq_bench_issue3 .venv/bin/python "
+                                      "bench/bench_embed_coverage.py"))
+        print("\n".join(texts.values()))
         if not args.no_write:
-            print(f"wrote {write_section(HEADING, text)}", file=sys.stderr)
+            write_sections(texts)
         return
     parts = args.part or ["throughput", "reload", "coverage", "page"]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -444,10 +457,10 @@ def main() -> None:
     res["command"] = cmd
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(res, indent=2, default=float))
-    text = section(res, cmd)
-    print(text)
+    texts = sections(res, cmd)
+    print("\n".join(texts.values()))
     if not args.no_write:
-        print(f"wrote {write_section(HEADING, text)}", file=sys.stderr)
+        write_sections(texts)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Issue 14 benchmark: dq_core's tokenise-once embedding pipeline against bare ``SentenceTransformer.encode``.
+"""Benchmark: dq_core's tokenise-once embedding pipeline against bare ``SentenceTransformer.encode``.
 
 Both embed the same distinct tweets (default 3,000) in float32 with the same model object, in alternating
 rounds (bare, dq, dq, bare, ...) so the machine's load hits both alike; the figure is the ratio of median
@@ -11,7 +11,7 @@ device (``--bare-batch``/``--dq-batch`` to change).
 
     .venv/bin/python bench/bench_embed_pipeline.py [--n 3000] [--rounds 3] [--no-doc]
 
-Results: docs/benchmarks.md, section "## Issue 14: embedding pipeline" (CPU subsection), and
+Results: docs/benchmarks.md, section "## Embeddings: embed_texts against bare encode" (CPU subsection), and
 bench/results/issue14_embed_pipeline.json. bench/gpu_embed_check.py runs the same on CUDA.
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-HEADING = "## Issue 14: embedding pipeline"
+HEADING = "## Embeddings: embed_texts against bare encode"
 INTRO = ("`embed_texts` (tokenise once on background threads, count truncation from that tokenisation, "
          "length-sorted batches, the model's own forward + pooling) against bare `SentenceTransformer.encode` "
          "on the same texts, same model object, float32, alternating rounds; ratio = median texts/s dq / bare.")

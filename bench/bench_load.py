@@ -51,7 +51,7 @@ BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 IDLE = ('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
         '[data-test-script-state="notRunning"]')
-HEADING = "## Issue 13: load test (concurrent browser sessions)"
+HEADING = "## Load: concurrent browser sessions"
 CLEAN_NOTE = {"demo": "over 3,000 rows, so Clean shows its settings and a \"Compute the signals\" button "
                       "without computing",
               "small": "Clean computes the signals, embeddings included, on its first visit"}

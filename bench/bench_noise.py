@@ -11,7 +11,7 @@ Defaults of the label signal were chosen on seed 0 (the tuning seed); this bench
 Also: on the tweets without injection, the AUROC of each score for rows the crowd disagreed on
 (confidence < 0.6).
 
-Results go to docs/benchmarks.md under "## Issue 5: noisy rows" / "### Label issues vs cleanlab, Datalab, 10-NN".
+Results go to docs/benchmarks.md under "## Signals: label issues and the other noisy-row signals" / "### Label issues vs cleanlab, Datalab, 10-NN".
 """
 
 from __future__ import annotations

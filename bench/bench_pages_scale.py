@@ -1,4 +1,4 @@
-"""Issue 14: do the Overview and Clean pages stay usable at 1M rows? And all signals given embeddings at 1M.
+"""Do the Overview and Clean pages stay usable at 1M rows? And all signals given embeddings at 1M.
 
 Each step runs in a fresh process (peak RSS from ``os.wait4``, as bench_scale.py), on bench_scale.py's
 synthetic data (float16 vectors on disk), in a workspace of its own under the data folder:
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _common import load_avg, machine, write_section  # noqa: E402
 from bench_scale import ensure_data, measure  # noqa: E402
 
-HEADING = "## Issue 14: the pages at 1M rows"
+HEADING = "## Load: the pages at 1M rows"
 STEPS = ("signals", "overview", "clean")
 
 

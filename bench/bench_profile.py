@@ -1,4 +1,4 @@
-"""Issue 2 benchmark: `dq profile` on 100k rows, and the Overview page render after the first load.
+"""Benchmark: `dq profile` on 100k rows, and the Overview page render after the first load.
 
     .venv/bin/python bench/bench_profile.py [--rows 100000] [--no-write]
 
@@ -10,7 +10,7 @@
    the figure reported is the second run of the same session (a rerun, target < 2 s). A fresh session
    opened on the same URL (a browser reload) is timed as well.
 
-Results go to docs/benchmarks.md under "## Issue 2: profile and overview" (that section only).
+Results go to docs/benchmarks.md under "## Profile: dq profile and the Overview page" (that section only).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from _common import machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-HEADING = "## Issue 2: profile and overview"
+HEADING = "## Profile: dq profile and the Overview page"
 PROFILE_TARGET_S = 3.0
 OVERVIEW_TARGET_S = 2.0
 
@@ -152,7 +152,8 @@ similar load): per-row Python `str.split` for the duplicate normalisation and ag
 was two thirds of the work. `dq_core/util/text.py` now splits in Arrow (`utf8_split_whitespace`, same
 whitespace as `str.split`) and `find_exact_duplicates` groups the normalised texts with `pd.factorize`
 instead of hashing them first, which cut the CPU time to about 1 s, most of it Python start-up and the
-pandas/pyarrow imports.
+pandas/pyarrow imports. Issue 20 replaced that Arrow split with plain Python: see
+[Profile: the duplicate text rule in plain Python](#profile-the-duplicate-text-rule-in-plain-python).
 """
     print(text)
     if not args.no_write:

@@ -1,5 +1,5 @@
 """One machine, 1M rows: peak memory and wall time of load + profile, signals given embeddings, filter and
-what-if (issue 14), each step in a fresh subprocess.
+what-if, each step in a fresh subprocess.
 
 Data are synthetic (generated once per size, cached under --data-dir): sentences of 5-60 words drawn with
 Zipf frequencies from a 3,000-word vocabulary, 4 imbalanced classes (55/25/15/5 %), ~1 % exact duplicates,
@@ -39,7 +39,7 @@ DIM = 384
 REF_ROWS = 2_000
 STEPS = ("profile", "signals_text", "signals", "filter", "whatif")
 TEXT_SIGNALS = ("exact_duplicate", "junk", "pii")
-HEADING = "## Issue 14: one machine, 1M rows"
+HEADING = "## Scale: one machine, 1M rows"
 
 
 # --------------------------------------------------------------------------- data

@@ -1,4 +1,4 @@
-"""Issue 4 benchmark: every shift view with 1,000 bootstrap and 1,000 permutation resamples, 50k vs 50k rows.
+"""Benchmark: every shift view with 1,000 bootstrap and 1,000 permutation resamples, 50k vs 50k rows.
 
     .venv/bin/python bench/bench_shift.py [--rows 50000] [--resamples 1000] [--naive-resamples 1000] [--no-write]
 
@@ -15,7 +15,7 @@ topic) and the domain classifier, each view with 1,000 bootstrap + 1,000 permuta
 Compared: the resampling of each view, vectorised (dq_core) vs a naive per-resample Python loop
 (np.random index draws + np.bincount / sparse row sums each iteration), same data, same counts.
 
-Results go to docs/benchmarks.md under "## Issue 4: distribution shift" (that section only).
+Results go to docs/benchmarks.md under "## Shift: all views and the domain classifier" (that section only).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from _common import load_avg, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-HEADING = "## Issue 4: distribution shift"
+HEADING = "## Shift: all views and the domain classifier"
 TARGET_S = 20.0
 
 

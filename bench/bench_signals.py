@@ -7,7 +7,7 @@ leakage signal; three synthetic annotator columns exercise annotator agreement. 
 (as the Clean page has them from the workspace cache); everything else is computed from scratch in a
 fresh workspace: the kNN graph, K-fold probabilities, every signal.
 
-Results go to docs/benchmarks.md under "## Issue 5: noisy rows" / "### All signals on 100k rows".
+Results go to docs/benchmarks.md under "## Signals: label issues and the other noisy-row signals" / "### All signals on 100k rows".
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
-"""Issue 20 benchmark: the exact-duplicate text rule in plain Python against the vectorised Arrow pipeline it
-replaced, at 100k and 1M rows, in the same run (the machine is shared: read the ratio).
+"""Benchmark: the exact-duplicate text rule in plain Python against a vectorised Arrow pipeline, at 100k and
+1M rows, in the same run (the machine is shared: read the ratio).
 
     .venv/bin/python bench/bench_text_rule.py [--rows 100000,1000000] [--repeats 3] [--no-write]
 
 Rows are the tweets demo resampled (with the case changed on some rows, so there are duplicates to find).
 Timed per size, best of ``--repeats``: ``normalize_for_duplicates`` (what every duplicate count uses) and
-``word_counts``, each against the Arrow pipeline of dq_core before issue 20, kept here as the yardstick
-only. Both give the same texts on these rows (checked). Results go to docs/benchmarks.md under
-"## Issue 20: the duplicate text rule in plain Python".
+``word_counts``, each against the Arrow pipeline (utf8_lower, utf8_split_whitespace; dq_core does not use
+it, see dq_core/util/text.py for why), kept here as the yardstick only. Both give the same texts on these rows (checked). Results go to docs/benchmarks.md under
+"## Profile: the duplicate text rule in plain Python".
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from _common import load_avg, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-HEADING = "## Issue 20: the duplicate text rule in plain Python"
+HEADING = "## Profile: the duplicate text rule in plain Python"
 
 
 def arrow_words(texts):

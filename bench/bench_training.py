@@ -1,4 +1,4 @@
-"""Issue 7 benchmark: fine-tune throughput, the demo's default runs, and what filtering wins back.
+"""Benchmark: fine-tune throughput, the demo's default runs, and what filtering wins back.
 
     .venv/bin/python bench/bench_training.py [--part all|throughput|demo|noise|noise-uncapped|label-variants|agreed]
                                              [--seeds 0 1 2] [--no-write] [--render-only]
@@ -18,7 +18,7 @@
    default recipe vs a crowd-agreement recipe, with paired bootstrap intervals.
 
 Results are kept in bench/results/issue7_training.json (so parts can be re-run alone) and written to
-docs/benchmarks.md under "## Issue 7: training" (that section only).
+docs/benchmarks.md under "## Training: fine-tune speed and what the default recipe wins back" (that section only).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from _common import load_avg, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-HEADING = "## Issue 7: training"
+HEADING = "## Training: fine-tune speed and what the default recipe wins back"
 RESULTS = ROOT / "bench" / "results" / "issue7_training.json"
 # Embeddings and signals of the noise/agreed experiments are cached here across runs (not in the repo).
 CACHE_WS = Path(tempfile.gettempdir()) / "dq_bench_issue7_ws"

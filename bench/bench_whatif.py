@@ -1,4 +1,4 @@
-"""Benchmark: recomputing the Clean page's before/after panel for a new recipe (issue 6).
+"""Benchmark: recomputing the Clean page's before/after panel for a new recipe.
 
 Measures, at each size, the time to apply a new recipe and recompute every panel figure (rows per class,
 balance index, imbalance ratio, noise ratio, reference/scene/sample coverage, JS of the label, length,

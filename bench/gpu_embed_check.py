@@ -1,4 +1,4 @@
-"""Issue 14 GPU check (run on an H100 on 2026-11-26: docs/benchmarks.md, "GPU (CUDA)").
+"""GPU check of the embedding pipeline and the fine-tune probe (H100 figures: docs/benchmarks.md, "GPU").
 
 Prints, for the distinct demo tweets (``--n 0``: all of them, 37,243):
 
@@ -11,8 +11,8 @@ Prints, for the distinct demo tweets (``--n 0``: all of them, 37,243):
 
     python bench/gpu_embed_check.py [--n 0] [--rounds 3] [--out FILE.json]
 
-About 3 minutes on an H100 (fine-tune part included). Copy the printed tables into docs/benchmarks.md ("## Issue 14: embedding
-pipeline", a "GPU" subsection) with the date, the GPU and the command.
+About 3 minutes on an H100 (fine-tune part included). Copy the printed tables into docs/benchmarks.md ("## GPU: embedding and
+fine-tuning on an H100", written by hand) with the date, the GPU and the command.
 """
 
 from __future__ import annotations

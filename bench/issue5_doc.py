@@ -1,4 +1,4 @@
-"""Shared by the issue-5 benches: write one ``### sub-section`` of "## Issue 5: noisy rows" in docs/benchmarks.md."""
+"""Shared by the label-issue benches (bench_noise, bench_signals, tune_label): write one ``### sub-section`` of "## Signals: label issues and the other noisy-row signals" in docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import _common
 from _common import machine
 
 ROOT = Path(__file__).resolve().parents[1]
-HEADING = "## Issue 5: noisy rows"
+HEADING = "## Signals: label issues and the other noisy-row signals"
 INTRO = ("Label issues, duplicates, outliers, junk, PII, leakage (dq_core/signals). Scripts: "
          "`bench/bench_noise.py` (label-issue quality vs cleanlab, Datalab and 10-NN) and "
          "`bench/bench_signals.py` (all signals on 100k rows).\n")
@@ -29,7 +29,7 @@ def header(command: str, extra: str = "") -> str:
 
 
 def write_subsection(title: str, body: str) -> Path:
-    """Replace (or add) ``### title`` inside the issue-5 section, leaving everything else alone."""
+    """Replace (or add) ``### title`` inside the label-issue section, leaving everything else alone."""
     return _common.write_subsection(HEADING, INTRO, title, body)
 
 

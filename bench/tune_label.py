@@ -7,7 +7,7 @@ plain 10-NN disagreement (Datalab is left out of tuning: slow, and never the bes
 The config with the largest worst-case F1 margin over the best peer is the default; bench_noise.py then
 reports it on seeds 1-3. Not run by `make bench` (the name does not start with bench_).
 
-Writes docs/benchmarks.md "## Issue 5: noisy rows" / "### Tuning the label signal (seed 0)".
+Writes docs/benchmarks.md "## Signals: label issues and the other noisy-row signals" / "### Tuning the label signal (seed 0)".
 """
 
 from __future__ import annotations

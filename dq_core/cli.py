@@ -31,8 +31,8 @@ def _available_commands(only: str | None = None):
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; when ``argv`` names a command, only that command's module is imported.
 
-    Importing every command module cost `dq profile` the import time of the heaviest sibling (and broke
-    it whenever any sibling failed to import); `dq --help` and unknown commands still load them all.
+    Importing every command module would cost `dq profile` the import time of the heaviest sibling (and
+    break it whenever any sibling fails to import); `dq --help` and unknown commands still load them all.
     """
     from dq_core import __version__
 

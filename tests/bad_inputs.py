@@ -16,7 +16,8 @@ BAD_FILES: list[tuple[str, dict, tuple[str, ...]]] = [
      ("label column 'label' is not in the file", "did you mean 'lable'")),
     ("all_labels_missing.csv", {}, ("every value in label column 'label' is missing",)),
     ("ragged_rows.csv", {}, ("line 3", "4 fields", "header has 2")),
-    # every row one field longer than the header: pandas used to shift the columns silently
+    # every row one field longer than the header: pandas alone takes the first field as the index and
+    # shifts the columns silently
     ("ragged_all_rows.csv", {}, ("line 2", "3 fields", "header has 2")),
     ("binary.csv", {}, ("binary", "not text")),
     ("unknown_extension.xlsx", {}, ("unsupported extension", "'.xlsx'")),

@@ -125,7 +125,7 @@ def dq(*args: str | os.PathLike, cwd: Path | str | None = ROOT,
 
     ``env`` holds variables to set (None: unset) on top of the test's environment (the autouse ``dq_env``
     fixture's DQ_HOME etc.) for this call only; ``cwd`` is the working folder for this call only (the
-    repository root unless given, as the subprocess helpers had it).
+    repository root unless given).
     """
     from dq_core.cli import main
 

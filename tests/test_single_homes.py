@@ -103,7 +103,7 @@ def test_cores_are_counted_in_one_place():
 
 
 def test_numbers_are_recognised_by_one_function():
-    """``to_numeric(...).notna().mean()`` is the holds-numbers test typed again (the Load page had its own)."""
+    """``to_numeric(...).notna().mean()`` is the holds-numbers test typed again."""
     copies = []
     for path, tree in TREES.items():
         for c in _calls(tree):

@@ -1,4 +1,4 @@
-"""Small data and finished-run folders for the training, jobs, report and page tests (issue 7)."""
+"""Small data and finished-run folders for the training, jobs, report and page tests."""
 
 from __future__ import annotations
 

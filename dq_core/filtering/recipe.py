@@ -190,10 +190,10 @@ def default_recipe() -> FilterRecipe:
       out of sample): relabel to the suggested label when its probability is at least 0.7, else drop.
       The other flagged rows are left as they are.
 
-    Why not every flagged row (issue 6's default: relabel a flagged row at p >= 0.7, drop the rest): the
-    flag marks as many rows as confident learning estimates are mislabelled, a third of the tweets as they
-    are, and that recipe dropped ~44% of them without a measurable gain on crowd-agreed test rows (issue
-    12). The recipe advisor (`dq advise`, bench/bench_advisor.py, docs/benchmarks.md "Issue 12") measured
+    Why not every flagged row (relabel a flagged row at p >= 0.7, drop the rest): the flag marks as many
+    rows as confident learning estimates are mislabelled, a third of the tweets as they are, and that
+    recipe dropped ~44% of them without a measurable gain on crowd-agreed test rows. The recipe advisor
+    (`dq advise`, bench/bench_advisor.py, docs/benchmarks.md "Advisor: the recipe advisor") measured
     this narrower rule keeping more rows (on 3,000 tweets as they are 2,460 instead of 2,281) at least as
     accurately, with and without injected noise. Each rule is optional: a signal the frame lacks is
     skipped with a note rather than failing.

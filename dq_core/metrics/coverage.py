@@ -9,9 +9,9 @@
   ``n_c / n_c* >= min_ratio``) and at least ``m`` rows (default 1); otherwise it is *under-covered*, so a
   scene is one or the other, never both. Scene coverage is the share of reference rows that lie in covered
   scenes (``sum_c w_c [covered_c]``): a few stray reference rows in a cluster of dataset rows weigh
-  little. Two unrelated corpora read near 0 and two halves of one corpus near 1. (The rule before,
-  "at least 5 dataset rows" and every scene weighing the same, read BBC news against movie reviews
-  1.000; counting scenes unweighted still read tweets against SMS 0.6-0.8, from clusters of tweets
+  little. Two unrelated corpora read near 0 and two halves of one corpus near 1. (A rule of
+  "at least 5 dataset rows" with every scene weighing the same reads BBC news against movie reviews
+  1.000; counting scenes unweighted still reads tweets against SMS 0.6-0.8, from clusters of tweets
   holding 2-4 SMS each.) ``n_scenes``/``n_scenes_covered`` give the unweighted count.
 - **Sample coverage**: ``sum_c w_c * min(1, n_c / n_c*)`` over clusters, with ``w_c`` the reference's
   share of cluster c and ``n_c* = w_c * N_dataset`` the dataset rows c would hold if the dataset

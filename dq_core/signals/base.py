@@ -51,8 +51,8 @@ class Signal:
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
     requires: ClassVar[frozenset[str]] = frozenset()
-    # Allowed closed range per numeric parameter, checked on construction (``register``): out-of-range
-    # values used to run silently (near_duplicate(threshold=1e308) flagged every row).
+    # Allowed closed range per numeric parameter, checked on construction (``register``): unchecked, an
+    # out-of-range value runs silently (near_duplicate(threshold=1e308) would flag every row).
     ranges: ClassVar[dict[str, tuple[float, float]]] = {}
 
     def params(self) -> dict:

@@ -1,6 +1,6 @@
 """Label issues: rows whose given label is probably wrong, with a suggested label and its probability.
 
-Default method "combined" (see docs/benchmarks.md, "Issue 5", for how it was chosen):
+Default method "combined" (see docs/benchmarks.md, "How the label default was chosen", for why):
 
 1. out-of-sample probabilities from K-fold logistic regression on the embeddings (shared in the context);
 2. the label distribution of the row's k nearest neighbours (distance-weighted, own row excluded);

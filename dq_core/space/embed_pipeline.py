@@ -2,7 +2,7 @@
 
 Why not ``SentenceTransformer.encode``: it tokenises inside its loop, so a GPU waits while the CPU
 tokenises (on an H100, bare encode reached ~27% of what the model alone does on pre-tokenised batches),
-and the truncated rows had to be counted by tokenising everything a second time. Here each chunk is
+and counting the truncated rows takes a second tokenisation of everything. Here each chunk is
 tokenised once, by the model's fast tokenizer with the model's own max length, on background threads
 that run ahead of the model; truncated rows are read off that same tokenisation (a row that overflows
 ``max_seq_length``); rows are sorted by token count inside the chunk so batches carry little padding.

@@ -130,8 +130,8 @@ def _exact_bf16_rerank(index: np.ndarray, query: np.ndarray, kk: int,
 
 
 # The approximate graph: k-means cells searched as dense blocks (cell_search.py), chosen on 100k rows
-# (bench/bench_ann.py, docs/benchmarks.md) over faiss HNSW (M 32, efConstruction 80, efSearch 64), which
-# it replaced: about half the CPU at recall@30 0.96-0.999 (recall@10 0.02 lower than HNSW's on MiniLM
+# (bench/bench_ann.py, docs/benchmarks.md) over faiss HNSW (M 32, efConstruction 80, efSearch 64):
+# about half the CPU at recall@30 0.96-0.999 (recall@10 0.02 lower than HNSW's on MiniLM
 # tweets), because each cell's candidates are scored by one matrix product instead of query by query.
 # Both are compiled code: no per-process compilation.
 APPROX_BACKEND = f"cells-sqrt-probe{CELL_PROBE}-kmeans{KMEANS_ITERS}"

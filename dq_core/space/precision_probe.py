@@ -1,7 +1,7 @@
 """Half precision on a GPU only where it measures faster and stays close to float32.
 
 Why a probe and not a rule: on an H100, bf16 fine-tuning of MiniLM at batch 32 ran slower than fp32
-(1,192 vs 1,410 samples/s, issue 14): for a small model at a small batch, mixed precision does not pay
+(1,192 vs 1,410 samples/s; docs/benchmarks.md, "GPU"): for a small model at a small batch, mixed precision does not pay
 everywhere. So on CUDA the automatic precision is chosen once by timing the candidates on the device
 (alternating rounds), keeping a half precision only when it is at least ``MIN_GAIN`` faster and its
 vectors have cosine >= ``MIN_COSINE`` to float32's. The choice is remembered per model and GPU in the
@@ -145,7 +145,7 @@ def measure_embed_precision(model: str | None, device: str, texts: list[str] | N
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
 
-    # On an H100 (issue 14) float16 ran 1.58x and bfloat16 1.43x float32 end to end, with min cosines
+    # On an H100 (docs/benchmarks.md, "GPU") float16 ran 1.58x and bfloat16 1.43x float32 end to end, with min cosines
     # 0.999999 and 0.99981: a tie on the probe's short texts goes to the closer one.
     return pick_faster(run, "float32", list(close), closeness=close)
 

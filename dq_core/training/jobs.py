@@ -153,8 +153,8 @@ def process_start_time(pid: int) -> float | None:
 def reap_children() -> int:
     """Collect the exit status of every worker this process started that has finished; returns how many.
 
-    A finished child stays a zombie until its parent waits for it; the server checked only the worker it
-    was asked about, so workers whose run was already final lingered until the server stopped.
+    A finished child stays a zombie until its parent waits for it, and the server otherwise looks only at
+    the worker it is asked about: without this sweep, workers whose run is final linger until it stops.
     """
     done = [pid for pid, proc in list(_children.items()) if proc.poll() is not None]
     for pid in done:

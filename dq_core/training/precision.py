@@ -1,11 +1,11 @@
 """The fine-tune's mixed precision on CUDA, chosen by measuring a few training steps on the device.
 
 Why: bf16 is not always faster. On an H100, MiniLM at batch 32 trained at 1,192 samples/s with bf16
-against 1,410 in fp32 (issue 14): the casts cost more than a small model's matmuls save. So "auto"
+against 1,410 in fp32 (docs/benchmarks.md, "GPU"): the casts cost more than a small model's matmuls save. So "auto"
 times forward + backward steps on a batch of the real training texts in fp32 and under autocast
 (bf16 where the GPU supports it, else fp16), alternating, and keeps mixed precision only when it is at
 least ``precision_probe.MIN_GAIN`` faster and the last hidden states stay within cosine 0.999 of fp32.
-Off CUDA, and with ``mixed_precision="no"``, nothing is measured: full precision, as before.
+Off CUDA, and with ``mixed_precision="no"``, nothing is measured: training runs in full precision.
 """
 
 from __future__ import annotations

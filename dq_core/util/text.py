@@ -32,11 +32,11 @@ def _as_string_series(values: list[str], index: pd.Index) -> pd.Series:
 def normalize_for_duplicates(texts: pd.Series) -> pd.Series:
     """:func:`normalize_text` for every row (missing -> '').
 
-    Plain Python on purpose. The vectorised Arrow version this replaces (utf8_lower, then
-    utf8_split_whitespace) depended on memory it does not own: pyarrow 26's utf8_split_whitespace reads the
+    Plain Python on purpose. A vectorised Arrow version (utf8_lower, then utf8_split_whitespace) depends
+    on memory it does not own: pyarrow 26's utf8_split_whitespace reads the
     byte after the last string of its data buffer, and when that byte is >= 0x80 (stale bytes behind
     utf8_lower's output, as a long process leaves its memory pool) a trailing space stays in the last word,
-    so 'hello   WORLD ' normalised to 'hello world ' and left its duplicate group (issue 20; see
+    so 'hello   WORLD ' normalises to 'hello world ' and leaves its duplicate group (see
     tests/metrics/test_duplicate_grouping.py). Python's str.lower and str.split are the documented rule by
     construction, and no slower (bench/bench_text_rule.py)."""
     return _as_string_series([normalize_text(t) for t in _plain_strings(texts)], texts.index)

@@ -45,7 +45,7 @@ def share_colorbar(values, *, title: str = "share", n_ticks: int = 5) -> tuple[d
     """(colorbar, zmax) for a colour scale of shares from 0 to the largest of ``values``.
 
     Ticks sit at round steps (1, 2 or 5 x 10^k) and each carries as many decimals as the step needs: a
-    fixed ".0%" wrote "0%" at every tick of a scale that ends at 0.4%.
+    fixed ".0%" would write "0%" at every tick of a scale that ends at 0.4%.
     """
     import math
 

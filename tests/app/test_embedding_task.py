@@ -65,8 +65,8 @@ def _with_repeats(ds, ref):
 
 def test_progress_counts_distinct_texts_with_one_total_and_names_the_preview_only_while_embedding_it(
         pair, monkeypatch):
-    """It read "Embedding a preview sample: 512 / 38,104 texts" while embedding the whole set, under a
-    heading of 38,158: the total now is the distinct texts to embed, the same at every report."""
+    """The total is the distinct texts to embed, the same at every report (not one count in the line and
+    another in the heading), and "a preview sample" is named only while the preview is embedded."""
     ds, ref = _with_repeats(*pair)
     assert len({t for t in [*ds.texts, *ref.texts] if t.strip()}) == 83
     ws = Workspace.default()

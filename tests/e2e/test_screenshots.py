@@ -1,5 +1,5 @@
 """Every page at 1280x800 in a real browser: each metric tile shows its whole label and its whole value
-(issue 20: the Overview's tiles read "14,…" and "Balance i…" at 1280 px).
+(a tile too narrow for them reads "14,…" or "Balance i…").
 
 Streamlit cuts a tile's label and value with CSS (``text-overflow: ellipsis``), so the DOM text stays whole
 while the screen shows "…": a tile is cut when an element of its label, value or delta is wider than its box

@@ -151,7 +151,7 @@ def test_two_unrelated_corpora_read_low_even_with_strays():
     """Known answer: two sets of well-separated blobs (two domains) -> scene coverage near 0.
 
     The dataset holds 10 stray rows in each of the reference's scenes (as BBC news held 15 rows in a
-    movie-review cluster): an absolute "5 dataset rows" rule read this pair 1.000. The reference holds
+    movie-review cluster): an absolute "5 dataset rows" rule would read this pair 1.000. The reference holds
     5 stray rows in each of the dataset's scenes: counted one scene each, they would read 0.5.
     """
     centres = random_centres(12, 32, seed=20)
@@ -161,7 +161,7 @@ def test_two_unrelated_corpora_read_low_even_with_strays():
     dc = np.array([c.n_dataset for c in res.clusters])
     rc = np.array([c.n_reference for c in res.clusters])
     assert sorted(zip(dc.tolist(), rc.tolist(), strict=True)) == [(10, 500)] * 6 + [(490, 5)] * 6
-    assert np.mean(dc[rc > 0] >= 5) == 1.0  # the old rule: every reference scene "covered"
+    assert np.mean(dc[rc > 0] >= 5) == 1.0  # a "5 dataset rows" rule: every reference scene "covered"
     assert res.n_scenes == 12 and res.n_scenes_covered == 6  # the stray scenes, unweighted: 0.5
     assert res.scene_coverage == pytest.approx(30 / 3030)
     assert res.sample_coverage < 0.05

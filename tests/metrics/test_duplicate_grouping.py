@@ -2,7 +2,8 @@
 ran before in this process.
 
 These tests sit in tests/metrics on purpose: in the suite's normal order they run after tests/app, cli, data,
-e2e, filtering and io, the folders after which the grouping once lost a member (issue 20).
+e2e, filtering and io, whose runs leave the process's Arrow memory pool in the state that makes a grouping
+through pyarrow's utf8_split_whitespace lose a member (see the last test).
 """
 
 from __future__ import annotations
@@ -168,9 +169,9 @@ def _dirty_arrow_pool(fill: int) -> None:
 
 
 def test_grouping_ignores_what_the_memory_pool_held():
-    """The cause of issue 20's wavering count, made deterministic: pyarrow 26's utf8_split_whitespace reads the
+    """Why the rule is plain Python, made deterministic: pyarrow 26's utf8_split_whitespace reads the
     byte after the last string of its data buffer, and when that byte is >= 0x80 (stale memory behind
-    utf8_lower's output) a trailing space stays in the last word: 'hello   WORLD ' became 'hello world '.
+    utf8_lower's output) a trailing space stays in the last word: 'hello   WORLD ' becomes 'hello world '.
     The plain-Python rule reads no such memory."""
     texts = ["FLIGHT  delayed", "", "Flight delayed", "   ", "flight delayed", "unique one", "Lost bag",
              "Hello world", "lost bag", "hello   WORLD "]

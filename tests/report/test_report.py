@@ -75,7 +75,7 @@ def test_comparison_deltas_and_paired_bootstrap(two_runs):
 
 
 def test_counts_in_the_comparison_read_as_whole_numbers(tmp_path):
-    """n_train / n_test as 3,539 and +475 in every format (they were 3539.0000 / +475.0000); rates keep .4f."""
+    """n_train / n_test as 3,539 and +475 in every format (not 3539.0000 / +475.0000); rates keep .4f."""
     y, p = random_predictions(60, LABELS, seed=5)
     a = write_run(tmp_path / "a", labels=LABELS, y_true=y, proba=p, name="all", n_train=3539)
     b = write_run(tmp_path / "b", labels=LABELS, y_true=y, proba=p, name="clean", n_train=4014)

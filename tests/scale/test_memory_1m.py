@@ -1,5 +1,5 @@
 """A generated 1M-row frame through load + profile + the default recipe on precomputed signal columns, in a
-fresh process whose peak RSS must stay under a bound (issue 14: one machine, 1M rows, within 12 GB; this
+fresh process whose peak RSS must stay under a bound (1M rows on one machine must fit in 12 GB; this
 subset needs no embeddings, so its bound is tighter). No timings are asserted."""
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def test_truncation_count_is_the_rows_over_max_seq_length():
 
 
 def test_tokenise_once_only(monkeypatch):
-    """Each chunk goes through the tokenizer once (the old code tokenised every chunk twice)."""
+    """Each chunk goes through the tokenizer once (not a second time to count the truncated rows)."""
     calls = []
     real = embed_pipeline.prepare_chunk
 

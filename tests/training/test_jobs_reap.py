@@ -1,7 +1,7 @@
 """Finished worker processes are reaped: none lingers as a zombie child of the server.
 
-A worker that finishes by itself writes its final state; the server then read status.json, saw a final run
-and never waited for the child, so the process stayed a zombie until the server stopped.
+A worker that finishes by itself writes its final state; a server that reads status.json, sees a final run
+and never waits for the child keeps the process a zombie until the server stops.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def test_submit_and_listing_reap_every_finished_worker(dq_env):
     pids = {jobs.read_status(r)["pid"] for r in (first, second)}
     _wait_until(lambda: pids <= set(_zombie_children()), 120, "both workers to exit")
     assert len(jobs.list_runs(runs, max_concurrent=2)) == 2
-    # Once in a full-suite run at load ~4, one worker was still listed as a zombie right after the listing
-    # (not reproduced alone); the page lists runs on every rerun, so require it gone within a few listings.
+    # Under load (~4, in a full-suite run) a worker can still be a zombie right after one listing (not seen
+    # alone); the page lists runs on every rerun, so require it gone within a few listings.
     _wait_until(lambda: not pids & set(_zombie_children()) or jobs.list_runs(runs, max_concurrent=2) == [],
                 10, "the listings to reap both workers")
     assert not pids & set(_zombie_children())
