@@ -6,12 +6,13 @@ import streamlit as st
 
 from dq_app.ui import navigation, state
 from dq_app.ui.given_inputs import compute_source, describe, subset, vectors_tab
-from dq_app.ui.loading import apply_reference_split, mapping_widgets, pick_source, preview
+from dq_app.ui.loading import mapping_widgets, pick_source, preview
 from dq_app.ui.widgets import user_errors
 from dq_core.data import io as dqio
+from dq_core.data import reference
 from dq_core.data.dataset import build_dataset
-from dq_core.errors import DataError
 from dq_core.space.given import given_record
+from dq_core.util.wording import counted
 
 st.title("📂 Load a dataset")
 st.caption("Your source file is only read: the dashboard works on a copy stored in the workspace.")
@@ -92,41 +93,34 @@ with tab_ref:
                         state.store_and_activate(current, ref)
                         st.rerun()
             elif how == "Rows matching a column value":
-                cols = [c for c in current.frame.columns if c not in ("row_id", "text")]
-                col = st.selectbox("Column", cols, key="ref_col")
-                values = current.frame[col].astype("string").fillna("(missing)").value_counts()
+                col = st.selectbox("Column", reference.reference_columns(current), key="ref_col")
+                values = reference.column_values(current, col)
                 if len(values) > 200:
                     st.warning(f"'{col}' has {len(values):,} distinct values; pick a categorical column.")
                 else:
                     chosen = st.multiselect("Values that make up the reference", values.index.tolist(),
-                                            format_func=lambda v: f"{v} ({values[v]:,} rows)", key="ref_vals")
-                    st.caption("The matching rows become the reference; the rest stay the dataset.")
+                                            format_func=lambda v: f"{v} ({counted(values[v], 'row')})", key="ref_vals")
+                    st.caption("The matching rows become the reference; the rest stay the dataset "
+                               f"(`--reference-where {col}=VALUE,...` on the command line).")
                     if chosen and st.button("Split into dataset and reference", type="primary", key="ref_split_go"):
-                        mask = apply_reference_split(current.frame, col, chosen).to_numpy()
-                        if mask.all() or not mask.any():
-                            raise DataError("that choice leaves one side empty; pick fewer values")
-                        label = ", ".join(chosen[:3])
-                        state.store_and_activate(subset(current, ~mask, name=f"{current.name} (not {col}={label})"),
-                                                 subset(current, mask, name=f"{current.name} ({col}={label})"))
+                        cut = reference.split_by_values(current, col, chosen, take=subset)
+                        state.store_and_activate(cut.dataset, cut.reference)
                         st.rerun()
             elif how == "Another split of this dataset":
                 if not current.has_split:
                     st.info("This dataset has no split column mapped. Map one on the New dataset tab, or use "
                             "'Rows matching a column value'.")
                 else:
-                    splits = current.frame["split"].dropna().unique().tolist()
+                    splits = reference.split_names(current)
                     c1, c2 = st.columns(2)
                     ds_split = c1.selectbox("Dataset split", splits, key="ref_ds_split")
                     ref_split = c2.selectbox("Reference split", [s for s in splits if s != ds_split] or splits,
                                              key="ref_ref_split")
+                    st.caption("Rows of other splits are left out "
+                               "(`--dataset-split A --reference-split B` on the command line).")
                     if st.button("Use these splits", type="primary", key="ref_splits_go"):
-                        if ds_split == ref_split:
-                            raise DataError("pick two different splits")
-                        sp = current.frame["split"]
-                        state.store_and_activate(subset(current, (sp == ds_split).fillna(False).to_numpy(),
-                                                                name=f"{current.name} [{ds_split}]"),
-                                                 subset(current, (sp == ref_split).fillna(False).to_numpy(),
-                                                                name=f"{current.name} [{ref_split}]"))
+                        cut = reference.split_by_split(current, ds_split, ref_split, take=subset)
+                        state.store_and_activate(cut.dataset, cut.reference)
                         st.rerun()
             elif st.button("Clear the reference", key="ref_clear"):
                 state.set_active(state.active_ids()[0], None)

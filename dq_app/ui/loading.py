@@ -7,7 +7,6 @@ import streamlit as st
 
 from dq_core.data import io as dqio
 from dq_core.data.dataset import ColumnMapping, guess_mapping, holds_numbers
-from dq_core.errors import DataError
 
 SOURCES = ("Demo", "Upload", "Data folder", "Hugging Face Hub")
 COMPUTE = "dq compute output"  # a `dq compute --out` folder: the dataset only (ui.given_inputs opens it)
@@ -122,10 +121,3 @@ def preview(frame: pd.DataFrame, notes: tuple[str, ...]) -> None:
         st.info(n, icon="ℹ️")
     st.caption(f"{len(frame):,} rows × {len(frame.columns)} columns — first rows:")
     st.dataframe(frame.head(20).astype(str), hide_index=True, width="stretch", height=240)
-
-
-def apply_reference_split(frame: pd.DataFrame, column: str, values: list[str]) -> pd.Series:
-    """Rows whose ``column`` value (as text) is one of ``values``."""
-    if column not in frame.columns:
-        raise DataError(f"column '{column}' is not in the dataset")
-    return frame[column].astype("string").isin(values).fillna(False)

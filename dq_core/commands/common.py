@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from dq_core.data.dataset import TextDataset
 from dq_core.data.io import load_dataset
+from dq_core.data.reference import ReferenceSplit, split_by_split, split_by_values
 from dq_core.errors import DataError
 from dq_core.util.jsonsafe import dumps_json
 
@@ -21,9 +23,23 @@ def add_data_args(p: argparse.ArgumentParser, *, reference: str | None = "option
                    help="a per-row annotator agreement / label confidence column, a share in [0, 1] (guessed when a "
                         "numeric column is named confidence or agreement): the signals' agreement hint and the "
                         "advisor's agreement candidate use it")
+    p.add_argument("--split-col", metavar="NAME",
+                   help="a column naming each row's split (train, test, ...; guessed when a column is named "
+                        "split, subset, partition, fold or set)")
     if reference:
-        p.add_argument("--reference", metavar="REF", required=reference == "required",
+        g = p.add_argument_group("the reference (one of)")
+        g.add_argument("--reference", metavar="REF", required=reference == "required",
                        help="reference data, same forms as DATA")
+        g.add_argument("--reference-where", metavar="COL=VALUE[,VALUE...]", action="append",
+                       help="DATA's rows whose COL is one of the values become the reference, the rest the "
+                            "dataset (values as text, e.g. 1.0 in a column of floats; (missing) for rows "
+                            "without one; repeat the flag for more values of the same column; \\, and \\= "
+                            "keep a comma or '=' inside a value)")
+        g.add_argument("--dataset-split", metavar="SPLIT",
+                       help="with --reference-split: DATA's rows of this split are the dataset")
+        g.add_argument("--reference-split", metavar="SPLIT",
+                       help="with --dataset-split: DATA's rows of this split are the reference (rows of other "
+                            "splits are left out)")
 
 
 def warn(msg: str) -> None:
@@ -31,10 +47,17 @@ def warn(msg: str) -> None:
 
 
 def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, TextDataset | None]:
-    """DATA and REF as the user gave them. A demo preset's bundled reference is used when no REF is given."""
+    """DATA and REF as the user gave them. A demo preset's bundled reference is used when no REF is given.
+
+    With --reference-where or --dataset-split/--reference-split both come from DATA's rows; the cut is
+    kept in ``args.reference_from_data`` so the user's per-row files (--embeddings, --pred-probs), one row
+    per DATA row, are split the same way.
+    """
+    cut = reference_cut(args)  # flag mistakes are refused before anything is read
     ds, bundled_ref = load_dataset(args.data, text_col=args.text_col, label_col=args.label_col,
                                    id_col=getattr(args, "id_col", None),
-                                   agreement_col=getattr(args, "agreement_col", None), warn=warn)
+                                   agreement_col=getattr(args, "agreement_col", None),
+                                   split_col=getattr(args, "split_col", None), warn=warn)
     ref = bundled_ref
     ref_spec = getattr(args, "reference", None)
     if ref_spec:
@@ -47,11 +70,84 @@ def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, Tex
     # column guesses: a user must hear what was assumed about their file.
     for n in ds.notes:
         warn(n)
-    for n in ref.notes if ref is not None else ():
+    args.reference_from_data = None
+    if cut is not None:
+        args.reference_from_data = split = cut(ds)
+        ds, ref = split.dataset, split.reference
+    for n in ref.notes if ref is not None and cut is None else ():
         warn(f"reference: {n}")
     if need_reference and ref is None:
-        raise DataError("this command needs --reference REF (a file, a datasets folder or demo:NAME)")
+        raise DataError("this command needs a reference: --reference REF (a file, a datasets folder or "
+                        "demo:NAME), --reference-where COL=VALUE or --dataset-split A --reference-split B")
     return ds, ref
+
+
+def reference_cut(args) -> Callable[[TextDataset], ReferenceSplit] | None:
+    """How the reference is cut from DATA's own rows, or None when it is not; mixed or half-given
+    reference options are refused."""
+    where = getattr(args, "reference_where", None)
+    a, b = getattr(args, "dataset_split", None), getattr(args, "reference_split", None)
+    by_split = a is not None or b is not None
+    given = [flag for flag, on in (("--reference", bool(getattr(args, "reference", None))),
+                                   ("--reference-where", bool(where)),
+                                   ("--dataset-split/--reference-split", by_split)) if on]
+    if len(given) > 1:
+        raise DataError(f"{' and '.join(given)} each pick the reference; give one of them")
+    if by_split and (a is None or b is None):
+        raise DataError("--dataset-split and --reference-split go together: name the dataset's split and the "
+                        "reference's")
+    if where:
+        column, values = parse_reference_where(where)
+        return lambda ds: split_by_values(ds, column, values)
+    if not by_split:
+        return None
+
+    def by_splits(ds: TextDataset) -> ReferenceSplit:
+        if getattr(args, "split_col", None) is None and ds.has_split and not args.data.startswith("demo:"):
+            warn(f"guessed split column '{ds.mapping.split}' (pass --split-col to choose)")
+        return split_by_split(ds, a, b)
+
+    return by_splits
+
+
+def parse_reference_where(items: list[str]) -> tuple[str, list[str]]:
+    """(column, values) from one or more ``COL=VALUE[,VALUE...]``; every one must name the same column."""
+    column, values = None, []
+    for item in items:
+        col, vals = _where_item(item)
+        if column is not None and col != column:
+            raise DataError(f"--reference-where names two columns ('{column}' and '{col}'); the reference is "
+                            "the rows matching values of one column (repeat the flag only for more of its values)")
+        column = col
+        values += vals
+    return column, list(dict.fromkeys(values))
+
+
+def _where_item(item: str) -> tuple[str, list[str]]:
+    """``COL=V1,V2``: the first '=' ends the column name, commas part the values, and a backslash keeps
+    the ',', '=' or '\\' after it literal (other backslashes stay as typed)."""
+    column, parts, current, i = None, [], [], 0
+    while i < len(item):
+        ch = item[i]
+        if ch == "\\" and i + 1 < len(item) and item[i + 1] in ",=\\":
+            current.append(item[i + 1])
+            i += 2
+            continue
+        if ch == "=" and column is None:
+            column, current = "".join(current), []
+        elif ch == "," and column is not None:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    if not column:
+        raise DataError(f"--reference-where takes COL=VALUE[,VALUE...] (got '{item}')")
+    if "" in parts:
+        raise DataError(f"--reference-where '{item}' has an empty value; name each value (rows without a value "
+                        "are (missing))")
+    return column, parts
 
 
 def print_json(obj) -> None:
@@ -85,6 +181,9 @@ def given_embeddings(args, ds: TextDataset, ref: TextDataset | None = None):
     from dq_core.space.given import load_embeddings_file
 
     path, ref_path = getattr(args, "embeddings", None), getattr(args, "reference_embeddings", None)
+    cut = getattr(args, "reference_from_data", None)
+    if cut is not None:
+        return _embeddings_of_cut(path, ref_path, cut)
     emb = load_embeddings_file(path, len(ds)) if path else None
     ref_emb = None
     if ref_path:
@@ -93,6 +192,22 @@ def given_embeddings(args, ds: TextDataset, ref: TextDataset | None = None):
         ref_emb = load_embeddings_file(ref_path, len(ref), dim=emb.dim if emb is not None else None,
                                        what="--reference-embeddings", rows_of="the reference")
     return emb, ref_emb
+
+
+def _embeddings_of_cut(path: str | None, ref_path: str | None, cut: ReferenceSplit):
+    """--embeddings has a row per DATA row: each side of a reference cut from DATA takes its own rows."""
+    from dataclasses import replace
+
+    from dq_core.space.given import load_embeddings_file
+
+    if ref_path:
+        raise DataError("--reference-embeddings does not go with --reference-where or --dataset-split: the "
+                        "reference is rows of DATA, so --embeddings (one row per DATA row) gives both sides' vectors")
+    if not path:
+        return None, None
+    emb = load_embeddings_file(path, len(cut.source))
+    return tuple(replace(emb, vectors=emb.vectors[m], valid=emb.valid[m])
+                 for m in (cut.dataset_mask, cut.reference_mask))
 
 
 def check_same_width(ds_emb, ref_emb) -> None:
@@ -109,9 +224,20 @@ def given_pred_probs(args, ds: TextDataset):
         return None
     from dq_core.space.given import load_pred_probs_file
 
-    if len(ds.classes) < 2:
+    # With a reference cut from DATA the file still has a row per DATA row: the dataset keeps its rows.
+    cut = getattr(args, "reference_from_data", None)
+    full = cut.source if cut is not None else ds
+    if len(full.classes) < 2:
         raise DataError("--pred-probs needs a labelled dataset with at least two classes")
-    return load_pred_probs_file(path, len(ds), tuple(ds.classes))
+    probs = load_pred_probs_file(path, len(full), tuple(full.classes))
+    if cut is None:
+        return probs
+    if ds.classes != full.classes:
+        gone = ", ".join(f"'{c}'" for c in full.classes if c not in ds.classes)
+        raise DataError(f"--pred-probs has a column per class of DATA, but with the reference taken out no "
+                        f"dataset row is {gone}; drop --pred-probs (the label signal then fits its own "
+                        "K-fold model, as the dashboard does) or pick the reference another way")
+    return probs[cut.dataset_mask]
 
 
 def add_test_args(p: argparse.ArgumentParser, help_text: str) -> None:

@@ -101,9 +101,11 @@ def run(args) -> int:
     given = _given_vectors(args, cfg, ds, ref, test)
     ws = Workspace.default()
     out = Path(args.out)
+    # A reference cut from DATA has no file of its own: its name says which rows it is.
+    ref_source = getattr(args, "reference", None) or (ref.name if args.reference_from_data is not None else None)
     data = {"workspace": str(ws.root), "source": args.data, "text_col": args.text_col,
             "label_col": args.label_col, "dataset_name": ds.name, "dataset_fingerprint": ds.fingerprint,
-            "n_rows": len(ds), "test_source_file": args.test, "reference_source": getattr(args, "reference", None)}
+            "n_rows": len(ds), "test_source_file": args.test, "reference_source": ref_source}
     jobs.create_run({"name": cfg.name, "train": cfg.to_dict(), "data": data}, out)
     mark_run_folder(out)
     progress = CliProgress(False if args.quiet else args.progress)

@@ -12,7 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from dq_core.data import assets
-from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset, guess_mapping
+from dq_core.data.dataset import (
+    ColumnMapping,
+    TextDataset,
+    _missing_column_message,
+    build_dataset,
+    guess_mapping,
+)
 from dq_core.data.readers import (
     TABLE_EXTENSIONS,
     RawTable,
@@ -115,8 +121,8 @@ def load_demo(name: str) -> tuple[TextDataset, TextDataset | None]:
 # --------------------------------------------------------------------------- one entry point for the CLI
 
 def load_dataset(spec: str, *, text_col: str | None = None, label_col: str | None = None,
-                 id_col: str | None = None, agreement_col: str | None = None, require_labels: bool = True,
-                 warn=None) -> tuple[TextDataset, TextDataset | None]:
+                 id_col: str | None = None, agreement_col: str | None = None, split_col: str | None = None,
+                 require_labels: bool = True, warn=None) -> tuple[TextDataset, TextDataset | None]:
     """Load ``spec`` (a path, ``demo:NAME`` or ``hf:NAME``) and map its columns.
 
     Missing column names are guessed and each guess is passed to ``warn`` (the CLI prints it to stderr).
@@ -124,20 +130,20 @@ def load_dataset(spec: str, *, text_col: str | None = None, label_col: str | Non
     """
     if spec.startswith("demo:"):
         ds, ref = load_demo(spec.split(":", 1)[1])
-        if text_col or label_col or agreement_col:
+        if text_col or label_col or agreement_col or split_col:
             raise DataError("demo datasets come with their column mapping; drop --text-col/--label-col/"
-                            "--agreement-col")
+                            "--agreement-col/--split-col")
         return ds, ref
     raw = read_hf_hub(spec[3:]) if spec.startswith("hf:") else read_path(spec)
     mapping = mapping_for(raw.frame, text_col=text_col, label_col=label_col, id_col=id_col, warn=warn,
-                          label_optional=not require_labels, agreement_col=agreement_col)
+                          label_optional=not require_labels, agreement_col=agreement_col, split_col=split_col)
     return build_dataset(raw.frame, mapping, name=Path(spec).name, source=spec, notes=raw.notes,
                          require_labels=require_labels), None
 
 
 def mapping_for(frame: pd.DataFrame, *, text_col: str | None, label_col: str | None,
                 id_col: str | None = None, warn=None, label_optional: bool = False,
-                agreement_col: str | None = None) -> ColumnMapping:
+                agreement_col: str | None = None, split_col: str | None = None) -> ColumnMapping:
     """Map columns: the user's choices first, guesses for the rest (each guess passed to ``warn``).
 
     With ``label_optional`` (a reference set) a frame without the label column, or without anything
@@ -169,8 +175,21 @@ def mapping_for(frame: pd.DataFrame, *, text_col: str | None, label_col: str | N
     if agreement_col is not None:
         agreement = _checked_agreement(frame, agreement_col, meta)
     split = g.split if g and g.split in meta else None
+    if split_col is not None:
+        split = _checked_split(frame, split_col, meta, agreement=agreement_col)
+        agreement = None if agreement == split else agreement  # a guess yields to the user's choice
     meta = tuple(c for c in meta if c != split)
     return ColumnMapping(text=text, label=label, id=id_col, split=split, metadata=meta, agreement=agreement)
+
+
+def _checked_split(frame: pd.DataFrame, col: str, meta: tuple, *, agreement: str | None) -> str:
+    """The user's --split-col, refused with what to do when it is missing or already has another role."""
+    if col not in frame.columns:
+        raise DataError(_missing_column_message("split", col, [str(c) for c in frame.columns]))
+    if col not in meta or col == agreement:
+        raise DataError(f"--split-col '{col}' is already the text, label, id or agreement column; name another "
+                        "column")
+    return col
 
 
 def _checked_agreement(frame: pd.DataFrame, col: str, meta: tuple) -> str:
