@@ -3,6 +3,7 @@ and that CPUs keep their rule. The CUDA timings themselves are measured by bench
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -59,6 +60,9 @@ def test_min_cosine():
 def test_measure_on_real_model_and_the_closeness_gate(monkeypatch):
     texts = precision_probe.probe_texts(24)
     assert texts == precision_probe.probe_texts(24) and len({len(t.split()) for t in texts}) > 10
+    texts = texts[::3]  # 8 of them, short to long: half precisions run slowly on a CPU
+    # each precision's model loaded once for both measures below (a load is most of a measure's time here)
+    monkeypatch.setattr(precision_probe, "load_model", functools.lru_cache(maxsize=None)(precision_probe.load_model))
     got = precision_probe.measure_embed_precision(None, "cpu", texts)
     assert got in ("float32", "float16", "bfloat16")
     monkeypatch.setattr(precision_probe, "MIN_COSINE", 1.01)  # nothing is that close: float32, unmeasured
