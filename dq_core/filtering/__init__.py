@@ -44,7 +44,7 @@ Modules, one job each (the names other packages use are re-exported here):
 ``repair``           find_repairs: the junk signal's mojibake repairs a ``repair`` rule puts in place
 ``whatif``           the before/after figures of a recipe, recounted from a keep mask (``whatif_counts``:
                      the count-based pieces; ``whatif_scratch``: the same figures the slow way;
-                     ``whatif_context``: the context built on what the workspace holds, in one call)
+                     ``whatif_build``: the context built on what the workspace holds, in one call)
 ``compare``          compare_recipes: several recipes side by side
 """
 
