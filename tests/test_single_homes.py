@@ -3,7 +3,11 @@ source with ``ast`` over dq_core and the dashboard, plus a known answer for each
 
 The homes: exact-duplicate grouping and the empty-text rule (util/text.py), JSON writing and conversion to
 native types (util/jsonsafe.py), stratified sampling (util/sampling.py), "does this column hold numbers"
-(data/dataset.py), the usable core count (util/cores.py).
+(data/dataset.py), the usable core count (util/cores.py), the progress-callback types (util/progress.py),
+the most-suspicious ranking and the flag counts (signals/flagged.py), embedding a dataset and its reference
+(space/embed_pair.py), the model name read from a cache key (space/embed_model.py), the what-if context
+(filtering/whatif_build.py), the rows per class (filtering/rule_counts.py), the coverage map's plotted
+points and the Overview's and Coverage's tables (viz/).
 """
 
 from __future__ import annotations
@@ -34,7 +38,27 @@ HOMES = {
     "stratified_sample": "dq_core/util/sampling.py",
     "holds_numbers": "dq_core/data/dataset.py",
     "usable_cores": "dq_core/util/cores.py",
+    "fraction": "dq_core/util/progress.py",
+    "flag_counts": "dq_core/signals/flagged.py",
+    "lowest_score": "dq_core/signals/flagged.py",
+    "rank_suspicious": "dq_core/signals/flagged.py",
+    "most_suspicious": "dq_core/signals/flagged.py",
+    "pair_key": "dq_core/space/embed_pair.py",
+    "pair_ready": "dq_core/space/embed_pair.py",
+    "preview_sample": "dq_core/space/embed_pair.py",
+    "plan_pair": "dq_core/space/embed_pair.py",
+    "run_pair": "dq_core/space/embed_pair.py",
+    "model_label": "dq_core/space/embed_model.py",
+    "known_embeddings": "dq_core/filtering/whatif_build.py",
+    "repair_embedder": "dq_core/filtering/whatif_build.py",
+    "build_what_if_context": "dq_core/filtering/whatif_build.py",
+    "class_rows": "dq_core/filtering/rule_counts.py",
+    "plot_sample": "dq_core/viz/coverage.py",
+    "cluster_table": "dq_core/viz/coverage.py",
+    "class_balance_table": "dq_core/viz/overview.py",
+    "missing_classes": "dq_core/viz/overview.py",
 }
+PROGRESS_HOME = "dq_core/util/progress.py"
 
 
 def _calls(tree: ast.AST):
@@ -114,6 +138,88 @@ def test_numbers_are_recognised_by_one_function():
     assert copies == []
     loading = TREES["dq_app/ui/loading.py"]
     assert any(_name(c.func) == "holds_numbers" for c in _calls(loading))
+
+
+def _in_dq_app(path: str) -> bool:
+    return path.startswith("dq_app/")
+
+
+def test_progress_callbacks_have_one_type():
+    """No progress alias (``Progress = Callable[...]``) or Progress class outside util/progress.py, and no
+    ``progress`` parameter typed with a bare ``Callable[...]`` (a signature of its own) outside it; the
+    K-fold loop of signals/context.py reports a bare fraction to the context that runs it, and nothing else."""
+    aliases, bare = [], []
+    for path, tree in TREES.items():
+        if path == PROGRESS_HOME:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any("Protocol" in ast.unparse(b) for b in node.bases) \
+                    and "progress" in node.name.lower():
+                aliases.append(f"{path}:{node.lineno} class {node.name}")
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+                if isinstance(node, ast.AnnAssign) else []
+            value = getattr(node, "value", None)
+            if any(isinstance(t, ast.Name) and "progress" in t.id.lower() for t in targets) \
+                    and value is not None and "Callable" in ast.unparse(value):
+                aliases.append(f"{path}:{node.lineno}")
+            if isinstance(node, ast.arg) and node.arg == "progress" and node.annotation is not None \
+                    and "Callable" in ast.unparse(node.annotation) and path != "dq_core/signals/context.py":
+                bare.append(f"{path}:{node.lineno}")
+    assert aliases == [] and bare == []
+
+
+def test_the_most_suspicious_rows_are_ranked_in_one_place():
+    """No frame sorted by a score or the flag count, and no lowest-of-the-scores (``frame[cols].min(axis=1)``),
+    outside signals/flagged.py; the review table and the Clean page's tables rank through it."""
+    home = HOMES["rank_suspicious"]
+    copies = []
+    for path, tree in TREES.items():
+        if path == home:
+            continue
+        for c in _calls(tree):
+            text = ast.unparse(c)
+            if _name(c.func) == "sort_values" and ("_score" in text or "n_issues" in text):
+                copies.append(f"{path}:{c.lineno}")
+            if (_name(c.func) == "min" and isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Subscript)
+                    and any(k.arg == "axis" for k in c.keywords)):
+                copies.append(f"{path}:{c.lineno}")
+    assert copies == []
+    for path in ("dq_core/filtering/review.py", "dq_app/ui/clean/signals_view.py"):
+        assert {_name(c.func) for c in _calls(TREES[path])} & {"rank_suspicious", "most_suspicious"}, path
+
+
+def test_the_dashboard_counts_nothing_itself():
+    """The pages and ui/ read counts from dq_core: no bincount, and no table built from a result's rows."""
+    counted = [f"{path}:{c.lineno}" for path, tree in TREES.items() if _in_dq_app(path) for c in _calls(tree)
+               if _name(c.func) == "bincount"]
+    assert counted == []
+
+
+def test_what_to_embed_and_the_what_if_context_have_one_home():
+    """dq_app embeds nothing itself and plans nothing: it runs space/embed_pair.py's passes; the what-if context
+    is prepared only by filtering/whatif_build.py; the coverage map's points are sampled only in viz/."""
+    embedding = {"embed_texts", "embed_dataset", "plan_embedding", "has_dataset_embeddings",
+                 "forget_dataset_embeddings", "stratified_sample", "prepare_what_if", "label_inputs"}
+    in_app = sorted(f"{path}:{c.lineno} {_name(c.func)}" for path, tree in TREES.items() if _in_dq_app(path)
+                    for c in _calls(tree) if _name(c.func) in embedding)
+    assert in_app == []
+    planners = {path for path, tree in TREES.items() for c in _calls(tree) if _name(c.func) == "plan_embedding"}
+    assert planners == {HOMES["plan_pair"]}
+    preparers = {path for path, tree in TREES.items() for c in _calls(tree) if _name(c.func) == "prepare_what_if"}
+    assert preparers == {HOMES["build_what_if_context"]}
+    # the model-name format ("given:<file>", "compute:<model>") is read where the cache key is made
+    prefixes = [f"{path}:{node.lineno}" for path, tree in TREES.items() if _in_dq_app(path)
+                for node in ast.walk(tree) if isinstance(node, ast.Constant) and node.value in ("given:", "compute:")]
+    assert prefixes == []
+
+
+def test_the_rare_class_threshold_is_typed_once():
+    """The Overview says "under 10% of a uniform share" with metrics/balance.py's constant, not a typed 10%."""
+    from dq_core.metrics.balance import RARE_SHARE_OF_UNIFORM
+
+    page = (ROOT / "dq_app/app_pages/overview.py").read_text(encoding="utf-8")
+    assert "RARE_SHARE_OF_UNIFORM" in page and "under 10%" not in page
+    assert f"{RARE_SHARE_OF_UNIFORM:.0%}" == "10%"
 
 
 # ------------------------------------------------------------------ the homes' known answers

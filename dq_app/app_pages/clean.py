@@ -15,7 +15,7 @@ from dq_app.ui.clean import sandbox, signals_view
 from dq_app.ui.clean.advisor import advisor_section
 from dq_app.ui.clean.panel import render_filter_panel
 from dq_app.ui.clean.signal_settings import signal_settings
-from dq_app.ui.widgets import user_errors
+from dq_app.ui.widgets import bar_progress, user_errors
 from dq_core.signals import SignalReport, compute_signals, get_signal, load_cached_report
 
 AUTO_COMPUTE_ROWS = 3000  # below this many rows the page computes the signals without asking
@@ -58,7 +58,7 @@ def _report(signals: list, seed: int) -> SignalReport | None:
         return None
     bar = st.progress(0.0, text="Computing the signals…")
     report = compute_signals(ds, signals, reference=ref, workspace=ws, seed=seed,
-                             progress=lambda msg, f: bar.progress(min(max(f, 0.0), 1.0), text=f"{msg}…"))
+                             progress=bar_progress(bar))
     bar.empty()
     return report
 

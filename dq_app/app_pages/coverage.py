@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +12,8 @@ from dq_app.ui.map_selection import selected_positions, with_selection
 from dq_app.ui.widgets import fmt_num, user_errors
 from dq_core import settings
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
+from dq_core.space.embed_model import model_label
+from dq_core.space.embed_pair import pair_key, pair_rows
 from dq_core.space.projection import warm_umap_in_background
 from dq_core.util.wording import counted
 from dq_core.viz import coverage as vc
@@ -36,7 +37,7 @@ elif len(ref) == 0:
     st.error("The reference has no rows; load a reference with text rows.")
     st.stop()
 
-key = work.pair_key(ds, ref)
+key = pair_key(ds, ref)
 
 
 # ------------------------------------------------------------------ 1. embeddings (background, real progress)
@@ -44,14 +45,14 @@ preview = None
 if embedding_task.ensure(ds, ref, ws) is not None:
     preview = embedding_task.preview(ds, ref, ws)
     st.subheader("Embedding the texts")
-    st.write(f"Sentence embeddings of the texts of {embedding_task.n_texts(ds, ref):,} rows with the bundled "
+    st.write(f"Sentence embeddings of the texts of {pair_rows(ds, ref):,} rows with the bundled "
              "all-MiniLM-L6-v2 model (once; every page and later visits read them from the workspace).")
     embedding_task.show_progress(ds, ref, ws, key="cov_embed", rerun_on_preview=preview is None)
     if preview is None:
         st.stop()
     # Provisional: the whole page below, drawn on the random samples embedded first.
     ds, ref, ds_emb, ref_emb = preview.ds, preview.ref, preview.ds_emb, preview.ref_emb
-    key = work.pair_key(ds, ref)
+    key = pair_key(ds, ref)
     st.info(f"**Preview** on a random sample of {len(ds):,} dataset"
             + (f" and {len(ref):,} reference" if ref is not None else "") + " rows, while the rest embeds. "
             "Figures on a sample are estimates: the page redraws itself with every row when the embeddings are "
@@ -84,7 +85,7 @@ for side, d, emb in (("dataset", ds, ds_emb), ("reference", ref, ref_emb)):
         with st.expander(f"The {emb.n_empty:,} {side} rows without text"):
             st.dataframe(d.frame.loc[~emb.valid, [c for c in ("row_id", "text", "label") if c in d.frame]],
                          hide_index=True, width="stretch", height=200, key=f"cov_empty_{side}")
-st.caption(f"Embeddings: {ds_emb.dim}-d, model {work.model_label(ds_emb.model_name)}, cosine distance = 1 − dot product.")
+st.caption(f"Embeddings: {ds_emb.dim}-d, model {model_label(ds_emb.model_name)}, cosine distance = 1 − dot product.")
 
 # ------------------------------------------------------------------ 2. coverage figures
 res = None
@@ -188,15 +189,7 @@ if res is not None:
     t1, t2 = st.columns(2)
     t1.plotly_chart(vc.cluster_shares_bar(res), width="stretch", key="cov_shares")
     t2.plotly_chart(vc.nn_distance_histogram(res), width="stretch", key="cov_nn_hist")
-    table = pd.DataFrame([{
-        "cluster": f"C{c.cluster}", "under-covered": c.under_covered, "reference rows": c.n_reference,
-        "dataset rows": c.n_dataset, "expected dataset rows": c.expected_dataset,
-        "coverage ratio": np.nan if c.coverage_ratio is None else c.coverage_ratio,
-        "reference within radius": np.nan if c.reference_within_radius is None else c.reference_within_radius,
-        "top terms": ", ".join(c.top_terms),
-        "reference examples": " ‖ ".join(t[:120] for t in c.reference_examples),
-        "dataset examples": " ‖ ".join(t[:120] for t in c.dataset_examples),
-    } for c in res.clusters])
+    table = vc.cluster_table(res)
     only_under = st.toggle("Only under-covered clusters", key="cov_only_under", value=False)
     if only_under:
         table = table[table["under-covered"]]

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dq_app.ui import cached, state
 from dq_app.ui.widgets import fmt_num, show_rows, user_errors
+from dq_core.metrics.balance import RARE_SHARE_OF_UNIFORM
 from dq_core.metrics.profile import length_frame, profile_rows
 from dq_core.viz import overview as viz
 
@@ -41,21 +42,14 @@ with user_errors("Profiling"):
             m4.metric("Imbalance", fmt_num(bb.imbalance_ratio, 2), help="Imbalance ratio: largest class / smallest class")
             st.caption(f"Normalised label entropy **{fmt_num(bb.normalized_entropy)}** (1 = uniform)")
             for c in bb.rare_classes:
-                st.warning(f"Class **{c}** holds {bb.class_shares[c]:.2%} of the rows, under 10% of a uniform "
-                           f"share ({1 / bb.n_classes:.1%}).")
+                st.warning(f"Class **{c}** holds {bb.class_shares[c]:.2%} of the rows, under "
+                           f"{RARE_SHARE_OF_UNIFORM:.0%} of a uniform share ({bb.uniform_share:.1%}).")
 
     share = st.toggle("Show shares (off: counts)", value=True, key="ov_share")
     st.plotly_chart(viz.class_balance_bar(b, rp.balance if rp is not None and rp.balance.n_classes else None,
                                           share=share), width="stretch", key="ov_balance")
-    columns = {"dataset rows": pd.Series(b.class_counts, dtype=float),
-               "dataset share": pd.Series(b.class_shares, dtype=float)}
-    if rp is not None and rp.balance.n_classes:  # every class of either side: the label sets may differ
-        columns |= {"reference rows": pd.Series(rp.balance.class_counts, dtype=float),
-                    "reference share": pd.Series(rp.balance.class_shares, dtype=float)}
-    table = pd.concat(columns, axis=1)
-    only = {side: sorted(table.index[table[f"{side} rows"].isna()].astype(str)) for side in ("dataset", "reference")
-            if f"{side} rows" in table}
-    for side, missing in only.items():
+    table = viz.class_balance_table(b, rp.balance if rp is not None else None)
+    for side, missing in viz.missing_classes(table).items():
         if missing:
             other = "reference" if side == "dataset" else "dataset"
             st.warning(f"Label sets differ: {', '.join(f'**{c}**' for c in missing)} appear only in the {other}.")

@@ -12,6 +12,7 @@ from dq_app.ui.widgets import fmt_num, user_errors
 from dq_core import settings
 from dq_core.metrics.shift import DIVERGENCES, VERDICTS, ShiftConfig, format_p
 from dq_core.metrics.shift.views import metadata_candidates
+from dq_core.space.embed_pair import pair_ready, pair_rows
 from dq_core.viz import shift as viz_shift
 
 # Below this many texts to embed, the page embeds without asking (~10 s on CPU); above, on a click.
@@ -59,13 +60,13 @@ with user_errors("Shift"):
 
     # Embeddings: the workspace cache, filled by the one background task the app shares across pages;
     # small sets are waited for in the page, large ones (minutes on CPU) embed on request, in the background.
-    ready = embedding_task.ready(ds, ref, ws)
+    ready = pair_ready(ds, ref, ws)
     asked = f"sh_embed_asked_{ds.fingerprint[:12]}_{ref.fingerprint[:12]}"  # per pair of datasets
     # What a view without embeddings tells the user to do: point at the button only where it is drawn.
     needs = "needs the sentence embeddings: they are being computed in the background (progress above)"
     if not ready:
         auto_rows = settings.get("DQ_SHIFT_AUTO_EMBED_ROWS")
-        n_texts = embedding_task.n_texts(ds, ref)
+        n_texts = pair_rows(ds, ref)
         task = embedding_task.current(ds, ref, ws)
         if (task is not None and not task.failed) or n_texts <= auto_rows or st.session_state.get(asked):
             # Small sets: seconds, so wait and draw the page once; large ones: never block the other views.

@@ -21,16 +21,14 @@ from dq_core.metrics.coverage import (
     coverage_for_datasets,
 )
 from dq_core.space.embed_cache import EmbeddingResult, cached_dataset_embeddings
+from dq_core.space.embed_pair import pair_key
 from dq_core.space.projection import Projection, cached_umap, project_pca, project_umap
+from dq_core.util.progress import fraction
 
 
 def map_method() -> str:
     """``DQ_MAP_METHOD``: "umap", or "pca" to skip UMAP (e.g. on very slow machines)."""
     return settings.get("DQ_MAP_METHOD")
-
-
-def pair_key(ds: TextDataset, ref: TextDataset | None) -> str:
-    return f"{ds.fingerprint[:16]}-{ref.fingerprint[:16] if ref is not None else 'none'}"
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -51,9 +49,12 @@ def _map(task: tasks.Task, ds_emb: EmbeddingResult, ref_emb: EmbeddingResult | N
     import numpy as np
 
     ref_v = ref_emb.vectors if ref_emb is not None else np.zeros((0, ds_emb.vectors.shape[1]), np.float32)
+
+    def progress(phase: str, done: float | None = None, total: float = 1.0) -> None:
+        task.report(fraction(done or 0.0, total), f"Map: {phase}", phase="map")
+
     proj = project_umap(ds_emb.vectors, ref_v, ds_valid=ds_emb.valid,
-                        ref_valid=ref_emb.valid if ref_emb is not None else None, workspace=ws,
-                        progress=lambda phase, f: task.report(f, f"Map: {phase}", phase="map"))
+                        ref_valid=ref_emb.valid if ref_emb is not None else None, workspace=ws, progress=progress)
     task.publish("projection", proj)
     return proj
 
@@ -122,14 +123,10 @@ def map_view(key: str, proj_tag: str, res_tag: str, color: str, highlight: bool,
              _ref: TextDataset | None, _proj: Projection, _res: CoverageResult | None):
     """(plotted frame, figure, points before sampling) for one map setting, memoised: building the
     WebGL figure of ~40k points costs ~1 s, and a later visit or a rerun redraws the same one."""
-    from dq_core.space.projection import MAX_PLOT_POINTS
-    from dq_core.util.sampling import stratified_sample
     from dq_core.viz import coverage as vc
 
     frame = vc.map_frame(_ds, _ref, _proj.ds_xy, _proj.ref_xy if _ref is not None else None, coverage=_res)
-    strata = frame["side"] + ":" + (frame["cluster"].astype(str) if "cluster" in frame else frame["label"])
-    keep = stratified_sample(strata.to_numpy(), MAX_PLOT_POINTS, rng=0)
-    shown = frame.iloc[keep].reset_index(drop=True)
+    shown = vc.plot_sample(frame)
     if color not in vc.color_options(shown):
         color = "dataset vs reference"
     return shown, vc.coverage_map(shown, color=color, highlight_under=highlight), len(frame)
@@ -140,19 +137,3 @@ def color_options(key: str, proj_tag: str, res_tag: str, _ds, _ref, _proj, _res)
 
     shown, _, _ = map_view(key, proj_tag, res_tag, "dataset vs reference", True, _ds, _ref, _proj, _res)
     return vc.color_options(shown)
-
-
-def model_label(cache_key: str) -> str:
-    """A model's cache key (``<folder>-<weights digest>[-bf16]``) as a reader knows the model."""
-    from pathlib import Path
-
-    from dq_core.data import assets
-
-    if cache_key.startswith(("given:", "compute:")):  # dq_core.space.given_store: not the model's cache key
-        kind, _, name = cache_key.partition(":")
-        return f"your own vectors ({name})" if kind == "given" else f"dq compute output ({name})"
-    precision = " (bfloat16)" if cache_key.endswith("-bf16") else ""
-    folder = cache_key.removesuffix("-bf16").rsplit("-", 1)[0]
-    if folder == Path(assets.default_model_path()).name:
-        return "all-MiniLM-L6-v2, bundled" + precision
-    return folder + precision

@@ -3,17 +3,14 @@
 Coverage, Shift, Clean and the baseline trainer all read the same cached embeddings. Computing them once,
 in one server thread per (dataset, reference) pair, keeps two pages from embedding the same texts at the
 same time, and lets the app start as soon as a dataset is opened (``prefetch``): the first visit to a
-page that needs them then waits only for what is left.
+page that needs them then waits only for what is left. What is embedded, in which order and how it is
+counted is dq_core's (:mod:`dq_core.space.embed_pair`); this module runs it in a thread and shows it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from dq_app.ui import tasks
@@ -21,121 +18,45 @@ from dq_app.ui.progress_text import Counted, RateMeter, progress_line
 from dq_core import settings
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
-from dq_core.space.embed import EmbeddingPlan, embed_dataset, embed_texts, plan_embedding
-from dq_core.space.embed_cache import EmbeddingResult, forget_dataset_embeddings, has_dataset_embeddings
+from dq_core.space.embed_pair import (
+    EMBEDDING,
+    PREVIEW,
+    Preview,
+    forget_pair,
+    pair_key,
+    pair_ready,
+    pair_rows,
+    plan_pair,
+    run_pair,
+)
 from dq_core.util.wording import counted
-
-
-def _sides(ds: TextDataset, ref: TextDataset | None) -> list[tuple[str, TextDataset]]:
-    return [("dataset", ds)] + ([("reference", ref)] if ref is not None and len(ref) else [])
 
 
 def task_key(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> str:
     """Per workspace too: another workspace has its own cache, so a task done for one says nothing of it."""
-    return f"embed:{ws.root}:{ds.fingerprint[:16]}-{ref.fingerprint[:16] if ref is not None else 'none'}"
-
-
-def ready(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> bool:
-    """Both sides' embeddings are on disk."""
-    return all(has_dataset_embeddings(d, workspace=ws) for _, d in _sides(ds, ref))
-
-
-def n_texts(ds: TextDataset, ref: TextDataset | None) -> int:
-    """Rows on both sides (a text repeated in them is embedded once: see :func:`counts_note`)."""
-    return sum(len(d) for _, d in _sides(ds, ref))
-
-
-# A first pass embeds a random sample of each side, so pages can show provisional figures within seconds
-# while the rest embeds (minutes on CPU for tens of thousands of texts). Its vectors are cached per text,
-# so the full pass does not embed them again.
-PREVIEW_ROWS = 2000  # per side
-PREVIEW_ABOVE = 4 * PREVIEW_ROWS  # texts in all; below this the whole job takes seconds
-
-
-@dataclass(frozen=True)
-class Preview:
-    """Random samples of both sides with their embeddings (row_ids kept), for provisional figures."""
-
-    ds: TextDataset
-    ref: TextDataset | None
-    ds_emb: EmbeddingResult
-    ref_emb: EmbeddingResult | None
-
-
-def _sample(d: TextDataset, n: int, seed: int = 0) -> TextDataset:
-    pick = np.zeros(len(d), dtype=bool)
-    pick[np.random.default_rng(seed).choice(len(d), size=min(n, len(d)), replace=False)] = True
-    return d.subset(pick, name=f"{d.name} (sample of {int(pick.sum()):,})")
-
-
-class _Counter:
-    """Distinct texts embedded so far of the plan's total, with this run's measured rate: published as
-    ``task.partial["rows"]`` (a :class:`~ui.progress_text.Counted`) and as the bar's fraction.
-
-    Each pass's first report corrects the plan's count for it if the cache changed meanwhile; a pass
-    answered whole from the consolidated file (first report ``(n, n)``) embedded nothing and counts 0.
-    """
-
-    def __init__(self, task: tasks.Task, plan: EmbeddingPlan):
-        self.task, self.planned, self.before, self.phase = task, list(plan.to_embed), 0, 0
-        self.meter = RateMeter()
-
-    def pass_cb(self, phase: str) -> Callable[[int, int], None]:
-        i, first = self.phase, [True]
-
-        def cb(done: int, todo: int) -> None:
-            if first[0]:
-                first[0] = False
-                self.planned[i] = 0 if todo and done == todo else todo
-            if not self.planned[i]:
-                return
-            count, total = self.before + done, sum(self.planned)
-            self.meter.add(time.monotonic(), count)
-            self.task.publish("rows", Counted(count, total, self.meter.rate()))
-            self.task.report(count / total, phase=phase)
-
-        return cb
-
-    def end_pass(self) -> None:
-        self.before += self.planned[self.phase]
-        self.phase += 1
+    return f"embed:{ws.root}:{pair_key(ds, ref)}"
 
 
 def _embed_all(task: tasks.Task, ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> None:
-    """Embed a preview sample (large sets), then the dataset, then the reference, reporting real progress:
-    distinct texts embedded of the plan's total, counted before the first text is embedded."""
-    sides = _sides(ds, ref)
-    total = sum(len(d) for _, d in sides) or 1
-    long_texts = settings.get("DQ_LONG_TEXTS")  # "chunks" embeds long texts whole
-    samples = [(name, _sample(d, PREVIEW_ROWS)) for name, d in sides] if total > PREVIEW_ABOVE else []
+    """dq_core's passes over the pair (:func:`~dq_core.space.embed_pair.run_pair`), reported on the task:
+    the plan, then distinct texts embedded of its total with this run's measured rate (``task.partial["rows"]``,
+    a :class:`~ui.progress_text.Counted`, and the bar's fraction), and the preview sample once embedded."""
     task.report(0.0, "Counting the texts to embed…", phase="counting")
-    passes = ([pd.concat([d.texts for _, d in samples], ignore_index=True)] if samples else []) \
-        + [d.texts for _, d in sides]
-    whole = {len(passes) - len(sides) + i for i, (_, d) in enumerate(sides)
-             if has_dataset_embeddings(d, workspace=ws, long_texts=long_texts)}
-    plan = plan_embedding(passes, workspace=ws, long_texts=long_texts, skip=whole)
-    task.publish("plan", plan)
-    counter = _Counter(task, plan)
-    task.publish("rows", Counted(0, plan.total))
-    if samples:
-        task.report(phase="preview")
-        res = embed_texts(passes[0], workspace=ws, progress=counter.pass_cb("preview"), long_texts=long_texts)
-        counter.end_pass()
-        parts, start = {}, 0
-        for name, d in samples:
-            sl = slice(start, start + len(d))
-            parts[name] = (d, replace(res, vectors=res.vectors[sl], valid=res.valid[sl],
-                                      truncated=None if res.truncated is None else res.truncated[sl],
-                                      n_truncated=int(res.truncated[sl].sum()) if res.truncated is not None else 0))
-            start += len(d)
-        task.publish("preview", Preview(ds=parts["dataset"][0], ds_emb=parts["dataset"][1],
-                                        ref=parts["reference"][0] if "reference" in parts else None,
-                                        ref_emb=parts["reference"][1] if "reference" in parts else None))
-    task.report(phase="embedding")
-    for _, d in sides:
-        embed_dataset(d, workspace=ws, progress=counter.pass_cb("embedding"), long_texts=long_texts)
-        counter.end_pass()
-    task.report(1.0, phase="embedding")
+    job = plan_pair(ds, ref, ws)
+    task.publish("plan", job.plan)
+    task.publish("rows", Counted(0, job.plan.total))
+    meter = RateMeter()
+
+    def progress(phase: str, done: float | None = None, total: float = 1.0) -> None:
+        if done is None:  # a pass starts
+            task.report(phase=phase)
+            return
+        meter.add(time.monotonic(), int(done))
+        task.publish("rows", Counted(int(done), int(total), meter.rate()))
+        task.report(done / total, phase=phase)
+
+    run_pair(job, ws, progress=progress, on_preview=lambda p: task.publish("preview", p))
+    task.report(1.0, phase=EMBEDDING)
 
 
 def counts_note(task: tasks.Task, n_rows: int) -> str:
@@ -157,7 +78,7 @@ def status_line(task: tasks.Task) -> str:
     if rows is None or plan is None or not rows.total:
         return task.message or "Loading the embedding model…"
     what = "Embedding"
-    if task.phase == "preview":
+    if task.phase == PREVIEW:
         what = f"Embedding a preview sample of {plan.to_embed[0]:,} texts first"
     return progress_line(what, rows, unit="distinct texts")
 
@@ -175,7 +96,7 @@ def ensure(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> tasks.Tas
     task = current(ds, ref, ws)
     if task is not None and not task.done:
         return task
-    if ready(ds, ref, ws):
+    if pair_ready(ds, ref, ws):
         return None
     if task is not None and task.done:
         tasks.forget(task.key)
@@ -189,8 +110,7 @@ def retry(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> None:
 
 def repair(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> None:
     """A page found the files marked complete but could not read them: rebuild them in the background."""
-    for _, d in _sides(ds, ref):
-        forget_dataset_embeddings(d, workspace=ws)
+    forget_pair(ds, ref, ws)
     retry(ds, ref, ws)
 
 
@@ -216,7 +136,7 @@ def wait(ds: TextDataset, ref: TextDataset | None, ws: Workspace, *, timeout: fl
         time.sleep(0.2)
         bar.progress(task.progress, text=status_line(task))
     bar.empty()
-    return task.done and ready(ds, ref, ws)
+    return task.done and pair_ready(ds, ref, ws)
 
 
 def preview(ds: TextDataset, ref: TextDataset | None, ws: Workspace) -> Preview | None:
@@ -248,7 +168,7 @@ def show_progress(ds: TextDataset, ref: TextDataset | None, ws: Workspace, *, ke
                 st.rerun()
             return
         st.progress(task.progress, text=status_line(task))
-        note = counts_note(task, n_texts(ds, ref))
+        note = counts_note(task, pair_rows(ds, ref))
         st.caption((note + " " if note else "") + f"{task.elapsed:.0f} s so far. Embeddings are cached in the "
                    "workspace chunk by chunk: leaving this page does not stop them, and an interrupted run "
                    "resumes where it stopped.")

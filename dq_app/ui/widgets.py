@@ -1,4 +1,4 @@
-"""Common widgets: error boundaries, metric cards, row viewers."""
+"""Common widgets: error boundaries, metric cards, row viewers, progress bars fed by dq_core."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_core.errors import DataError
+from dq_core.util.progress import Progress, fraction
 from dq_core.util.wording import format_number as fmt_num  # noqa: F401 - the pages' name for the one number format
 
 
@@ -37,3 +38,12 @@ def show_rows(frame: pd.DataFrame, *, key: str, height: int = 300, columns: list
     cols = columns or [c for c in ("row_id", "text", "label", "split") if c in frame.columns]
     st.caption(f"{len(frame):,} rows")
     st.dataframe(frame[cols], hide_index=True, width="stretch", height=height, key=key)
+
+
+def bar_progress(bar) -> Progress:
+    """A dq_core progress callback that moves ``bar`` (an ``st.progress``) and names the step under way."""
+
+    def cb(message: str, done: float | None = None, total: float = 1.0) -> None:
+        bar.progress(fraction(done or 0.0, total), text=f"{message}…")
+
+    return cb

@@ -1,9 +1,10 @@
 """One progress display for every long `dq` command: rows done of total, rate and ETA, on stderr.
 
-dq_core reports progress through callbacks (``(done, total)`` for rows, ``(message, fraction)`` for
-steps); this module turns them into a tqdm bar on a terminal. When stderr is not a terminal it stays
-silent, so piped or logged output holds only the result, unless ``--progress`` asks for it: then it
-writes a plain line at most every few seconds (or each 5%) in the same format.
+dq_core reports progress through the callbacks of :mod:`dq_core.util.progress` (``(done, total)`` for
+rows, ``(message, done, total)`` for steps and phases); this module turns them into a tqdm bar on a
+terminal. When stderr is not a terminal it stays silent, so piped or logged output holds only the result,
+unless ``--progress`` asks for it: then it writes a plain line at most every few seconds (or each 5%) in
+the same format.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from tqdm import tqdm
+
+from dq_core.util.progress import Counts, Progress, fraction
 
 LINE_EVERY_SECONDS = 10.0  # plain-line mode: at most one line this often, besides each 5% step
 STEP_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}"
@@ -49,7 +52,7 @@ class CliProgress:
         return cls(getattr(args, "progress", None), stream=stream)
 
     # ------------------------------------------------------------ callbacks for dq_core
-    def rows(self, what: str, *, unit: str = "texts") -> Callable[[int, int], None]:
+    def rows(self, what: str, *, unit: str = "texts") -> Counts:
         """``(done, total)``: a bar of rows with rate and ETA; total 0 means nothing was left to do."""
         state: dict = {"bar": None, "t0": time.monotonic(), "last_line": -1.0, "last_frac": -1.0}
 
@@ -76,14 +79,14 @@ class CliProgress:
                 done, total, el, unit=unit, prefix=what, ascii=True, ncols=80))
         return cb
 
-    def steps(self, what: str) -> Callable[[str, float], None]:
-        """``(message, fraction of the whole)``: a percentage bar with the current step named."""
+    def steps(self, what: str) -> Progress:
+        """``(message, done, total)``: a percentage bar with the current step named."""
         state: dict = {"bar": None, "t0": time.monotonic(), "last_line": -1.0, "last_frac": -1.0, "msg": None}
 
-        def cb(message: str, fraction: float) -> None:
+        def cb(message: str, done: float | None = None, total: float = 1.0) -> None:
             if not self.enabled:
                 return
-            frac = min(max(float(fraction), 0.0), 1.0)
+            frac = fraction(done or 0.0, total)
             if self.tty:
                 bar = state["bar"]
                 if bar is None:
@@ -102,11 +105,12 @@ class CliProgress:
                 ascii=True, ncols=80))
         return cb
 
-    def phases(self, what: str) -> Callable[[str], None]:
-        """``(message)``: one line per phase with the time so far (work with no countable rows)."""
+    def phases(self, what: str) -> Progress:
+        """``(message)``: one line per phase with the time so far (work with no countable rows: counts, when
+        given, are not shown)."""
         t0 = time.monotonic()
 
-        def cb(message: str) -> None:
+        def cb(message: str, done: float | None = None, total: float = 1.0) -> None:
             if self.enabled:
                 self._line(f"{what}: {message} [{tqdm.format_interval(time.monotonic() - t0)}]")
         return cb

@@ -33,16 +33,18 @@ Modules, one job each (the names other packages use are re-exported here):
 ``inputs``           FilterInputs (prepared, recipe-independent work), signal_names, align_signals
 ``apply``            apply_recipe / apply_prepared -> RecipeResult, iter_signal_flag_counts
 ``rule_counts``      count_rules: per rule, in the order rules apply, the rows it selects, removes (all /
-                     not removed before), relabels, repairs, and a dedupe rule's copies
+                     not removed before), relabels, repairs, and a dedupe rule's copies; class_rows
 ``export``           cleaned_frame, removal_log, removal_summary, export_bytes, write_export, export_all
 ``decisions``        DecisionStore: manual review decisions with undo, saved in the workspace
 ``effect``           decision_effect: what a change of decisions does (rows in, rows out, relabels)
 ``load_signals``     load_or_compute_signals: the signals a recipe needs, from the cache or computed
 ``active_learning``  label_next: the rows worth relabelling first (uncertainty, density); label_inputs
-``review``           review_frame: which rows to review, ranked most suspicious first
+``review``           review_frame: which rows to review, ranked most suspicious first (the ranking:
+                     dq_core.signals.flagged)
 ``repair``           find_repairs: the junk signal's mojibake repairs a ``repair`` rule puts in place
 ``whatif``           the before/after figures of a recipe, recounted from a keep mask (``whatif_counts``:
-                     the count-based pieces; ``whatif_scratch``: the same figures the slow way)
+                     the count-based pieces; ``whatif_scratch``: the same figures the slow way;
+                     ``whatif_build``: the context built on what the workspace holds, in one call)
 ``compare``          compare_recipes: several recipes side by side
 """
 
@@ -87,7 +89,7 @@ from dq_core.filtering.recipe import (
     saved_recipes,
 )
 from dq_core.filtering.review import REVIEW_LIMIT, REVIEW_VIEWS, parse_row_ids, review_frame
-from dq_core.filtering.rule_counts import RuleCount, count_rules
+from dq_core.filtering.rule_counts import RuleCount, class_rows, count_rules
 from dq_core.filtering.rules import (
     REPAIR_ACTIONS,
     SIGNAL_ACTION_HELP,
@@ -106,7 +108,7 @@ __all__ = [
     "REPAIR_ACTIONS", "SIGNAL_ACTIONS", "SIGNAL_ACTION_HELP", "UNCERTAINTY_METHODS", "signal_actions",
     "ClassRule", "ConditionRule", "Decision", "DecisionEffect", "DecisionStore", "FilterInputs", "FilterRecipe",
     "LabelInputs", "RecipeResult", "RowSet", "RuleCount", "SignalRule",
-    "apply_prepared", "apply_recipe", "as_recipe", "cleaned_frame", "compare_recipes", "count_rules",
+    "apply_prepared", "apply_recipe", "as_recipe", "class_rows", "cleaned_frame", "compare_recipes", "count_rules",
     "decision_effect", "default_recipe", "diff_results",
     "export_all", "export_bytes", "is_label_signal", "iter_signal_flag_counts", "label_inputs", "label_next",
     "load_or_compute_signals", "load_recipe", "parse_condition", "parse_row_ids", "recipe_path", "removal_log",

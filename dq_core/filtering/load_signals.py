@@ -6,6 +6,7 @@ import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.filtering.recipe import check_settings
+from dq_core.util.progress import Progress
 
 
 def signal_specs(settings: dict | None) -> tuple[list | None, int]:
@@ -32,7 +33,7 @@ def cached_signals(ds: TextDataset, ref: TextDataset | None = None, *, workspace
 
 
 def load_or_compute_signals(ds: TextDataset, ref: TextDataset | None = None, *, workspace=None,
-                            settings: dict | None = None, progress=None, embeddings=None,
+                            settings: dict | None = None, progress: Progress | None = None, embeddings=None,
                             reference_embeddings=None, pred_probs=None) -> pd.DataFrame:
     """The wide signals frame of ``ds``, from the workspace cache or computed into it.
 

@@ -1,7 +1,6 @@
 """Which rows to review, ranked: the Clean page's review table (and any other page or command) reads it here.
 
-Rows are ranked most suspicious first: by the lowest of their signal scores (scores are in [0, 1], low =
-suspicious; a row without scores counts as 1), ties by row position, so the list is deterministic.
+Rows are ranked most suspicious first, as :mod:`dq_core.signals.flagged` ranks them.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from dq_core.errors import DataError
 from dq_core.filtering.apply import RecipeResult
 from dq_core.filtering.inputs import FilterInputs
 from dq_core.filtering.recipe import Decision
+from dq_core.signals.flagged import rank_suspicious
 from dq_core.util.jsonsafe import to_native
 
 # Which rows a review shows: the recipe drops, relabels or repairs them; a signal flags them but the recipe keeps
@@ -23,13 +23,6 @@ REVIEW_VIEWS = ("touched by the recipe", "flagged but kept", "most suspicious", 
 REVIEW_LIMIT = 500
 # Signal columns shown next to the text when the signals frame has them.
 REVIEW_SIGNAL_COLUMNS = ("suggested_label", "suggested_label_prob", "label_score")
-
-
-def suspicion(inputs: FilterInputs) -> np.ndarray:
-    """Per row, the lowest of its signal scores (1.0 without any): low = suspicious."""
-    sig = inputs.signals
-    scores = [c for c in (sig.columns if sig is not None else []) if c.endswith("_score")]
-    return sig[scores].min(axis=1).fillna(1.0).to_numpy() if scores else np.ones(inputs.n)
 
 
 def review_mask(inputs: FilterInputs, result: RecipeResult, decided: np.ndarray, view: str) -> np.ndarray:
@@ -65,9 +58,7 @@ def review_frame(inputs: FilterInputs, result: RecipeResult, decisions: Mapping[
     if decisions:
         pos, _ = inputs.positions([d.row_id for d in decisions.values()])
         decided[pos] = True
-    score = suspicion(inputs)
-    pos = np.flatnonzero(review_mask(inputs, result, decided, view))
-    pos = pos[np.lexsort((pos, score[pos]))][:limit]
+    pos = rank_suspicious(sig, review_mask(inputs, result, decided, view))[:limit]
     labels = result.final_labels()
     kept = np.where(result.relabelled_mask[pos], "relabel → " + labels[pos].astype(str), "keep")
     fixed = result.repaired_mask[pos]

@@ -28,6 +28,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from dq_core.filtering.apply import RecipeResult
+    from dq_core.filtering.inputs import FilterInputs
 
 MANUAL = "manual decisions"
 LATE_STEPS = ("dedupe", "cap")  # applied after the manual decisions, on the rows the others leave
@@ -99,3 +100,10 @@ def rule_counts_frame(counts: tuple[RuleCount, ...]) -> pd.DataFrame:
     for c in ("copies", "copies_as_loaded"):
         frame[c] = frame[c].astype("Int64")
     return frame
+
+
+def class_rows(inputs: FilterInputs) -> dict[str, int]:
+    """Rows per class as loaded, in the inputs' class order: what a class rule selects on its own (the
+    count beside each class in the Clean page's per-class rules)."""
+    counts = np.bincount(inputs.label_codes[inputs.label_codes >= 0], minlength=len(inputs.classes))
+    return {c: int(counts[i]) for i, c in enumerate(inputs.classes)}

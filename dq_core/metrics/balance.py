@@ -33,6 +33,11 @@ class BalanceResult:
             "rare_classes": list(self.rare_classes),
         }
 
+    @property
+    def uniform_share(self) -> float:
+        """Each class's share if every class held as many rows, 1/C (nan without classes)."""
+        return 1 / self.n_classes if self.n_classes else float("nan")
+
 
 def compute_class_balance(labels: pd.Series | np.ndarray | list) -> BalanceResult:
     s = pd.Series(labels, dtype="string")

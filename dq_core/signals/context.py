@@ -22,8 +22,7 @@ from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.space.neighbors import GRAPH_K as NEIGHBORS_GRAPH_K
 from dq_core.util.cores import usable_cores
-
-Progress = Callable[[str, float], None]  # (message, fraction done of the current step)
+from dq_core.util.progress import Progress
 
 # One graph serves every signal (and Coverage: same width, same cache entry); near duplicates and
 # outliers read its first 10 columns, the label signal all 30.

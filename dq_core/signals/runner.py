@@ -8,7 +8,7 @@ The wide frame has one row per dataset row: ``row_id``, ``label``, then per sign
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +20,7 @@ from dq_core.errors import DataError
 from dq_core.signals.base import REGISTRY, Signal, SignalResult
 from dq_core.signals.context import SignalContext
 from dq_core.util.jsonsafe import to_jsonable
+from dq_core.util.progress import Progress
 
 SIGNALS_CACHE_VERSION = 3  # 2: phones by libphonenumber, mojibake by ftfy (+ mojibake_fixed_text); 3: duplicates by
 # the plain-Python text rule (full Unicode lower-casing: "İ", final "Σ")
@@ -32,8 +33,6 @@ WHY_MISSING = {
     "reference": "needs reference/test rows (choose a reference on Load, or --reference)",
     "annotators": "needs two or more annotator columns mapped (Load › annotator columns)",
 }
-
-Progress = Callable[[str, float], None]  # (message, overall fraction done)
 
 
 def get_signal(name: str, **params) -> Signal:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from dq_core.errors import DataError
+from dq_core.util.progress import Progress
 
 MODES = ("uniform", "class_conditional", "pairs")
 
@@ -190,12 +191,13 @@ class SandboxResult:
 
 
 def run_sandbox(ds, embeddings: np.ndarray, *, rate: float, mode: str = "uniform", seed: int = 0,
-                pairs: dict[str, str] | None = None, workspace=None, progress=None) -> SandboxResult:
+                pairs: dict[str, str] | None = None, workspace=None,
+                progress: Progress | None = None) -> SandboxResult:
     """Flip ``rate`` of ``ds``'s labels (:func:`inject_label_noise`), run the DETECTORS on the noisy copy and
     score their flags and scores against the known flips.
 
     ``embeddings``: the dataset's vectors (the signals' own, so nothing is embedded again); ``progress``:
-    (message, fraction) callback as :func:`dq_core.signals.compute_signals` takes.
+    passed on to :func:`dq_core.signals.compute_signals`.
     """
     from dq_core.signals.runner import compute_signals, get_signal
 

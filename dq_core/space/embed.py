@@ -10,7 +10,7 @@ sent to the model: their rows get a zero vector and ``valid=False``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,11 +35,10 @@ from dq_core.space.embed_model import (
 )
 from dq_core.space.embed_threads import ThreadTuner
 from dq_core.space.precision_probe import resolve_precision
+from dq_core.util.progress import Counts as Progress  # embedding reports counts of texts: (done, total)
 
 CHUNK_SIZE = 2048  # texts per cache chunk: small enough to lose little on interrupt, big enough for speed
 PROGRESS_STEP = 512  # texts per timed group of batches, i.e. how often progress is reported
-
-Progress = Callable[[int, int], None]  # (done, total)
 
 
 def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = None,

@@ -246,6 +246,20 @@ def cache_key(model: str | None, precision: str | None = None, device: str | Non
             + ("-chunks" if check_long_texts(long_texts) == "chunks" else ""))
 
 
+def model_label(key: str) -> str:
+    """A model name as a reader knows it, from an embedding's ``model_name``: a :func:`cache_key`
+    (``<folder>-<weights digest>[-bf16]``), or ``given:<file>`` / ``compute:<model>`` for vectors the user
+    brought or `dq compute` made (not a model's cache key)."""
+    if key.startswith(("given:", "compute:")):
+        kind, _, name = key.partition(":")
+        return f"your own vectors ({name})" if kind == "given" else f"dq compute output ({name})"
+    precision = " (bfloat16)" if key.endswith("-bf16") else ""
+    folder = key.removesuffix("-bf16").rsplit("-", 1)[0]
+    if folder == Path(assets.default_model_path()).name:
+        return "all-MiniLM-L6-v2, bundled" + precision
+    return folder + precision
+
+
 @lru_cache(maxsize=8)
 def model_max_seq_length(model: str | None) -> int:
     """The model's max_seq_length from its config, without loading it (0 when unknown)."""

@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from dq_core.errors import DataError
 from dq_core.util.fingerprint import array_fingerprint
+from dq_core.util.progress import Progress
 
 CACHE_KIND = "projection"
 PROJECTION_VERSION = 1
 FIT_SAMPLE = 12_000  # rows UMAP is fitted on; the rest go through transform
 MAX_PLOT_POINTS = 50_000
-
-Progress = Callable[[str, float], None]  # (phase, fraction 0..1)
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,7 +7,6 @@ for coverage or signals are not embedded again. The model is stored as plain arr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +16,7 @@ import pandas as pd
 from dq_core.data.io import atomic_write_bytes, atomic_write_text
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-
-Progress = Callable[[int, int], None]
+from dq_core.util.progress import Counts
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class BaselineModel:
 
 
 def embed_frames(frames: list[pd.DataFrame], *, model: str | None, ws: Workspace,
-                 progress: Progress | None = None) -> tuple[list[np.ndarray], str]:
+                 progress: Counts | None = None) -> tuple[list[np.ndarray], str]:
     """Embeddings of several frames' texts in one call (identical texts are embedded once)."""
     from dq_core.space.embed import embed_texts
 

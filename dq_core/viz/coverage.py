@@ -1,7 +1,7 @@
-"""Coverage figures: the 2-D map (WebGL), per-cluster shares, nearest-neighbour distances.
+"""Coverage figures: the 2-D map (WebGL), per-cluster shares, nearest-neighbour distances, the cluster table.
 
-Built from a plot frame (see :func:`map_frame`) and :class:`~dq_core.metrics.coverage.CoverageResult`.
-No streamlit here.
+Built from a plot frame (see :func:`map_frame`, and :func:`plot_sample` for the points a map draws) and
+:class:`~dq_core.metrics.coverage.CoverageResult`. No streamlit here.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dq_core.metrics.coverage import CoverageResult
+from dq_core.space.projection import MAX_PLOT_POINTS
+from dq_core.util.sampling import stratified_sample
 from dq_core.viz.style import (
     ALERT_COLOR,
     DATASET_COLOR,
@@ -73,6 +75,14 @@ def map_frame(ds, ref, ds_xy: np.ndarray, ref_xy: np.ndarray, *, coverage: Cover
             vals[is_ref] = rv
         frame[name] = vals
     return frame[np.isfinite(frame["x"].to_numpy(dtype=float))].reset_index(drop=True)
+
+
+def plot_sample(frame: pd.DataFrame, max_points: int = MAX_PLOT_POINTS) -> pd.DataFrame:
+    """The points a map draws: at most ``max_points`` of a :func:`map_frame`, stratified by side and cluster
+    (by side and label without clusters), so every side and cluster keeps its share; the same rows each time."""
+    strata = frame["side"] + ":" + (frame["cluster"].astype(str) if "cluster" in frame else frame["label"])
+    keep = stratified_sample(strata.to_numpy(), max_points, rng=0)
+    return frame.iloc[keep].reset_index(drop=True)
 
 
 def color_options(frame: pd.DataFrame) -> list[str]:
@@ -219,3 +229,21 @@ def nn_distance_histogram(res: CoverageResult) -> go.Figure:
                       xaxis_title="cosine distance", yaxis_title="share of rows", yaxis_tickformat=".0%",
                       legend=legend_row(1.15))
     return fig
+
+
+EXAMPLE_CHARS = 120  # each example text in the cluster table is cut to this many characters
+
+
+def cluster_table(res: CoverageResult) -> pd.DataFrame:
+    """One row per cluster: whether it is under-covered, its rows on each side, the dataset rows it would
+    hold if the dataset followed the reference's mix, its coverage ratio and share of reference rows within
+    the radius (NaN where it holds no reference rows), its top terms and example texts."""
+    return pd.DataFrame([{
+        "cluster": f"C{c.cluster}", "under-covered": c.under_covered, "reference rows": c.n_reference,
+        "dataset rows": c.n_dataset, "expected dataset rows": c.expected_dataset,
+        "coverage ratio": np.nan if c.coverage_ratio is None else c.coverage_ratio,
+        "reference within radius": np.nan if c.reference_within_radius is None else c.reference_within_radius,
+        "top terms": ", ".join(c.top_terms),
+        "reference examples": " ‖ ".join(t[:EXAMPLE_CHARS] for t in c.reference_examples),
+        "dataset examples": " ‖ ".join(t[:EXAMPLE_CHARS] for t in c.dataset_examples),
+    } for c in res.clusters])

@@ -1,4 +1,5 @@
-"""Overview page figures: class balance and text lengths, built from BalanceResult and frames (no streamlit)."""
+"""Overview page figures and tables: class balance and text lengths, built from BalanceResult and frames (no
+streamlit)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,23 @@ def class_balance_bar(ds: BalanceResult, ref: BalanceResult | None = None, *, sh
                       margin=margin(), legend=legend_row(1.1),
                       xaxis_title=None, yaxis_title="share of rows" if share else "rows")
     return fig
+
+
+def class_balance_table(ds: BalanceResult, ref: BalanceResult | None = None) -> pd.DataFrame:
+    """Rows and share per class, the dataset's columns then the reference's (when it has labels), over every
+    class of either side: the label sets may differ, and a class one side lacks is NaN there."""
+    columns = {"dataset rows": pd.Series(ds.class_counts, dtype=float),
+               "dataset share": pd.Series(ds.class_shares, dtype=float)}
+    if ref is not None and ref.n_classes:
+        columns |= {"reference rows": pd.Series(ref.class_counts, dtype=float),
+                    "reference share": pd.Series(ref.class_shares, dtype=float)}
+    return pd.concat(columns, axis=1)
+
+
+def missing_classes(table: pd.DataFrame) -> dict[str, list[str]]:
+    """Per side of a :func:`class_balance_table`, the classes it lacks (that only the other side holds), sorted."""
+    return {side: sorted(table.index[table[f"{side} rows"].isna()].astype(str)) for side in ("dataset", "reference")
+            if f"{side} rows" in table}
 
 
 def length_histogram(frame: pd.DataFrame, *, unit: str = "words", max_points: int = 200_000,

@@ -11,6 +11,7 @@ from dq_app.ui import embedding_task, tasks
 from dq_app.ui.progress_text import Counted
 from dq_core.data.workspace import Workspace
 from dq_core.metrics.coverage import coverage_for_datasets
+from dq_core.space import embed_pair
 from dq_core.space.embed import EmbeddingPlan, embed_texts
 from dq_core.space.embed_cache import cached_dataset_embeddings
 
@@ -29,8 +30,8 @@ def _join_tasks():
 def test_the_task_publishes_a_preview_sample_then_embeds_everything(pair, monkeypatch):
     ds, ref = pair
     ws = Workspace.default()
-    monkeypatch.setattr(embedding_task, "PREVIEW_ROWS", 15)
-    monkeypatch.setattr(embedding_task, "PREVIEW_ABOVE", 50)
+    monkeypatch.setattr(embed_pair, "PREVIEW_ROWS", 15)
+    monkeypatch.setattr(embed_pair, "PREVIEW_ABOVE", 50)
     task = tasks.Task(key="test", label="Embeddings")
     seen = []
     task.report = lambda progress=None, message=None, phase=None: seen.append((progress, phase))  # noqa: ARG005
@@ -48,7 +49,7 @@ def test_the_task_publishes_a_preview_sample_then_embeds_everything(pair, monkey
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
     assert [ph for _, ph in seen if ph][0] == "counting"
     assert {ph for _, ph in seen if ph} == {"counting", "preview", "embedding"}
-    assert embedding_task.ready(ds, ref, ws)
+    assert embed_pair.pair_ready(ds, ref, ws)
 
 
 def _with_repeats(ds, ref):
@@ -70,8 +71,8 @@ def test_progress_counts_distinct_texts_with_one_total_and_names_the_preview_onl
     ds, ref = _with_repeats(*pair)
     assert len({t for t in [*ds.texts, *ref.texts] if t.strip()}) == 83
     ws = Workspace.default()
-    monkeypatch.setattr(embedding_task, "PREVIEW_ROWS", 15)
-    monkeypatch.setattr(embedding_task, "PREVIEW_ABOVE", 50)
+    monkeypatch.setattr(embed_pair, "PREVIEW_ROWS", 15)
+    monkeypatch.setattr(embed_pair, "PREVIEW_ABOVE", 50)
     task = tasks.Task(key="test-counts", label="Embeddings")
     lines, real = [], task.report
 
@@ -94,7 +95,7 @@ def test_progress_counts_distinct_texts_with_one_total_and_names_the_preview_onl
                            for line in preview)
     assert rest and all(line.startswith("Embedding: ") and "preview" not in line for line in rest)
     assert all("/ 83 distinct texts" in line for line in preview + rest)
-    assert embedding_task.counts_note(task, embedding_task.n_texts(ds, ref)) == (
+    assert embedding_task.counts_note(task, embed_pair.pair_rows(ds, ref)) == (
         "100 rows hold 83 distinct texts: the progress counts the 83 left to embed; a text that repeats is "
         "embedded once, an empty one not at all.")
 
@@ -113,14 +114,14 @@ def test_small_sets_skip_the_preview(pair):
 def test_coverage_draws_the_preview_while_the_rest_embeds(page_app, pair):
     ds, ref = pair
     ws = Workspace.default()
-    sd, sr = embedding_task._sample(ds, 30), embedding_task._sample(ref, 30)
+    sd, sr = embed_pair.preview_sample(ds, 30), embed_pair.preview_sample(ref, 30)
     ed, er = embed_texts(sd.texts, workspace=ws), embed_texts(sr.texts, workspace=ws)
     # A running task this test controls (no thread): its preview is ready, the full embeddings are not.
     task = tasks.Task(key=embedding_task.task_key(ds, ref, ws), label="Embeddings", progress=0.4,
                       phase="embedding")
     task.publish("plan", EmbeddingPlan(n_texts=118, n_cached=60, to_embed=(0, 40, 18)))
     task.publish("rows", Counted(10, 58, 2.0))
-    task.publish("preview", embedding_task.Preview(ds=sd, ref=sr, ds_emb=ed, ref_emb=er))
+    task.publish("preview", embed_pair.Preview(ds=sd, ref=sr, ds_emb=ed, ref_emb=er))
     with tasks._REGISTRY["lock"]:
         tasks._REGISTRY["tasks"][task.key] = task
     try:
@@ -152,7 +153,7 @@ def test_the_app_prefetches_the_embeddings_of_the_active_pair(new_app, pair, mon
     assert_no_exception(at)
     assert embedding_task.current(ds, ref, ws) is not None  # started by app.py, on the Overview page
     assert tasks.wait_all(300)
-    assert embedding_task.ready(ds, ref, ws)
+    assert embed_pair.pair_ready(ds, ref, ws)
 
 
 def test_a_failed_embedding_shows_its_reason_and_waits_for_try_again(page_app, pair, monkeypatch):
@@ -161,14 +162,14 @@ def test_a_failed_embedding_shows_its_reason_and_waits_for_try_again(page_app, p
     ds, ref = pair
     ws = Workspace.default()
 
-    real, fail = embedding_task.embed_dataset, [True]
+    real, fail = embed_pair.embed_dataset, [True]
 
     def broken(*a, **k):
         if fail[0]:
             raise DataError("the model folder 'x' is not a sentence-transformers model")
         return real(*a, **k)
 
-    monkeypatch.setattr(embedding_task, "embed_dataset", broken)
+    monkeypatch.setattr(embed_pair, "embed_dataset", broken)
     at = page_app("app_pages/coverage.py", ds, ref)
     at.run(timeout=120)
     assert tasks.wait_all(60)
@@ -181,4 +182,4 @@ def test_a_failed_embedding_shows_its_reason_and_waits_for_try_again(page_app, p
     fail[0] = False
     at.button(key="cov_embed_retry").click().run(timeout=120)
     assert_no_exception(at)
-    assert tasks.wait_all(300) and embedding_task.ready(ds, ref, ws)
+    assert tasks.wait_all(300) and embed_pair.pair_ready(ds, ref, ws)

@@ -132,3 +132,11 @@ def test_profile_counts_are_the_grouping_counts(rows):
     assert p.n_exact_duplicates == count_redundant_copies(d.group_of_row) == 4
     assert (p.n_rows_in_duplicate_groups, p.n_duplicate_groups) == (7, 3)
     assert p.to_dict()["n_rows_in_duplicate_groups"] == 7 and p.to_dict()["n_duplicate_groups"] == 3
+
+
+def test_class_rows_counts_each_class_as_loaded_in_class_order():
+    from dq_core.filtering import class_rows
+
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(7)], "label": ["b", "a", "b", None, "c", "b", "a"]})
+    inputs = FilterInputs(build_dataset(frame, ColumnMapping(text="text", label="label"), require_labels=False), None)
+    assert class_rows(inputs) == {"a": 2, "b": 3, "c": 1}  # the missing label counts for no class

@@ -148,3 +148,8 @@ def test_scaling_counts_changes_nothing_but_counts(labels, factor):
     assert b.class_balance_index == pytest.approx(a.class_balance_index)
     assert b.imbalance_ratio == pytest.approx(a.imbalance_ratio)
     assert b.normalized_entropy == pytest.approx(a.normalized_entropy)
+
+
+def test_uniform_share_is_one_over_the_classes():
+    assert compute_class_balance(["a", "b", "b", "c"]).uniform_share == 1 / 3
+    assert math.isnan(compute_class_balance([None, None]).uniform_share)

@@ -192,3 +192,12 @@ def test_embed_dataset_reopens_without_the_model(ws, monkeypatch):
     assert cached.valid.tolist() == first.valid.tolist()
     again = embed.embed_dataset(ds, workspace=ws, precision="float32", progress=lambda d, t: None)
     assert again.n_cached == len(ds)
+
+
+def test_model_label_reads_every_kind_of_model_name():
+    key = embed_model.cache_key(None, "float32")
+    assert embed_model.model_label(key) == "all-MiniLM-L6-v2, bundled"
+    assert embed_model.model_label(embed_model.cache_key(None, "bfloat16")) == "all-MiniLM-L6-v2, bundled (bfloat16)"
+    assert embed_model.model_label("my-model-0a1b2c") == "my-model"
+    assert embed_model.model_label("given:vectors.npy") == "your own vectors (vectors.npy)"
+    assert embed_model.model_label("compute:e5-small") == "dq compute output (e5-small)"

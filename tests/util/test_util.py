@@ -1,4 +1,4 @@
-"""The one fingerprint and the one JSON rule every folder uses."""
+"""The one fingerprint, the one JSON rule and the one progress fraction every folder uses."""
 
 from __future__ import annotations
 
@@ -59,3 +59,11 @@ def test_dumps_json_refuses_nothing_it_cannot_convert():
     assert json.loads(dumps_json({"x": Odd()})) == {"x": "odd"}
     with pytest.raises(TypeError):
         json.dumps({"x": Odd()})  # the plain library would have failed here
+
+
+def test_progress_fraction_is_clamped_and_whole_when_nothing_was_left():
+    from dq_core.util.progress import fraction
+
+    assert fraction(3, 4) == 0.75 and fraction(0.25) == 0.25
+    assert fraction(5, 4) == 1.0 and fraction(-1, 4) == 0.0
+    assert fraction(0, 0) == 1.0

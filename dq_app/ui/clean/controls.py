@@ -6,7 +6,6 @@ recipe (the autosaved working one, a saved one, an upload) into them.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -20,6 +19,7 @@ from dq_core.filtering import (
     FilterRecipe,
     RowSet,
     SignalRule,
+    class_rows,
     is_label_signal,
     iter_signal_flag_counts,
     parse_condition,
@@ -73,12 +73,11 @@ def set_controls(key: str, recipe: FilterRecipe, inputs: FilterInputs) -> None:
 
 
 def class_frame(recipe: FilterRecipe, inputs: FilterInputs) -> pd.DataFrame:
-    counts = np.bincount(inputs.label_codes[inputs.label_codes >= 0], minlength=len(inputs.classes))
     rules = {r.label: r for r in recipe.classes if not r.where}
     rows = []
-    for i, c in enumerate(inputs.classes):
+    for c, n in class_rows(inputs).items():
         r = rules.get(c)
-        rows.append({"class": c, "rows": int(counts[i]), "action": r.action if r else "keep",
+        rows.append({"class": c, "rows": n, "action": r.action if r else "keep",
                      "cap rows": r.max_rows if r and r.action == "cap" else None,
                      "relabel to": r.to if r and r.action == "relabel" else None})
     return pd.DataFrame(rows)

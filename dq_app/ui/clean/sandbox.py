@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dq_app.ui.widgets import bar_progress
 from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
@@ -47,7 +48,7 @@ def sandbox(ds: TextDataset, ws: Workspace) -> None:
             raise DataError("compute the signals first: the sandbox reuses their embeddings")
         bar = st.progress(0.0, text="Detecting…")
         res = run_sandbox(ds, emb.vectors, rate=rate, mode=mode, seed=seed, pairs=pairs, workspace=ws,
-                          progress=lambda m, f: bar.progress(min(max(f, 0.0), 1.0), text=f"{m}…"))
+                          progress=bar_progress(bar))
         bar.empty()
         st.session_state[RESULT_KEY] = res
     _show(res)

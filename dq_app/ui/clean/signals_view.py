@@ -11,6 +11,7 @@ import streamlit as st
 from dq_app.ui.widgets import fmt_num
 from dq_core.data.dataset import TextDataset
 from dq_core.signals import REGISTRY, SignalReport, find_signal_key
+from dq_core.signals.flagged import flag_counts, most_suspicious
 from dq_core.viz import signals as viz_signals
 
 TABLE_ROWS = 500
@@ -25,12 +26,10 @@ def frame_with_text(ds: TextDataset, report: SignalReport) -> pd.DataFrame:
 
 def summary(ds: TextDataset, report: SignalReport) -> None:
     st.subheader("Signals at a glance")
-    f = report.frame
-    counts = {k: int(f[report.issue_column(k)].sum()) for k in report.summaries}
-    any_flag = int((f["n_issues"] > 0).sum())
+    flagged = flag_counts(report)
     m = st.columns(4)
-    m[0].metric("Rows flagged by any signal", f"{any_flag:,}", help="rows with at least one is_<signal>_issue")
-    m[1].metric("Share flagged", f"{any_flag / max(len(f), 1):.1%}")
+    m[0].metric("Rows flagged by any signal", f"{flagged.any_signal:,}", help="rows with at least one is_<signal>_issue")
+    m[1].metric("Share flagged", f"{flagged.share(flagged.any_signal):.1%}")
     label_key = find_signal_key(report.summaries, "label")
     if label_key is not None:
         lab = report.summaries[label_key]
@@ -42,13 +41,14 @@ def summary(ds: TextDataset, report: SignalReport) -> None:
         st.caption(f"⏭️ **{report.titles.get(key, key)}** skipped: {why}.")
     if report.from_cache:
         st.caption("Loaded from the workspace cache (same data, signals and settings).")
-    st.plotly_chart(viz_signals.flagged_bar(counts, len(f), titles=report.titles), width="stretch", key="cl_bar")
+    st.plotly_chart(viz_signals.flagged_bar(flagged.per_signal, flagged.n_rows, titles=report.titles), width="stretch",
+                    key="cl_bar")
 
     ft = frame_with_text(ds, report)
     for key, facts_of in report.summaries.items():
         title = report.titles.get(key, key)
-        n = counts[key]
-        with st.expander(f"{title}: {n:,} rows flagged ({n / max(len(f), 1):.1%})"):
+        n = flagged.per_signal[key]
+        with st.expander(f"{title}: {n:,} rows flagged ({flagged.share(n):.1%})"):
             cls = REGISTRY.get(key.split("(", 1)[0])
             if cls is not None and cls.description:
                 st.caption(cls.description)
@@ -64,8 +64,8 @@ def summary(ds: TextDataset, report: SignalReport) -> None:
                     st.caption(f"{k.replace('_', ' ')}: " + ", ".join(f"{a} {b:,}" if isinstance(b, int) else f"{a} {b}"
                                                                       for a, b in v.items()))
             if n:
-                sc, ic = report.score_column(key), report.issue_column(key)
-                ex = ft.loc[ft[ic]].sort_values(sc, kind="stable").head(EXAMPLES)
+                sc = report.score_column(key)
+                ex = ft.iloc[most_suspicious(report, key)[:EXAMPLES]]
                 cols = ["row_id", "text", "label", sc, "reasons"]
                 st.dataframe(ex[cols], hide_index=True, width="stretch", key=f"cl_ex_{key}",
                              column_config={sc: st.column_config.NumberColumn("score", format="%.3f")})
@@ -121,12 +121,7 @@ def suspicious_rows(ds: TextDataset, report: SignalReport) -> None:
     choice = st.selectbox("Rows flagged by", ["any signal", *keys], key="cl_table_signal",
                           format_func=lambda k: k if k == "any signal" else report.titles.get(k, k))
     score_cols = [report.score_column(k) for k in keys]
-    if choice == "any signal":
-        rows = f.loc[f["n_issues"] > 0].copy()
-        rows["_min"] = rows[score_cols].min(axis=1)
-        rows = rows.sort_values(["n_issues", "_min"], ascending=[False, True], kind="stable")
-    else:
-        rows = f.loc[f[report.issue_column(choice)]].sort_values(report.score_column(choice), kind="stable")
+    rows = f.iloc[most_suspicious(report, None if choice == "any signal" else choice)]
     st.caption(f"{len(rows):,} rows" + (f", the {TABLE_ROWS} most suspicious shown" if len(rows) > TABLE_ROWS else "")
                + ". Scores are in [0, 1], low = suspicious.")
     cols = ["row_id", "text", "label"]

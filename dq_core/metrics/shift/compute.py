@@ -15,11 +15,10 @@ from dq_core.metrics.shift.domain import DomainClassifierResult, classify_domain
 from dq_core.metrics.shift.resampling import compute_view_stats
 from dq_core.metrics.shift.results import ShiftResult, ShiftView, skipped_view
 from dq_core.util.fingerprint import array_fingerprint
+from dq_core.util.progress import Progress
 
 STANDARD_VIEWS = {"label": "Labels", "length": "Text length (words)", "vocabulary": "Vocabulary (word unigrams)",
                   "embedding_clusters": "Embedding clusters"}
-
-Progress = Callable[[str], None]
 
 
 def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | None = None,
