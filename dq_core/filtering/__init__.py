@@ -43,7 +43,7 @@ Modules, one job each (the names other packages use are re-exported here):
 ``review``           review_frame: which rows to review, ranked most suspicious first
 ``repair``           find_repairs: the junk signal's mojibake repairs a ``repair`` rule puts in place
 ``whatif``           the before/after figures of a recipe, recounted from a keep mask (``whatif_counts``:
-                     the count-based pieces; ``whatif_scratch``: the same figures the slow way)
+                     the count-based pieces)
 ``compare``          compare_recipes: several recipes side by side
 """
 

@@ -23,8 +23,8 @@ embedding figures when the context embedded the proposed repairs (:mod:`.whatif_
 The radius and the clusters are those of the unfiltered data, held fixed so before and after are measured
 with one ruler. The count-based pieces are in :mod:`.whatif_counts`; they end in the metric modules' own
 functions (balance, coverage, JS divergence, confident learning's joint), so the Clean page, the Overview
-and the Coverage page share one formula each. :func:`dq_core.filtering.whatif_scratch.scratch_figures`
-computes the same figures the slow way (filter the data, call the metric functions); tests check both agree.
+and the Coverage page share one formula each. The tests' oracle (tests/filtering/whatif_oracle.py) computes
+the same figures the slow way (filter the data, call the metric functions), and the tests check both agree.
 """
 
 from __future__ import annotations
