@@ -42,8 +42,8 @@ Modules, one job each (the names other packages use are re-exported here):
 ``active_learning``  label_next: the rows worth relabelling first (uncertainty, density); label_inputs
 ``review``           review_frame: which rows to review, ranked most suspicious first
 ``repair``           find_repairs: the junk signal's mojibake repairs a ``repair`` rule puts in place
-``whatif``           the before/after figures of a recipe, recounted from a keep mask (``whatif_counts``:
-                     the count-based pieces)
+``whatif/``          the before/after figures of a recipe, recounted from a keep mask: ``context`` (computed
+                     once per data), ``figures``, ``counts`` (the count-based pieces), ``repairs``
 ``compare``          compare_recipes: several recipes side by side
 """
 
