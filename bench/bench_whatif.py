@@ -22,15 +22,20 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import cpu_name
 
-from dq_core.data.dataset import ColumnMapping, build_dataset
-from dq_core.filtering import (
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout's dq_core, and tests.filtering.whatif_oracle (the slow way)
+
+from _common import cpu_name  # noqa: E402
+
+from dq_core.data.dataset import ColumnMapping, build_dataset  # noqa: E402
+from dq_core.filtering import (  # noqa: E402
     ClassRule,
     ConditionRule,
     Decision,
@@ -41,8 +46,8 @@ from dq_core.filtering import (
     apply_prepared,
     default_recipe,
 )
-from dq_core.filtering import whatif as wi
-from dq_core.filtering.whatif_scratch import scratch_figures
+from dq_core.filtering import whatif as wi  # noqa: E402
+from tests.filtering.whatif_oracle import scratch_figures  # noqa: E402
 
 CLASSES = ("negative", "neutral", "positive", "mixed")
 N_TOPICS = 8

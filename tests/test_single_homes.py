@@ -6,7 +6,7 @@ native types (util/jsonsafe.py), stratified sampling (util/sampling.py), "does t
 (data/dataset.py), the usable core count (util/cores.py), the progress-callback types (util/progress.py),
 the most-suspicious ranking and the flag counts (signals/flagged.py), embedding a dataset and its reference
 (space/embed_pair.py), the model name read from a cache key (space/embed_model.py), the what-if context
-(filtering/whatif_build.py), the rows per class (filtering/rule_counts.py), the coverage map's plotted
+(filtering/whatif/build.py), the rows per class (filtering/rule_counts.py), the coverage map's plotted
 points and the Overview's and Coverage's tables (viz/).
 """
 
@@ -49,9 +49,9 @@ HOMES = {
     "plan_pair": "dq_core/space/embed_pair.py",
     "run_pair": "dq_core/space/embed_pair.py",
     "model_label": "dq_core/space/embed_model.py",
-    "known_embeddings": "dq_core/filtering/whatif_build.py",
-    "repair_embedder": "dq_core/filtering/whatif_build.py",
-    "build_what_if_context": "dq_core/filtering/whatif_build.py",
+    "known_embeddings": "dq_core/filtering/whatif/build.py",
+    "repair_embedder": "dq_core/filtering/whatif/build.py",
+    "build_what_if_context": "dq_core/filtering/whatif/build.py",
     "class_rows": "dq_core/filtering/rule_counts.py",
     "plot_sample": "dq_core/viz/coverage.py",
     "cluster_table": "dq_core/viz/coverage.py",
@@ -197,7 +197,7 @@ def test_the_dashboard_counts_nothing_itself():
 
 def test_what_to_embed_and_the_what_if_context_have_one_home():
     """dq_app embeds nothing itself and plans nothing: it runs space/embed_pair.py's passes; the what-if context
-    is prepared only by filtering/whatif_build.py; the coverage map's points are sampled only in viz/."""
+    is prepared only by filtering/whatif/build.py; the coverage map's points are sampled only in viz/."""
     embedding = {"embed_texts", "embed_dataset", "plan_embedding", "has_dataset_embeddings",
                  "forget_dataset_embeddings", "stratified_sample", "prepare_what_if", "label_inputs"}
     in_app = sorted(f"{path}:{c.lineno} {_name(c.func)}" for path, tree in TREES.items() if _in_dq_app(path)

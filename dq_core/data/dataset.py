@@ -77,67 +77,94 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
     cols = list(frame.columns)
     by_norm = {_norm(c): c for c in cols}
     reasons: list[str] = []
-
-    def by_name(names: tuple[str, ...], exclude: set) -> str | None:
-        for n in names:
-            c = by_norm.get(n)
-            if c is not None and c not in exclude:
-                return c
-        return None
-
     # A role the user chose is kept even when another role cannot be guessed, so `dq profile F
     # --label-col X` works on a file whose label column has an unusual name.
-    fixed_text = text
     if text is None:
-        text = by_name(_TEXT_NAMES, {label})
-    if text is None:
-        sample = frame.head(2000)
-        # Columns named like a label/id/split, or holding numbers as strings (CSV ids), are not text:
-        # a file without a text column must not get its label or id column guessed as the text.
-        role_names = {*_LABEL_NAMES, *_ID_NAMES, *_SPLIT_NAMES}
-        lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in cols
-                   if c != label and _norm(c) not in role_names and _is_texty(sample[c])
-                   and not holds_numbers(sample[c])}
-        lengths = {c: v for c, v in lengths.items() if pd.notna(v)}
-        if lengths:
-            text = max(lengths, key=lengths.get)
-            reasons.append(f"text column guessed as '{text}' (longest strings)")
-    elif fixed_text is None:
-        reasons.append(f"text column guessed as '{text}' (by name)")
+        text = _guess_text(frame, by_norm, label, reasons)
     if text is None:
         return MappingGuess(None, ("no column holds text; map the text column by hand",))
-
     if label is None:
-        label = by_name(_LABEL_NAMES, {text})
-        if label is not None:
-            reasons.append(f"label column guessed as '{label}' (by name)")
-    if label is None:
-        n = len(frame)
-        best = None
-        for c in cols:
-            if c == text:
-                continue
-            k = _nunique(frame[c])
-            if k is None:  # nested values (lists, dicts) are never labels
-                continue
-            if 2 <= k <= 50 and k < max(2, n / 2):
-                if best is None or k < best[1]:
-                    best = (c, k)
-        if best:
-            label = best[0]
-            reasons.append(f"label column guessed as '{label}' ({best[1]} distinct values)")
+        label = _guess_label(frame, by_norm, text, reasons)
     if label is None:
         return MappingGuess(None, (*reasons, "no column looks like a label; map the label column by hand"),
                             text=text)
-
     used = {text, label}
-    id_col = by_name(_ID_NAMES, used)
+    id_col = _guess_id(frame, by_norm, used, reasons)
+    split = _guess_split(frame, by_norm, used, reasons)
+    agreement = _guess_agreement(frame, used, reasons)
+    metadata = tuple(c for c in cols if c not in used)
+    return MappingGuess(ColumnMapping(text=text, label=label, id=id_col, split=split, metadata=metadata,
+                                      agreement=agreement), tuple(reasons), text=text)
+
+
+def _by_name(by_norm: dict[str, str], names: tuple[str, ...], exclude: set) -> str | None:
+    """The first column whose normalised name is in ``names`` (in their order), outside ``exclude``."""
+    for n in names:
+        c = by_norm.get(n)
+        if c is not None and c not in exclude:
+            return c
+    return None
+
+
+def _guess_text(frame: pd.DataFrame, by_norm: dict[str, str], label: str | None, reasons: list[str]) -> str | None:
+    """The text column: a known name, else the string column with the longest mean length."""
+    text = _by_name(by_norm, _TEXT_NAMES, {label})
+    if text is not None:
+        reasons.append(f"text column guessed as '{text}' (by name)")
+        return text
+    sample = frame.head(2000)
+    # Columns named like a label/id/split, or holding numbers as strings (CSV ids), are not text:
+    # a file without a text column must not get its label or id column guessed as the text.
+    role_names = {*_LABEL_NAMES, *_ID_NAMES, *_SPLIT_NAMES}
+    lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in frame.columns
+               if c != label and _norm(c) not in role_names and _is_texty(sample[c])
+               and not holds_numbers(sample[c])}
+    lengths = {c: v for c, v in lengths.items() if pd.notna(v)}
+    if not lengths:
+        return None
+    text = max(lengths, key=lengths.get)
+    reasons.append(f"text column guessed as '{text}' (longest strings)")
+    return text
+
+
+def _guess_label(frame: pd.DataFrame, by_norm: dict[str, str], text: str, reasons: list[str]) -> str | None:
+    """The label column: a known name, else the column with the fewest distinct values (2 to 50, and
+    fewer than half the rows)."""
+    label = _by_name(by_norm, _LABEL_NAMES, {text})
+    if label is not None:
+        reasons.append(f"label column guessed as '{label}' (by name)")
+        return label
+    n = len(frame)
+    best = None
+    for c in frame.columns:
+        if c == text:
+            continue
+        k = _nunique(frame[c])
+        if k is None:  # nested values (lists, dicts) are never labels
+            continue
+        if 2 <= k <= 50 and k < max(2, n / 2):
+            if best is None or k < best[1]:
+                best = (c, k)
+    if not best:
+        return None
+    reasons.append(f"label column guessed as '{best[0]}' ({best[1]} distinct values)")
+    return best[0]
+
+
+def _guess_id(frame: pd.DataFrame, by_norm: dict[str, str], used: set, reasons: list[str]) -> str | None:
+    """A column named like an id whose values are all distinct (added to ``used``)."""
+    id_col = _by_name(by_norm, _ID_NAMES, used)
     if id_col is not None and _nunique(frame[id_col]) != len(frame):
         id_col = None
     if id_col:
         used.add(id_col)
         reasons.append(f"id column guessed as '{id_col}'")
-    split = by_name(_SPLIT_NAMES, used)
+    return id_col
+
+
+def _guess_split(frame: pd.DataFrame, by_norm: dict[str, str], used: set, reasons: list[str]) -> str | None:
+    """A column named like a split with at most 10 distinct values (added to ``used``)."""
+    split = _by_name(by_norm, _SPLIT_NAMES, used)
     if split is not None:
         k = _nunique(frame[split])
         if k is None or k > 10:
@@ -145,15 +172,18 @@ def guess_mapping(frame: pd.DataFrame, *, text: str | None = None, label: str | 
     if split:
         used.add(split)
         reasons.append(f"split column guessed as '{split}'")
+    return split
+
+
+def _guess_agreement(frame: pd.DataFrame, used: set, reasons: list[str]) -> str | None:
+    """The last numeric column named like a per-row agreement or confidence (it stays metadata too)."""
     agreement = None
-    for c in cols:
+    for c in frame.columns:
         if c not in used and _norm(c) in ("confidence", "agreement", "annotatoragreement", "labelconfidence"):
             if holds_numbers(frame[c]):
                 agreement = c
                 reasons.append(f"'{c}' kept as the per-row agreement hint")
-    metadata = tuple(c for c in cols if c not in used)
-    return MappingGuess(ColumnMapping(text=text, label=label, id=id_col, split=split, metadata=metadata,
-                                      agreement=agreement), tuple(reasons), text=text)
+    return agreement
 
 
 NUMBERS_SAMPLE = 2000  # values read to decide whether a column holds numbers (a guess, so it stays cheap)

@@ -31,7 +31,8 @@ Modules, one job each (the names other packages use are re-exported here):
 ``recipe``           the recipe as data: FilterRecipe (JSON, validation), default_recipe,
                      load / save / as_recipe, saved_recipes, recipe_path
 ``inputs``           FilterInputs (prepared, recipe-independent work), signal_names, align_signals
-``apply``            apply_recipe / apply_prepared -> RecipeResult, iter_signal_flag_counts
+``apply``            apply_recipe / apply_prepared, iter_signal_flag_counts
+``result``           RecipeResult: what a recipe did (keep mask, final labels, repairs, per-rule hits, reasons)
 ``rule_counts``      count_rules: per rule, in the order rules apply, the rows it selects, removes (all /
                      not removed before), relabels, repairs, and a dedupe rule's copies; class_rows
 ``export``           cleaned_frame, removal_log, removal_summary, export_bytes, write_export, export_all
@@ -42,9 +43,9 @@ Modules, one job each (the names other packages use are re-exported here):
 ``review``           review_frame: which rows to review, ranked most suspicious first (the ranking:
                      dq_core.signals.flagged)
 ``repair``           find_repairs: the junk signal's mojibake repairs a ``repair`` rule puts in place
-``whatif``           the before/after figures of a recipe, recounted from a keep mask (``whatif_counts``:
-                     the count-based pieces; ``whatif_scratch``: the same figures the slow way;
-                     ``whatif_build``: the context built on what the workspace holds, in one call)
+``whatif/``          the before/after figures of a recipe, recounted from a keep mask: ``context`` (computed
+                     once per data), ``figures``, ``counts`` (the count-based pieces), ``repairs``,
+                     ``build`` (the context built on what the workspace holds, in one call)
 ``compare``          compare_recipes: several recipes side by side
 """
 
@@ -58,7 +59,7 @@ from dq_core.filtering.active_learning import (
     label_next,
     uncertainty,
 )
-from dq_core.filtering.apply import RecipeResult, apply_prepared, apply_recipe, iter_signal_flag_counts
+from dq_core.filtering.apply import apply_prepared, apply_recipe, iter_signal_flag_counts
 from dq_core.filtering.compare import compare_recipes
 from dq_core.filtering.conditions import parse_condition
 from dq_core.filtering.decisions import DecisionStore
@@ -88,6 +89,7 @@ from dq_core.filtering.recipe import (
     save_recipe,
     saved_recipes,
 )
+from dq_core.filtering.result import RecipeResult
 from dq_core.filtering.review import REVIEW_LIMIT, REVIEW_VIEWS, parse_row_ids, review_frame
 from dq_core.filtering.rule_counts import RuleCount, class_rows, count_rules
 from dq_core.filtering.rules import (

@@ -1,14 +1,11 @@
-"""Applying a recipe: :func:`apply_recipe` / :func:`apply_prepared` -> :class:`RecipeResult` (keep mask,
-final labels, per-rule hits and reasons) and per-rule flag counts."""
+"""Applying a recipe: :func:`apply_recipe` / :func:`apply_prepared` -> :class:`~dq_core.filtering.result.RecipeResult`
+(keep mask, final labels, per-rule hits and reasons) and per-rule flag counts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from collections.abc import Iterable
 
 import numpy as np
-import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
@@ -16,150 +13,11 @@ from dq_core.filtering.inputs import FilterInputs, unknown_message
 from dq_core.filtering.load_signals import load_or_compute_signals
 from dq_core.filtering.recipe import ClassRule, FilterRecipe, SignalRule, as_recipe
 from dq_core.filtering.repair import find_repairs, regroup_on_repaired
+from dq_core.filtering.result import RecipeResult
 from dq_core.filtering.rules import REPAIR_ACTIONS
 from dq_core.metrics.profile import count_redundant_copies
-from dq_core.util.jsonsafe import to_native
 
 EXACT_SIGNAL = "exact_duplicate"  # its groups are normalised texts, so a repair can regroup them
-
-
-@dataclass(frozen=True, eq=False)
-class RecipeResult:
-    """What a recipe does to a dataset. Everything is per row position of the dataset it was applied to."""
-
-    keep_mask: np.ndarray  # bool (n,)
-    label_codes: np.ndarray  # int32 (n,) final label per row (-1 missing), codes into ``classes``
-    classes: tuple[str, ...]  # the dataset's classes, then any new class a relabel introduced
-    original_codes: np.ndarray  # int32 (n,)
-    row_ids: np.ndarray
-    rule_names: tuple[str, ...]  # one per rule that can drop or relabel, in recipe order
-    drop_hits: tuple[np.ndarray, ...]  # per rule: rows it asked to drop (bool (n,))
-    relabel_hits: tuple[np.ndarray, ...]  # per rule: rows it relabelled
-    manual_drop: np.ndarray
-    manual_keep: np.ndarray  # kept by a decision (keep or relabel) whatever the rules said
-    recipe: FilterRecipe
-    notes: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()  # why this result must not be exported (no rows left, a class gone)
-    dataset_fingerprint: str = ""
-    repair_hits: tuple[np.ndarray, ...] = ()  # per rule (as rule_names): rows whose text it repaired
-    # {position: (text before, text after)} for every row a repair rule repaired (kept or dropped later)
-    text_repairs: dict[int, tuple[str, str]] = field(default_factory=dict)
-    # per rule (as rule_names): its step (RULE_STEPS), the signal it reads (None for other rules) and the rows
-    # its own test selects (a dedupe rule: the rows of the duplicate groups it touches)
-    rule_kinds: tuple[str, ...] = ()
-    rule_signals: tuple[str | None, ...] = ()
-    select_hits: tuple[np.ndarray, ...] = ()
-    # per dedupe rule index: the redundant copies in its groups before any rule, as it grouped the texts
-    # (repaired ones included) and as the texts were loaded (what the Overview counts)
-    dedupe_copies: dict[int, tuple[int, int]] = field(default_factory=dict)
-
-    # ------------------------------------------------------------ counts
-    @property
-    def n_rows(self) -> int:
-        return int(len(self.keep_mask))
-
-    @property
-    def n_kept(self) -> int:
-        return int(self.keep_mask.sum())
-
-    @property
-    def n_dropped(self) -> int:
-        return self.n_rows - self.n_kept
-
-    @cached_property
-    def relabelled_mask(self) -> np.ndarray:
-        return self.keep_mask & (self.label_codes != self.original_codes)
-
-    @property
-    def n_relabelled(self) -> int:
-        return int(self.relabelled_mask.sum())
-
-    @cached_property
-    def relabels(self) -> dict:
-        """{row_id: new label} for kept rows whose label changed."""
-        pos = np.flatnonzero(self.relabelled_mask)
-        return {to_native(self.row_ids[p]): self.classes[self.label_codes[p]] for p in pos}
-
-    @cached_property
-    def repaired_mask(self) -> np.ndarray:
-        """Kept rows whose text a repair rule replaced (a dropped row's repair goes nowhere)."""
-        m = np.zeros(self.n_rows, dtype=bool)
-        if self.text_repairs:
-            m[np.fromiter(self.text_repairs, dtype=np.int64)] = True
-        return m & self.keep_mask
-
-    @property
-    def n_repaired(self) -> int:
-        return int(self.repaired_mask.sum())
-
-    @cached_property
-    def repairs(self) -> dict:
-        """{row_id: (text before, text after)} for kept rows whose text was repaired."""
-        return {to_native(self.row_ids[p]): self.text_repairs[int(p)] for p in np.flatnonzero(self.repaired_mask)}
-
-    def final_texts(self, ds: TextDataset) -> np.ndarray:
-        """Object array of every row's text after the recipe's repairs (``ds``: the dataset it was applied to)."""
-        if len(ds) != self.n_rows:
-            raise DataError("the recipe result is for another dataset (different number of rows)")
-        texts = ds.texts.to_numpy(dtype=object, copy=True)
-        for p in np.flatnonzero(self.repaired_mask):
-            texts[p] = self.text_repairs[int(p)][1]
-        return texts
-
-    def filtered_dataset(self, ds: TextDataset, *, name: str | None = None) -> TextDataset:
-        """``ds`` as the recipe leaves it: the kept rows, with final labels and repaired texts (what
-        `dq filter` writes and a run trains on)."""
-        texts = self.final_texts(ds)
-        frame = ds.frame.copy()
-        if self.text_repairs:
-            frame["text"] = pd.Series(texts, index=frame.index).astype(ds.frame["text"].dtype)
-        frame["label"] = pd.Series(self.final_labels(), index=frame.index).astype("string")
-        out = replace(ds, frame=frame)
-        return out.subset(self.keep_mask, name=name or f"{ds.name} (filtered)")
-
-    @property
-    def kept_row_ids(self) -> np.ndarray:
-        return self.row_ids[self.keep_mask]
-
-    def final_labels(self) -> np.ndarray:
-        """Object array of final labels per row (None where missing), for every row (kept or not)."""
-        cls = np.array([*self.classes, None], dtype=object)
-        return cls[np.where(self.label_codes >= 0, self.label_codes, len(self.classes))]
-
-    # ------------------------------------------------------------ reasons
-    def reasons_at(self, positions: Sequence[int]) -> list[str]:
-        """Why each row at ``positions`` was dropped, relabelled or repaired ('' for untouched rows)."""
-        out = []
-        for p in positions:
-            parts = []
-            if self.manual_drop[p]:
-                parts.append("manual decision: drop")
-            if self.manual_keep[p] and self.relabelled_mask[p] and \
-                    not any(r[p] for r in self.relabel_hits):
-                parts.append("manual decision: relabel")
-            if not self.keep_mask[p] and not self.manual_drop[p]:
-                parts += [n for n, d in zip(self.rule_names, self.drop_hits, strict=True) if d[p]]
-            if self.relabelled_mask[p]:
-                parts += [f"relabel: {n}" for n, r in zip(self.rule_names, self.relabel_hits, strict=True) if r[p]]
-            if self.repaired_mask[p]:
-                parts.append("repaired: mojibake")
-            out.append("; ".join(parts))
-        return out
-
-    @cached_property
-    def reasons(self) -> dict:
-        """{row_id: why} for every dropped, relabelled or repaired row (built on first use)."""
-        pos = self.touched_positions()
-        return {to_native(self.row_ids[p]): r for p, r in zip(pos, self.reasons_at(pos), strict=True)}
-
-    def touched_positions(self) -> np.ndarray:
-        return np.flatnonzero(~self.keep_mask | self.relabelled_mask | self.repaired_mask)
-
-    def check(self) -> RecipeResult:
-        """Raise DataError when the result must not be used (no rows left, a class removed); else self."""
-        if self.problems:
-            raise DataError(" ".join(self.problems))
-        return self
 
 
 def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool = True,
@@ -187,136 +45,182 @@ def apply_recipe(ds, signals=None, recipe=None, *, workspace=None, strict: bool 
 
 def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = True) -> RecipeResult:
     """Apply a recipe against prepared inputs (see the :mod:`dq_core.filtering` docstring for the order of the steps)."""
-    n = inp.n
-    notes: list[str] = []
-    classes = list(inp.classes)
-    class_index = {c: i for i, c in enumerate(classes)}
+    app = _Application(inp)
+    dedupe_rules = app.signal_rules(recipe.signals)
+    caps = app.class_rules(recipe.classes)
+    app.condition_rules(recipe.conditions)
+    app.row_set_rules(recipe.row_sets)
+    rule_drop = app.rule_drops()  # what the rules alone drop: the dedupe picks its survivors from this
+    manual_drop, manual_keep = app.decisions(recipe.decisions)
+    drop = (rule_drop | manual_drop) & ~manual_keep
+    drop = app.dedupe(dedupe_rules, rule_drop, drop, manual_keep)
+    drop = app.caps(caps, drop, manual_keep)
+    result = app.result(recipe, ~drop, manual_drop, manual_keep)
+    return result.check() if strict else result
 
-    def code_of(label: str) -> int:
-        if label not in class_index:
-            class_index[label] = len(classes)
-            classes.append(label)
-        return class_index[label]
 
-    orig = inp.label_codes
-    codes = orig.copy()
-    names: list[str] = []
-    drops: list[np.ndarray] = []
-    relabs: list[np.ndarray] = []
-    kinds: list[str] = []
-    sigs: list[str | None] = []
-    sels: list[np.ndarray] = []
-    dedupe_copies: dict[int, tuple[int, int]] = {}
-    fixes: dict[int, np.ndarray] = {}  # rule index -> rows whose text it repaired
-    text_repairs: dict[int, tuple[str, str]] = {}
-    dedupe_rules: list[tuple[int, SignalRule, np.ndarray]] = []
-    explicit_gone: set[str] = set()  # classes a class rule removes on purpose
-    none = np.zeros(n, dtype=bool)
+class _Application:
+    """One application of a recipe, built up step by step: the final labels so far (with the classes a
+    relabel adds) and, per rule in recipe order, its name, step, signal and the rows it selects, drops,
+    relabels and repairs."""
 
-    def add(name: str, kind: str, select: np.ndarray, drop: np.ndarray = none, relab: np.ndarray = none,
-            signal: str | None = None) -> int:
-        for seq, v in ((names, name), (kinds, kind), (sels, select), (drops, drop), (relabs, relab), (sigs, signal)):
+    def __init__(self, inp: FilterInputs):
+        self.inp = inp
+        self.n = n = inp.n
+        self.notes: list[str] = []
+        self.classes = list(inp.classes)
+        self.class_index = {c: i for i, c in enumerate(self.classes)}
+        self.codes = inp.label_codes.copy()
+        self.names: list[str] = []
+        self.drops: list[np.ndarray] = []
+        self.relabs: list[np.ndarray] = []
+        self.kinds: list[str] = []
+        self.sigs: list[str | None] = []
+        self.sels: list[np.ndarray] = []
+        self.fixes: dict[int, np.ndarray] = {}  # rule index -> rows whose text it repaired
+        self.text_repairs: dict[int, tuple[str, str]] = {}
+        self.dedupe_copies: dict[int, tuple[int, int]] = {}
+        self.explicit_gone: set[str] = set()  # classes a class rule removes on purpose
+        self.none = np.zeros(n, dtype=bool)
+
+    def code_of(self, label: str) -> int:
+        if label not in self.class_index:
+            self.class_index[label] = len(self.classes)
+            self.classes.append(label)
+        return self.class_index[label]
+
+    def add(self, name: str, kind: str, select: np.ndarray, drop: np.ndarray | None = None,
+            relab: np.ndarray | None = None, signal: str | None = None) -> int:
+        drop = self.none if drop is None else drop
+        relab = self.none if relab is None else relab
+        for seq, v in ((self.names, name), (self.kinds, kind), (self.sels, select), (self.drops, drop),
+                       (self.relabs, relab), (self.sigs, signal)):
             seq.append(v)
-        return len(names) - 1
+        return len(self.names) - 1
 
-    # ---- signal rules
-    available = inp.signal_names
-    for rule in recipe.signals:
-        if not rule.enabled:
-            continue
+    # ---- the rules, in the order they apply
+    def signal_rules(self, rules) -> list[tuple[int, SignalRule, np.ndarray]]:
+        """Relabel, repair and drop by signal; returns the dedupe rules (index, rule, flagged rows), whose
+        drops and selected rows are filled in after the manual decisions."""
+        dedupe_rules = []
+        for rule in rules:
+            if not rule.enabled:
+                continue
+            hit = self.signal_hits(rule)
+            if hit is None:
+                continue
+            name = rule.describe()
+            if rule.action == "dedupe":
+                dedupe_rules.append((self.add(name, "dedupe", self.none, signal=rule.signal), rule, hit))
+            elif rule.action in ("relabel", "relabel_or_drop"):
+                suggested, suggested_prob = _suggestions(self.inp, self.code_of, rule.signal)
+                codes = self.codes
+                ok = hit & (suggested >= 0) & (suggested != codes) & (suggested_prob >= rule.min_prob)
+                # a flagged row already carrying the suggested label has nothing left to fix (this is also
+                # what keeps a relabelled row on a second application)
+                settled = hit & (suggested == codes)
+                self.codes = np.where(ok, suggested, codes).astype(np.int32)
+                self.add(name, "signal", hit, hit & ~ok & ~settled if rule.action == "relabel_or_drop" else None,
+                         ok, signal=rule.signal)
+            elif rule.action in REPAIR_ACTIONS:
+                fixed, settled = find_repairs(self.inp, rule, hit, self.text_repairs)
+                i = self.add(name, "signal", hit,
+                             hit & ~fixed & ~settled if rule.action == "repair_or_drop" else None, signal=rule.signal)
+                self.fixes[i] = fixed
+            else:
+                self.add(name, "signal", hit, hit, signal=rule.signal)
+        return dedupe_rules
+
+    def signal_hits(self, rule: SignalRule) -> np.ndarray | None:
+        """The rows a signal rule flags (its score under the threshold and/or the signal's flag); None, with
+        a note, when the signals lack an optional rule's signal."""
+        inp = self.inp
         score, flag = inp.score(rule.signal), inp.flag(rule.signal)
         if score is None and flag is None:
             if rule.required:
-                raise DataError(unknown_message("signal", rule.signal, available))
-            notes.append(f"signal '{rule.signal}' is not in the signals, so its rule is skipped")
-            continue
+                raise DataError(unknown_message("signal", rule.signal, inp.signal_names))
+            self.notes.append(f"signal '{rule.signal}' is not in the signals, so its rule is skipped")
+            return None
         if rule.threshold is not None and score is None:
             raise DataError(f"the recipe sets a threshold on signal '{rule.signal}', but the signals have no "
                             f"'{rule.signal}_score' column; use its flag (use_flag) instead")
         if rule.use_flag and flag is None and rule.threshold is None:
             raise DataError(f"the recipe uses the flag of signal '{rule.signal}', but the signals have no "
                             f"'is_{rule.signal}_issue' column; set a threshold on its score instead")
-        hit = np.zeros(n, dtype=bool)
+        hit = np.zeros(self.n, dtype=bool)
         if rule.use_flag and flag is not None:
             hit |= flag
         if rule.threshold is not None:
             hit |= np.nan_to_num(score, nan=1.0) < rule.threshold
-        name = rule.describe()
-        if rule.action == "dedupe":  # its drops and selected rows are filled in after the manual decisions
-            dedupe_rules.append((add(name, "dedupe", none, signal=rule.signal), rule, hit))
-            continue
-        if rule.action in ("relabel", "relabel_or_drop"):
-            suggested, suggested_prob = _suggestions(inp, code_of, rule.signal)
-            ok = hit & (suggested >= 0) & (suggested != codes) & (suggested_prob >= rule.min_prob)
-            # a flagged row already carrying the suggested label has nothing left to fix (this is also
-            # what keeps a relabelled row on a second application)
-            settled = hit & (suggested == codes)
-            codes = np.where(ok, suggested, codes).astype(np.int32)
-            add(name, "signal", hit, hit & ~ok & ~settled if rule.action == "relabel_or_drop" else none, ok,
-                signal=rule.signal)
-        elif rule.action in REPAIR_ACTIONS:
-            fixed, settled = find_repairs(inp, rule, hit, text_repairs)
-            i = add(name, "signal", hit, hit & ~fixed & ~settled if rule.action == "repair_or_drop" else none,
-                    signal=rule.signal)
-            fixes[i] = fixed
-        else:
-            add(name, "signal", hit, hit, signal=rule.signal)
+        return hit
 
-    # ---- class rules (relabel / drop now; caps after the manual decisions)
-    caps: list[tuple[int, ClassRule]] = []
-    for rule in recipe.classes:
-        if rule.label not in inp.classes:
-            if rule.action == "cap":
-                raise DataError(unknown_message("class", rule.label, inp.classes))
-            notes.append(f"class '{rule.label}' is not in the dataset, so its {rule.action} rule does nothing")
-            add(rule.describe(), "cap" if rule.action == "cap" else "class", none)
-            continue
-        in_class = orig == inp.classes.index(rule.label)
-        if rule.where:
-            in_class = in_class & inp.condition_mask(rule.where)
-        if rule.action == "relabel":
-            codes = np.where(in_class, code_of(rule.to), codes).astype(np.int32)
-            add(rule.describe(), "class", in_class, relab=in_class)
-            if not rule.where:
-                explicit_gone.add(rule.label)
-        elif rule.action == "drop":
-            add(rule.describe(), "class", in_class, in_class)
-            if not rule.where:
-                explicit_gone.add(rule.label)
-        else:  # drops and selected rows filled in below
-            caps.append((add(rule.describe(), "cap", none), rule))
+    def class_rules(self, rules) -> list[tuple[int, ClassRule]]:
+        """Relabel and drop whole classes (or their rows matching ``where``); returns the cap rules (index,
+        rule), which apply to the final labels after the manual decisions."""
+        inp = self.inp
+        caps: list[tuple[int, ClassRule]] = []
+        for rule in rules:
+            if rule.label not in inp.classes:
+                if rule.action == "cap":
+                    raise DataError(unknown_message("class", rule.label, inp.classes))
+                self.notes.append(f"class '{rule.label}' is not in the dataset, so its {rule.action} rule does "
+                                  "nothing")
+                self.add(rule.describe(), "cap" if rule.action == "cap" else "class", self.none)
+                continue
+            in_class = inp.label_codes == inp.classes.index(rule.label)
+            if rule.where:
+                in_class = in_class & inp.condition_mask(rule.where)
+            if rule.action == "relabel":
+                self.codes = np.where(in_class, self.code_of(rule.to), self.codes).astype(np.int32)
+                self.add(rule.describe(), "class", in_class, relab=in_class)
+                if not rule.where:
+                    self.explicit_gone.add(rule.label)
+            elif rule.action == "drop":
+                self.add(rule.describe(), "class", in_class, in_class)
+                if not rule.where:
+                    self.explicit_gone.add(rule.label)
+            else:  # drops and selected rows filled in by caps()
+                caps.append((self.add(rule.describe(), "cap", self.none), rule))
+        return caps
 
-    # ---- conditions and row sets
-    for rule in recipe.conditions:
-        for col in rule.condition.columns:
-            inp.column(col)  # a clear error for an unknown column before anything else
-        m = inp.condition_mask(rule.where)
-        sel = m if rule.action == "drop" else ~m
-        add(rule.describe(), "condition", sel, sel)
-    for rs in recipe.row_sets:
-        pos, missing = inp.positions(rs.row_ids)
-        if missing:
-            notes.append(f"row set '{rs.name}': {len(missing):,} of its {len(rs.row_ids):,} row ids are not in this "
-                         f"dataset and are ignored (e.g. {missing[0]!r})")
-        m = np.zeros(n, dtype=bool)
-        m[pos] = True
-        sel = m if rs.action == "drop" else ~m
-        add(rs.describe(), "row_set", sel, sel)
+    def condition_rules(self, rules) -> None:
+        for rule in rules:
+            for col in rule.condition.columns:
+                self.inp.column(col)  # a clear error for an unknown column before anything else
+            m = self.inp.condition_mask(rule.where)
+            sel = m if rule.action == "drop" else ~m
+            self.add(rule.describe(), "condition", sel, sel)
 
-    drop = np.zeros(n, dtype=bool)
-    for d in drops:
-        drop |= d
+    def row_set_rules(self, row_sets) -> None:
+        for rs in row_sets:
+            pos, missing = self.inp.positions(rs.row_ids)
+            if missing:
+                self.notes.append(f"row set '{rs.name}': {len(missing):,} of its {len(rs.row_ids):,} row ids are "
+                                  f"not in this dataset and are ignored (e.g. {missing[0]!r})")
+            m = np.zeros(self.n, dtype=bool)
+            m[pos] = True
+            sel = m if rs.action == "drop" else ~m
+            self.add(rs.describe(), "row_set", sel, sel)
 
-    # ---- manual decisions win
-    manual_drop = np.zeros(n, dtype=bool)
-    manual_keep = np.zeros(n, dtype=bool)
-    if recipe.decisions:
-        ids = [d.row_id for d in recipe.decisions]
-        keys = inp.id_index.get_indexer([str(i) for i in ids])
+    def rule_drops(self) -> np.ndarray:
+        """The rows any rule so far drops."""
+        drop = np.zeros(self.n, dtype=bool)
+        for d in self.drops:
+            drop |= d
+        return drop
+
+    def decisions(self, decisions) -> tuple[np.ndarray, np.ndarray]:
+        """(rows a manual decision drops, rows one keeps); a relabel decision sets the row's final label."""
+        manual_drop = np.zeros(self.n, dtype=bool)
+        manual_keep = np.zeros(self.n, dtype=bool)
+        if not decisions:
+            return manual_drop, manual_keep
+        ids = [d.row_id for d in decisions]
+        keys = self.inp.id_index.get_indexer([str(i) for i in ids])
         n_missing = int((keys < 0).sum())
         if n_missing:
-            notes.append(f"{n_missing:,} manual decisions name rows not in this dataset and are ignored")
-        for d, p in zip(recipe.decisions, keys, strict=True):
+            self.notes.append(f"{n_missing:,} manual decisions name rows not in this dataset and are ignored")
+        for d, p in zip(decisions, keys, strict=True):
             if p < 0:
                 continue
             if d.action == "drop":
@@ -324,59 +228,69 @@ def apply_prepared(inp: FilterInputs, recipe: FilterRecipe, *, strict: bool = Tr
             else:
                 manual_keep[p] = True
                 if d.action == "relabel":
-                    codes[p] = code_of(d.label)
-    rule_drop = drop  # what the rules alone drop: the dedupe picks its survivors from this
-    drop = (drop | manual_drop) & ~manual_keep
+                    self.codes[p] = self.code_of(d.label)
+        return manual_drop, manual_keep
 
-    # ---- dedupe: one survivor per group, chosen by the rules alone; decisions then apply on top
-    for idx, rule, hit in dedupe_rules:
-        groups = loaded = inp.group_codes(rule.signal)
-        loaded_member = _members(loaded, hit)
-        if text_repairs and rule.signal == EXACT_SIGNAL:  # a repaired text may now copy another row's
-            groups, hit = regroup_on_repaired(inp, groups, hit, text_repairs)
-        member = _members(groups, hit)
-        sels[idx] = member
-        dedupe_copies[idx] = (count_redundant_copies(np.where(member, groups, -1)),
-                              count_redundant_copies(np.where(loaded_member, loaded, -1)))
-        m = copies_to_drop(groups, member, rule_drop)
-        drops[idx] = m
-        rule_drop = rule_drop | m
-        drop |= m & ~manual_keep
+    def dedupe(self, dedupe_rules: list, rule_drop: np.ndarray, drop: np.ndarray,
+               manual_keep: np.ndarray) -> np.ndarray:
+        """One survivor per group, chosen by the rules alone; decisions then apply on top. Returns ``drop``
+        with every dedupe rule's copies added."""
+        inp = self.inp
+        for idx, rule, hit in dedupe_rules:
+            groups = loaded = inp.group_codes(rule.signal)
+            loaded_member = _members(loaded, hit)
+            if self.text_repairs and rule.signal == EXACT_SIGNAL:  # a repaired text may now copy another row's
+                groups, hit = regroup_on_repaired(inp, groups, hit, self.text_repairs)
+            member = _members(groups, hit)
+            self.sels[idx] = member
+            self.dedupe_copies[idx] = (count_redundant_copies(np.where(member, groups, -1)),
+                                       count_redundant_copies(np.where(loaded_member, loaded, -1)))
+            m = copies_to_drop(groups, member, rule_drop)
+            self.drops[idx] = m
+            rule_drop = rule_drop | m
+            drop |= m & ~manual_keep
+        return drop
 
-    # ---- caps on final labels, manual keeps first
-    for idx, rule in caps:
-        target = inp.classes.index(rule.label)
-        sels[idx] = (codes == target) & ~drop  # the class's rows the rules above leave
-        alive = np.flatnonzero(sels[idx])
-        if len(alive) <= rule.max_rows:
-            continue
-        if rule.order == "random":
-            key = inp.random_rank(rule.seed)[alive]
-            order = np.lexsort((alive, key, ~manual_keep[alive]))
-        else:
-            s = inp.score(rule.rank_by.removesuffix("_score"))
-            if s is None:
-                raise DataError(unknown_message("score column", rule.rank_by, [f"{x}_score" for x in inp.signal_names
-                                                                      if inp.score(x) is not None]))
-            order = np.lexsort((alive, -np.nan_to_num(s[alive], nan=-1.0), ~manual_keep[alive]))
-        cut = alive[order][rule.max_rows:]
-        cut = cut[~manual_keep[cut]]
-        m = np.zeros(n, dtype=bool)
-        m[cut] = True
-        drops[idx] = m
-        drop |= m
+    def caps(self, caps: list, drop: np.ndarray, manual_keep: np.ndarray) -> np.ndarray:
+        """Caps on final labels, manual keeps first. Returns ``drop`` with every cap's rows added."""
+        inp = self.inp
+        for idx, rule in caps:
+            target = inp.classes.index(rule.label)
+            self.sels[idx] = (self.codes == target) & ~drop  # the class's rows the rules above leave
+            alive = np.flatnonzero(self.sels[idx])
+            if len(alive) <= rule.max_rows:
+                continue
+            if rule.order == "random":
+                key = inp.random_rank(rule.seed)[alive]
+                order = np.lexsort((alive, key, ~manual_keep[alive]))
+            else:
+                s = inp.score(rule.rank_by.removesuffix("_score"))
+                if s is None:
+                    raise DataError(unknown_message("score column", rule.rank_by,
+                                                    [f"{x}_score" for x in inp.signal_names
+                                                     if inp.score(x) is not None]))
+                order = np.lexsort((alive, -np.nan_to_num(s[alive], nan=-1.0), ~manual_keep[alive]))
+            cut = alive[order][rule.max_rows:]
+            cut = cut[~manual_keep[cut]]
+            m = np.zeros(self.n, dtype=bool)
+            m[cut] = True
+            self.drops[idx] = m
+            drop |= m
+        return drop
 
-    keep = ~drop
-    problems = _problems(inp, keep, codes, classes, explicit_gone)
-    result = RecipeResult(keep_mask=keep, label_codes=codes, classes=tuple(classes), original_codes=orig,
-                          row_ids=inp.row_ids, rule_names=tuple(names), drop_hits=tuple(drops),
-                          relabel_hits=tuple(relabs), manual_drop=manual_drop, manual_keep=manual_keep,
-                          recipe=recipe, notes=tuple(notes), problems=tuple(problems),
-                          dataset_fingerprint=inp.ds.fingerprint,
-                          repair_hits=tuple(fixes.get(i, none) for i in range(len(names))),
-                          text_repairs=text_repairs, rule_kinds=tuple(kinds), rule_signals=tuple(sigs),
-                          select_hits=tuple(sels), dedupe_copies=dedupe_copies)
-    return result.check() if strict else result
+    def result(self, recipe: FilterRecipe, keep: np.ndarray, manual_drop: np.ndarray,
+               manual_keep: np.ndarray) -> RecipeResult:
+        inp = self.inp
+        problems = _problems(inp, keep, self.codes, self.classes, self.explicit_gone)
+        return RecipeResult(keep_mask=keep, label_codes=self.codes, classes=tuple(self.classes),
+                            original_codes=inp.label_codes, row_ids=inp.row_ids, rule_names=tuple(self.names),
+                            drop_hits=tuple(self.drops), relabel_hits=tuple(self.relabs), manual_drop=manual_drop,
+                            manual_keep=manual_keep, recipe=recipe, notes=tuple(self.notes),
+                            problems=tuple(problems), dataset_fingerprint=inp.ds.fingerprint,
+                            repair_hits=tuple(self.fixes.get(i, self.none) for i in range(len(self.names))),
+                            text_repairs=self.text_repairs, rule_kinds=tuple(self.kinds),
+                            rule_signals=tuple(self.sigs), select_hits=tuple(self.sels),
+                            dedupe_copies=self.dedupe_copies)
 
 
 def copies_to_drop(groups: np.ndarray, member: np.ndarray, dropped: np.ndarray) -> np.ndarray:

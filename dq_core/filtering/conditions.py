@@ -104,99 +104,127 @@ def parse_condition(text: str) -> Condition:
         raise DataError("a condition is empty; write column op value, e.g. confidence < 0.6")
     if len(text) > 2000:
         raise DataError("a condition is longer than 2,000 characters; split it into several conditions")
-    toks = _tokenize(text)
-    i = 0
+    return _Parser(text).condition()
 
-    def peek(k: int = 0):
-        return toks[i + k] if i + k < len(toks) else (None, None, len(text))
 
-    def fail(msg: str, at: int | None = None):
-        where = f" at position {(at if at is not None else peek()[2]) + 1}" if toks else ""
-        raise DataError(f"condition '{text}': {msg}{where}")
+class _Parser:
+    """Recursive descent over the tokens of one condition: each method reads one part of the grammar."""
 
-    def literal():
-        nonlocal i
-        kind, val, _ = peek()
-        if kind == "num":
-            i += 1
-            f = float(val)
-            return int(f) if re.fullmatch(r"[-+]?\d+", val) else f
-        if kind == "str":
-            i += 1
-            return _unquote(val)
-        if kind == "word" and val.lower() in ("true", "false"):
-            i += 1
-            return val.lower() == "true"
-        fail(f"expected a value (number, 'text', true/false), found {val!r}" if val else
-             "expected a value after the operator")
+    def __init__(self, text: str):
+        self.text = text
+        self.toks = _tokenize(text)
+        self.i = 0
 
-    clauses = []
-    while True:
-        kind, val, at = peek()
+    def peek(self, k: int = 0) -> tuple:
+        i = self.i + k
+        return self.toks[i] if i < len(self.toks) else (None, None, len(self.text))
+
+    def fail(self, msg: str, at: int | None = None):
+        where = f" at position {(at if at is not None else self.peek()[2]) + 1}" if self.toks else ""
+        raise DataError(f"condition '{self.text}': {msg}{where}")
+
+    def condition(self) -> Condition:
+        """Clauses joined by ``and``, up to the end of the text."""
+        clauses = []
+        while True:
+            clauses.append(self.clause())
+            kind, val, at = self.peek()
+            if kind is None:
+                break
+            if kind == "word" and val.lower() == "and":
+                self.i += 1
+                if self.peek()[0] is None:
+                    self.fail("nothing after 'and'")
+                continue
+            if kind == "word" and val.lower() == "or":
+                self.fail("'or' is not supported; write each alternative as its own condition (they are "
+                          "combined with or)", at)
+            self.fail(f"unexpected {val!r}; join clauses with 'and'", at)
+        return Condition(tuple(clauses))
+
+    def clause(self) -> Clause:
+        column = self.column()
+        op = self.operator()
+        return Clause(column, op, self.operand(op))
+
+    def column(self) -> str:
+        kind, val, at = self.peek()
         if kind == "bq":
             column = val[1:-1]
         elif kind == "word" and val.lower() not in KEYWORDS:
             column = val
         else:
-            fail(f"expected a column name, found {val!r}" if val else "expected a column name", at)
-        i += 1
-        kind, val, at = peek()
+            self.fail(f"expected a column name, found {val!r}" if val else "expected a column name", at)
+        self.i += 1
+        return column
+
+    def operator(self) -> str:
+        kind, val, at = self.peek()
+        word = val.lower() if kind == "word" else None
         if kind == "op":
-            op = "==" if val == "=" else val
-            i += 1
-        elif kind == "word" and val.lower() in ("in", "contains", "icontains", "startswith", "endswith"):
-            op = val.lower()
-            i += 1
-        elif kind == "word" and val.lower() == "not" and (peek(1)[1] or "").lower() == "in":
-            op = "not in"
-            i += 2
-        elif kind == "word" and val.lower() == "is":
-            nxt = (peek(1)[1] or "").lower()
+            op, n = ("==" if val == "=" else val), 1
+        elif word in ("in", *STRING_OPS):
+            op, n = word, 1
+        elif word == "not" and (self.peek(1)[1] or "").lower() == "in":
+            op, n = "not in", 2
+        elif word == "is":
+            nxt = (self.peek(1)[1] or "").lower()
             if nxt == "missing":
-                op, i = "is missing", i + 2
-            elif nxt == "not" and (peek(2)[1] or "").lower() == "missing":
-                op, i = "is not missing", i + 3
+                op, n = "is missing", 2
+            elif nxt == "not" and (self.peek(2)[1] or "").lower() == "missing":
+                op, n = "is not missing", 3
             else:
-                fail("after 'is' write 'missing' or 'not missing'", at)
+                self.fail("after 'is' write 'missing' or 'not missing'", at)
         else:
-            fail(f"expected an operator ({', '.join(OPERATORS)}), found {val!r}" if val else
-                 "expected an operator after the column name", at)
-        value: object = None
+            self.fail(f"expected an operator ({', '.join(OPERATORS)}), found {val!r}" if val else
+                      "expected an operator after the column name", at)
+        self.i += n
+        return op
+
+    def operand(self, op: str) -> object:
+        """What follows ``op``: a list for in / not in, quoted text for the string tests, a literal for a
+        comparison, nothing for the missing tests."""
         if op in ("in", "not in"):
-            if peek()[0] != "lb":
-                fail(f"'{op}' needs a list such as ['a', 'b']")
-            i += 1
-            items = []
-            while peek()[0] != "rb":
-                items.append(literal())
-                if peek()[0] == "comma":
-                    i += 1
-                elif peek()[0] != "rb":
-                    fail("expected ',' or ']' in the list")
-            i += 1
-            if not items:
-                fail(f"the list after '{op}' is empty")
-            value = tuple(items)
-        elif op in STRING_OPS:
-            value = literal()
+            return self.literal_list(op)
+        if op in STRING_OPS:
+            value = self.literal()
             if not isinstance(value, str):
-                fail(f"'{op}' needs quoted text, e.g. {op} 'http'")
-        elif op in COMPARISONS:
-            value = literal()
-        clauses.append(Clause(column, op, value))
-        kind, val, at = peek()
-        if kind is None:
-            break
-        if kind == "word" and val.lower() == "and":
-            i += 1
-            if peek()[0] is None:
-                fail("nothing after 'and'")
-            continue
-        if kind == "word" and val.lower() == "or":
-            fail("'or' is not supported; write each alternative as its own condition (they are combined "
-                 "with or)", at)
-        fail(f"unexpected {val!r}; join clauses with 'and'", at)
-    return Condition(tuple(clauses))
+                self.fail(f"'{op}' needs quoted text, e.g. {op} 'http'")
+            return value
+        if op in COMPARISONS:
+            return self.literal()
+        return None
+
+    def literal_list(self, op: str) -> tuple:
+        if self.peek()[0] != "lb":
+            self.fail(f"'{op}' needs a list such as ['a', 'b']")
+        self.i += 1
+        items = []
+        while self.peek()[0] != "rb":
+            items.append(self.literal())
+            if self.peek()[0] == "comma":
+                self.i += 1
+            elif self.peek()[0] != "rb":
+                self.fail("expected ',' or ']' in the list")
+        self.i += 1
+        if not items:
+            self.fail(f"the list after '{op}' is empty")
+        return tuple(items)
+
+    def literal(self):
+        kind, val, _ = self.peek()
+        if kind == "num":
+            self.i += 1
+            f = float(val)
+            return int(f) if re.fullmatch(r"[-+]?\d+", val) else f
+        if kind == "str":
+            self.i += 1
+            return _unquote(val)
+        if kind == "word" and val.lower() in ("true", "false"):
+            self.i += 1
+            return val.lower() == "true"
+        self.fail(f"expected a value (number, 'text', true/false), found {val!r}" if val else
+                  "expected a value after the operator")
 
 
 def eval_clause(s: pd.Series, cl: Clause) -> np.ndarray:

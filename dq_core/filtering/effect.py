@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dq_core.filtering.apply import EXACT_SIGNAL, RecipeResult, apply_prepared
+from dq_core.filtering.apply import EXACT_SIGNAL, apply_prepared
 from dq_core.filtering.inputs import FilterInputs
 from dq_core.filtering.recipe import FilterRecipe
 from dq_core.filtering.repair import regroup_on_repaired
+from dq_core.filtering.result import RecipeResult
 from dq_core.filtering.rules import Decision
 from dq_core.util.jsonsafe import to_native
 

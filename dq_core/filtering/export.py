@@ -10,9 +10,9 @@ import pandas as pd
 
 from dq_core.data.dataset import CANONICAL, TextDataset
 from dq_core.errors import DataError
-from dq_core.filtering.apply import RecipeResult
 from dq_core.filtering.inputs import align_signals
 from dq_core.filtering.recipe import save_recipe
+from dq_core.filtering.result import RecipeResult
 from dq_core.filtering.rule_counts import count_rules
 
 

@@ -1,6 +1,6 @@
 """Repairing text instead of dropping the row: the junk signal proposes ftfy's fix for mojibake in its
 ``mojibake_fixed_text`` column, and a signal rule with the ``repair`` / ``repair_or_drop`` action puts it in
-place of the row's text (see :class:`dq_core.filtering.apply.RecipeResult` for where the repairs go).
+place of the row's text (see :class:`dq_core.filtering.result.RecipeResult` for where the repairs go).
 Exact-duplicate dedupe then groups the repaired texts (:func:`regroup_on_repaired`)."""
 
 from __future__ import annotations

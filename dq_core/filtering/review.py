@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from dq_core.errors import DataError
-from dq_core.filtering.apply import RecipeResult
 from dq_core.filtering.inputs import FilterInputs
 from dq_core.filtering.recipe import Decision
+from dq_core.filtering.result import RecipeResult
 from dq_core.signals.flagged import rank_suspicious
 from dq_core.util.jsonsafe import to_native
 

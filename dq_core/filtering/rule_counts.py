@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from dq_core.filtering.apply import RecipeResult
     from dq_core.filtering.inputs import FilterInputs
+    from dq_core.filtering.result import RecipeResult
 
 MANUAL = "manual decisions"
 LATE_STEPS = ("dedupe", "cap")  # applied after the manual decisions, on the rows the others leave

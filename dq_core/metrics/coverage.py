@@ -285,42 +285,16 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
     Texts, when given, feed the top terms and examples; ``terms`` reuses top terms already computed
     for these ``clusters`` (so moving the radius does not re-count words).
     """
-    from dq_core.space.clusters import cluster_joint, top_terms_by_cluster
+    from dq_core.space.clusters import cluster_joint
     from dq_core.space.neighbors import find_neighbors
 
-    ds_all = np.asarray(ds_vectors, dtype=np.float32)
-    ref_all = np.asarray(ref_vectors, dtype=np.float32)
-    if ds_all.ndim != 2 or ref_all.ndim != 2:
-        raise DataError("embeddings must be 2-D arrays (rows x dimensions)")
-    vd = np.ones(len(ds_all), dtype=bool) if ds_valid is None else np.asarray(ds_valid, dtype=bool)
-    vr = np.ones(len(ref_all), dtype=bool) if ref_valid is None else np.asarray(ref_valid, dtype=bool)
-    if len(vd) != len(ds_all) or len(vr) != len(ref_all):
-        raise DataError("the valid masks do not match the embeddings (different lengths)")
-    for name, t, n in (("dataset", ds_texts, len(ds_all)), ("reference", ref_texts, len(ref_all))):
-        if t is not None and len(t) != n:
-            raise DataError(f"{len(t)} {name} texts for {n} {name} embeddings")
-    if len(ref_all) == 0:
-        raise DataError("the reference has no rows; load a reference with text rows")
+    ds_all, ref_all, vd, vr = _checked_inputs(ds_vectors, ref_vectors, ds_valid, ref_valid, ds_texts, ref_texts)
     xd, xr = ds_all[vd], ref_all[vr]
     _check_pair(xd, xr)
     _check_scene_params(min_ratio, min_rows)
 
-    # 1. reference coverage. The self-graph runs on *all* dataset rows (zero vectors included) so it is
-    # the very graph the signals use (same cache key); skipped rows are dropped afterwards.
-    ds_nn = np.full(len(ds_all), np.nan, dtype=np.float32)
-    if radius is None:
-        if len(xd) < 2:
-            raise DataError(f"the dataset has {len(xd)} embedded row(s); the default radius needs at least 2 "
-                            "(each row's nearest other row); give the radius yourself")
-        nn_all = dataset_nn_distances(ds_all, workspace=workspace, seed=seed)
-        ds_nn[vd] = nn_all[vd]
-        r = default_radius(ds_nn[vd], percentile)
-        source = f"p{percentile:g} of the dataset's nearest-neighbour distances"
-    else:
-        r = float(radius)
-        if not np.isfinite(r) or not 0 <= r <= 2:
-            raise DataError(f"radius {radius} is not a cosine distance; use a value between 0 and 2")
-        source = "given"
+    # 1. reference coverage
+    r, source, ds_nn = _radius(ds_all, vd, radius, percentile, workspace=workspace, seed=seed)
     knn = find_neighbors(xd, xr, k=1, seed=seed, workspace=workspace)
     ref_nn = np.full(len(ref_all), np.nan, dtype=np.float32)
     ref_nn[vr] = knn.distances[:, 0]
@@ -334,21 +308,82 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
         raise DataError("the clusters do not match the embedded rows; cluster the same embeddings")
     dc = np.bincount(jc.ds_labels, minlength=jc.k)
     rc = np.bincount(jc.ref_labels, minlength=jc.k)
-    covered = covered_scenes(dc, rc, min_ratio=min_ratio, min_rows=min_rows)
     scene = scene_coverage(dc, rc, min_ratio=min_ratio, min_rows=min_rows)
     sample = sample_coverage(dc, rc)
-    exp = expected_counts(dc, rc)
 
     # 3. the per-cluster table
     dtexts = [ds_texts[i] for i in np.flatnonzero(vd)] if ds_texts is not None else None
     rtexts = [ref_texts[i] for i in np.flatnonzero(vr)] if ref_texts is not None else None
+    rows = _cluster_rows(jc, dc, rc, xd, xr, dtexts, rtexts, ref_nn[vr] <= r + 1e-6, terms=terms,
+                         n_terms=n_terms, n_examples=n_examples, min_ratio=min_ratio, min_rows=min_rows)
+    ds_cluster = np.full(len(ds_all), -1, dtype=np.int64)
+    ds_cluster[vd] = jc.ds_labels
+    ref_cluster = np.full(len(ref_all), -1, dtype=np.int64)
+    ref_cluster[vr] = jc.ref_labels
+    return CoverageResult(
+        reference_coverage=ref_cov, radius=r, radius_source=source, scene_coverage=scene, sample_coverage=sample,
+        min_rows=int(min_rows), min_ratio=float(min_ratio), k=int(jc.k),
+        how_k_chosen=getattr(jc, "how_k_chosen", f"k={jc.k}"),
+        n_dataset=int(vd.sum()), n_reference=int(vr.sum()), n_dataset_skipped=int((~vd).sum()),
+        n_reference_skipped=int((~vr).sum()), clusters=rows, ds_cluster=ds_cluster, ref_cluster=ref_cluster,
+        ref_nn_distance=ref_nn, ref_nn_index=ref_idx, ds_nn_distance=ds_nn, joint=jc)
+
+
+def _checked_inputs(ds_vectors, ref_vectors, ds_valid, ref_valid, ds_texts, ref_texts) -> tuple:
+    """(both sides' vectors as float32, their valid masks: all rows when not given); DataError when the
+    shapes, masks or texts do not match or the reference is empty."""
+    ds_all = np.asarray(ds_vectors, dtype=np.float32)
+    ref_all = np.asarray(ref_vectors, dtype=np.float32)
+    if ds_all.ndim != 2 or ref_all.ndim != 2:
+        raise DataError("embeddings must be 2-D arrays (rows x dimensions)")
+    vd = np.ones(len(ds_all), dtype=bool) if ds_valid is None else np.asarray(ds_valid, dtype=bool)
+    vr = np.ones(len(ref_all), dtype=bool) if ref_valid is None else np.asarray(ref_valid, dtype=bool)
+    if len(vd) != len(ds_all) or len(vr) != len(ref_all):
+        raise DataError("the valid masks do not match the embeddings (different lengths)")
+    for name, t, n in (("dataset", ds_texts, len(ds_all)), ("reference", ref_texts, len(ref_all))):
+        if t is not None and len(t) != n:
+            raise DataError(f"{len(t)} {name} texts for {n} {name} embeddings")
+    if len(ref_all) == 0:
+        raise DataError("the reference has no rows; load a reference with text rows")
+    return ds_all, ref_all, vd, vr
+
+
+def _radius(ds_all: np.ndarray, vd: np.ndarray, radius: float | None, percentile: float, *, workspace,
+            seed: int) -> tuple[float, str, np.ndarray]:
+    """(the radius, where it comes from, each dataset row's nearest-neighbour distance: NaN unless the
+    radius was derived from them)."""
+    ds_nn = np.full(len(ds_all), np.nan, dtype=np.float32)
+    if radius is not None:
+        r = float(radius)
+        if not np.isfinite(r) or not 0 <= r <= 2:
+            raise DataError(f"radius {radius} is not a cosine distance; use a value between 0 and 2")
+        return r, "given", ds_nn
+    if int(vd.sum()) < 2:
+        raise DataError(f"the dataset has {int(vd.sum())} embedded row(s); the default radius needs at least 2 "
+                        "(each row's nearest other row); give the radius yourself")
+    # The self-graph runs on *all* dataset rows (zero vectors included) so it is the very graph the
+    # signals use (same cache key); skipped rows are dropped afterwards.
+    nn_all = dataset_nn_distances(ds_all, workspace=workspace, seed=seed)
+    ds_nn[vd] = nn_all[vd]
+    return default_radius(ds_nn[vd], percentile), f"p{percentile:g} of the dataset's nearest-neighbour distances", ds_nn
+
+
+def _cluster_rows(jc, dc: np.ndarray, rc: np.ndarray, xd: np.ndarray, xr: np.ndarray, dtexts: list | None,
+                  rtexts: list | None, covered_ref: np.ndarray, *, terms: dict | None, n_terms: int,
+                  n_examples: int, min_ratio: float, min_rows: int) -> tuple[ClusterCoverage, ...]:
+    """The per-cluster table of the joint clusters ``jc`` over the valid rows ``xd`` / ``xr`` (``dc`` /
+    ``rc``: their rows per cluster; texts ``dtexts`` / ``rtexts`` when known); ``covered_ref``: which valid
+    reference rows lie within the radius."""
+    from dq_core.space.clusters import top_terms_by_cluster
+
+    covered = covered_scenes(dc, rc, min_ratio=min_ratio, min_rows=min_rows)
+    exp = expected_counts(dc, rc)
     if terms is None and (dtexts is not None or rtexts is not None):
         joint_texts = (dtexts or [""] * len(xd)) + (rtexts or [""] * len(xr))
         terms = top_terms_by_cluster(joint_texts, np.r_[jc.ds_labels, jc.ref_labels], n_terms)
     terms = terms or {}
     dex = _examples(xd, jc.ds_labels, jc.centroids, dtexts, n_examples)
     rex = _examples(xr, jc.ref_labels, jc.centroids, rtexts, n_examples)
-    covered_ref = ref_nn[vr] <= r + 1e-6
     rows = []
     for c in range(jc.k):
         has_ref = rc[c] > 0
@@ -360,17 +395,7 @@ def compute_coverage(ds_vectors: np.ndarray, ref_vectors: np.ndarray, *, ds_vali
             expected_dataset=float(exp[c]), coverage_ratio=ratio, reference_within_radius=within,
             covered=bool(covered[c]), under_covered=bool(has_ref and not covered[c]),
             top_terms=tuple(terms.get(c, ()))[:n_terms], dataset_examples=dex.get(c, ()), reference_examples=rex.get(c, ())))
-    ds_cluster = np.full(len(ds_all), -1, dtype=np.int64)
-    ds_cluster[vd] = jc.ds_labels
-    ref_cluster = np.full(len(ref_all), -1, dtype=np.int64)
-    ref_cluster[vr] = jc.ref_labels
-    return CoverageResult(
-        reference_coverage=ref_cov, radius=r, radius_source=source, scene_coverage=scene, sample_coverage=sample,
-        min_rows=int(min_rows), min_ratio=float(min_ratio), k=int(jc.k),
-        how_k_chosen=getattr(jc, "how_k_chosen", f"k={jc.k}"),
-        n_dataset=int(vd.sum()), n_reference=int(vr.sum()), n_dataset_skipped=int((~vd).sum()),
-        n_reference_skipped=int((~vr).sum()), clusters=tuple(rows), ds_cluster=ds_cluster, ref_cluster=ref_cluster,
-        ref_nn_distance=ref_nn, ref_nn_index=ref_idx, ds_nn_distance=ds_nn, joint=jc)
+    return tuple(rows)
 
 
 def coverage_for_datasets(ds, ref, ds_emb, ref_emb, **kwargs) -> CoverageResult:

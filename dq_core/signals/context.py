@@ -245,56 +245,77 @@ def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int 
     Stratified folds; a class missing from a training fold (1-2 row classes) gets probability 0 from
     that fold's model rather than crashing, and its rows are reported as unreliable by the caller.
     """
-    import copy
-
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    from threadpoolctl import threadpool_limits
-
-    n = len(codes)
     lab = np.flatnonzero(codes >= 0)
     unl = np.flatnonzero(codes < 0)
-    probs = np.zeros((n, k), dtype=np.float64)
     y = codes[lab]
+    splits = _fold_splits(lab, y, folds, seed)
+    results = _fit_folds(lambda split, start: _fit_fold(X, y, lab, unl, k, C, split, start), splits, progress)
+    probs = np.zeros((len(codes), k), dtype=np.float64)
+    unl_sum = np.zeros((len(unl), k))
+    for te, p_te, p_unl, _m in results:
+        probs[lab[te]] = p_te
+        unl_sum += p_unl
+    if len(unl):
+        probs[unl] = unl_sum / len(splits)
+    return probs
+
+
+def _fold_splits(lab: np.ndarray, y: np.ndarray, folds: int, seed: int) -> list:
+    """(train, test) positions into ``lab`` per fold: stratified by ``y`` when some class fills every fold."""
+    from sklearn.model_selection import StratifiedKFold
+
     n_splits = int(min(folds, len(lab)))
     if n_splits < 2:
         raise DataError("label checks need at least two labelled rows")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "least populated class has only 1 member": handled below
+        warnings.simplefilter("ignore")  # "least populated class has only 1 member": handled in _fit_fold
         if np.bincount(y).max() >= n_splits:
-            splits = list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(lab, y))
-        else:  # every class is smaller than the fold count: plain shuffled folds
-            from sklearn.model_selection import KFold
+            return list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(lab, y))
+        # every class is smaller than the fold count: plain shuffled folds
+        from sklearn.model_selection import KFold
 
-            splits = list(KFold(n_splits, shuffle=True, random_state=seed).split(lab))
+        return list(KFold(n_splits, shuffle=True, random_state=seed).split(lab))
 
-    def fit_fold(split, start: LogisticRegression | None):
-        tr, te = split
-        ytr = y[tr]
-        present = np.unique(ytr)
-        p_te = np.zeros((len(te), k))
-        p_unl = np.zeros((len(unl), k))
-        if len(present) == 1:
-            p_te[:, present[0]] = 1.0
-            p_unl[:, present[0]] = 1.0
-            return te, p_te, p_unl, None
-        if start is not None and np.array_equal(start.classes_, present):
-            m = copy.deepcopy(start)  # warm start: L-BFGS begins at the first fold's solution
-        else:
-            m = LogisticRegression(C=C, max_iter=1000, warm_start=True)
-        m.fit(X[lab[tr]], ytr)
-        p_te[:, m.classes_] = m.predict_proba(X[lab[te]])
-        if len(unl):
-            p_unl[:, m.classes_] = m.predict_proba(X[unl])
-        return te, p_te, p_unl, m
 
-    # The first fold is fitted from zero; the others start from its solution (the folds share 3/4 of
-    # their rows and the loss is strictly convex, so L-BFGS reaches the same optimum in about half the
-    # iterations) and, being independent of each other then, run two at a time. One BLAS thread per fit:
-    # these matrices are small, and on a shared 2-core machine a multi-threaded BLAS was measured 8x
-    # slower (threads spinning against other processes); numpy and sklearn's loss release the GIL, so
-    # two fits in two threads use both cores.
-    unl_sum = np.zeros((len(unl), k))
+def _fit_fold(X: np.ndarray, y: np.ndarray, lab: np.ndarray, unl: np.ndarray, k: int, C: float, split,
+              start) -> tuple:
+    """One fold: (its test positions into ``lab``, their probabilities, the unlabelled rows' probabilities,
+    the fitted model or None). ``start``: a model to warm-start from when it saw the same classes."""
+    import copy
+
+    from sklearn.linear_model import LogisticRegression
+
+    tr, te = split
+    ytr = y[tr]
+    present = np.unique(ytr)
+    p_te = np.zeros((len(te), k))
+    p_unl = np.zeros((len(unl), k))
+    if len(present) == 1:
+        p_te[:, present[0]] = 1.0
+        p_unl[:, present[0]] = 1.0
+        return te, p_te, p_unl, None
+    if start is not None and np.array_equal(start.classes_, present):
+        m = copy.deepcopy(start)  # warm start: L-BFGS begins at the first fold's solution
+    else:
+        m = LogisticRegression(C=C, max_iter=1000, warm_start=True)
+    m.fit(X[lab[tr]], ytr)
+    p_te[:, m.classes_] = m.predict_proba(X[lab[te]])
+    if len(unl):
+        p_unl[:, m.classes_] = m.predict_proba(X[unl])
+    return te, p_te, p_unl, m
+
+
+def _fit_folds(fit_fold: Callable, splits: list, progress: Callable[[float], None] | None) -> list:
+    """``fit_fold(split, start)`` for every split, in order: the first from zero, the rest from its model.
+
+    The folds share 3/4 of their rows and the loss is strictly convex, so L-BFGS started at the first
+    fold's solution reaches the same optimum in about half the iterations; the later folds, independent
+    of each other then, run two at a time. One BLAS thread per fit: these matrices are small, and on a
+    shared 2-core machine a multi-threaded BLAS was measured 8x slower (threads spinning against other
+    processes); numpy and sklearn's loss release the GIL, so two fits in two threads use both cores.
+    """
+    from threadpoolctl import threadpool_limits
+
     workers = min(2, usable_cores(), len(splits) - 1)
     # catch_warnings is process-wide and not thread-safe: entered once here, around every fit
     with threadpool_limits(1), warnings.catch_warnings():
@@ -316,10 +337,4 @@ def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int 
                 results.append(fit_fold(sp, first[3]))
                 if progress:
                     progress((i + 2) / len(splits))
-    for te, p_te, p_unl, _m in results:
-        probs[lab[te]] = p_te
-        unl_sum += p_unl
-    if len(unl):
-        probs[unl] = unl_sum / len(splits)
-    return probs
-
+    return results

@@ -70,62 +70,75 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     cache = EmbeddingCache(workspace or Workspace.default(), mkey) if use_cache else None
 
     todo_idx = np.flatnonzero(valid)
-    vectors: np.ndarray | None = None
-    truncated = np.zeros(n, dtype=bool)
-    n_cached = 0
-    if cache is not None and len(todo_idx):
-        found, cvecs, ctrunc = cache.lookup(hashes)
-        if found.any():
-            vectors = np.zeros((n, cvecs.shape[1]), dtype=np.float32)
-            vectors[todo_idx[found]] = cvecs[found]
-            truncated[todo_idx[found]] = ctrunc[found]
-        n_cached = int(found.sum())
-        missing = ~found
-    else:
-        missing = np.ones(len(todo_idx), dtype=bool)
-
-    m = None
+    vectors, truncated, n_cached, missing = _from_cache(cache, hashes, todo_idx, n)
     need = todo_idx[missing]
-    need_hashes = hashes[missing]
-    # Identical texts are embedded once.
+    m, total, need_vectors, need_truncated = _embed_distinct(
+        clean, need, hashes[missing], cache=cache, model=model, device=device, precision=precision,
+        batch_size=batch_size, progress=progress, windows=long_texts == "chunks")
+    if total:
+        if vectors is None:
+            vectors = np.zeros((n, need_vectors.shape[1]), dtype=np.float32)
+        vectors[need] = need_vectors
+        truncated[need] = need_truncated
+    if vectors is None and (n == 0 or not valid.any()):
+        dim = (m or load_model(model, device, precision)).get_embedding_dimension()
+        vectors = np.zeros((n, dim), dtype=np.float32)
+    max_len = int(getattr(m, "max_seq_length", 0) or 0) if m is not None else model_max_seq_length(model)
+    return EmbeddingResult(vectors=vectors, valid=valid, n_truncated=int(truncated.sum()), n_cached=n_cached,
+                           n_computed=total, model_name=mkey, max_seq_length=max_len, truncated=truncated)
+
+
+def _from_cache(cache: EmbeddingCache | None, hashes: np.ndarray, todo_idx: np.ndarray,
+                n: int) -> tuple[np.ndarray | None, np.ndarray, int, np.ndarray]:
+    """What the cache holds for the texts at ``todo_idx`` (cache keys ``hashes``): (an (n, d) matrix with
+    their vectors, or None when it holds none; the truncated flag per row; how many it held; which of
+    ``todo_idx`` it lacks)."""
+    truncated = np.zeros(n, dtype=bool)
+    if cache is None or not len(todo_idx):
+        return None, truncated, 0, np.ones(len(todo_idx), dtype=bool)
+    vectors = None
+    found, cvecs, ctrunc = cache.lookup(hashes)
+    if found.any():
+        vectors = np.zeros((n, cvecs.shape[1]), dtype=np.float32)
+        vectors[todo_idx[found]] = cvecs[found]
+        truncated[todo_idx[found]] = ctrunc[found]
+    return vectors, truncated, int(found.sum()), ~found
+
+
+def _embed_distinct(clean: list[str], need: np.ndarray, need_hashes: np.ndarray, *,
+                    cache: EmbeddingCache | None, model: str | None, device: str | None, precision: str,
+                    batch_size: int, progress: Progress | None, windows: bool) -> tuple:
+    """Embed the texts at positions ``need`` of ``clean``, each distinct text once, adding each finished
+    chunk to ``cache``. Returns (the model, None when there was nothing to embed; how many distinct texts
+    it embedded; a vector and a truncated flag per position of ``need``)."""
     uniq_hashes, first_pos, inverse = np.unique(need_hashes, return_index=True, return_inverse=True)
     uniq_idx = need[first_pos]
     total = len(uniq_idx)
     if progress:
         progress(0, total)
-    if total:
-        m = load_model(model, device, precision)
-        # Sort by length so each chunk (and each batch inside it) holds similar lengths: less padding.
-        order = np.argsort([len(clean[i]) for i in uniq_idx], kind="stable")
-        uvecs = np.zeros((total, m.get_embedding_dimension() or 0), dtype=np.float32)
-        utrunc = np.zeros(total, dtype=bool)
-        chunks = [order[s:s + CHUNK_SIZE] for s in range(0, total, CHUNK_SIZE)]
+    if not total:
+        return None, 0, None, None
+    m = load_model(model, device, precision)
+    # Sort by length so each chunk (and each batch inside it) holds similar lengths: less padding.
+    order = np.argsort([len(clean[i]) for i in uniq_idx], kind="stable")
+    uvecs = np.zeros((total, m.get_embedding_dimension() or 0), dtype=np.float32)
+    utrunc = np.zeros(total, dtype=bool)
+    chunks = [order[s:s + CHUNK_SIZE] for s in range(0, total, CHUNK_SIZE)]
 
-        def chunk_texts(sel: np.ndarray) -> list[str]:
-            return [clean[i] for i in uniq_idx[sel]]
+    def chunk_texts(sel: np.ndarray) -> list[str]:
+        return [clean[i] for i in uniq_idx[sel]]
 
-        def finished(sel: np.ndarray, emb: np.ndarray, tr: np.ndarray) -> None:
-            uvecs[sel] = emb
-            utrunc[sel] = tr
-            if cache is not None:
-                cache.append(uniq_hashes[sel], emb, tr)
+    def finished(sel: np.ndarray, emb: np.ndarray, tr: np.ndarray) -> None:
+        uvecs[sel] = emb
+        utrunc[sel] = tr
+        if cache is not None:
+            cache.append(uniq_hashes[sel], emb, tr)
 
-        run = _run_pipeline if pipeline.fast_path_ok(m) else _run_encode
-        run(m, chunks, chunk_texts, finished, batch_size=batch_size, total=total, progress=progress,
-            windows=long_texts == "chunks")
-        if progress:
-            progress(total, total)
-        if vectors is None:
-            vectors = np.zeros((n, uvecs.shape[1]), dtype=np.float32)
-        vectors[need] = uvecs[inverse]
-        truncated[need] = utrunc[inverse]
-    if vectors is None:
-        if n == 0 or not valid.any():
-            dim = (m or load_model(model, device, precision)).get_embedding_dimension()
-            vectors = np.zeros((n, dim), dtype=np.float32)
-    max_len = int(getattr(m, "max_seq_length", 0) or 0) if m is not None else model_max_seq_length(model)
-    return EmbeddingResult(vectors=vectors, valid=valid, n_truncated=int(truncated.sum()), n_cached=n_cached,
-                           n_computed=total, model_name=mkey, max_seq_length=max_len, truncated=truncated)
+    run = _run_pipeline if pipeline.fast_path_ok(m) else _run_encode
+    run(m, chunks, chunk_texts, finished, batch_size=batch_size, total=total, progress=progress, windows=windows)
+    if progress:
+        progress(total, total)
+    return m, total, uvecs[inverse], utrunc[inverse]
 
 
 def _text_keys(clean: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,7 @@ above zero, or none: "no cleaning pays measurably here".
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -169,12 +170,7 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
             raise Cancelled()
 
     if signals is None:
-        from dq_core.filtering import load_or_compute_signals
-
-        rep.update(phase="signals", progress=0.01, message="computing the signals (or reading them from the cache)")
-        signals = load_or_compute_signals(ds, reference, workspace=ws, settings=signal_settings,
-                                          progress=lambda m, f: (stop(), rep.update(progress=0.01 + 0.29 * f,
-                                                                                    message=f"signals: {m}")))
+        signals = _signals(ds, reference, ws, signal_settings, rep, stop)
     stop()
     x = x_test = None
     if trainer == "baseline" or test is None:  # fold signals need the embeddings too
@@ -184,47 +180,85 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
     if not cands or cands[0].key != NO_CLEANING:
         raise DataError("the first candidate must be no cleaning: every gain is measured against it")
     inputs = FilterInputs(ds, signals).prepare()
-    labelled = ds.labels.notna().to_numpy()
-    texts = ds.texts.fillna("").astype(str).to_numpy(dtype=object)
-    given = ds.labels.astype(object).where(ds.labels.notna(), None).to_numpy(dtype=object)
-
     applied = []
     for c in cands:
         res = apply_prepared(inputs, c.recipe, strict=False)
-        skipped = " ".join(res.problems) or None
-        applied.append((c, res, skipped))
+        applied.append((c, res, " ".join(res.problems) or None))  # a skipped candidate says why
     live = [(c, res) for c, res, skipped in applied if not skipped]
-
-    if test is None:
-        from sklearn.model_selection import StratifiedKFold
-
-        pos = np.flatnonzero(labelled)
-        y_eval = given[pos].astype(str)
-        splits = [(pos[a], pos[b]) for a, b in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-                  .split(pos, y_eval)]
-        note = FOLDS_NOTE.format(k=folds)
-    else:
-        test_lab = test.labels.notna().to_numpy()
-        y_eval = test.labels[test_lab].astype(str).to_numpy(dtype=object)
-        splits = [(np.flatnonzero(labelled), None)]
-        note = TEST_NOTE.format(n=len(y_eval))
-        t_test = test.texts.fillna("").astype(str).to_numpy(dtype=object)[test_lab]
-        if x_test is not None:
-            x_test = x_test[test_lab]
+    ev = _Evaluation.of(ds, test, folds=folds, seed=seed, x_test=x_test)
+    note = ev.note
     if trainer == "transformer":
         note += " " + (ONE_RUN_NOTE if repeats == 1 else
                        RUNS_NOTE.format(r=repeats, s=seed, e=seed + repeats - 1))
-    n_fits = len(splits) * len(live) * repeats
+    preds, fold_problems = _fit_candidates(ds, x, ev, live, trainer=trainer, seed=seed, repeats=repeats, rep=rep,
+                                           stop=stop)
+    rep.update(phase="comparing", progress=0.96, message="paired bootstrap of each candidate against no cleaning")
+    return _summarise(ds, applied, preds, ev.y_eval, trainer=trainer, test=test, folds=folds, seed=seed,
+                      metric=metric, note=note, n_resamples=n_resamples, confidence=confidence, repeats=repeats,
+                      notes=[n for n in (agreement_unusable(ds) if candidates is None else None,
+                                         _overlap_note(ds, test)) if n],
+                      fold_notes={k: _fold_problem_notes(v, len(ev.splits)) for k, v in fold_problems.items()})
+
+
+def _signals(ds: TextDataset, reference: TextDataset | None, ws: Workspace, settings: dict | None, rep: Reporter,
+             stop) -> pd.DataFrame:
+    """The Clean page's signals of ``ds``, from the workspace cache or computed (the first 30% of progress)."""
+    from dq_core.filtering import load_or_compute_signals
+
+    rep.update(phase="signals", progress=0.01, message="computing the signals (or reading them from the cache)")
+    return load_or_compute_signals(ds, reference, workspace=ws, settings=settings,
+                                   progress=lambda m, f: (stop(), rep.update(progress=0.01 + 0.29 * f,
+                                                                             message=f"signals: {m}")))
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    """Where the candidates are scored: on K folds of ``ds``'s labelled rows or on the trusted test set."""
+
+    splits: list  # (training positions in ds, evaluated positions in ds or None: the test set)
+    y_eval: np.ndarray  # the labels scored against, as str
+    note: str
+    pos: np.ndarray | None  # folds: the labelled positions, in the order of y_eval
+    x_test: np.ndarray | None  # test set: its labelled rows' vectors (the baseline's input)
+    t_test: np.ndarray | None  # test set: its labelled rows' texts (the transformer's input)
+
+    @classmethod
+    def of(cls, ds: TextDataset, test: TextDataset | None, *, folds: int, seed: int,
+           x_test: np.ndarray | None) -> _Evaluation:
+        labelled = ds.labels.notna().to_numpy()
+        if test is None:
+            from sklearn.model_selection import StratifiedKFold
+
+            given = ds.labels.astype(object).where(ds.labels.notna(), None).to_numpy(dtype=object)
+            pos = np.flatnonzero(labelled)
+            y_eval = given[pos].astype(str)
+            splits = [(pos[a], pos[b]) for a, b in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+                      .split(pos, y_eval)]
+            return cls(splits, y_eval, FOLDS_NOTE.format(k=folds), pos, None, None)
+        test_lab = test.labels.notna().to_numpy()
+        y_eval = test.labels[test_lab].astype(str).to_numpy(dtype=object)
+        t_test = test.texts.fillna("").astype(str).to_numpy(dtype=object)[test_lab]
+        return cls([(np.flatnonzero(labelled), None)], y_eval, TEST_NOTE.format(n=len(y_eval)), None,
+                   None if x_test is None else x_test[test_lab], t_test)
+
+
+def _fit_candidates(ds: TextDataset, x: np.ndarray | None, ev: _Evaluation, live: list, *, trainer: str, seed: int,
+                    repeats: int, rep: Reporter, stop) -> tuple[dict, dict]:
+    """Train each live candidate ``repeats`` times per split and predict the evaluated rows. Returns
+    ({candidate: one prediction array per repeat, in the order of ``ev.y_eval``}, {candidate: {problem:
+    the folds it arose in}})."""
+    texts = ds.texts.fillna("").astype(str).to_numpy(dtype=object)
+    n_fits = len(ev.splits) * len(live) * repeats
     done = 0
-    preds = {c.key: [np.empty(len(y_eval), dtype=object) for _ in range(repeats)] for c, _ in live}
-    fold_problems: dict[str, dict[str, list[int]]] = {}  # candidate -> problem -> folds it arose in
-    for f, (train_pos, eval_pos) in enumerate(splits):
+    preds = {c.key: [np.empty(len(ev.y_eval), dtype=object) for _ in range(repeats)] for c, _ in live}
+    fold_problems: dict[str, dict[str, list[int]]] = {}
+    for f, (train_pos, eval_pos) in enumerate(ev.splits):
         stop()
         if eval_pos is None:  # the whole dataset's masks, on the labelled rows it trains on
             fold_results = [(c, res.keep_mask[train_pos], res.final_labels()[train_pos]) for c, res in live]
         else:
             rep.update(phase="training", progress=0.3 + 0.65 * done / n_fits,
-                       message=f"fold {f + 1} of {len(splits)}: signals on its training rows")
+                       message=f"fold {f + 1} of {len(ev.splits)}: signals on its training rows")
             fold_results = []
             for c, keep, final, problems in _fold_results(ds, x, train_pos, live, seed):
                 fold_results.append((c, keep, final))
@@ -237,21 +271,16 @@ def advise(ds: TextDataset, *, test: TextDataset | None = None, reference: TextD
             ok = keep & np.array([v is not None for v in final])
             tr, y_tr = train_pos[ok], final[ok].astype(str)
             if trainer == "baseline":
-                pred = _fit_predict_baseline(x[tr], y_tr, x_test if eval_pos is None else x[eval_pos], seed)
+                pred = _fit_predict_baseline(x[tr], y_tr, ev.x_test if eval_pos is None else x[eval_pos], seed)
             else:
-                pred = _fit_predict_transformer(texts[tr], y_tr, t_test if eval_pos is None else texts[eval_pos],
+                pred = _fit_predict_transformer(texts[tr], y_tr, ev.t_test if eval_pos is None else texts[eval_pos],
                                                 seed + r, rep)
             if eval_pos is None:
                 preds[c.key][r][:] = pred
             else:
-                preds[c.key][r][np.searchsorted(pos, eval_pos)] = pred
+                preds[c.key][r][np.searchsorted(ev.pos, eval_pos)] = pred
             done += 1
-    rep.update(phase="comparing", progress=0.96, message="paired bootstrap of each candidate against no cleaning")
-    return _summarise(ds, applied, preds, y_eval, trainer=trainer, test=test, folds=folds, seed=seed,
-                      metric=metric, note=note, n_resamples=n_resamples, confidence=confidence, repeats=repeats,
-                      notes=[n for n in (agreement_unusable(ds) if candidates is None else None,
-                                         _overlap_note(ds, test)) if n],
-                      fold_notes={k: _fold_problem_notes(v, len(splits)) for k, v in fold_problems.items()})
+    return preds, fold_problems
 
 
 def _fold_results(ds: TextDataset, x: np.ndarray, train_pos: np.ndarray, live: list, seed: int) -> list:

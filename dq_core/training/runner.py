@@ -121,35 +121,14 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     notes: list[str] = []
 
     rep.update(phase="preparing data", progress=0.01, message="splitting the data")
-    repaired: dict[str, str] = {}
-    if cfg.recipe:
-        from dq_core.training.recipe import apply_recipe
-
-        rep.update(phase="filtering", progress=0.01, message="applying the filter recipe (computing signals "
-                                                             "if they are not cached)")
-        outcome = apply_recipe(ds, cfg.recipe, ws=ws, embeddings=given.dataset.vectors if given else None)
-        keep_mask = outcome.keep_mask if keep_mask is None else (np.asarray(keep_mask, bool) & outcome.keep_mask)
-        relabel = {**outcome.relabel, **(relabel or {})}
-        repaired = outcome.texts
-        notes.append(outcome.description)
-        rep.log(outcome.description)
-    plan = make_splits(ds, cfg, ws=ws, reference=reference, external_test=external_test,
-                       keep_mask=keep_mask, relabel=relabel)
-    if cfg.recipe and repaired:  # the recipe's repaired texts, on the rows it trains on (the test set stays as is)
-        for part in (plan.train, plan.val):
-            part["text"] = part["row_id"].astype(str).map(repaired).fillna(part["text"])
+    plan = _filtered_splits(cfg, ds, ws=ws, reference=reference, external_test=external_test, keep_mask=keep_mask,
+                            relabel=relabel, given=given, rep=rep, notes=notes)
     if given is None and cfg.trainer == "baseline":  # a dataset stored with the user's own vectors
         given = stored_given(ws, ds, reference=reference, external_test=external_test,
                              test_source=plan.test_source)
     elif cfg.trainer == "transformer" and (rec := vectors_record(ws, ds)) is not None:
         notes.append(f"the transformer fine-tunes on the texts; {vectors_label(rec)} are not used")
-    n_before = len(plan.train)
-    rng = np.random.default_rng(cfg.seed)
-    train = balance_train(plan.train, cfg.balancing, target_share=cfg.balance_target, rng=rng)
-    if len(train) > n_before:
-        notes.append(f"balancing ({cfg.balancing}) added {len(train) - n_before:,} training rows")
-    split_summary = {**plan.summary(), "n_train": len(train), "n_train_before_balancing": n_before,
-                     "train_class_counts_balanced": train["label"].value_counts().sort_index().to_dict()}
+    train, split_summary = _balanced_train(cfg, plan, notes)
     write_json(run_dir / SPLITS_FILE, split_summary)
     rep.log(f"splits: {len(train)} train, {len(plan.val)} validation, {len(plan.test)} test "
             f"({plan.test_source}); classes {', '.join(plan.labels)}")
@@ -167,14 +146,7 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
         proba, train_info = _run_transformer(cfg, plan, train, run_dir, rep=rep)
 
     rep.update(phase="evaluating", progress=0.97, message="computing the test metrics")
-    slices = {c: test[c].to_numpy() for c in _slice_columns(test, cfg)}
-    if cfg.cluster_slices:
-        if test_vectors is None and plan.test_source in ("holdout", "split"):
-            test_vectors = (_test_vectors_from_cache(ds, test, ws) if given is None
-                            else given.rows(test, "dataset", "test"))
-        clusters = _cluster_slice(test_vectors, cfg.cluster_slices)
-        if clusters is not None:
-            slices["embedding_cluster"] = clusters
+    slices = _slices(cfg, plan, ds, ws, given, test_vectors)
     extra = {"trainer": cfg.trainer, "name": cfg.name, "test_source": plan.test_source, "test_key": plan.test_key,
              "split": split_summary, "training": train_info, "notes": notes,
              "vectors": _vectors_used(cfg, given, train_info),
@@ -192,6 +164,59 @@ def run_training(cfg: TrainConfig, run_dir: str | Path, *, ds: TextDataset, ws: 
     ev_acc, ev_f1 = metrics["accuracy"], metrics["macro_f1"]
     rep.update(phase="done", progress=1.0, message=f"accuracy {ev_acc:.3f}, macro-F1 {ev_f1:.3f}")
     return metrics
+
+
+def _filtered_splits(cfg: TrainConfig, ds: TextDataset, *, ws: Workspace, reference: TextDataset | None,
+                     external_test: TextDataset | None, keep_mask: np.ndarray | None, relabel: dict | None,
+                     given: GivenVectors | None, rep: Reporter, notes: list[str]) -> SplitPlan:
+    """The run's splits, after the config's recipe (if any) on top of ``keep_mask`` / ``relabel``; the
+    recipe's repaired texts replace the training and validation rows' (the test set stays as is)."""
+    repaired: dict[str, str] = {}
+    if cfg.recipe:
+        from dq_core.training.recipe import apply_recipe
+
+        rep.update(phase="filtering", progress=0.01, message="applying the filter recipe (computing signals "
+                                                             "if they are not cached)")
+        outcome = apply_recipe(ds, cfg.recipe, ws=ws, embeddings=given.dataset.vectors if given else None)
+        keep_mask = outcome.keep_mask if keep_mask is None else (np.asarray(keep_mask, bool) & outcome.keep_mask)
+        relabel = {**outcome.relabel, **(relabel or {})}
+        repaired = outcome.texts
+        notes.append(outcome.description)
+        rep.log(outcome.description)
+    plan = make_splits(ds, cfg, ws=ws, reference=reference, external_test=external_test,
+                       keep_mask=keep_mask, relabel=relabel)
+    if cfg.recipe and repaired:
+        for part in (plan.train, plan.val):
+            part["text"] = part["row_id"].astype(str).map(repaired).fillna(part["text"])
+    return plan
+
+
+def _balanced_train(cfg: TrainConfig, plan: SplitPlan, notes: list[str]) -> tuple[pd.DataFrame, dict]:
+    """(the training rows after the config's balancing, the splits summary splits.json holds)."""
+    n_before = len(plan.train)
+    rng = np.random.default_rng(cfg.seed)
+    train = balance_train(plan.train, cfg.balancing, target_share=cfg.balance_target, rng=rng)
+    if len(train) > n_before:
+        notes.append(f"balancing ({cfg.balancing}) added {len(train) - n_before:,} training rows")
+    split_summary = {**plan.summary(), "n_train": len(train), "n_train_before_balancing": n_before,
+                     "train_class_counts_balanced": train["label"].value_counts().sort_index().to_dict()}
+    return train, split_summary
+
+
+def _slices(cfg: TrainConfig, plan: SplitPlan, ds: TextDataset, ws: Workspace, given: GivenVectors | None,
+            test_vectors: np.ndarray | None) -> dict:
+    """The test rows' slices the metrics break down by: the metadata columns, and embedding clusters when
+    ``cfg.cluster_slices`` asks and the test rows' vectors are at hand."""
+    test = plan.test
+    slices = {c: test[c].to_numpy() for c in _slice_columns(test, cfg)}
+    if cfg.cluster_slices:
+        if test_vectors is None and plan.test_source in ("holdout", "split"):
+            test_vectors = (_test_vectors_from_cache(ds, test, ws) if given is None
+                            else given.rows(test, "dataset", "test"))
+        clusters = _cluster_slice(test_vectors, cfg.cluster_slices)
+        if clusters is not None:
+            slices["embedding_cluster"] = clusters
+    return slices
 
 
 def save_evaluation(run_dir: str | Path, test: pd.DataFrame, proba: np.ndarray, labels: tuple[str, ...], *,

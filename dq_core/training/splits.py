@@ -126,6 +126,43 @@ def make_splits(ds: TextDataset, cfg: TrainConfig, *, ws: Workspace, reference: 
     source = choose_test_source(cfg, ds, reference, external_test)
     ids = _ids_as_str(frame["row_id"])
     split = _split_values(ds)
+    test, in_test = _test_rows(ds, cfg, source, ids=ids, split=split, ws=ws, reference=reference,
+                               external_test=external_test)
+    pool_mask = labelled & ~in_test
+    is_val_split = (split.isin(VAL_SPLIT_NAMES).fillna(False).to_numpy() if split is not None
+                    else np.zeros(len(frame), dtype=bool))
+    pool, n_filtered = _filtered_pool(frame, ids, pool_mask, cfg, keep_mask)
+    pool, n_relabelled = _relabelled(pool, {**(cfg.relabel or {}), **(relabel or {})})
+    if len(pool) == 0:
+        raise DataError("no training rows are left after filtering; relax the recipe")
+
+    rng = np.random.default_rng(cfg.seed)  # draws the validation rows, then the cap's rows
+    val, train = _validation_split(pool, is_val_split[pool.index.to_numpy()], cfg, rng)
+    n_before_cap = len(train)
+    cap = cfg.effective_max_train_rows
+    if cap and len(train) > cap:
+        train = train.iloc[stratified_sample(train["label"].to_numpy(), cap, rng)]
+
+    train_classes = sorted(train["label"].astype(str).unique().tolist())
+    _check_classes(train_classes, test, frame, pool_mask, source)
+    n_val_dropped = int((~val["label"].astype(str).isin(train_classes)).sum())
+    val = val[val["label"].astype(str).isin(train_classes)]
+
+    test = _canonical(test)
+    counts = {"n_labelled": int(labelled.sum()), "n_pool": int(pool_mask.sum()), "n_filtered_out": n_filtered,
+              "n_relabelled": n_relabelled, "n_capped_out": n_before_cap - len(train), "max_train_rows": cap,
+              "n_val_dropped_unknown_class": n_val_dropped}
+    return SplitPlan(train=_canonical(train), val=_canonical(val), test=test, labels=tuple(train_classes),
+                     test_source=source, test_key=test_rows_key(test), counts=counts)
+
+
+def _test_rows(ds: TextDataset, cfg: TrainConfig, source: str, *, ids: pd.Index, split: pd.Series | None,
+               ws: Workspace, reference: TextDataset | None,
+               external_test: TextDataset | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """(the labelled test rows from ``source``, which rows of ``ds`` they are: none for a reference or an
+    external file). ``ids``: the row ids as strings; ``split``: the split column, normalised."""
+    frame = ds.frame
+    labelled = frame["label"].notna().to_numpy()
     in_test = np.zeros(len(frame), dtype=bool)
     if source == "split":
         if split is None or not bool(split.isin(TEST_SPLIT_NAMES).any()):
@@ -152,13 +189,13 @@ def make_splits(ds: TextDataset, cfg: TrainConfig, *, ws: Workspace, reference: 
         test = frame[in_test]
     if len(test) == 0:
         raise DataError("the test set is empty; the dataset needs more labelled rows")
+    return test, in_test
 
-    pool_mask = labelled & ~in_test
-    is_val_split = (split.isin(VAL_SPLIT_NAMES).fillna(False).to_numpy() if split is not None
-                    else np.zeros(len(frame), dtype=bool))
-    n_pool = int(pool_mask.sum())
 
-    # Filtering: only rows outside the test set are ever dropped or relabelled.
+def _filtered_pool(frame: pd.DataFrame, ids: pd.Index, pool_mask: np.ndarray, cfg: TrainConfig,
+                   keep_mask: np.ndarray | None) -> tuple[pd.DataFrame, int]:
+    """(the training pool's rows the keep mask and ``cfg.keep_row_ids`` keep, how many of the pool they drop).
+    Only rows outside the test set are ever dropped or relabelled."""
     keep = np.ones(len(frame), dtype=bool)
     if keep_mask is not None:
         keep_mask = np.asarray(keep_mask, dtype=bool)
@@ -167,43 +204,45 @@ def make_splits(ds: TextDataset, cfg: TrainConfig, *, ws: Workspace, reference: 
         keep &= keep_mask
     if cfg.keep_row_ids is not None:
         keep &= ids.isin(_ids_as_str(cfg.keep_row_ids))
-    n_filtered = int((pool_mask & ~keep).sum())
-    pool = frame[pool_mask & keep].copy()
-    relabels = {str(k): str(v) for k, v in {**(cfg.relabel or {}), **(relabel or {})}.items()}
-    n_relabelled = 0
-    if relabels:
-        pid = pool["row_id"].astype(str)
-        hit = pid.isin(relabels.keys()).to_numpy()
-        new = pid[hit].map(relabels)
-        changed = new.to_numpy() != pool["label"].astype(str).to_numpy()[hit]
-        n_relabelled = int(changed.sum())
-        pool.loc[hit, "label"] = new.to_numpy()
-    if len(pool) == 0:
-        raise DataError("no training rows are left after filtering; relax the recipe")
+    return frame[pool_mask & keep].copy(), int((pool_mask & ~keep).sum())
 
-    rng = np.random.default_rng(cfg.seed)
-    pool_val = is_val_split[pool.index.to_numpy()]
+
+def _relabelled(pool: pd.DataFrame, relabel: dict) -> tuple[pd.DataFrame, int]:
+    """(``pool`` with the labels ``relabel`` (row_id -> label) gives, how many labels that changed)."""
+    relabels = {str(k): str(v) for k, v in relabel.items()}
+    if not relabels:
+        return pool, 0
+    pid = pool["row_id"].astype(str)
+    hit = pid.isin(relabels.keys()).to_numpy()
+    new = pid[hit].map(relabels)
+    changed = new.to_numpy() != pool["label"].astype(str).to_numpy()[hit]
+    pool.loc[hit, "label"] = new.to_numpy()
+    return pool, int(changed.sum())
+
+
+def _validation_split(pool: pd.DataFrame, pool_val: np.ndarray, cfg: TrainConfig,
+                      rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(validation, train) from the pool: the dataset's own validation split when it has one (``pool_val``),
+    else a stratified ``cfg.val_fraction``; at most ``cfg.max_val_rows`` validation rows."""
     if pool_val.any():
         val = pool[pool_val]
         train = pool[~pool_val]
         if cfg.max_val_rows and len(val) > cfg.max_val_rows:
             val = val.iloc[stratified_sample(val["label"].to_numpy(), cfg.max_val_rows, rng)]
-    elif cfg.val_fraction > 0:
+        return val, train
+    if cfg.val_fraction > 0:
         vpos = stratified_fraction(pool["label"].to_numpy(), cfg.val_fraction, rng)
         if cfg.max_val_rows and len(vpos) > cfg.max_val_rows:
             vpos = vpos[stratified_sample(pool["label"].to_numpy()[vpos], cfg.max_val_rows, rng)]
         vmask = np.zeros(len(pool), dtype=bool)
         vmask[vpos] = True
-        val, train = pool[vmask], pool[~vmask]
-    else:
-        val, train = pool.iloc[:0], pool
+        return pool[vmask], pool[~vmask]
+    return pool.iloc[:0], pool
 
-    n_before_cap = len(train)
-    cap = cfg.effective_max_train_rows
-    if cap and len(train) > cap:
-        train = train.iloc[stratified_sample(train["label"].to_numpy(), cap, rng)]
 
-    train_classes = sorted(train["label"].astype(str).unique().tolist())
+def _check_classes(train_classes: list[str], test: pd.DataFrame, frame: pd.DataFrame, pool_mask: np.ndarray,
+                   source: str) -> None:
+    """DataError unless the training rows hold two classes or more and every test class."""
     if len(train_classes) < 2:
         only = f" (only '{train_classes[0]}')" if train_classes else ""
         raise DataError(f"training needs at least two classes, but the training rows hold {len(train_classes)}"
@@ -220,12 +259,3 @@ def make_splits(ds: TextDataset, cfg: TrainConfig, *, ws: Workspace, reference: 
         raise DataError(f"class{'es' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
                         "ha" + ("ve" if len(missing) > 1 else "s") + " test rows but no training rows (the "
                         "recipe or the cap removed them all); keep some rows of that class")
-    n_val_dropped = int((~val["label"].astype(str).isin(train_classes)).sum())
-    val = val[val["label"].astype(str).isin(train_classes)]
-
-    test = _canonical(test)
-    counts = {"n_labelled": int(labelled.sum()), "n_pool": n_pool, "n_filtered_out": n_filtered,
-              "n_relabelled": n_relabelled, "n_capped_out": n_before_cap - len(train), "max_train_rows": cap,
-              "n_val_dropped_unknown_class": n_val_dropped}
-    return SplitPlan(train=_canonical(train), val=_canonical(val), test=test, labels=tuple(train_classes),
-                     test_source=source, test_key=test_rows_key(test), counts=counts)

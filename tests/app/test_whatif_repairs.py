@@ -11,7 +11,7 @@ from dq_core.data.dataset import ColumnMapping, build_dataset
 from dq_core.data.workspace import Workspace
 from dq_core.filtering import FilterRecipe, SignalRule, apply_recipe, load_or_compute_signals
 from dq_core.filtering import whatif as wi
-from dq_core.filtering.whatif_build import repair_embedder
+from dq_core.filtering.whatif.build import repair_embedder
 from dq_core.space.embed import embed_dataset, embed_texts
 from dq_core.space.embed_cache import cached_dataset_embeddings
 

@@ -33,9 +33,9 @@ from dq_core.filtering import (
     uncertainty,
 )
 from dq_core.filtering import whatif as wi
-from dq_core.filtering.whatif_counts import noise_ratio_cl, quantile_edges_from_hist
-from dq_core.filtering.whatif_scratch import scratch_figures
+from dq_core.filtering.whatif.counts import noise_ratio_cl, quantile_edges_from_hist
 from tests.filter_data import make_dataset, make_embeddings, make_reference, make_signals
+from tests.filtering.whatif_oracle import scratch_figures
 
 
 @pytest.fixture(scope="module")

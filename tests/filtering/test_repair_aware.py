@@ -17,12 +17,12 @@ from dq_core.data.io import load_dataset
 from dq_core.data.workspace import Workspace
 from dq_core.filtering import FilterRecipe, SignalRule, apply_recipe, cleaned_frame
 from dq_core.filtering import whatif as wi
-from dq_core.filtering.whatif_scratch import scratch_figures
 from dq_core.signals import run_signals
 from dq_core.signals.duplicates import ExactDuplicateSignal
 from dq_core.signals.junk import JunkSignal
 from dq_core.space.clusters import cluster_joint
 from tests.cli_helpers import dq
+from tests.filtering.whatif_oracle import scratch_figures
 
 PAGE = str(Path(__file__).with_name("repair_dedupe_page.py"))
 CAFE = "Café au lait was lovely this morning"

@@ -11,7 +11,7 @@ from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.filtering import LabelInputs
 from dq_core.filtering import whatif as wi
-from dq_core.filtering.whatif_build import (
+from dq_core.filtering.whatif.build import (
     build_what_if_context,
     known_embeddings,
     known_label_inputs,

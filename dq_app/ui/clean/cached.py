@@ -16,7 +16,7 @@ from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.filtering import FilterInputs, LabelInputs
 from dq_core.filtering import whatif as wi
-from dq_core.filtering.whatif_build import build_what_if_context, known_label_inputs
+from dq_core.filtering.whatif.build import build_what_if_context, known_label_inputs
 from dq_core.util.fingerprint import array_fingerprint, text_fingerprint
 
 WORKSPACE_CACHE = "workspace-cache"  # the token when the panel reads the embeddings from the workspace

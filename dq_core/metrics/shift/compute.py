@@ -37,7 +37,6 @@ def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | No
         raise DataError(f"the {'dataset' if len(ds) == 0 else 'reference'} has no rows; shift needs rows "
                         "on both sides")
     views: dict[str, ShiftView] = {}
-    notes: list[str] = []
 
     def run(name: str, title: str, build: Callable[[], sv.ViewData]) -> None:
         say(f"{title}…")
@@ -52,63 +51,72 @@ def compute_shift(ds: TextDataset, ref: TextDataset, *, config: ShiftConfig | No
     run("length", STANDARD_VIEWS["length"], lambda: sv.length_view(ds, ref, n_bins=config.length_bins))
     run("vocabulary", STANDARD_VIEWS["vocabulary"],
         lambda: sv.vocabulary_view(ds, ref, vocab_size=config.vocab_size, stop_words=config.stop_words))
-
-    have_emb = ds_embeddings is not None and ref_embeddings is not None
-    cluster_info = None
-    if not have_emb:
+    if ds_embeddings is None or ref_embeddings is None:
         reason = "no embeddings were given, so the embedding-cluster view is skipped"
         views["embedding_clusters"] = skipped_view("embedding_clusters", STANDARD_VIEWS["embedding_clusters"],
                                                    reason, config)
         domain = DomainClassifierResult(auc=None, skipped="no embeddings were given, so the domain "
                                         "classifier is skipped")
+        cluster_info = None
     else:
-        vp_mask = np.asarray(ds_embeddings.valid, dtype=bool)
-        vq_mask = np.asarray(ref_embeddings.valid, dtype=bool)
-        if len(vp_mask) != len(ds) or len(vq_mask) != len(ref):
-            raise DataError("the embeddings do not match the rows (different lengths); embed the datasets again")
-        xp = np.asarray(ds_embeddings.vectors)[vp_mask]
-        xq = np.asarray(ref_embeddings.vectors)[vq_mask]
-        emb_notes = [*sv.missing_note(int((~vp_mask).sum()), "dataset", "text to embed"),
-                     *sv.missing_note(int((~vq_mask).sum()), "reference", "text to embed")]
-        rows_p = ds.frame.loc[vp_mask, ["row_id", "text"]].reset_index(drop=True)
-        rows_q = ref.frame.loc[vq_mask, ["row_id", "text"]].reset_index(drop=True)
-
-        def build_clusters() -> sv.ViewData:
-            nonlocal cluster_info
-            jc = clusters
-            if jc is None:
-                if len(xp) == 0 or len(xq) == 0:
-                    raise sv.ViewSkipped(f"the {'dataset' if len(xp) == 0 else 'reference'} has no embedded "
-                                         "rows, so the embedding-cluster view is skipped")
-                from dq_core.space.clusters import cluster_joint
-
-                try:
-                    jc = cluster_joint(xp, xq, k=config.n_clusters, seed=config.cluster_seed,
-                                       workspace=workspace)
-                except DataError as exc:
-                    raise sv.ViewSkipped(f"the embedding-cluster view is skipped: {exc}") from None
-            if len(jc.ds_labels) != len(xp) or len(jc.ref_labels) != len(xq):
-                raise DataError("the clusters do not match the embedded rows; cluster the same embeddings")
-            how = getattr(jc, "how_k_chosen", f"k={jc.k}")
-            cluster_info = {"k": int(jc.k), "how_k_chosen": how, "seed": int(getattr(jc, "seed", 0))}
-            info = _cluster_bin_info(jc, xp, xq, rows_p, rows_q, config, workspace=workspace,
-                                     cache_key=(ds.fingerprint, ref.fingerprint))
-            return sv.cluster_view(jc.ds_labels, jc.ref_labels, jc.k, bin_info=info,
-                                   notes=(f"clusters of both sets' embeddings together ({how}); ids match "
-                                          "the coverage map's clusters", *emb_notes))
-
-        run("embedding_clusters", STANDARD_VIEWS["embedding_clusters"], build_clusters)
-        say("Domain classifier…")
-        domain = classify_domains(xp, xq, ds_rows=rows_p, ref_rows=rows_q, folds=config.domain_folds,
-                                  max_rows=config.domain_max_rows, seed=config.seed,
-                                  n_examples=config.n_examples)
-
+        domain, cluster_info = _embedding_views(ds, ref, ds_embeddings, ref_embeddings, run, say, config=config,
+                                                clusters=clusters, workspace=workspace)
     for col in dict.fromkeys(metadata):
         name = f"metadata:{col}"
         run(name, f"Metadata: {col}", lambda c=col: sv.metadata_view(
             ds, ref, c, max_categories=config.max_categories, n_bins=config.length_bins))
     return ShiftResult(views=views, domain_classifier=domain, config=config, n_dataset=len(ds),
-                       n_reference=len(ref), clusters=cluster_info, notes=tuple(notes))
+                       n_reference=len(ref), clusters=cluster_info, notes=())
+
+
+def _embedding_views(ds: TextDataset, ref: TextDataset, ds_embeddings, ref_embeddings,
+                     run: Callable[[str, str, Callable[[], sv.ViewData]], None], say: Progress, *,
+                     config: ShiftConfig, clusters, workspace) -> tuple[DomainClassifierResult, dict | None]:
+    """The views that read the embeddings: the embedding-cluster view (through ``run``, as every view) and
+    the domain classifier. Returns (the domain classifier, the clustering the view used: None when skipped)."""
+    vp_mask = np.asarray(ds_embeddings.valid, dtype=bool)
+    vq_mask = np.asarray(ref_embeddings.valid, dtype=bool)
+    if len(vp_mask) != len(ds) or len(vq_mask) != len(ref):
+        raise DataError("the embeddings do not match the rows (different lengths); embed the datasets again")
+    xp = np.asarray(ds_embeddings.vectors)[vp_mask]
+    xq = np.asarray(ref_embeddings.vectors)[vq_mask]
+    emb_notes = [*sv.missing_note(int((~vp_mask).sum()), "dataset", "text to embed"),
+                 *sv.missing_note(int((~vq_mask).sum()), "reference", "text to embed")]
+    rows_p = ds.frame.loc[vp_mask, ["row_id", "text"]].reset_index(drop=True)
+    rows_q = ref.frame.loc[vq_mask, ["row_id", "text"]].reset_index(drop=True)
+    cluster_info = None
+
+    def build_clusters() -> sv.ViewData:
+        nonlocal cluster_info
+        jc = clusters if clusters is not None else _joint_clusters(xp, xq, config, workspace)
+        if len(jc.ds_labels) != len(xp) or len(jc.ref_labels) != len(xq):
+            raise DataError("the clusters do not match the embedded rows; cluster the same embeddings")
+        how = getattr(jc, "how_k_chosen", f"k={jc.k}")
+        cluster_info = {"k": int(jc.k), "how_k_chosen": how, "seed": int(getattr(jc, "seed", 0))}
+        info = _cluster_bin_info(jc, xp, xq, rows_p, rows_q, config, workspace=workspace,
+                                 cache_key=(ds.fingerprint, ref.fingerprint))
+        return sv.cluster_view(jc.ds_labels, jc.ref_labels, jc.k, bin_info=info,
+                               notes=(f"clusters of both sets' embeddings together ({how}); ids match "
+                                      "the coverage map's clusters", *emb_notes))
+
+    run("embedding_clusters", STANDARD_VIEWS["embedding_clusters"], build_clusters)
+    say("Domain classifier…")
+    domain = classify_domains(xp, xq, ds_rows=rows_p, ref_rows=rows_q, folds=config.domain_folds,
+                              max_rows=config.domain_max_rows, seed=config.seed, n_examples=config.n_examples)
+    return domain, cluster_info
+
+
+def _joint_clusters(xp: np.ndarray, xq: np.ndarray, config: ShiftConfig, workspace):
+    """Both sides' embedded rows clustered together; ViewSkipped when a side has none or clustering fails."""
+    if len(xp) == 0 or len(xq) == 0:
+        raise sv.ViewSkipped(f"the {'dataset' if len(xp) == 0 else 'reference'} has no embedded "
+                             "rows, so the embedding-cluster view is skipped")
+    from dq_core.space.clusters import cluster_joint
+
+    try:
+        return cluster_joint(xp, xq, k=config.n_clusters, seed=config.cluster_seed, workspace=workspace)
+    except DataError as exc:
+        raise sv.ViewSkipped(f"the embedding-cluster view is skipped: {exc}") from None
 
 
 def _cluster_terms(jc, rows_p: pd.DataFrame, rows_q: pd.DataFrame, workspace, cache_key) -> dict[int, list[str]]:

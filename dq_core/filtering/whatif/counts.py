@@ -1,7 +1,7 @@
 """Count-based pieces of the what-if figures: each one rebuilds, from histograms or class counts, the bins
 a metric module builds from raw rows, so the panel recounts a filtered dataset without filtering it.
 
-:mod:`dq_core.filtering.whatif` calls these for every recipe; :mod:`dq_core.filtering.whatif_scratch`
+:mod:`.figures` calls these for every recipe; the tests' oracle (tests/filtering/whatif_oracle.py)
 computes the same figures from the filtered rows, and the tests check both agree.
 """
 

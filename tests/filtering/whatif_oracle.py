@@ -1,4 +1,5 @@
-"""The what-if figures the slow way: filter the data, then call the metric modules on the filtered rows.
+"""The test oracle of the what-if figures: the slow way, filter the data, then call the metric modules on the
+filtered rows.
 
 Tests and bench/bench_whatif.py compare :mod:`dq_core.filtering.whatif`'s recounts against these, so the
 panel's numbers stay the metrics' numbers.
