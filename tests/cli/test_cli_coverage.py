@@ -93,7 +93,7 @@ def test_dq_coverage_json_contract(files):
     (["coverage", "{one_row}", "--reference", "{ref}"], "at least 2"),
     (["coverage", "{data}", "--reference", "{ref}", "--radius", "5"], "between 0 and 2"),
     (["coverage", "{data}", "--reference", "{ref}", "--min-ratio", "0"], "must be above 0"),
-    (["coverage", "{data}"], "needs --reference"),
+    (["coverage", "{data}"], "needs a reference: --reference REF"),
 ])
 def test_bad_input_is_one_error_line_and_exit_2(files, tmp_path, args, message):
     fmt = {k: str(v) for k, v in files.items()} | {"tmp": str(tmp_path)}

@@ -467,7 +467,7 @@ def test_cli_shift_without_embeddings_and_unlabelled_reference(tmp_path, small_f
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    ([], "needs --reference"),
+    ([], "needs a reference: --reference REF"),
     (["--reference", "REF", "--vocab-size", "0"], "vocabulary size 0"),
     (["--reference", "REF", "--metadata-col", "nope"], "'nope' is not a metadata column"),
     (["--reference", "missing.csv"], "does not exist"),
