@@ -175,7 +175,9 @@ def bench_coverage(n_each: int, ws_root: Path) -> dict:
 def _dots(name):
     last = {"t": 0.0}
 
-    def cb(done, total):
+    def cb(message, done=None, total=1.0):
+        if done is None:
+            return
         if time.time() - last["t"] > 15 or done == total:
             last["t"] = time.time()
             print(f"  embedding {name}: {done:,}/{total:,}", file=sys.stderr, flush=True)

@@ -145,27 +145,33 @@ def _in_dq_app(path: str) -> bool:
 
 
 def test_progress_callbacks_have_one_type():
-    """No progress alias (``Progress = Callable[...]``) or Progress class outside util/progress.py, and no
-    ``progress`` parameter typed with a bare ``Callable[...]`` (a signature of its own) outside it; the
-    K-fold loop of signals/context.py reports a bare fraction to the context that runs it, and nothing else."""
+    """One progress-callback type, util/progress.py's ``Progress``, reported as ``(message, done, total)`` by
+    every job, embedding included: no other Progress class, no callable alias (``X = Callable[...]`` in the
+    home, a ``...progress... = Callable[...]`` elsewhere), no ``Counts`` and no ``Callable[[int, int], None]``
+    (a counts-only signature of its own), and no ``progress`` parameter typed with a bare ``Callable[...]``."""
     aliases, bare = [], []
     for path, tree in TREES.items():
-        if path == PROGRESS_HOME:
-            continue
+        home = path == PROGRESS_HOME
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and any("Protocol" in ast.unparse(b) for b in node.bases) \
-                    and "progress" in node.name.lower():
+                    and "progress" in node.name.lower() and not (home and node.name == "Progress"):
                 aliases.append(f"{path}:{node.lineno} class {node.name}")
             targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
                 if isinstance(node, ast.AnnAssign) else []
             value = getattr(node, "value", None)
-            if any(isinstance(t, ast.Name) and "progress" in t.id.lower() for t in targets) \
+            if any(isinstance(t, ast.Name) and (home or "progress" in t.id.lower()) for t in targets) \
                     and value is not None and "Callable" in ast.unparse(value):
                 aliases.append(f"{path}:{node.lineno}")
+            if (isinstance(node, ast.Name) and node.id == "Counts") or \
+                    (isinstance(node, ast.alias) and "Counts" in (node.name, node.asname)):
+                aliases.append(f"{path}:{node.lineno} Counts")
+            if isinstance(node, ast.Subscript) and ast.unparse(node).replace(" ", "") == "Callable[[int,int],None]":
+                bare.append(f"{path}:{node.lineno} {ast.unparse(node)}")
             if isinstance(node, ast.arg) and node.arg == "progress" and node.annotation is not None \
-                    and "Callable" in ast.unparse(node.annotation) and path != "dq_core/signals/context.py":
+                    and "Callable" in ast.unparse(node.annotation):
                 bare.append(f"{path}:{node.lineno}")
     assert aliases == [] and bare == []
+    assert [n.name for n in ast.walk(TREES[PROGRESS_HOME]) if isinstance(n, ast.ClassDef)] == ["Progress"]
 
 
 def test_the_most_suspicious_rows_are_ranked_in_one_place():

@@ -1,10 +1,10 @@
 """One progress display for every long `dq` command: rows done of total, rate and ETA, on stderr.
 
-dq_core reports progress through the callbacks of :mod:`dq_core.util.progress` (``(done, total)`` for
-rows, ``(message, done, total)`` for steps and phases); this module turns them into a tqdm bar on a
-terminal. When stderr is not a terminal it stays silent, so piped or logged output holds only the result,
-unless ``--progress`` asks for it: then it writes a plain line at most every few seconds (or each 5%) in
-the same format.
+dq_core reports progress through the one callback type of :mod:`dq_core.util.progress`,
+``(message, done, total)``; this module turns it into a tqdm bar on a terminal: rows with a rate and an ETA
+(embedding's counts of texts), a percentage with the step named, or a line per phase. When stderr is not a
+terminal it stays silent, so piped or logged output holds only the result, unless ``--progress`` asks for
+it: then it writes a plain line at most every few seconds (or each 5%) in the same format.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from dq_core.util.progress import Counts, Progress, fraction
+from dq_core.util.progress import Progress, fraction
 
 LINE_EVERY_SECONDS = 10.0  # plain-line mode: at most one line this often, besides each 5% step
 STEP_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}"
@@ -52,12 +52,13 @@ class CliProgress:
         return cls(getattr(args, "progress", None), stream=stream)
 
     # ------------------------------------------------------------ callbacks for dq_core
-    def rows(self, what: str, *, unit: str = "texts") -> Counts:
-        """``(done, total)``: a bar of rows with rate and ETA; total 0 means nothing was left to do."""
+    def rows(self, what: str, *, unit: str = "texts") -> Progress:
+        """``(message, done, total)`` in counts: a bar of rows with rate and ETA, titled ``what`` (the message
+        is not shown); total 0 means nothing was left to do, and a report without counts shows nothing."""
         state: dict = {"bar": None, "t0": time.monotonic(), "last_line": -1.0, "last_frac": -1.0}
 
-        def cb(done: int, total: int) -> None:
-            if not self.enabled:
+        def cb(message: str, done: float | None = None, total: float = 1.0) -> None:
+            if not self.enabled or done is None:
                 return
             if total == 0:
                 if state["last_frac"] < 0:

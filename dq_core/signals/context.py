@@ -22,12 +22,13 @@ from dq_core.data.workspace import Workspace, config_key
 from dq_core.errors import DataError
 from dq_core.space.neighbors import GRAPH_K as NEIGHBORS_GRAPH_K
 from dq_core.util.cores import usable_cores
-from dq_core.util.progress import Progress
+from dq_core.util.progress import Progress, fraction
 
 # One graph serves every signal (and Coverage: same width, same cache entry); near duplicates and
 # outliers read its first 10 columns, the label signal all 30.
 GRAPH_K = NEIGHBORS_GRAPH_K
 OOF_VERSION = 2  # bump when the K-fold classifier changes, so cached probabilities are not reused
+FOLDS_MESSAGE = "out-of-sample probabilities"  # what kfold_probabilities' progress says it is doing
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ class SignalContext:
         if self._progress is not None:
             self._progress(message, float(fraction))
 
+    def _counted(self, message: str, done: float | None = None, total: float = 1.0) -> None:
+        """A :class:`Progress` for the shared inputs' jobs, which count (texts, folds): passed on as the
+        fraction done, the one form the context reports in."""
+        self.progress(message, fraction(done or 0.0, total))
+
     def _timed(self, what: str, fn: Callable[[], object]):
         t0 = time.perf_counter()
         out = fn()
@@ -142,7 +148,7 @@ class SignalContext:
         self.progress("embedding texts", 0.0)
         res = self._timed("embeddings", lambda: embed_dataset(
             self.ds, model=self.model, workspace=self.workspace,
-            progress=lambda d, t: self.progress("embedding texts", d / t if t else 1.0)))
+            progress=lambda _message, done=None, total=1.0: self._counted("embedding texts", done, total)))
         return res.vectors, res.valid
 
     @property
@@ -226,8 +232,7 @@ class SignalContext:
             if hit is not None and hit.shape == (len(codes), k):
                 return self._oof_result(hit, counts, folds, min_class_rows)
         probs = self._timed("out-of-sample folds", lambda: kfold_probabilities(
-            X, codes, k, folds=folds, C=C, seed=self.seed,
-            progress=lambda f: self.progress("out-of-sample probabilities", f)))
+            X, codes, k, folds=folds, C=C, seed=self.seed, progress=self._counted))
         if ws is not None and cache_key is not None:
             ws.save_array("oof", cache_key, probs)
         return self._oof_result(probs, counts, folds, min_class_rows)
@@ -239,11 +244,12 @@ class SignalContext:
 
 
 def kfold_probabilities(X: np.ndarray, codes: np.ndarray, k: int, *, folds: int = 5, C: float = 1.0,
-                        seed: int = 0, progress: Callable[[float], None] | None = None) -> np.ndarray:
+                        seed: int = 0, progress: Progress | None = None) -> np.ndarray:
     """Out-of-sample P(class | x) for labelled rows (``codes >= 0``); unlabelled rows get the mean of the folds.
 
     Stratified folds; a class missing from a training fold (1-2 row classes) gets probability 0 from
     that fold's model rather than crashing, and its rows are reported as unreliable by the caller.
+    ``progress(FOLDS_MESSAGE, done, total)`` counts the folds fitted.
     """
     lab = np.flatnonzero(codes >= 0)
     unl = np.flatnonzero(codes < 0)
@@ -305,7 +311,7 @@ def _fit_fold(X: np.ndarray, y: np.ndarray, lab: np.ndarray, unl: np.ndarray, k:
     return te, p_te, p_unl, m
 
 
-def _fit_folds(fit_fold: Callable, splits: list, progress: Callable[[float], None] | None) -> list:
+def _fit_folds(fit_fold: Callable, splits: list, progress: Progress | None) -> list:
     """``fit_fold(split, start)`` for every split, in order: the first from zero, the rest from its model.
 
     The folds share 3/4 of their rows and the loss is strictly convex, so L-BFGS started at the first
@@ -323,7 +329,7 @@ def _fit_folds(fit_fold: Callable, splits: list, progress: Callable[[float], Non
         first = fit_fold(splits[0], None)
         results = [first]
         if progress:
-            progress(1 / len(splits))
+            progress(FOLDS_MESSAGE, 1, len(splits))
         if workers > 1:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -331,10 +337,10 @@ def _fit_folds(fit_fold: Callable, splits: list, progress: Callable[[float], Non
                 for i, res in enumerate(pool.map(lambda sp: fit_fold(sp, first[3]), splits[1:])):
                     results.append(res)
                     if progress:  # called from this thread only: page progress bars are not thread-safe
-                        progress((i + 2) / len(splits))
+                        progress(FOLDS_MESSAGE, i + 2, len(splits))
         else:
             for i, sp in enumerate(splits[1:]):
                 results.append(fit_fold(sp, first[3]))
                 if progress:
-                    progress((i + 2) / len(splits))
+                    progress(FOLDS_MESSAGE, i + 2, len(splits))
     return results

@@ -35,10 +35,11 @@ from dq_core.space.embed_model import (
 )
 from dq_core.space.embed_threads import ThreadTuner
 from dq_core.space.precision_probe import resolve_precision
-from dq_core.util.progress import Counts as Progress  # embedding reports counts of texts: (done, total)
+from dq_core.util.progress import Progress
 
 CHUNK_SIZE = 2048  # texts per cache chunk: small enough to lose little on interrupt, big enough for speed
 PROGRESS_STEP = 512  # texts per timed group of batches, i.e. how often progress is reported
+PROGRESS_MESSAGE = "embedding"  # the message of every progress report: counts of texts, see util.progress
 
 
 def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = None,
@@ -49,8 +50,8 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     """Embed ``texts`` in input order, reusing cached vectors and caching new ones chunk by chunk.
 
     ``precision`` None/"auto" follows :func:`default_precision`; "float32" gives exactly what
-    ``SentenceTransformer.encode`` gives. ``progress(done, total)`` counts texts still to embed (after
-    the cache and de-duplication), and ends with ``(total, total)``. ``batch_size`` None: 32 on CPU,
+    ``SentenceTransformer.encode`` gives. ``progress("embedding", done, total)`` counts texts still to embed
+    (after the cache and de-duplication), and ends with ``(total, total)``. ``batch_size`` None: 32 on CPU,
     1,024 on a GPU.
 
     ``long_texts``: "truncate" embeds the first ``max_seq_length`` tokens of a longer text (flagged in
@@ -115,7 +116,7 @@ def _embed_distinct(clean: list[str], need: np.ndarray, need_hashes: np.ndarray,
     uniq_idx = need[first_pos]
     total = len(uniq_idx)
     if progress:
-        progress(0, total)
+        progress(PROGRESS_MESSAGE, 0, total)
     if not total:
         return None, 0, None, None
     m = load_model(model, device, precision)
@@ -137,7 +138,7 @@ def _embed_distinct(clean: list[str], need: np.ndarray, need_hashes: np.ndarray,
     run = _run_pipeline if pipeline.fast_path_ok(m) else _run_encode
     run(m, chunks, chunk_texts, finished, batch_size=batch_size, total=total, progress=progress, windows=windows)
     if progress:
-        progress(total, total)
+        progress(PROGRESS_MESSAGE, total, total)
     return m, total, uvecs[inverse], utrunc[inverse]
 
 
@@ -160,7 +161,7 @@ class EmbeddingPlan:
 
     n_texts: int  # distinct non-empty texts over all the passes
     n_cached: int  # of those, already in the cache before the first pass
-    to_embed: tuple[int, ...]  # per pass: what its progress(done, total) counts to
+    to_embed: tuple[int, ...]  # per pass: the total its progress reports count to
 
     @property
     def total(self) -> int:
@@ -219,7 +220,7 @@ class _Progress:
     def add(self, k: int) -> None:
         self.done += k
         if self.progress and self.done < self.total:
-            self.progress(self.done, self.total)
+            self.progress(PROGRESS_MESSAGE, self.done, self.total)
 
 
 def _run_pipeline(m, chunks, chunk_texts, finished, *, batch_size: int, total: int,
@@ -371,13 +372,14 @@ def embed_dataset(ds, *, model: str | None = None, workspace: Workspace | None =
                   precision: str | None = None, long_texts: str | None = None) -> EmbeddingResult:
     """Embeddings of a TextDataset's texts, with a consolidated per-dataset file for instant reopening.
 
-    ``long_texts``: "truncate" or "chunks", as in :func:`embed_texts` (None: ``DQ_LONG_TEXTS``)."""
+    ``progress`` and ``long_texts`` ("truncate" or "chunks"; None: ``DQ_LONG_TEXTS``) as in :func:`embed_texts`;
+    reopened from the consolidated file, the dataset reports ``progress("embedding", rows, rows)`` once."""
     ws = workspace or Workspace.default()
     long_texts = check_long_texts(long_texts)
     hit = cached_dataset_embeddings(ds, model=model, workspace=ws, precision=precision, long_texts=long_texts)
     if hit is not None:
         if progress:
-            progress(len(ds), len(ds))
+            progress(PROGRESS_MESSAGE, len(ds), len(ds))
         return hit
     res = embed_texts(ds.texts, model=model, workspace=ws, progress=progress, batch_size=batch_size,
                       precision=precision, long_texts=long_texts)

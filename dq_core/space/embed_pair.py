@@ -21,7 +21,7 @@ from dq_core.data.dataset import TextDataset
 from dq_core.data.workspace import Workspace
 from dq_core.space.embed import EmbeddingPlan, embed_dataset, embed_texts, plan_embedding
 from dq_core.space.embed_cache import EmbeddingResult, forget_dataset_embeddings, has_dataset_embeddings
-from dq_core.util.progress import Counts, Progress
+from dq_core.util.progress import Progress
 
 PREVIEW_ROWS = 2000  # per side
 PREVIEW_ABOVE = 4 * PREVIEW_ROWS  # rows in all; below this the whole job takes seconds
@@ -102,16 +102,19 @@ class _PassCounts:
     """Distinct texts embedded so far of the plan's total, over passes run one after the other.
 
     Each pass's first report corrects the plan's count for it if the cache changed meanwhile; a pass
-    answered whole from the consolidated file (first report ``(n, n)``) embedded nothing and counts 0.
+    answered whole from the consolidated file (first report ``(n, n)``, n its rows) embedded nothing and
+    counts 0. A pass's ``("embedding", done, todo)`` goes on as ``(phase, done over all passes, total)``.
     """
 
     def __init__(self, plan: EmbeddingPlan, progress: Progress):
         self.progress, self.planned, self.before, self.phase = progress, list(plan.to_embed), 0, 0
 
-    def pass_counts(self, phase: str) -> Counts:
+    def pass_counts(self, phase: str) -> Progress:
         i, first = self.phase, [True]
 
-        def cb(done: int, todo: int) -> None:
+        def cb(message: str, done: float | None = None, todo: float = 1.0) -> None:
+            if done is None:
+                return  # embedding always counts: a report without counts has nothing to add
             if first[0]:
                 first[0] = False
                 self.planned[i] = 0 if todo and done == todo else todo

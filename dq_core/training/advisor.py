@@ -305,8 +305,10 @@ def _fold_results(ds: TextDataset, x: np.ndarray, train_pos: np.ndarray, live: l
 def _embeddings(ds, test, ws, embeddings, test_embeddings, rep: Reporter, stop) -> tuple:
     from dq_core.space.embed import embed_dataset
 
-    def on_progress(done: int, total: int) -> None:
+    def on_progress(message: str, done: float | None = None, total: float = 1.0) -> None:
         stop()
+        if done is None:
+            return  # embedding always counts: a report without counts has nothing to show
         rep.update(phase="embedding", progress=0.3 * done / max(total, 1),
                    message=f"embedding: {done:,}/{total:,} texts")
 

@@ -16,7 +16,7 @@ import pandas as pd
 from dq_core.data.io import atomic_write_bytes, atomic_write_text
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
-from dq_core.util.progress import Counts
+from dq_core.util.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class BaselineModel:
 
 
 def embed_frames(frames: list[pd.DataFrame], *, model: str | None, ws: Workspace,
-                 progress: Counts | None = None) -> tuple[list[np.ndarray], str]:
+                 progress: Progress | None = None) -> tuple[list[np.ndarray], str]:
     """Embeddings of several frames' texts in one call (identical texts are embedded once)."""
     from dq_core.space.embed import embed_texts
 

@@ -291,9 +291,11 @@ def _embed_for_baseline(cfg: TrainConfig, plan: SplitPlan, train: pd.DataFrame, 
     t0 = time.monotonic()
     rep.update(phase="embedding", progress=0.05, message="embedding the texts")
 
-    def on_progress(done: int, total: int) -> None:
+    def on_progress(message: str, done: float | None = None, total: float = 1.0) -> None:
         if rep.should_stop():
             raise Cancelled()
+        if done is None:
+            return  # embedding always counts: a report without counts has nothing to show
         frac = done / total if total else 1.0
         rep.update(progress=0.05 + 0.75 * frac, step=done, total_steps=total,
                    message=f"embedding: {done:,}/{total:,} new texts")

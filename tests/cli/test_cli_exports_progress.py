@@ -93,7 +93,7 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal():
     stream = io.StringIO()
     p = CliProgress(None, stream=stream)
     for done in range(0, 101, 10):
-        p.rows("embedding")(done, 100)
+        p.rows("embedding")("embedding", done, 100)
     p.steps("signals")("label", 0.5)
     p.phases("shift")("vocabulary")
     assert stream.getvalue() == ""
@@ -103,7 +103,7 @@ def test_progress_lines_when_asked_say_rows_rate_and_eta():
     stream = io.StringIO()
     cb = CliProgress(True, stream=stream).rows("embedding")
     for done in range(0, 1001, 10):  # 100 calls: throttled to about one line per 5%
-        cb(done, 1000)
+        cb("embedding", done, 1000)
     lines = stream.getvalue().splitlines()
     assert 15 <= len(lines) <= 25, lines
     assert lines[-1].startswith("embedding: 100%") and "1000/1000" in lines[-1] and "texts/s" in lines[-1]
@@ -123,9 +123,9 @@ def test_progress_on_a_terminal_is_a_bar():
     assert p.enabled
     cb = p.rows("embedding")
     for done in (0, 50, 100):
-        cb(done, 100)
+        cb("embedding", done, 100)
     assert "100/100" in term.getvalue() and "\r" in term.getvalue()
-    cb(0, 0)  # nothing to compute
+    cb("embedding", 0, 0)  # nothing to compute
     assert "cached" in term.getvalue()
 
 

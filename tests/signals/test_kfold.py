@@ -5,10 +5,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from dq_core.signals.context import kfold_probabilities
+from dq_core.data.dataset import ColumnMapping, build_dataset
+from dq_core.signals.context import FOLDS_MESSAGE, SignalContext, kfold_probabilities
 
 
 def blobs(n: int, k: int, dim: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -51,3 +53,17 @@ def test_a_fold_missing_a_class_still_gets_probabilities():
     assert p.shape == (300, 4) and np.isfinite(p).all()
     big = y < 3
     assert (p[big].argmax(axis=1) == y[big]).mean() > 0.7
+
+
+def test_folds_report_through_the_one_progress_type():
+    """kfold_probabilities counts folds as ``(message, done, total)``; the context passes them on as fractions."""
+    x, y = blobs(200, 3, seed=2)
+    seen = []
+    kfold_probabilities(x, y, 3, folds=4, seed=0, progress=lambda m, d, t: seen.append((m, d, t)))
+    assert seen == [(FOLDS_MESSAGE, i, 4) for i in (1, 2, 3, 4)]
+    ds = build_dataset(pd.DataFrame({"text": [f"t{i}" for i in range(200)], "label": [f"c{v}" for v in y]}),
+                       ColumnMapping("text", "label"))
+    said = []
+    ctx = SignalContext(ds, embeddings=x, progress=lambda m, d=None, t=1.0: said.append((m, d, t)))
+    ctx.oof_probabilities(folds=4)
+    assert said == [(FOLDS_MESSAGE, f, 1.0) for f in (0.25, 0.5, 0.75, 1.0)]

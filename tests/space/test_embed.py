@@ -62,9 +62,9 @@ def test_cache_hit_and_miss(ws):
 def test_adding_rows_embeds_only_the_new_ones(ws):
     embed.embed_texts(TEXTS[:20], workspace=ws, precision="float32")
     seen = []
-    res = embed.embed_texts(TEXTS, workspace=ws, precision="float32", progress=lambda d, t: seen.append((d, t)))
+    res = embed.embed_texts(TEXTS, workspace=ws, precision="float32", progress=lambda m, d, t: seen.append((m, d, t)))
     assert res.n_cached == 20 and res.n_computed == 10
-    assert seen[0] == (0, 10) and seen[-1] == (10, 10)
+    assert seen[0] == ("embedding", 0, 10) and seen[-1] == ("embedding", 10, 10)
 
 
 def test_interrupted_run_resumes_where_it_stopped(ws, monkeypatch):
@@ -74,7 +74,7 @@ def test_interrupted_run_resumes_where_it_stopped(ws, monkeypatch):
     class Interrupted(Exception):
         pass
 
-    def stop_after_two_chunks(done, total):
+    def stop_after_two_chunks(message, done, total):
         if done > 16:
             raise Interrupted
 
@@ -91,7 +91,7 @@ def test_interrupted_run_resumes_where_it_stopped(ws, monkeypatch):
 def test_progress_is_reported_within_a_chunk(ws, monkeypatch):
     monkeypatch.setattr(embed, "PROGRESS_STEP", 8)
     seen = []
-    embed.embed_texts(TEXTS, workspace=ws, precision="float32", batch_size=8, progress=lambda d, t: seen.append(d))
+    embed.embed_texts(TEXTS, workspace=ws, precision="float32", batch_size=8, progress=lambda m, d, t: seen.append(d))
     assert seen == [0, 8, 16, 24, 30]
 
 
@@ -104,7 +104,7 @@ def test_plan_counts_what_each_pass_will_embed(ws):
     totals = []
     for texts in passes:
         reports = []
-        embed.embed_texts(texts, workspace=ws, progress=lambda d, t, r=reports: r.append((d, t)))
+        embed.embed_texts(texts, workspace=ws, progress=lambda m, d, t, r=reports: r.append((d, t)))
         totals.append(reports[-1][1])
     assert tuple(totals) == plan.to_embed
     assert embed.plan_embedding(passes, workspace=ws, skip={1}).to_embed == (0, 0, 0)  # all cached now
@@ -190,8 +190,10 @@ def test_embed_dataset_reopens_without_the_model(ws, monkeypatch):
     assert cached is not None and cached.n_computed == 0
     assert np.array_equal(cached.vectors, first.vectors)
     assert cached.valid.tolist() == first.valid.tolist()
-    again = embed.embed_dataset(ds, workspace=ws, precision="float32", progress=lambda d, t: None)
+    seen = []
+    again = embed.embed_dataset(ds, workspace=ws, precision="float32", progress=lambda m, d, t: seen.append((m, d, t)))
     assert again.n_cached == len(ds)
+    assert seen == [("embedding", len(ds), len(ds))]  # reopened whole: one report of its rows
 
 
 def test_model_label_reads_every_kind_of_model_name():
