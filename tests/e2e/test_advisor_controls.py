@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dq_app.ui.clean.advisor import TRAINER_HELP
-from tests.e2e.streamlit_browser import pick_option, rerun_and_wait, wait_for_streamlit_idle
+from tests.e2e.streamlit_browser import commit_input, pick_option, wait_for_streamlit_idle
 
 pytestmark = pytest.mark.e2e
 SLOW = 180_000
@@ -34,11 +34,7 @@ def test_fine_tunes_per_candidate_follow_the_trainer(page: Page, server: str, sm
     pick_option(page, "adv_trainer", f"transformer — {TRAINER_HELP['transformer']}", timeout=SLOW)
     expect(repeats).to_be_enabled()
 
-    def type_three() -> None:
-        repeats.fill("3")
-        repeats.press("Enter")
-
-    rerun_and_wait(page, type_three, timeout=SLOW)
+    commit_input(page, "adv_repeats", "3", timeout=SLOW)
     expect(repeats).to_have_value("3")
     expect(page.get_by_role("button", name="Find the cleaning that pays")).to_be_enabled()
     expect(page.get_by_text("Traceback")).to_have_count(0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.streamlit_browser import rerun_and_wait, wait_for_streamlit_idle
+from tests.e2e.streamlit_browser import commit_input, wait_for_streamlit_idle
 
 pytestmark = pytest.mark.e2e
 SLOW = 120_000
@@ -39,12 +39,7 @@ def test_signal_settings_survive_a_page_switch(page: Page, server: str, big_id: 
     _open_settings(page)
     seed = page.locator(".st-key-cl_seed input")
     expect(seed).to_have_value("0")
-
-    def type_seed() -> None:
-        seed.fill("7")
-        seed.press("Enter")
-
-    rerun_and_wait(page, type_seed, timeout=SLOW)
+    commit_input(page, "cl_seed", "7", timeout=SLOW)
     expect(seed).to_have_value("7")
 
     _go_to(page, "Overview", "📊 Overview")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.streamlit_browser import (
+    commit_input,
     pick_option,
     rerun_and_wait,
     streamlit_full_screenshot,
@@ -45,14 +47,23 @@ def slider_value(page: Page, key: str) -> float:
 
 
 def nudge_slider(page: Page, key: str, steps: int) -> None:
+    """Move the slider ``steps`` to the right with the keyboard and wait for the reruns. Under load the keys
+    can land before the slider has focus and move nothing: then it is tried again (up to three times)."""
     thumb = keyed(page, key).get_by_role("slider")
+    before = thumb.get_attribute("aria-valuenow")
 
     def press() -> None:
         thumb.focus()
         for _ in range(steps):
             thumb.press("ArrowRight")
 
-    rerun_and_wait(page, press, timeout=SLOW)  # each committed value reruns the page
+    for attempt in range(3):
+        try:
+            rerun_and_wait(page, press, timeout=20_000)  # each committed value reruns the page
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2 or thumb.get_attribute("aria-valuenow") != before:
+                raise
     page.wait_for_timeout(500)
     wait_for_streamlit_idle(page, timeout=SLOW)
 
@@ -97,9 +108,7 @@ def test_a_saved_recipe_loads_back_into_the_controls(page, server, small_pair):
     nudge_slider(page, "fp_thr_outlier", 3)
     value = slider_value(page, "fp_thr_outlier")
     assert value > 0
-    name_box = keyed(page, "fp_save_name").get_by_role("textbox")
-    name_box.fill("mine")
-    rerun_and_wait(page, lambda: name_box.press("Enter"), timeout=SLOW)
+    commit_input(page, "fp_save_name", "mine", timeout=SLOW)
     click(page, "fp_save_btn")
     assert (small_pair.recipes / "mine.json").exists()
     saved = {r["signal"]: r for r in json.loads((small_pair.recipes / "mine.json").read_text())["signals"]}
