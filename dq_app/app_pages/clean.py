@@ -15,7 +15,7 @@ from dq_app.ui.clean import sandbox, signals_view
 from dq_app.ui.clean.advisor import advisor_section
 from dq_app.ui.clean.panel import render_filter_panel
 from dq_app.ui.clean.signal_settings import signal_settings
-from dq_app.ui.widgets import bar_progress, user_errors
+from dq_app.ui.widgets import bar_progress, pair_caption, user_errors
 from dq_core.signals import SignalReport, compute_signals, get_signal, load_cached_report
 
 AUTO_COMPUTE_ROWS = 3000  # below this many rows the page computes the signals without asking
@@ -25,8 +25,7 @@ ref = state.active_reference()
 ws = state.workspace()
 
 st.title("🧽 Clean")
-st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}** — {len(ref):,} rows"
-                                                  if ref is not None else " · no reference (leakage is skipped)"))
+pair_caption(ds, ref, without_reference=" · no reference (leakage is skipped)")
 
 
 # --------------------------------------------------------------------------- settings + computing

@@ -9,7 +9,7 @@ from dq_app.ui import coverage_selection as selection
 from dq_app.ui import coverage_work as work
 from dq_app.ui import embedding_task, navigation, state
 from dq_app.ui.map_selection import selected_positions, with_selection
-from dq_app.ui.widgets import fmt_num, user_errors
+from dq_app.ui.widgets import fmt_num, pair_caption, user_errors
 from dq_core import settings
 from dq_core.metrics.coverage import DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
 from dq_core.space.embed_model import model_label
@@ -23,8 +23,7 @@ ref = state.active_reference()
 ws = state.workspace()
 
 st.title("🗺️ Coverage")
-st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}** — {len(ref):,} rows"
-                                                    if ref is not None else ""))
+pair_caption(ds, ref)
 # Compile umap-learn's numba code now, in the server process, while the embeddings are computed.
 if work.map_method() == "umap" and settings.get("DQ_WARM_UMAP"):
     warm_umap_in_background()

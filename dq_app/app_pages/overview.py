@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_app.ui import cached, state
-from dq_app.ui.widgets import fmt_num, show_rows, user_errors
+from dq_app.ui.widgets import fmt_num, pair_caption, show_rows, user_errors
 from dq_core.metrics.balance import RARE_SHARE_OF_UNIFORM
 from dq_core.metrics.profile import length_frame, profile_rows
 from dq_core.viz import overview as viz
@@ -15,7 +15,7 @@ ds = state.require_dataset()
 ref = state.active_reference()
 
 st.title("📊 Overview")
-st.caption(f"**{ds.name}** — {len(ds):,} rows" + (f" · reference **{ref.name}** — {len(ref):,} rows" if ref is not None else ""))
+pair_caption(ds, ref)
 for note in ds.notes:
     st.caption(f"ℹ️ {note}")
 

@@ -112,26 +112,25 @@ def ensure_default_dataset() -> None:
 
 
 def active_dataset() -> TextDataset | None:
-    ds_id, _ = active_ids()
-    if not ds_id:
-        return None
-    try:
-        return load_stored(ds_id)
-    except DataError as exc:
-        st.warning(f"The dataset in the link could not be opened: {exc}")
-        set_active(None, None)
-        return None
+    return _open_active("dataset")
 
 
 def active_reference() -> TextDataset | None:
-    _, ref_id = active_ids()
-    if not ref_id:
+    return _open_active("reference")
+
+
+def _open_active(side: str) -> TextDataset | None:
+    """The stored dataset or reference named in the session (the link); one that cannot be opened is said
+    once and let go (a dataset takes its reference with it)."""
+    ds_id, ref_id = active_ids()
+    wanted = ds_id if side == "dataset" else ref_id
+    if not wanted:
         return None
     try:
-        return load_stored(ref_id)
+        return load_stored(wanted)
     except DataError as exc:
-        st.warning(f"The reference in the link could not be opened: {exc}")
-        set_active(active_ids()[0], None)
+        st.warning(f"The {side} in the link could not be opened: {exc}")
+        set_active(None if side == "dataset" else ds_id, None)
         return None
 
 

@@ -47,3 +47,9 @@ def bar_progress(bar) -> Progress:
         bar.progress(fraction(done or 0.0, total), text=f"{message}…")
 
     return cb
+
+
+def pair_caption(ds, ref, *, without_reference: str = "") -> None:
+    """The line under a page's title naming the active dataset and reference, the same on every page."""
+    reference = f" · reference **{ref.name}** — {len(ref):,} rows" if ref is not None else without_reference
+    st.caption(f"**{ds.name}** — {len(ds):,} rows{reference}")
