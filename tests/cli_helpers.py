@@ -154,3 +154,11 @@ def dq_subprocess(*args: str | os.PathLike, cwd: Path | str = ROOT, env: Mapping
     """`python -m dq_core ARGS` in a new process (the environment is this test's, or ``env``)."""
     return subprocess.run([sys.executable, "-m", "dq_core", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, env=None if env is None else dict(env), timeout=timeout)
+
+
+def error_line(r: CliResult) -> str:
+    """The one ``error: ...`` line of a command that refused its input (exit 2, no traceback)."""
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    return lines[0]

@@ -14,7 +14,7 @@ import pytest
 
 from dq_core.commands.common import given_embeddings, given_pred_probs, load_inputs
 from dq_core.errors import DataError
-from tests.cli_helpers import CliResult, dq
+from tests.cli_helpers import CliResult, dq, error_line
 
 N = 60
 LANGS = ["en", "日本語", "Washington, D.C.", "a=b", None, "01"]
@@ -49,13 +49,6 @@ def files(tmp_path_factory):
 def _ok(r: CliResult) -> dict:
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
-
-
-def _error_line(r: CliResult) -> str:
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
-    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    return lines[0]
 
 
 def test_reference_where_equals_the_two_parts_as_files(files):
@@ -123,23 +116,23 @@ def test_a_guessed_split_column_is_said(tmp_path):
     (["--split-col", "fodl"], "split column 'fodl' is not in the file; did you mean 'fold'?"),
 ])
 def test_mistakes_exit_2_with_one_line(files, args, words):
-    assert words in _error_line(dq("profile", str(files["data"]), *args))
+    assert words in error_line(dq("profile", str(files["data"]), *args))
 
 
 def test_a_split_needs_a_split_column(test_data):
     r = dq("profile", str(test_data / "good.csv"), "--dataset-split", "a", "--reference-split", "b")
-    assert "the dataset has no split column; map one" in _error_line(r)
+    assert "the dataset has no split column; map one" in error_line(r)
 
 
 def test_coverage_without_any_reference_names_every_way_to_give_one(files):
-    line = _error_line(dq("coverage", str(files["data"]), "--embeddings", str(files["npy"])))
+    line = error_line(dq("coverage", str(files["data"]), "--embeddings", str(files["npy"])))
     assert "--reference REF" in line and "--reference-where COL=VALUE" in line and "--dataset-split" in line
 
 
 def test_the_reference_vectors_come_from_the_cut(files):
     r = dq("coverage", str(files["data"]), "--reference-where", "lang=en", "--embeddings", str(files["npy"]),
            "--reference-embeddings", str(files["dir"] / "ref.npy"))
-    assert "--reference-embeddings does not go with --reference-where" in _error_line(r)
+    assert "--reference-embeddings does not go with --reference-where" in error_line(r)
 
 
 def _args(files, *extra, probs=None):

@@ -15,7 +15,7 @@ import pytest
 
 from dq_core.errors import DataError
 from dq_core.space.given import load_embeddings_file, load_pred_probs_file
-from tests.cli_helpers import CliResult, dq
+from tests.cli_helpers import dq, error_line
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +40,6 @@ def sms_files(tmp_path_factory):
         r = dq("embed", str(src), "--out", str(npy), env={"DQ_HOME": str(d / "dq_home")})
         assert r.returncode == 0, r.stderr
     return out
-
-
-def _error_line(r: CliResult) -> str:
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
-    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    return lines[0]
 
 
 def test_signals_with_given_embeddings_equal_computed(sms_files):
@@ -160,7 +153,7 @@ def test_wrong_embeddings_exit_2(sms_files, tmp_path, make, words):
             else ["signals", str(sms_files["data"]), "--out", str(tmp_path / "o.csv"), "--embeddings", str(bad)])
     if words == "dimensions":
         np.save(bad, np.load(sms_files["ref_npy"])[:, :10])
-    line = _error_line(dq(*args))
+    line = error_line(dq(*args))
     assert words in line, line
 
 
@@ -173,7 +166,7 @@ def test_wrong_embeddings_exit_2(sms_files, tmp_path, make, words):
 def test_wrong_pred_probs_exit_2(sms_files, tmp_path, probs, words):
     bad = tmp_path / "probs.npy"
     np.save(bad, probs(60))
-    line = _error_line(dq("signals", str(sms_files["data"]), "--out", str(tmp_path / "o.csv"), "--pred-probs",
+    line = error_line(dq("signals", str(sms_files["data"]), "--out", str(tmp_path / "o.csv"), "--pred-probs",
                           str(bad), "--embeddings", str(sms_files["data_npy"])))
     assert words in line, line
 
@@ -192,6 +185,6 @@ def test_given_embeddings_are_checked_and_normalised(tmp_path):
 
 
 def test_train_with_embeddings_refuses_the_transformer(sms_files, tmp_path):
-    line = _error_line(dq("train", str(sms_files["data"]), "--trainer", "transformer", "--out",
+    line = error_line(dq("train", str(sms_files["data"]), "--trainer", "transformer", "--out",
                           str(tmp_path / "run"), "--embeddings", str(sms_files["data_npy"])))
     assert "--trainer baseline" in line
