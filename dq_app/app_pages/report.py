@@ -69,7 +69,7 @@ def show_run(rec: RunRecord, key: str) -> None:
         c1, c2 = st.columns([2, 1])
         c1.plotly_chart(vt.slice_figure(ev.slices[col], col), width="stretch", key=f"{key}_slice_fig")
         c2.dataframe(ev.slices[col], hide_index=True, width="stretch", key=f"{key}_slice_table")
-    st.markdown(f"**Misclassified test rows** ({int(ev.confusion_matrix.sum() - ev.confusion_matrix.trace()):,}; "
+    st.markdown(f"**Misclassified test rows** ({ev.n_misclassified:,}; "
                 "most confident first)")
     st.dataframe(ev.misclassified, hide_index=True, width="stretch", height=280, key=f"{key}_mis",
                  column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0,

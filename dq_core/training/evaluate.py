@@ -60,6 +60,11 @@ class EvaluationResult:
         return self.f1["weighted"]
 
     @property
+    def n_misclassified(self) -> int:
+        """Test rows predicted wrongly: all of them, not only the ``misclassified`` rows kept for review."""
+        return int(self.confusion_matrix.sum() - self.confusion_matrix.trace())
+
+    @property
     def confusion_matrix_normalized(self) -> np.ndarray:
         """Each row (true label) divided by its support: the recall on the diagonal."""
         cm = self.confusion_matrix.astype(float)
