@@ -18,16 +18,50 @@ from dq_core.space.embed import EmbeddingResult
 PROB_SUM_TOL = 1e-3  # row sums of probabilities may be off by this much (float16/float32 rounding)
 
 
+NPY_MAGIC = b"\x93NUMPY"  # how every numpy.save file begins
+ZIP_MAGIC = b"PK\x03\x04"  # numpy.savez / savez_compressed write a zip archive
+
+
 def _load_npy(path: str | Path, what: str) -> np.ndarray:
+    """The array of a .npy file, memory-mapped; what the file is instead (an .npz, text, ...) said plainly."""
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{what} file '{path}' does not exist")
+    with open(p, "rb") as fh:
+        head = fh.read(len(NPY_MAGIC))
+    if head != NPY_MAGIC:
+        raise DataError(_not_npy_message(p, head, what))
     try:
         # Memory-mapped: a 1M x 384 float16 file is not read in full just to check its shape.
-        return np.load(p, mmap_mode="r", allow_pickle=False)
+        a = np.load(p, mmap_mode="r", allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - numpy raises ValueError/OSError/EOFError for bad files
         raise DataError(f"{what} file '{p.name}' is not a readable .npy array ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); save it with numpy.save") from None
+    if not isinstance(a, np.ndarray):  # a .npy header never gives anything else, but never trust it blindly
+        raise DataError(f"{what} file '{p.name}' does not hold one array; save it with numpy.save")
+    return a
+
+
+def _not_npy_message(p: Path, head: bytes, what: str) -> str:
+    """Why a file named .npy is not one: an .npz archive (name its arrays), text, or something else."""
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                names = list(z.files)
+        except Exception:  # noqa: BLE001 - a damaged archive: the message below still says what it is
+            names = []
+        inside = f" holding {', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}" if names else ""
+        pick = names[0] if names else "KEY"
+        return (f"{what} file '{p.name}' is a NumPy .npz archive (numpy.savez){inside}, not a .npy array; "
+                f"save the one array with numpy.save, e.g. numpy.save('{p.stem}-{pick}.npy', "
+                f"numpy.load('{p.name}')['{pick}']) and pass that file")
+    with open(p, "rb") as fh:
+        sample = fh.read(512)
+    looks_text = bool(sample) and b"\x00" not in sample  # binary formats (pickles included) hold NUL bytes
+    kind = "it holds text" if looks_text else ("it is empty" if not sample else "it lacks the .npy header")
+    csv_hint = " (a CSV of probabilities must be named .csv)" if what == "--pred-probs" else ""
+    return (f"{what} file '{p.name}' is not a NumPy .npy file ({kind}); write the array with "
+            f"numpy.save{csv_hint}")
 
 
 def _check_finite(a: np.ndarray, what: str, name: str, step: int = 65536) -> None:
@@ -39,18 +73,7 @@ def _check_finite(a: np.ndarray, what: str, name: str, step: int = 65536) -> Non
                             "replace or drop those rows before passing the file")
 
 
-def load_embeddings_file(path: str | Path, n_rows: int, *, dim: int | None = None, what: str = "--embeddings",
-                         rows_of: str = "the dataset") -> EmbeddingResult:
-    """An EmbeddingResult from a user's .npy: shape, dtype and values checked, rows L2-normalised.
-
-    All-zero rows count as rows without an embedding (``valid`` False), as `dq embed` writes empty texts.
-    ``dim`` is the width the other side of a comparison has (e.g. the reference's embeddings).
-    """
-    name = Path(path).name
-    if Path(path).suffix.lower() != ".npy":
-        raise DataError(f"{what} '{name}' must be a .npy file (numpy.save of an (n_rows, dim) float32 or "
-                        "float16 array); `dq embed DATA --out FILE.npy` writes one")
-    a = _load_npy(path, what)
+def _check_vector_shape(a: np.ndarray, n_rows: int, dim: int | None, what: str, name: str, rows_of: str) -> None:
     if a.dtype.kind != "f" or a.dtype.itemsize > 8:
         raise DataError(f"{what} '{name}' holds {a.dtype} values; save float32 or float16 vectors "
                         "(array.astype('float32'))")
@@ -65,14 +88,66 @@ def load_embeddings_file(path: str | Path, n_rows: int, *, dim: int | None = Non
     if dim is not None and a.shape[1] != dim:
         raise DataError(f"{what} '{name}' has {a.shape[1]} dimensions but the vectors it is compared with have "
                         f"{dim}; use vectors from the same model on both sides (or give both files)")
-    _check_finite(a, what, name)
-    v = np.array(a, dtype=np.float32)  # a writable copy, never the memory map
-    norms = np.linalg.norm(v, axis=1)
-    valid = norms > 0
-    # Rows already unit length are kept bit for bit (vectors from `dq embed` give the very same results).
-    off = valid & (np.abs(norms - 1.0) > 1e-4)
-    if off.any():
-        v[off] /= norms[off, None]
+
+
+def unit_vectors(a: np.ndarray, what: str, name: str, step: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """(float32 unit rows, valid) from a file's vectors, block by block (a memory map is never read whole).
+
+    The working precision is float32: every value must be finite there, so a float64 value beyond
+    float32's range (|x| > 3.4e38, e.g. 1e300) is refused with its row rather than becoming inf/NaN in the
+    cast. Each row is scaled by its largest value and normalised in float64, so a row of 3e38 (whose
+    float32 norm overflows) or of 1e-30 (whose float32 squares underflow) is a proper unit vector; only a
+    row of exact zeros is a row without an embedding. Rows already unit length in float32 are kept bit for
+    bit (vectors from `dq embed` give the very same results).
+    """
+    out = np.empty(a.shape, dtype=np.float32)
+    valid = np.empty(len(a), dtype=bool)
+    for s in range(0, len(a), step):
+        block = np.asarray(a[s:s + step])
+        with np.errstate(over="ignore"):
+            cast = block.astype(np.float32)
+        bad = ~np.isfinite(cast).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            if not np.isfinite(block[i]).all():
+                raise DataError(f"{what} '{name}' has NaN or infinite values (first at row {s + i}); "
+                                "replace or drop those rows before passing the file")
+            raise DataError(f"{what} '{name}' has values too large for float32 (beyond ±3.4e38, first at row "
+                            f"{s + i}), the precision vectors are used in; rescale or drop those rows before "
+                            "passing the file")
+        wide = block.astype(np.float64)
+        peak = np.abs(wide).max(axis=1)
+        ok = peak > 0
+        scaled = wide[ok] / peak[ok, None]
+        unit = (scaled / np.linalg.norm(scaled, axis=1)[:, None]).astype(np.float32)
+        keep = np.abs(np.linalg.norm(cast[ok].astype(np.float64), axis=1) - 1.0) <= 1e-4
+        unit[keep] = cast[ok][keep]
+        out[s:s + step] = 0.0
+        out[s:s + step][ok] = unit
+        valid[s:s + step] = ok
+    return out, valid
+
+
+def load_embeddings_file(path: str | Path, n_rows: int, *, dim: int | None = None, what: str = "--embeddings",
+                         rows_of: str = "the dataset") -> EmbeddingResult:
+    """An EmbeddingResult from a user's .npy: shape, dtype and values checked, rows L2-normalised.
+
+    All-zero rows count as rows without an embedding (``valid`` False), as `dq embed` writes empty texts;
+    a file with no other row is refused (nothing can be computed from it). Values are checked in float32,
+    the precision the vectors are used in (:func:`unit_vectors`).
+    ``dim`` is the width the other side of a comparison has (e.g. the reference's embeddings).
+    """
+    name = Path(path).name
+    if Path(path).suffix.lower() != ".npy":
+        raise DataError(f"{what} '{name}' must be a .npy file (numpy.save of an (n_rows, dim) float32 or "
+                        "float16 array); `dq embed DATA --out FILE.npy` writes one")
+    a = _load_npy(path, what)
+    _check_vector_shape(a, n_rows, dim, what, name, rows_of)
+    v, valid = unit_vectors(a, what, name)
+    if len(valid) and not valid.any():
+        raise DataError(f"{what} '{name}': every row is all zeros, and an all-zero row means 'no embedding', so "
+                        "no row has a vector and nothing can be computed from them; check how the file was "
+                        "written, or drop the option to let the embedding model embed the texts")
     return EmbeddingResult(vectors=np.ascontiguousarray(v), valid=valid, n_truncated=0, n_cached=0,
                            n_computed=0, model_name=f"given:{name}", max_seq_length=0)
 
@@ -115,6 +190,12 @@ def load_pred_probs_file(path: str | Path, n_rows: int, classes: tuple[str, ...]
     if len(bad):
         raise DataError(f"{what} '{name}': {len(bad):,} rows do not sum to 1 (row {bad[0]} sums to "
                         f"{sums[bad[0]]:.4f}); pass one probability per class, each row summing to 1")
+    if len(a) and np.isin(a, (0.0, 1.0)).all():
+        # Hard labels: cleanlab ranks rows by the given label's predicted probability, and with only 0 and
+        # 1 every agreeing row ties at 1 and every disagreeing row at 0, so the label signal means nothing.
+        raise DataError(f"{what} '{name}' holds hard predictions (every row a single 1, the rest 0), not "
+                        "probabilities; pass your model's out-of-sample predicted probabilities (predict_proba "
+                        "on held-out folds), or drop the option to let the label signal fit its own")
     return np.clip(a, 0.0, 1.0) / np.clip(a, 0.0, 1.0).sum(axis=1, keepdims=True)
 
 
