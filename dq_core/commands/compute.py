@@ -11,6 +11,7 @@ import sys
 
 from dq_core.commands.common import print_json, warn
 from dq_core.errors import DataError
+from dq_core.util.seeds import seed_arg
 
 
 def add_parser(sub) -> None:
@@ -36,7 +37,7 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="texts per model call")
     p.add_argument("--shard-rows", type=int, default=50_000, help="rows per shard (default 50000)")
     p.add_argument("--signals", metavar="LIST", help="comma-separated signal keys (default: all that apply)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_arg, default=0)
     p.set_defaults(func=run)
 
 

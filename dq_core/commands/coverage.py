@@ -14,6 +14,7 @@ from dq_core.commands.common import (
 from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.metrics.coverage import DEFAULT_MIN_RATIO, DEFAULT_MIN_ROWS, DEFAULT_PERCENTILE
+from dq_core.util.seeds import seed_arg
 
 
 def add_parser(sub) -> None:
@@ -37,7 +38,7 @@ def add_parser(sub) -> None:
                    help=f"and at least this many DATA rows (default {DEFAULT_MIN_ROWS}: the ratio alone decides)")
     p.add_argument("--clusters", "-k", type=int, default=None, metavar="K",
                    help="number of clusters (default: chosen by silhouette)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_arg, default=0)
     p.add_argument("--terms", type=int, default=8, help="top terms per cluster (default 8)")
     p.add_argument("--examples", type=int, default=3, help="example texts per cluster and side (default 3)")
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",

@@ -14,6 +14,7 @@ from dq_core.commands.common import (
 from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.metrics.shift import DIVERGENCES, ShiftConfig, compute_shift
+from dq_core.util.seeds import seed_arg
 
 
 def add_parser(sub) -> None:
@@ -27,7 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("--vocab-size", type=int, default=500, help="shared top-V vocabulary (default 500)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the JS interval")
     p.add_argument("--permutations", type=int, default=1000, help="permutations for the p-value")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_arg, default=0)
     p.add_argument("--test", choices=list(DIVERGENCES), default="js_divergence",
                    help="statistic for the p-value and the verdict (default js_divergence)")
     p.add_argument("--threshold", type=float, default=None, help="drift threshold (default: the test's own)")

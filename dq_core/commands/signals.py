@@ -16,6 +16,7 @@ from dq_core.commands.common import (
 )
 from dq_core.commands.progress import CliProgress, add_progress_args, embed_before_signals
 from dq_core.errors import DataError
+from dq_core.util.seeds import seed_arg
 
 
 def add_parser(sub) -> None:
@@ -26,7 +27,7 @@ def add_parser(sub) -> None:
                    help="comma-separated signals, optionally with parameters, e.g. "
                         "'label,junk,near_duplicate(threshold=0.03)' (default: all that apply)")
     p.add_argument("--model", help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
-    p.add_argument("--seed", type=int, default=0, help="seed for folds and approximate search (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed for folds and approximate search (default 0)")
     p.add_argument("--no-cache", action="store_true", help="recompute even if the workspace has the result")
     add_embedding_args(p, reference=True, pred_probs=True)
     p.add_argument("--spreadsheet-safe", action="store_true",

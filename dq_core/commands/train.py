@@ -22,6 +22,7 @@ from dq_core.commands.common import (
 from dq_core.commands.progress import CliProgress, add_progress_args
 from dq_core.errors import DataError
 from dq_core.training.config import BALANCING, TEST_SOURCES, TRAINERS, TrainConfig
+from dq_core.util.seeds import seed_arg
 
 
 def add_parser(sub) -> None:
@@ -52,7 +53,7 @@ def add_parser(sub) -> None:
                    help="stop after PATIENCE evaluations without a lower validation loss (0 = off)")
     g.add_argument("--no-mixed-precision", action="store_true", help="full precision even on a GPU")
     d = p.add_argument_group("data and both trainers")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=seed_arg, default=0)
     d.add_argument("--class-weights", action="store_true", help="weight the loss by inverse class frequency")
     d.add_argument("--max-train-rows", type=int, default=None,
                    help="stratified cap on training rows (default 3000 for transformer, none for baseline; 0 = none)")

@@ -11,8 +11,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 from dq_core.data.writers import atomic_write_text
 from dq_core.errors import DataError
 from dq_core.filtering.rules import (
@@ -31,6 +29,7 @@ from dq_core.filtering.rules import (
     check_keys,
 )
 from dq_core.util.jsonsafe import dumps_json
+from dq_core.util.seeds import check_seed
 
 __all__ = [
     "CAP_ORDERS", "CLASS_ACTIONS", "CONDITION_ACTIONS", "DECISIONS", "DEFAULT_RELABEL_PROB", "RECIPE_FORMAT",
@@ -172,10 +171,21 @@ def check_settings(settings) -> dict | None:
     if sigs is not None and (not isinstance(sigs, (list, tuple)) or not all(isinstance(x, str) and x for x in sigs)):
         raise DataError("signal_settings.signals must be a list of signal keys such as \"label\" or "
                         "\"near_duplicate(threshold=0.1)\"")
-    seed = settings.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise DataError(f"signal_settings.seed must be a whole number, got {seed!r}")
-    return {"signals": tuple(sigs) if sigs is not None else None, "seed": int(seed)}
+    for key in sigs or ():
+        _check_signal_key(key)
+    seed = check_seed(settings.get("seed", 0), "signal_settings.seed")
+    return {"signals": tuple(sigs) if sigs is not None else None, "seed": seed}
+
+
+def _check_signal_key(key: str) -> None:
+    """A signal key parsed now, its parameters checked against their kinds and ranges, so a recipe naming
+    ``outlier(k=10**23)`` is refused when it is read, before any data is loaded or embedded."""
+    from dq_core.signals import parse_signal_spec
+
+    try:
+        parse_signal_spec(key)
+    except DataError as exc:
+        raise DataError(f"signal_settings.signals '{key}': {exc}") from None
 
 
 def default_recipe() -> FilterRecipe:

@@ -13,6 +13,7 @@ import numpy as np
 
 from dq_core.errors import DataError
 from dq_core.filtering.conditions import Condition, parse_condition
+from dq_core.util.seeds import check_seed
 
 SIGNAL_ACTIONS = ("drop", "relabel", "relabel_or_drop", "dedupe", "repair", "repair_or_drop")
 REPAIR_ACTIONS = ("repair", "repair_or_drop")
@@ -48,10 +49,13 @@ def signal_actions(stem: str) -> tuple[str, ...]:
 
 
 def _check_unit(value, what: str) -> float:
+    # A JSON number only: true is not 1.0 and "0.5" is text (float() would take both).
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DataError(f"{what} must be a number between 0 and 1, got {value!r}")
     try:
         f = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{what} must be a number between 0 and 1, got {value!r}") from None
+    except OverflowError:  # a 400-digit integer
+        f = math.inf
     if not math.isfinite(f) or not 0.0 <= f <= 1.0:
         raise DataError(f"{what} must lie between 0 and 1 (scores are in [0, 1]), got {value!r}")
     return f
@@ -176,8 +180,7 @@ class ClassRule:
             object.__setattr__(self, "max_rows", int(self.max_rows))
         if self.where is not None:
             parse_condition(self.where)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
-            raise DataError(f"seed of the rule for class '{self.label}' must be a whole number")
+        object.__setattr__(self, "seed", check_seed(self.seed, f"seed of the rule for class '{self.label}'"))
 
     @property
     def condition(self) -> Condition | None:

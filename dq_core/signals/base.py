@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -127,8 +128,11 @@ def check_param_ranges(sig: Signal) -> None:
         v = getattr(sig, k)
         if v is None:
             continue
-        if not (np.isfinite(v) and lo <= v <= hi):
-            raise DataError(f"signal '{sig.name}': {k}={v:g} is out of range; use a value within [{lo:g}, {hi:g}]")
+        # Compared as Python numbers, exact for ints of any size: np.isfinite fails on an int past 64 bits
+        # (k=10**23 from a recipe). NaN fails every comparison; inf is refused even against an open bound.
+        if (isinstance(v, float) and not math.isfinite(v)) or not lo <= v <= hi:
+            shown = f"{v:g}" if isinstance(v, float) or abs(v) < 10**15 else f"{str(v)[:6]}... ({len(str(v))} digits)"
+            raise DataError(f"signal '{sig.name}': {k}={shown} is out of range; use a value within [{lo:g}, {hi:g}]")
 
 
 def summarize(is_issue: np.ndarray, **extra) -> dict:
