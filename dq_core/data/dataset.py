@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from dq_core.data.values import is_missing, labels_as_categories, replace_nul
 from dq_core.errors import DataError
 
 CANONICAL = ("row_id", "text", "label", "split")
@@ -238,46 +239,7 @@ def _check_text_column(s: pd.Series, name: str) -> pd.Series:
     # Keep missing as missing (NA); everything else becomes its string form.
     if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # already text: no per-row Python
         return s.astype("string")
-    return s.map(lambda v: v if isinstance(v, str) else (None if _is_missing(v) else str(v))).astype("string")
-
-
-def _is_missing(v) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-_DECIMAL = re.compile(r"[+-]?\d+\.\d*")
-
-
-def _labels_as_categories(s: pd.Series, name: str = "label") -> pd.Series:
-    """Numeric labels are categories: numbers that are equal are one class, from every format (JSON 1.0,
-    CSV "1.0" and "1" are all '1'; "2.50" and 2.5 are '2.5'). Nested values (lists) are refused."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-
-    def fmt(v):
-        if isinstance(v, (list, tuple, dict, set, np.ndarray)):
-            raise DataError(f"column '{name}' holds lists or records, not one label per row; multi-label data "
-                            "is not supported: choose a column with a single label per row")
-        if _is_missing(v):
-            return None
-        if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
-            return str(int(v))
-        if isinstance(v, str):
-            v = v.strip()
-            if _DECIMAL.fullmatch(v):
-                v = v.rstrip("0").rstrip(".") or "0"
-                return "0" if v in ("-0", "+0") else v.lstrip("+")
-            return v if v else None
-        return str(v)
-    if pd.api.types.infer_dtype(s, skipna=True) == "string":
-        # strings only: format each distinct label once, not each of (say) 1M rows
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        formatted = np.array([fmt(u) for u in uniques] + [None], dtype=object)  # code -1 (missing) -> None
-        return pd.Series(formatted[codes], index=s.index, name=s.name).astype("string")
-    return s.map(fmt).astype("string")
+    return s.map(lambda v: v if isinstance(v, str) else (None if is_missing(v) else str(v))).astype("string")
 
 
 def content_fingerprint(frame: pd.DataFrame) -> str:
@@ -344,8 +306,32 @@ def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dat
     """Validate ``raw`` against ``mapping`` and build the canonical dataset.
 
     Raises DataError with a fix-it message for: no rows, missing columns (with a close-match hint),
-    duplicate roles, nested text, non-unique ids, and (when ``require_labels``) no labels at all.
+    duplicate roles, nested text, non-unique ids, and (when ``require_labels``) no labels at all. Every
+    change made to a value on the way (labels stripped or merged, missing texts read as '', NUL
+    characters replaced) is said in ``notes``.
     """
+    raw = _checked_raw(raw, mapping, require_labels=require_labels)
+    notes = list(notes)
+    frame = pd.DataFrame(_canonical_columns(raw, mapping, notes), index=raw.index).reset_index(drop=True)
+    nul = replace_nul(frame)
+    if nul:
+        notes.append(nul)
+    n_labelled = int(frame["label"].notna().sum())
+    if require_labels and n_labelled == 0:
+        raise DataError(f"every value in label column '{mapping.label}' is missing; map the column that "
+                        "holds the labels")
+    if 0 < n_labelled < len(frame):
+        notes.append(f"{len(frame) - n_labelled} rows have no label")
+    n_classes = frame["label"].nunique(dropna=True)
+    if n_classes == 1:
+        notes.append(f"only one class ('{frame['label'].dropna().iloc[0]}') is present: balance and label "
+                     "checks need at least two")
+    return TextDataset(frame=frame, mapping=mapping, name=name, source=source, notes=tuple(notes),
+                       fingerprint=content_fingerprint(frame))
+
+
+def _checked_raw(raw: pd.DataFrame, mapping: ColumnMapping, *, require_labels: bool) -> pd.DataFrame:
+    """``raw`` with string column names, once every column the mapping names is there."""
     if raw is None or len(raw.columns) == 0:
         raise DataError("the file has no columns; check that it is a table with a header row")
     if len(raw) == 0:
@@ -362,32 +348,49 @@ def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dat
             raise DataError(_missing_column_message(role, col, cols))
     if mapping.label and mapping.text == mapping.label:
         raise DataError(f"'{mapping.text}' is mapped as both text and label; pick two different columns")
+    return raw
 
+
+def _row_ids(raw: pd.DataFrame, id_col: str | None) -> np.ndarray:
+    if not id_col:
+        return np.arange(len(raw), dtype=np.int64)
+    ids = raw[id_col]
+    if ids.isna().any():
+        raise DataError(f"id column '{id_col}' has missing values; fill them or map no id column")
+    if not ids.is_unique:
+        dup = ids[ids.duplicated()].iloc[0]
+        raise DataError(f"id column '{id_col}' is not unique (e.g. '{dup}' repeats); "
+                        "map a unique column or none (row positions are used then)")
+    return ids.to_numpy() if pd.api.types.is_integer_dtype(ids) else ids.astype(str).to_numpy()
+
+
+def _canonical_columns(raw: pd.DataFrame, mapping: ColumnMapping, notes: list[str]) -> dict[str, object]:
+    """row_id, text, label, split and the metadata columns (annotators as labels), notes appended."""
     # Columns are gathered in a dict and built in one go: inserting 10,000 metadata columns one by one
     # re-copied the frame each time (a 10,000-column CSV took minutes).
-    frame: dict[str, object] = {}
-    if mapping.id:
-        ids = raw[mapping.id]
-        if ids.isna().any():
-            raise DataError(f"id column '{mapping.id}' has missing values; fill them or map no id column")
-        if not ids.is_unique:
-            dup = ids[ids.duplicated()].iloc[0]
-            raise DataError(f"id column '{mapping.id}' is not unique (e.g. '{dup}' repeats); "
-                            "map a unique column or none (row positions are used then)")
-        frame["row_id"] = ids.to_numpy() if pd.api.types.is_integer_dtype(ids) else ids.astype(str).to_numpy()
-    else:
-        frame["row_id"] = np.arange(len(raw), dtype=np.int64)
-    frame["text"] = _check_text_column(raw[mapping.text], mapping.text)
+    frame: dict[str, object] = {"row_id": _row_ids(raw, mapping.id)}
+    texts = _check_text_column(raw[mapping.text], mapping.text)
+    n_missing = int(texts.isna().sum())
+    if n_missing:
+        # One rule for every format: a CSV cannot tell an empty field from a missing one, so a row without
+        # text holds the empty text '' (dq treats both alike), and every export reads back the same.
+        texts = texts.fillna("")
+        notes.append(f"{n_missing:,} rows have no text (an empty or missing value): read as the empty text ''")
+    frame["text"] = texts
+    annotators = [c for c in dict.fromkeys(mapping.annotators)
+                  if c not in (mapping.text, mapping.label, mapping.id, mapping.split)]
+    label_cols = {c: (f"annotator column '{c}'", raw[c]) for c in annotators}
     if mapping.label:
-        frame["label"] = _labels_as_categories(raw[mapping.label], mapping.label)
-    else:  # an unlabelled reference: text-only views (coverage, shift) still work
-        frame["label"] = pd.Series(pd.NA, index=raw.index, dtype="string")
+        label_cols = {mapping.label: (f"label column '{mapping.label}'", raw[mapping.label]), **label_cols}
+    labels, label_notes = labels_as_categories(label_cols)
+    notes.extend(label_notes)
+    # an unlabelled reference: text-only views (coverage, shift) still work
+    frame["label"] = labels[mapping.label] if mapping.label else pd.Series(pd.NA, index=raw.index, dtype="string")
     if mapping.split:
-        frame["split"] = raw[mapping.split].map(lambda v: None if _is_missing(v) else str(v)).astype("string")
+        frame["split"] = raw[mapping.split].map(lambda v: None if is_missing(v) else str(v)).astype("string")
     extra = [*mapping.metadata, *mapping.annotators]
     if mapping.agreement:
         extra.append(mapping.agreement)
-    annotators = set(mapping.annotators)
     for c in dict.fromkeys(extra):
         if c in (mapping.text, mapping.label, mapping.id, mapping.split):
             continue
@@ -396,22 +399,16 @@ def build_dataset(raw: pd.DataFrame, mapping: ColumnMapping, *, name: str = "dat
         target = c if c not in CANONICAL else f"meta_{c}"
         while target in frame or (target != c and target in raw.columns):
             target = f"meta_{target}"
-        frame[target] = _labels_as_categories(raw[c], c) if c in annotators else raw[c].to_numpy()
-    frame = pd.DataFrame(frame, index=raw.index).reset_index(drop=True)
+        frame[target] = labels[c] if c in labels else _metadata_values(raw[c])
+    return frame
 
-    notes = list(notes)
-    n_labelled = int(frame["label"].notna().sum())
-    if require_labels and n_labelled == 0:
-        raise DataError(f"every value in label column '{mapping.label}' is missing; map the column that "
-                        "holds the labels")
-    if 0 < n_labelled < len(frame):
-        notes.append(f"{len(frame) - n_labelled} rows have no label")
-    n_classes = frame["label"].nunique(dropna=True)
-    if n_classes == 1:
-        notes.append(f"only one class ('{frame['label'].dropna().iloc[0]}') is present: balance and label "
-                     "checks need at least two")
-    return TextDataset(frame=frame, mapping=mapping, name=name, source=source, notes=tuple(notes),
-                       fingerprint=content_fingerprint(frame))
+
+def _metadata_values(s: pd.Series):
+    # A nullable integer column (integers with gaps, as the readers give them) stays one: to_numpy() would
+    # make its values floats, and an export would write 3 as 3.0.
+    if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(s.dtype):
+        return s.array
+    return s.to_numpy()
 
 
 def _missing_column_message(role: str, col: str, cols: list[str]) -> str:

@@ -30,6 +30,7 @@ from dq_core.data.paths import (  # noqa: F401 - re-exported: callers import the
     path_error,
     resolve_in_data_dir,
 )
+from dq_core.data.values import arrow_to_pandas, json_integers
 from dq_core.errors import DataError
 
 
@@ -203,7 +204,7 @@ def _records_frame(rows: list[dict], text: str) -> pd.DataFrame:
     if re.search(r"\\u[dD][89a-fA-F]", text):
         rows = [{k: _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in r.items()}
                 for r in rows]
-    return pd.DataFrame.from_records(rows)
+    return json_integers(pd.DataFrame.from_records(rows), rows)
 
 
 def read_json_records(text: str, *, source: str) -> pd.DataFrame:
@@ -266,7 +267,7 @@ def read_parquet_bytes(data: bytes, *, source: str) -> pd.DataFrame:
         raise DataError(f"{source} is not a readable Parquet file ({type(exc).__name__}); re-export it") from None
     names = table.column_names
     _check_header(names, source)
-    frame = table.to_pandas()
+    frame = arrow_to_pandas(table)
     if len(frame) == 0:
         raise DataError(f"{source} has columns but no rows; add rows or pick another file")
     return frame
@@ -375,9 +376,15 @@ def _hf_to_raw(obj, *, source: str) -> RawTable:
 
 def _hf_frame(ds) -> pd.DataFrame:
     import datasets
+    import pyarrow as pa
 
     check_size("the datasets folder", rows=ds.num_rows, columns=len(ds.column_names))
     frame = ds.to_pandas()
+    labels = tuple(n for n, f in ds.features.items() if isinstance(f, datasets.ClassLabel))
+    stored = ds.data.table  # the whole stored table: enough to tell whether any integer column has a gap
+    if any(stored.column(n).null_count and pa.types.is_integer(stored.column(n).type)
+           for n in stored.column_names if n not in labels):
+        frame = arrow_to_pandas(ds.with_format("arrow")[:], skip=labels)  # integers with missing values
     # ClassLabel columns arrive as ints: turn them back into their names so labels read as words.
     for name, feat in ds.features.items():
         if isinstance(feat, datasets.ClassLabel):

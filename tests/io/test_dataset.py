@@ -112,9 +112,12 @@ def test_whitespace_labels_are_missing_and_labels_are_stripped():
     assert ds.labels.tolist()[0] == "pos" and pd.isna(ds.labels.iloc[1])
 
 
-def test_missing_text_stays_missing():
+def test_missing_text_is_the_empty_text_never_none():
+    """A missing text is read as '' (not 'None' or 'nan'), with a note: a CSV cannot tell an empty field
+    from a missing one, so one rule keeps every export reading back the same (issue 22)."""
     ds = build_dataset(_frame(text=["a", None, 3], label=["x", "y", "x"]), ColumnMapping(text="text", label="label"))
-    assert ds.texts.iloc[0] == "a" and pd.isna(ds.texts.iloc[1]) and ds.texts.iloc[2] == "3"
+    assert ds.texts.tolist() == ["a", "", "3"]
+    assert ds.notes == ("1 rows have no text (an empty or missing value): read as the empty text ''",)
 
 
 @pytest.mark.parametrize(("frame", "mapping", "words"), [
