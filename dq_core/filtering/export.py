@@ -41,12 +41,16 @@ def cleaned_frame(ds: TextDataset, result: RecipeResult, *, original_names: bool
     for c in list(f.columns):
         if c.startswith("meta_") and c[5:] in CANONICAL:
             rename[c] = c[5:]
-    targets = list(rename.values())
-    if len(set(targets)) == len(targets):
-        keep_names = [c for c in f.columns if c not in rename]
-        if not set(targets) & set(keep_names):
-            f = f.rename(columns=rename)
-    return f
+    # Each rename is taken only when its name is still free, in the order above (the user's text and label
+    # names first): a reloaded dq export holds both ``row_id`` and ``meta_row_id``, and one clash must not
+    # cost the user every other column name.
+    taken = {c for c in f.columns if c not in rename}
+    final = {}
+    for src, dst in rename.items():
+        if src in f.columns and dst not in taken:
+            final[src] = dst
+            taken.add(dst)
+    return f.rename(columns=final)
 
 
 def removal_log(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | None = None) -> pd.DataFrame:

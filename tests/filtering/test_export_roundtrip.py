@@ -140,3 +140,19 @@ def test_the_spreadsheet_csv_differs_only_by_the_formula_guard(hostile, tmp_path
     path = export_all(ds, result, None, tmp_path, fmt="csv_spreadsheet", stem="x")["data"]
     assert path.name.endswith(EXPORT_FORMATS["csv_spreadsheet"]) and path.read_bytes() == export_bytes(
         out, "csv_spreadsheet")
+
+
+def test_a_reloaded_export_keeps_the_users_column_names(tmp_path):
+    """A dq export read back holds ``row_id`` as metadata (``meta_row_id``) beside the new row ids; exporting
+    it again once fell back to dq's own names for every column (the user's ``tweet`` came back as ``text``)
+    because that one rename clashed."""
+    src = tmp_path / "first.csv"
+    pd.DataFrame({"tweet": ["good day", "bad day", "fine day"], "mood": ["pos", "neg", "pos"]}).to_csv(src, index=False)
+    ds, _ = load_dataset(str(src), text_col="tweet", label_col="mood")
+    first = cleaned_frame(ds, apply_recipe(ds, None, FilterRecipe(name="keep-all")))
+    again = tmp_path / "again.csv"
+    first.to_csv(again, index=False)
+    ds2, _ = load_dataset(str(again), text_col="tweet", label_col="mood")
+    second = cleaned_frame(ds2, apply_recipe(ds2, None, FilterRecipe(name="keep-all")))
+    assert {"tweet", "mood", "row_id"} <= set(second.columns)
+    assert second["tweet"].tolist() == ["good day", "bad day", "fine day"]
