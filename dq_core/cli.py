@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
+        from dq_core.commands.file_options import check_command_files
+
+        check_command_files(args.command, args)  # no output over an input, for every command, before any work
         return int(args.func(args) or 0)
     except DataError as exc:
         if args.debug:
