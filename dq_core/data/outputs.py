@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dq_core.data.writers import atomic_write_text
+from dq_core.data.writers import atomic_write_text, foreign_datasets_entries
 from dq_core.errors import DataError
 
 RUN_MARKER = ".dq-run"  # written into every folder `dq train` creates: only such folders are ever replaced
@@ -109,18 +109,21 @@ def _strictly_inside(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 
 def check_folder_output(out: str | os.PathLike, *, option: str = "--out") -> Path:
-    """A path a datasets folder may be written to: missing, empty, or an earlier datasets folder (which
-    is replaced). A folder holding anything else is refused rather than deleted."""
+    """A path a datasets folder may be written to: missing, empty, or a datasets folder dq wrote that holds
+    nothing but what dq wrote there (``foreign_datasets_entries``), which is replaced. Anything else (a file,
+    a link, the user's own folder, a folder holding a file the user put inside) is refused, never deleted."""
     o = Path(out)
+    if o.is_symlink():
+        raise DataError(f"{option} '{out}' is a symbolic link; a datasets folder is never written through one: "
+                        f"choose another {option}")
     if not o.exists():
         return o
     if not o.is_dir():
         raise DataError(f"{option} '{out}' is a file; a name without extension writes a datasets folder: "
                         f"choose another {option}")
-    entries = {p.name for p in o.iterdir()}
-    if entries and not ({"dataset_info.json", "state.json"} <= entries):
-        raise DataError(f"{option} '{out}' is a folder that is not empty and is not a datasets folder; nothing "
-                        f"in it was touched: choose another {option}")
+    why = foreign_datasets_entries(o)
+    if why:
+        raise DataError(f"{option} '{out}' {why.replace('another name', f'another {option}')}")
     return o
 
 
