@@ -8,8 +8,11 @@ no traceback unless ``--debug``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
+import threading
 
 from dq_core.errors import DataError
 
@@ -50,12 +53,44 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so every ``with`` and ``finally`` on the way out runs (temporary
+    folders and files are removed, as on Ctrl-C). A KeyboardInterrupt: no ``except Exception`` swallows it, and
+    what handles Ctrl-C handles it too (`dq train` marks its run interrupted)."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """While a command runs, SIGTERM raises :class:`Terminated` (the default action would end the process
+    without any cleanup); a second SIGTERM ends it at once. The previous handler is put back afterwards."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with _sigterm_unwinds():
+            from dq_core.commands.file_options import check_command_files
+
+            check_command_files(args.command, args)  # no output over an input, for every command, before any work
+            return int(args.func(args) or 0)
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except DataError as exc:
         if args.debug:
             raise

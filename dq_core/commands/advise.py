@@ -16,7 +16,6 @@ from pathlib import Path
 
 from dq_core.commands.common import add_data_args, add_test_args, load_inputs, load_test_set, print_json, warn
 from dq_core.commands.progress import CliProgress, add_progress_args
-from dq_core.data.outputs import check_output_path
 from dq_core.errors import DataError
 from dq_core.training.progress import NullReporter
 
@@ -64,7 +63,6 @@ def run(args) -> int:
         raise DataError(f"--out '{args.out}' must be a .json file")
     if Path(args.out).is_dir():
         raise DataError(f"--out '{args.out}' is a folder; give a .json file name")
-    check_output_path(args.out, [args.data, getattr(args, "reference", None), args.test])
     progress = CliProgress.from_args(args)
     ds, ref = load_inputs(args)
     test = load_test_set(args)

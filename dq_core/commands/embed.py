@@ -77,9 +77,6 @@ def run(args) -> int:
         raise DataError(f"--out {out} is a folder; give a file name such as vectors.npy")
     if out.suffix.lower() != ".npy":
         raise DataError(f"--out {out.name} must end in .npy (a NumPy matrix file)")
-    from dq_core.data.outputs import check_output_path
-
-    check_output_path(out, [args.data, args.model])
     ds = load_texts(args)
     ws = Workspace.default()
     progress = CliProgress.from_args(args).rows("embedding")

@@ -87,7 +87,7 @@ def _check_out(path: str, what: str, allowed: tuple[str, ...]) -> None:
 
 def run(args) -> int:
     from dq_core.data.io import atomic_write_bytes, frame_to_bytes
-    from dq_core.data.outputs import check_distinct_outputs, check_folder_output, check_output_path
+    from dq_core.data.outputs import check_folder_output
     from dq_core.filtering import (
         FilterInputs,
         apply_prepared,
@@ -107,12 +107,7 @@ def run(args) -> int:
         _check_out(args.log, "--log", (".csv", ".parquet", ".jsonl"))
     if args.spreadsheet_safe and Path(args.out).suffix.lower() != ".csv":
         raise DataError("--spreadsheet-safe makes a CSV for spreadsheets; give --out a .csv file name")
-    inputs = [args.data, getattr(args, "reference", None), args.signals,
-              args.recipe if args.recipe != "default" else None]
-    for option, path in (("--out", args.out), ("--log", args.log), ("--save-recipe", args.save_recipe)):
-        if path:
-            check_output_path(path, inputs, option=option)
-    check_distinct_outputs({"--out": args.out, "--log": args.log, "--save-recipe": args.save_recipe})
+    # No output over an input: checked for every command by dq_core.commands.file_options before this runs.
     if not Path(args.out).suffix:
         check_folder_output(args.out)
     if args.recipe and args.recipe != "default":

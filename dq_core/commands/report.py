@@ -31,14 +31,10 @@ def run(args) -> int:
     if args.out == "-":
         sys.stdout.write(build_report(args.runs, fmt))
         return 0
-    from dq_core.data.outputs import check_output_path
-
     out = Path(args.out)
     if out.is_dir():
         raise DataError(f"--out '{args.out}' is a folder; give a file name such as report.{fmt}")
-    # A report may live inside a run folder, but never in place of one of the files it reads.
-    run_files = [f for r in args.runs if Path(r).is_dir() for f in Path(r).iterdir() if f.is_file()]
-    check_output_path(out, [*run_files, *(r for r in args.runs if not Path(r).is_dir())])
+    # A report may live beside a run's files, never in place of one (checked in dq_core.commands.file_options).
     write_report(args.runs, fmt, out)
     print(f"wrote {out} ({fmt}, {len(args.runs)} run{'s' if len(args.runs) > 1 else ''})", file=sys.stderr)
     return 0

@@ -53,7 +53,6 @@ def split_specs(text: str) -> list[str]:
 
 def run(args) -> int:
     from dq_core.data.io import write_frame
-    from dq_core.data.outputs import check_output_path
     from dq_core.data.workspace import Workspace
     from dq_core.signals import compute_signals, parse_signal_spec
 
@@ -62,7 +61,6 @@ def run(args) -> int:
         raise DataError(f"--out '{out.name}': use a .csv or .parquet file name")
     if args.spreadsheet_safe and out.suffix.lower() != ".csv":
         raise DataError("--spreadsheet-safe makes a CSV for spreadsheets; give --out a .csv file name")
-    check_output_path(out, [args.data, getattr(args, "reference", None)])
     signals = [parse_signal_spec(s) for s in split_specs(args.signals)] if args.signals else None
     ds, ref = load_inputs(args)
     emb, ref_emb = given_embeddings(args, ds, ref)

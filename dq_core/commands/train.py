@@ -86,12 +86,11 @@ def config_from_args(args) -> TrainConfig:
 
 
 def run(args) -> int:
-    from dq_core.data.outputs import check_output_path, check_run_folder, mark_run_folder
+    from dq_core.data.outputs import check_run_folder, mark_run_folder
     from dq_core.data.workspace import Workspace
     from dq_core.training import jobs, worker
 
     out = check_run_folder(args.out, overwrite=args.overwrite)
-    check_output_path(out, [args.data, getattr(args, "reference", None), args.test, args.recipe])
     if args.recipe and args.recipe != "default":
         from dq_core.data.paths import check_regular_file
 

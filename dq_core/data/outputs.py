@@ -2,7 +2,9 @@
 and no folder that is not the command's own is emptied.
 
 Kept apart from ``writers`` (how bytes reach the disk) because these decide *whether* a path may be
-written at all; every command in dq_core/commands/ calls them before it reads or computes anything.
+written at all. The no-output-over-an-input comparisons are called for every command, before it reads or
+computes anything, from one place (dq_core.commands.file_options, which knows each command's options); the
+folder rules (a run folder, a datasets folder) are called by the commands that write such folders.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dq_core.data.writers import atomic_write_text
+from dq_core.data.writers import atomic_write_text, foreign_datasets_entries
 from dq_core.errors import DataError
 
 RUN_MARKER = ".dq-run"  # written into every folder `dq train` creates: only such folders are ever replaced
@@ -25,40 +27,46 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return False
 
 
-def _input_paths(inputs) -> list[Path]:
+def _named_inputs(inputs) -> list[tuple[str, Path]]:
+    """(what to call it, path) for each input that is a path: an item is a path or a ``(name, path)`` pair;
+    ``demo:``/``hf:`` specs and None are skipped (they name no file here)."""
     out = []
-    for spec in inputs:
+    for item in inputs:
+        name, spec = item if isinstance(item, tuple) else ("the input", item)
         if not spec:
             continue
         s = str(spec)
         if s.startswith(("demo:", "hf:")) or "\x00" in s:
             continue
-        out.append(Path(s))
+        out.append((name, Path(s)))
     return out
 
 
 def check_output_path(out: str | os.PathLike, inputs, *, option: str = "--out") -> Path:
-    """Refuse an output that would overwrite (or sit inside) one of the command's inputs.
+    """Refuse an output that would overwrite one of the command's inputs, sit inside an input folder, or be
+    a folder holding an input.
 
-    ``inputs`` are the paths the command reads (DATA, REF, a signals or recipe file); ``demo:``/``hf:``
-    specs and None are skipped. Paths are compared by identity (``os.path.samefile``: symlinks and hard
-    links to an input are caught) and, for a datasets-folder input, by containment. Raises DataError
-    ending in "choose another --out"; returns the output path.
+    ``inputs`` are the paths the command reads, each a path or a ``(name, path)`` pair (the name, e.g.
+    ``--pred-probs``, is said in the refusal); ``demo:``/``hf:`` specs and None are skipped. Paths are
+    compared by identity (``os.path.samefile``: symlinks and hard links to an input are caught) and, for
+    folders, by containment after resolving links. Raises DataError ending in "choose another --out";
+    returns the output path.
     """
     if "\x00" in str(out):
         raise DataError(f"{option} contains a NUL character; choose another {option}")
     o = Path(out)
     _check_writable_folder(o, out, option)
-    for src in _input_paths(inputs):
+    for name, src in _named_inputs(inputs):
         if same_file(o, src):
-            raise DataError(f"{option} '{out}' is the same file as the input '{src}'; writing it would destroy "
-                            f"the input: choose another {option}")
+            raise DataError(f"{option} '{out}' is the same file as {name} '{src}'; writing it would destroy "
+                            f"that input: choose another {option}")
         try:
             if src.is_dir() and o.resolve().is_relative_to(src.resolve()):
-                raise DataError(f"{option} '{out}' lies inside the input folder '{src}'; choose another {option}")
+                raise DataError(f"{option} '{out}' lies inside the folder of {name} '{src}', which this command "
+                                f"reads; choose another {option}")
             if o.is_dir() and src.resolve().is_relative_to(o.resolve()):
-                raise DataError(f"{option} '{out}' is a folder holding the input '{src}'; replacing it would "
-                                f"destroy the input: choose another {option}")
+                raise DataError(f"{option} '{out}' is a folder holding {name} '{src}'; replacing it would "
+                                f"destroy that input: choose another {option}")
         except (OSError, RuntimeError):  # a symlink loop: the writer reports it
             continue
     return o
@@ -77,7 +85,8 @@ def _check_writable_folder(o: Path, out, option: str) -> None:
 
 
 def check_distinct_outputs(outputs: dict[str, str | os.PathLike | None]) -> None:
-    """Two outputs of one command naming the same file would leave only the last one written."""
+    """Two outputs of one command naming the same file would leave only the last one written, and one
+    inside the other (a --log inside the --out datasets folder) would be lost when the other is replaced."""
     seen: list[tuple[str, str | os.PathLike]] = []
     for option, path in outputs.items():
         if not path or str(path) == "-":
@@ -85,22 +94,36 @@ def check_distinct_outputs(outputs: dict[str, str | os.PathLike | None]) -> None
         for other, other_path in seen:
             if os.path.abspath(str(path)) == os.path.abspath(str(other_path)) or same_file(path, other_path):
                 raise DataError(f"{option} and {other} name the same file '{path}'; choose another {option}")
+            for a, a_path, b, b_path in ((option, path, other, other_path), (other, other_path, option, path)):
+                if _strictly_inside(a_path, b_path):
+                    raise DataError(f"{a} '{a_path}' lies inside {b} '{b_path}'; choose another {a}")
         seen.append((option, path))
 
 
+def _strictly_inside(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        ra, rb = Path(a).resolve(), Path(b).resolve()
+    except (OSError, RuntimeError):
+        return False
+    return ra != rb and ra.is_relative_to(rb)
+
+
 def check_folder_output(out: str | os.PathLike, *, option: str = "--out") -> Path:
-    """A path a datasets folder may be written to: missing, empty, or an earlier datasets folder (which
-    is replaced). A folder holding anything else is refused rather than deleted."""
+    """A path a datasets folder may be written to: missing, empty, or a datasets folder dq wrote that holds
+    nothing but what dq wrote there (``foreign_datasets_entries``), which is replaced. Anything else (a file,
+    a link, the user's own folder, a folder holding a file the user put inside) is refused, never deleted."""
     o = Path(out)
+    if o.is_symlink():
+        raise DataError(f"{option} '{out}' is a symbolic link; a datasets folder is never written through one: "
+                        f"choose another {option}")
     if not o.exists():
         return o
     if not o.is_dir():
         raise DataError(f"{option} '{out}' is a file; a name without extension writes a datasets folder: "
                         f"choose another {option}")
-    entries = {p.name for p in o.iterdir()}
-    if entries and not ({"dataset_info.json", "state.json"} <= entries):
-        raise DataError(f"{option} '{out}' is a folder that is not empty and is not a datasets folder; nothing "
-                        f"in it was touched: choose another {option}")
+    why = foreign_datasets_entries(o)
+    if why:
+        raise DataError(f"{option} '{out}' {why.replace('another name', f'another {option}')}")
     return o
 
 

@@ -345,13 +345,16 @@ def read_hf_disk(path: Path) -> RawTable:
         raise DataError(f"'{path.name}' is not a datasets.save_to_disk folder (no state.json or "
                         "dataset_dict.json inside); pick a file or such a folder")
     check_datasets_folder(path)
-    try:
-        obj = datasets.load_from_disk(str(path))
-    except Exception as exc:  # noqa: BLE001
-        # The type only: the library's message can quote the bytes of the file it choked on.
-        raise DataError(f"'{path.name}' is a damaged datasets.save_to_disk folder ({type(exc).__name__}); "
-                        "save it again with save_to_disk") from None
-    return _hf_to_raw(obj, source=path.name)
+    from dq_core.data.writers import quiet_datasets
+
+    with quiet_datasets():  # no library bar on a piped stderr
+        try:
+            obj = datasets.load_from_disk(str(path))
+        except Exception as exc:  # noqa: BLE001
+            # The type only: the library's message can quote the bytes of the file it choked on.
+            raise DataError(f"'{path.name}' is a damaged datasets.save_to_disk folder ({type(exc).__name__}); "
+                            "save it again with save_to_disk") from None
+        return _hf_to_raw(obj, source=path.name)
 
 
 def _hf_to_raw(obj, *, source: str) -> RawTable:

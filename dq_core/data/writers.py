@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -17,13 +18,17 @@ from dq_core.errors import DataError
 from dq_core.util.jsonsafe import to_jsonable
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def _target_mode(path: Path) -> int:
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o644 & ~umask
+        return 0o644 & ~_umask()
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -166,15 +171,84 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike, *, label_col: str 
         atomic_write_bytes(p, frame_to_bytes(frame, ext, spreadsheet_safe=spreadsheet_safe))
         return
     if ext == "":
-        import shutil
-
         if spreadsheet_safe:
             raise DataError("the spreadsheet-safe variant is a CSV; give a .csv file name")
-        tmp = p.with_name(f".{p.name}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        _class_label_dataset(frame, label_col).save_to_disk(str(tmp))
+        _write_datasets_folder(frame, p, label_col)
+        return
+    raise DataError(f"cannot write '{p.name}': use .csv, .tsv, .parquet, .jsonl, .json or a folder name")
+
+
+# --------------------------------------------------------------------------- datasets folders
+
+DATASETS_MARKER = ".dq-datasets"  # in every datasets folder dq writes: the entries it wrote there
+
+
+def _entries(folder: Path) -> list[str]:
+    """Every file and folder under ``folder`` (links not followed), as sorted relative paths."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        rel = Path(dirpath).relative_to(folder)
+        out += [(rel / n).as_posix() for n in (*dirnames, *filenames)]
+    return sorted(e for e in out if e != DATASETS_MARKER)
+
+
+def foreign_datasets_entries(folder: str | os.PathLike) -> str | None:
+    """Why the existing folder ``folder`` may not be replaced by a datasets folder, or None when it may: it
+    is empty, or it holds nothing but what dq wrote there (the entries its DATASETS_MARKER lists; some may
+    be gone). A folder without the marker, or holding anything else, is the user's and is never deleted."""
+    folder = Path(folder)
+    entries = _entries(folder)
+    if not entries and not (folder / DATASETS_MARKER).exists():
+        return None
+    try:
+        written = json.loads((folder / DATASETS_MARKER).read_text(encoding="utf-8"))["entries"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return (f"is not a datasets folder written by dq (no readable {DATASETS_MARKER} file inside); "
+                "nothing in it was touched: delete it yourself to replace it, or choose another name")
+    extra = [e for e in entries if e not in set(written if isinstance(written, list) else ())]
+    if extra:
+        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        return (f"holds entries dq did not write there ({shown}); nothing in it was touched: move them out "
+                "to replace the folder, or choose another name")
+    return None
+
+
+def _write_datasets_folder(frame: pd.DataFrame, p: Path, label_col: str | None) -> None:
+    """Save to a fresh temporary sibling, list what was written in DATASETS_MARKER, then swap it in; an
+    earlier folder is replaced only when it holds nothing but what dq wrote there."""
+    import shutil
+
+    if p.is_symlink() or (p.exists() and not p.is_dir()):
+        raise DataError(f"'{p}' is {'a symbolic link' if p.is_symlink() else 'a file'}; a datasets folder "
+                        "replaces only a folder dq wrote: choose another name")
+    if p.exists() and (why := foreign_datasets_entries(p)):
+        raise DataError(f"'{p}' {why}")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp"))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the folder as mkstemp's 0600 would a file
+        with quiet_datasets():
+            _class_label_dataset(frame, label_col).save_to_disk(str(tmp))
+        atomic_write_text(tmp / DATASETS_MARKER, json.dumps({"written_by": "dq", "entries": _entries(tmp)}))
         if p.exists():
             shutil.rmtree(p)
         os.replace(tmp, p)
-        return
-    raise DataError(f"cannot write '{p.name}': use .csv, .tsv, .parquet, .jsonl, .json or a folder name")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def quiet_datasets():
+    """No progress bar from the `datasets` library ("Casting the dataset", "Saving the dataset") on stderr
+    while dq writes or reads a datasets folder: piped output would hold them, and dq shows its own progress.
+    The library's setting is put back afterwards."""
+    from datasets.utils import logging as ds_logging
+
+    was = ds_logging.is_progress_bar_enabled()
+    ds_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            ds_logging.enable_progress_bar()

@@ -286,12 +286,17 @@ def create_run(config: dict, run_dir: str | Path) -> Path:
         raise DataError(f"'{run_dir}' is a folder that is not empty and is not a dq run (no {RUN_MARKER} file); "
                         "nothing in it was touched: pick a new or empty folder")
     run_dir.mkdir(parents=True, exist_ok=True)
+    # A run never makes links, so one in its folder came from elsewhere: writing through it (a `baseline_model`
+    # linked to another folder) would write outside the run. The link goes, never what it points to.
+    for entry in run_dir.iterdir():
+        if entry.is_symlink():
+            entry.unlink()
     mark_run_folder(run_dir)
     # Re-using a finished run's folder: nothing of the old run may pass for the new one.
     for stale in (CANCEL, HISTORY, "metrics.json", "predictions.parquet", "splits.json", LOG):
         (run_dir / stale).unlink(missing_ok=True)
     for stale_dir in ("model", "baseline_model", "checkpoints"):
-        shutil.rmtree(run_dir / stale_dir, ignore_errors=True)
+        shutil.rmtree(run_dir / stale_dir, ignore_errors=True)  # rmtree removes links inside, never follows them
     now = time.time()
     config = {"kind": "training", "version": 1, "created_at": now, **config}
     atomic_write_text(run_dir / CONFIG, dumps_json(config))

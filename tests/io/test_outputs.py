@@ -104,7 +104,10 @@ def test_train_out_refuses_a_foreign_folder_and_touches_nothing(data, tmp_path, 
     refused(["train", str(data), "--trainer", "baseline", "--out", str(folder)], capsys, word=RUN_MARKER)
     assert sorted(p.name for p in folder.rglob("*")) == before
     assert (folder / "model" / "weights.bin").read_bytes() == b"precious"
-    refused(["train", str(data), "--trainer", "baseline", "--out", str(data)], capsys, word="is a file")
+    refused(["train", str(data), "--trainer", "baseline", "--out", str(data)], capsys, word="same file as DATA")
+    other = tmp_path / "other.csv"
+    other.write_text(ROWS)
+    refused(["train", str(data), "--trainer", "baseline", "--out", str(other)], capsys, word="is a file")
     refused(["train", str(data), "--trainer", "baseline", "--out", str(tmp_path)], capsys)  # holds DATA
 
 
