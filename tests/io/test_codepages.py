@@ -226,3 +226,11 @@ def test_utf16_without_a_byte_order_mark_reads_with_the_encoding_and_the_refusal
         decode_bytes(data, "u.csv")
     text, _ = decode_bytes(data, "u.csv", "utf-16-le")
     assert text == "text,label\nhello there,pos\nbad day,neg\n"
+
+
+def test_dq_embed_says_which_code_page_it_read(tmp_path):
+    """dq embed printed none of the loader's notes: a file read in a guessed code page was embedded silently."""
+    r = dq("embed", str(CORPUS / "short_cp1255.csv"), "--out", str(tmp_path / "v.npy"), "--no-cache",
+           "--precision", "float32")
+    assert r.returncode == 0, r.stderr
+    assert "note: the file is not valid UTF-8; read it as cp1255 (Hebrew), but the guess is uncertain" in r.stderr
