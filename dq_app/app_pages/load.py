@@ -27,9 +27,13 @@ if current is not None:
 
 
 # The Reference tab's choices outlive a page switch (Streamlit drops the state of widgets not drawn);
-# only those whose options never change (a column or split list depends on the active dataset).
-REF_KEYS = ["ref_how", "ref_source", "ref_demo", "ref_path", "ref_hub", "ref_hub_split"]
+# only those whose options never change (a column or split list depends on the active dataset). The
+# encoding chosen for a new dataset's file is kept the same way.
+REF_KEYS = ["ref_how", "ref_source", "ref_demo", "ref_path", "ref_hub", "ref_hub_split", "ref_encoding",
+            "ref_encoding_other"]
+DS_KEYS = ["ds_encoding", "ds_encoding_other"]
 state.restore_widgets("load_ref", REF_KEYS)
+state.restore_widgets("load_ds", DS_KEYS)
 tab_new, tab_ref, tab_vec, tab_recent = st.tabs(["New dataset", "Reference set", "Your vectors", "Recent"])
 
 with tab_new:
@@ -145,3 +149,4 @@ with tab_recent:
             state.switch_page(navigation.page("overview"))
 
 state.remember_widgets("load_ref", REF_KEYS)
+state.remember_widgets("load_ds", DS_KEYS)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_core.data import io as dqio
+from dq_core.data.codepages import CODE_PAGES, text_encoding
 from dq_core.data.dataset import ColumnMapping, guess_mapping, holds_numbers
 
 SOURCES = ("Demo", "Upload", "Data folder", "Hugging Face Hub")
@@ -13,14 +14,35 @@ COMPUTE = "dq compute output"  # a `dq compute --out` folder: the dataset only (
 NONE = "(none)"
 
 
+# The Encoding choices: auto first (the default), then the code pages the guess knows, then any codec.
+AUTO = "auto (guess)"
+OTHER = "other…"
+ENCODINGS = (AUTO, "utf-8", "cp1252", "cp1250", "iso8859-2", "cp1251", "koi8-r", "iso8859-5", "cp1253", "cp1254",
+             "cp1255", "cp1256", "cp1257", "latin-1", OTHER)
+
+
 @st.cache_data(max_entries=8, show_spinner="Reading the file…")
-def _read_bytes(data: bytes, filename: str) -> dqio.RawTable:
-    return dqio.read_table_bytes(data, filename)
+def _read_bytes(data: bytes, filename: str, encoding: str | None = None) -> dqio.RawTable:
+    return dqio.read_table_bytes(data, filename, encoding)
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading from the data folder…")
-def _read_path(path: str, mtime: float) -> dqio.RawTable:  # mtime: re-read when the file changes
-    return dqio.read_path(path)
+def _read_path(path: str, mtime: float, encoding: str | None = None) -> dqio.RawTable:
+    return dqio.read_path(path, encoding)  # mtime (and the encoding) in the key: re-read when either changes
+
+
+def encoding_choice(key: str) -> str | None:
+    """The Encoding box of a file source: None for auto (UTF-8, else a guessed code page), else a codec name
+    (the command line's --encoding). An unknown name raises DataError, which the page shows."""
+    choice = st.selectbox("Encoding", ENCODINGS, key=f"{key}_encoding",
+                          format_func=lambda e: f"{e} — {CODE_PAGES[e]}" if e in CODE_PAGES else e,
+                          help="How the file's bytes become text. Auto reads UTF-8, else guesses the code page "
+                               "(a note names it, and says when the guess is uncertain). Parquet files and "
+                               "datasets folders store Unicode: the choice is ignored for them.")
+    if choice == OTHER:
+        choice = st.text_input("Encoding name", key=f"{key}_encoding_other",
+                               placeholder="a Python codec name, e.g. cp866, mac-roman, utf-16-le")
+    return text_encoding(choice)
 
 
 @st.cache_data(max_entries=4, show_spinner="Loading from the Hugging Face Hub…")
@@ -46,9 +68,10 @@ def pick_source(key: str, *, allow_demo: bool = True, allow_compute: bool = Fals
     if kind == "Upload":
         up = st.file_uploader("CSV, TSV, JSON (records), JSONL or Parquet",
                               type=[e.lstrip(".") for e in dqio.TABLE_EXTENSIONS], key=f"{key}_upload")
+        encoding = encoding_choice(key)
         if up is None:
             return None
-        return ("raw", _read_bytes(up.getvalue(), up.name))
+        return ("raw", _read_bytes(up.getvalue(), up.name, encoding))
     if kind == "Data folder":
         root = dqio.data_dir()
         files = dqio.list_data_files(root)
@@ -59,12 +82,13 @@ def pick_source(key: str, *, allow_demo: bool = True, allow_compute: bool = Fals
             picked = st.selectbox("…or pick one", [NONE, *files], key=f"{key}_pick")
             if not typed and picked != NONE:
                 typed = picked
+        encoding = encoding_choice(key)
         if not typed:
             if not files:
                 st.info(f"The data folder `{root}` has no readable files yet.")
             return None
         path = dqio.resolve_in_data_dir(typed.strip(), root)
-        return ("raw", _read_path(str(path), path.stat().st_mtime))
+        return ("raw", _read_path(str(path), path.stat().st_mtime, encoding))
     name = st.text_input("Dataset name on the Hub", key=f"{key}_hub", placeholder="e.g. imdb or user/dataset")
     split = st.text_input("Split (optional)", key=f"{key}_hub_split", placeholder="train")
     if not name.strip():

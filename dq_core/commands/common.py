@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from dq_core.data.codepages import text_encoding
 from dq_core.data.dataset import TextDataset
 from dq_core.data.io import load_dataset
 from dq_core.data.reference import ReferenceSplit, split_by_split, split_by_values
@@ -26,6 +27,7 @@ def add_data_args(p: argparse.ArgumentParser, *, reference: str | None = "option
     p.add_argument("--split-col", metavar="NAME",
                    help="a column naming each row's split (train, test, ...; guessed when a column is named "
                         "split, subset, partition, fold or set)")
+    add_encoding_arg(p, "the data files (DATA, and --reference and --test where the command has them)")
     if reference:
         g = p.add_argument_group("the reference (one of)")
         g.add_argument("--reference", metavar="REF", required=reference == "required",
@@ -42,6 +44,15 @@ def add_data_args(p: argparse.ArgumentParser, *, reference: str | None = "option
                             "splits are left out)")
 
 
+def add_encoding_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--encoding", metavar="NAME", default=None,
+                   help=f"the text encoding of {what} when csv/tsv/json/jsonl/txt, e.g. utf-8, cp1252, cp1250, cp1251, "
+                        "koi8-r, cp1253, cp1255, cp1256, latin-1; default auto: UTF-8, else a guessed code page "
+                        "(a note names it, and says when the guess is uncertain). One choice for every file the "
+                        "command reads: give files in different encodings as UTF-8. Ignored, with a note, for "
+                        "Parquet files and datasets folders (they store Unicode)")
+
+
 def warn(msg: str) -> None:
     print(f"note: {msg}", file=sys.stderr)
 
@@ -54,10 +65,11 @@ def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, Tex
     per DATA row, are split the same way.
     """
     cut = reference_cut(args)  # flag mistakes are refused before anything is read
+    encoding = text_encoding(getattr(args, "encoding", None))  # an unknown codec likewise
     ds, bundled_ref = load_dataset(args.data, text_col=args.text_col, label_col=args.label_col,
                                    id_col=getattr(args, "id_col", None),
                                    agreement_col=getattr(args, "agreement_col", None),
-                                   split_col=getattr(args, "split_col", None), warn=warn)
+                                   split_col=getattr(args, "split_col", None), warn=warn, encoding=encoding)
     ref = bundled_ref
     ref_spec = getattr(args, "reference", None)
     if ref_spec:
@@ -65,7 +77,8 @@ def load_inputs(args, *, need_reference: bool = False) -> tuple[TextDataset, Tex
         # with its own mapping, so DATA's column options do not apply to it; the reference's guesses
         # are prefixed so they are not mistaken for DATA's.
         cols = {} if ref_spec.startswith("demo:") else {"text_col": args.text_col, "label_col": args.label_col}
-        ref, _ = load_dataset(ref_spec, **cols, warn=lambda m: warn(f"reference: {m}"), require_labels=False)
+        ref, _ = load_dataset(ref_spec, **cols, warn=lambda m: warn(f"reference: {m}"), require_labels=False,
+                              encoding=encoding)
     # The loader's notes (encoding fallback, one class only, missing labels) go to stderr like the
     # column guesses: a user must hear what was assumed about their file.
     for n in ds.notes:
@@ -260,7 +273,8 @@ def load_test_set(args) -> TextDataset | None:
         warn(f"test: {msg.replace('--text-col', '--test-text-col').replace('--label-col', '--test-label-col')}")
 
     def load(text_col, label_col) -> TextDataset:
-        return load_dataset(spec, text_col=text_col, label_col=label_col, warn=say)[0]
+        return load_dataset(spec, text_col=text_col, label_col=label_col, warn=say,
+                            encoding=getattr(args, "encoding", None))[0]
 
     try:
         if args.test_text_col or args.test_label_col:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from dq_core.commands.common import print_json, warn
+from dq_core.data.decoding import ignored_encoding_note
 from dq_core.errors import DataError
 from dq_core.util.seeds import seed_arg
 
@@ -32,6 +33,9 @@ def add_parser(sub) -> None:
     p.add_argument("--text-col", help="text column (guessed when omitted)")
     p.add_argument("--label-col", help="label column (guessed when omitted)")
     p.add_argument("--id-col", help="unique id column (global row positions otherwise)")
+    p.add_argument("--encoding", metavar="NAME", default=None,
+                   help="accepted as on the other commands, but ignored with a note: dq compute reads Parquet, "
+                        "which stores text as Unicode (an unknown codec name is still refused)")
     p.add_argument("--model", help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto")
     p.add_argument("--batch-size", type=int, default=None, help="texts per model call")
@@ -51,6 +55,8 @@ def run(args) -> int:
         raise DataError(f"--workers {args.workers} must be at least 1")
     if args.address and args.backend != "ray":
         raise DataError("--address is for --backend ray")
+    if note := ignored_encoding_note(args.encoding, "Parquet files"):
+        warn(note)
     config = ComputeConfig(text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, model=args.model,
                            precision=None if args.precision == "auto" else args.precision,
                            shard_rows=args.shard_rows, seed=args.seed, batch_size=args.batch_size,

@@ -40,15 +40,22 @@ def add_parser(sub) -> None:
 
 def load_texts(args):
     """DATA as a dataset; labels are optional here (a text-only file embeds fine)."""
+    from dq_core.data.codepages import text_encoding
     from dq_core.data.dataset import ColumnMapping, build_dataset, guess_mapping
+    from dq_core.data.decoding import ignored_encoding_note
     from dq_core.data.io import load_dataset, read_hf_hub, read_path
+    from dq_core.data.readers import with_note
 
     spec = args.data
     if spec.startswith("demo:") or args.label_col:
         ds, _ = load_dataset(spec, text_col=args.text_col, label_col=args.label_col, id_col=args.id_col,
-                             warn=warn, require_labels=False)
-        return ds
-    raw = read_hf_hub(spec[3:]) if spec.startswith("hf:") else read_path(spec)
+                             warn=warn, require_labels=False, encoding=args.encoding)
+        return _said(ds)
+    encoding = text_encoding(args.encoding)
+    if spec.startswith("hf:"):
+        raw = with_note(read_hf_hub(spec[3:]), ignored_encoding_note(encoding, "Hub datasets"))
+    else:
+        raw = read_path(spec, encoding)
     # Guess the label too (kept as metadata-free label when found), but never require one: a fixed
     # placeholder label lets the text guess run on files without any label column.
     guess = guess_mapping(raw.frame, text=args.text_col)
@@ -63,8 +70,15 @@ def load_texts(args):
         mapping = ColumnMapping(text=g.text, label=g.label, id=args.id_col or g.id)
     if not args.text_col:
         warn(f"guessed text column '{mapping.text}' (pass --text-col to choose)")
-    return build_dataset(raw.frame, mapping, name=Path(spec).name, source=spec, notes=raw.notes,
-                         require_labels=False)
+    return _said(build_dataset(raw.frame, mapping, name=Path(spec).name, source=spec, notes=raw.notes,
+                               require_labels=False))
+
+
+def _said(ds):
+    """The loader's notes (a guessed code page, above all) go to stderr, as every other command's do."""
+    for n in ds.notes:
+        warn(n)
+    return ds
 
 
 def run(args) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from dq_core.data import assets
+from dq_core.data.codepages import text_encoding
 from dq_core.data.dataset import (
     ColumnMapping,
     TextDataset,
@@ -19,6 +20,7 @@ from dq_core.data.dataset import (
     build_dataset,
     guess_mapping,
 )
+from dq_core.data.decoding import ignored_encoding_note
 from dq_core.data.readers import (
     TABLE_EXTENSIONS,
     RawTable,
@@ -34,6 +36,7 @@ from dq_core.data.readers import (
     read_path,
     read_table_bytes,
     resolve_in_data_dir,
+    with_note,
 )
 from dq_core.data.writers import (
     atomic_write_bytes,
@@ -122,19 +125,28 @@ def load_demo(name: str) -> tuple[TextDataset, TextDataset | None]:
 
 def load_dataset(spec: str, *, text_col: str | None = None, label_col: str | None = None,
                  id_col: str | None = None, agreement_col: str | None = None, split_col: str | None = None,
-                 require_labels: bool = True, warn=None) -> tuple[TextDataset, TextDataset | None]:
+                 require_labels: bool = True, warn=None, encoding: str | None = None,
+                 ) -> tuple[TextDataset, TextDataset | None]:
     """Load ``spec`` (a path, ``demo:NAME`` or ``hf:NAME``) and map its columns.
 
     Missing column names are guessed and each guess is passed to ``warn`` (the CLI prints it to stderr).
-    Returns the dataset and, for demo presets, a bundled reference.
+    ``encoding`` (a codec name; None or 'auto' to guess) reads a text file; an unknown name is refused
+    before anything is read. Returns the dataset and, for demo presets, a bundled reference.
     """
+    text_encoding(encoding)
     if spec.startswith("demo:"):
         ds, ref = load_demo(spec.split(":", 1)[1])
         if text_col or label_col or agreement_col or split_col:
             raise DataError("demo datasets come with their column mapping; drop --text-col/--label-col/"
                             "--agreement-col/--split-col")
+        note = ignored_encoding_note(encoding, "demos")
+        if note and warn:
+            warn(note)
         return ds, ref
-    raw = read_hf_hub(spec[3:]) if spec.startswith("hf:") else read_path(spec)
+    if spec.startswith("hf:"):
+        raw = with_note(read_hf_hub(spec[3:]), ignored_encoding_note(encoding, "Hub datasets"))
+    else:
+        raw = read_path(spec, encoding)
     mapping = mapping_for(raw.frame, text_col=text_col, label_col=label_col, id_col=id_col, warn=warn,
                           label_optional=not require_labels, agreement_col=agreement_col, split_col=split_col)
     return build_dataset(raw.frame, mapping, name=Path(spec).name, source=spec, notes=raw.notes,

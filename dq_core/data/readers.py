@@ -2,7 +2,8 @@
 wrong and how to fix it.
 
 Formats: csv, tsv, json (records), jsonl, parquet, a ``datasets.save_to_disk`` folder and a Hugging Face
-Hub name (online only). Text files are decoded with charset detection (``decode_bytes``).
+Hub name (online only). Text files are decoded in the encoding the user chose, else UTF-8 or a guessed code
+page (``decoding.decode_bytes``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dq_core.data.codepages import latin_code_page, multibyte
+from dq_core.data.decoding import decode_bytes, ignored_encoding_note
 from dq_core.data.limits import check_size, limit
 from dq_core.data.paths import (  # noqa: F401 - re-exported: callers import them from here and from io
     TABLE_EXTENSIONS,
@@ -44,98 +45,6 @@ class RawTable:
 
 
 # --------------------------------------------------------------------------- bytes -> table
-
-def decode_bytes(data: bytes, source: str) -> tuple[str, list[str]]:
-    """Text of a file's bytes (BOM, UTF-8, then a detected legacy code page) and notes on what was done."""
-    if not data.strip():
-        raise DataError(f"{source} is empty; pick a file with a header row and data rows")
-    head = data[:8192]
-    if b"\x00" in head and not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff")):
-        raise DataError(f"{source} looks like a binary file, not text; export it as CSV/TSV/JSON/Parquet")
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if data.startswith(bom):
-            return data.decode(enc), []
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
-    # Mostly UTF-8 with a few broken bytes (common in scraped text, e.g. the tweets demo): keep UTF-8
-    # and replace the broken bytes, since re-reading everything in a legacy code page garbles the rest.
-    # A legacy-encoded file (latin-1, cp1252) instead has its high bytes inside words ("caf\xe9s").
-    replaced = data.decode("utf-8", errors="replace")
-    n_bad = replaced.count("\ufffd")
-    if n_bad <= max(1, len(data) // 100) and not _high_bytes_inside_words(data):
-        return replaced, [f"the file is not valid UTF-8: {n_bad} undecodable byte sequences were replaced by \ufffd"]
-    mixed = _decode_per_line(data)
-    if mixed is not None:
-        return mixed
-    # Not UTF-8: ask charset-normalizer, fall back to cp1252 (never fails on a byte) and say so.
-    enc = _detected_encoding(data)
-    # On small samples the detector's single-byte guesses are noise (cp1250 for French text), but a
-    # multi-byte code page (Shift-JIS, GBK, EUC-KR, Big5) is recognised from a few hundred bytes, and
-    # reading such a file as cp1252 garbles every character.
-    if enc and len(data) <= 4096 and not multibyte(enc):
-        enc = None
-    for candidate in (enc, "cp1252", "latin-1"):
-        if not candidate:
-            continue
-        try:
-            text = data.decode(candidate)
-            return text, [f"the file is not valid UTF-8; read it as {candidate}"]
-        except (UnicodeDecodeError, LookupError):
-            continue
-    text = data.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 always decodes
-    return text, ["the file is not valid UTF-8; undecodable bytes were replaced"]
-
-
-def _detected_encoding(data: bytes) -> str | None:
-    """charset-normalizer's code page for a file that is not UTF-8; a single-byte Latin one re-checked."""
-    sample = data[:200_000]
-    try:
-        from charset_normalizer import from_bytes
-
-        results = from_bytes(sample)
-        best = results.best()
-        if best is None or multibyte(best.encoding):
-            return best.encoding if best else None
-        return latin_code_page(sample, results, best.encoding)
-    except Exception:  # noqa: BLE001 - detection is best effort
-        return None
-
-
-def _decode_per_line(data: bytes) -> tuple[str, list[str]] | None:
-    """Files pasted together from UTF-8 and cp1252 parts: each line in the encoding it decodes in.
-
-    Used only when some lines hold real UTF-8 multi-byte text and others are not UTF-8 at all; a file in
-    one legacy code page has no valid multi-byte UTF-8 line and goes to detection instead.
-    """
-    lines = data.split(b"\n")
-    utf8_lines = bad_lines = 0
-    for line in lines:
-        if not any(b >= 0x80 for b in line):
-            continue
-        try:
-            line.decode("utf-8")
-            utf8_lines += 1
-        except UnicodeDecodeError:
-            bad_lines += 1
-    if not (utf8_lines and bad_lines):
-        return None
-    out = []
-    for line in lines:
-        try:
-            out.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            out.append(line.decode("cp1252", errors="replace"))
-    return "\n".join(out), [f"the file mixes encodings: {utf8_lines:,} lines read as UTF-8 and {bad_lines:,} "
-                            "lines as cp1252"]
-
-
-def _high_bytes_inside_words(data: bytes) -> bool:
-    hits = re.findall(rb"(?<=[A-Za-z])[\x80-\xff](?=[A-Za-z])", data[:500_000])
-    highs = sum(1 for b in data[:500_000] if b >= 0x80)
-    return highs > 0 and len(hits) / highs > 0.5
-
 
 def _check_header(header: list[str], source: str) -> None:
     seen: dict[str, int] = {}
@@ -303,8 +212,9 @@ def sniff_separator(text: str, *, sample_rows: int = 20) -> str:
     return ","
 
 
-def read_table_bytes(data: bytes, filename: str) -> RawTable:
-    """Parse an uploaded or on-disk file by its extension."""
+def read_table_bytes(data: bytes, filename: str, encoding: str | None = None) -> RawTable:
+    """Parse an uploaded or on-disk file by its extension; ``encoding`` (a codec name, None to guess) is for
+    the text formats: a Parquet file stores Unicode, so it is ignored there with a note."""
     ext = Path(filename).suffix.lower()
     source = Path(filename).name
     if ext not in TABLE_EXTENSIONS:
@@ -314,8 +224,9 @@ def read_table_bytes(data: bytes, filename: str) -> RawTable:
     if ext in (".parquet", ".pq"):
         if not data:
             raise DataError(f"{source} is empty; pick a file with rows")
-        return RawTable(read_parquet_bytes(data, source=source), source)
-    text, notes = decode_bytes(data, source)
+        ignored = ignored_encoding_note(encoding, "Parquet files")
+        return RawTable(read_parquet_bytes(data, source=source), source, (ignored,) if ignored else ())
+    text, notes = decode_bytes(data, source, encoding)
     if not text.strip():  # a byte-order mark alone, or whitespace in UTF-16
         raise DataError(f"{source} is empty; pick a file with a header row and data rows")
     if ext in (".csv", ".txt"):
@@ -414,15 +325,16 @@ def read_hf_hub(name: str, *, split: str | None = None) -> RawTable:
     return _hf_to_raw(obj, source=f"hf:{name}")
 
 
-def read_path(path: str | os.PathLike) -> RawTable:
-    """Read a local file or datasets folder (no data-folder confinement: the CLI's user owns the path)."""
+def read_path(path: str | os.PathLike, encoding: str | None = None) -> RawTable:
+    """Read a local file or datasets folder (no data-folder confinement: the CLI's user owns the path);
+    ``encoding`` as for :func:`read_table_bytes` (ignored with a note for a datasets folder)."""
     p = Path(path)
     try:
         st = os.stat(p)  # follows symlinks: a loop, a NUL or an over-long name fails here
     except (OSError, ValueError) as exc:
         raise path_error(path, exc) from None
     if stat.S_ISDIR(st.st_mode):
-        return read_hf_disk(p)
+        return with_note(read_hf_disk(p), ignored_encoding_note(encoding, "datasets folders"))
     if not stat.S_ISREG(st.st_mode):
         # Opening a FIFO blocks until a writer appears, a device never ends: refuse before opening.
         raise DataError(f"'{p.name}' is not a regular file (a pipe, socket or device); save the data to a file")
@@ -437,5 +349,9 @@ def read_path(path: str | os.PathLike) -> RawTable:
             data = fh.read(limit("DQ_MAX_BYTES") + 1)
     except OSError as exc:
         raise path_error(path, exc) from None
-    return read_table_bytes(data, p.name)
+    return read_table_bytes(data, p.name, encoding)
+
+
+def with_note(raw: RawTable, note: str | None) -> RawTable:
+    return RawTable(raw.frame, raw.source, (*raw.notes, note)) if note else raw
 
