@@ -94,12 +94,25 @@ def _decode_legacy(data: bytes) -> tuple[str, list[str]]:
     reading."""
     guess = guess_code_page(data)
     mb = _multibyte_encoding(data)
-    if mb and not guess.reads_as_text:
+    if mb and not guess.reads_as_text and not _inside_latin_words(data.decode(mb, errors="replace")):
         # A few letters can read as words in a single-byte page too ('東京' in Shift-JIS is 'УМЛЮ' in
         # cp866, 'Привет' in koi8-r valid Shift-JIS): then the multi-byte reading is kept but called uncertain.
         rival = guess.encoding if guess.clean and guess.letters else None
         return _read_as(data, mb, code_page_note(mb, rival=rival))
     return _read_as(data, guess.encoding, code_page_note(guess.encoding, guess))
+
+
+def _inside_latin_words(text: str) -> bool:
+    """Whether most words holding a character beyond ASCII also hold ASCII letters: a German 'schön'
+    read as Big5 is 'sch霵'. Japanese glues a Latin letter to kana now and then ('Tシャツ'), but in a
+    file truly in a multi-byte page most such words are CJK alone, so then the multi-byte reading is kept."""
+    words = [w for w in _LETTER_RUN.findall(text) if not w.isascii()]
+    glued = sum(1 for w in words if _ASCII_LETTER.search(w))
+    return 2 * glued > len(words)
+
+
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _read_as(data: bytes, encoding: str, note: str) -> tuple[str, list[str]]:

@@ -122,6 +122,18 @@ def test_multibyte_files_still_read_as_before():
         assert decoded == body
 
 
+@pytest.mark.parametrize("body", ["text,label\nSehr schön,pos\nNicht gut für mich,neg\nGanz gut,pos\n",
+                                  "text,label\nTシャツ最高,良い\n本日は晴天なり,良い\n雨が降っています,悪い\n"])
+def test_a_few_accents_in_latin_words_are_not_read_as_a_multibyte_page(body):
+    """Two umlauts in a short German file were read as Big5 ('sch霵', 'f僡'): a multi-byte reading whose
+    characters sit inside Latin words is no text; a Japanese file with one 'Tシャツ' still reads as Japanese."""
+    encoding = "cp1252" if "schön" in body else "shift_jis"
+    decoded, notes = decode_bytes(body.encode(encoding), "x.csv")
+    assert decoded == body
+    if encoding == "cp1252":
+        assert "uncertain" in notes[0]  # two letters are too few to be sure
+
+
 def test_koi8r_text_that_is_also_valid_shift_jis_reads_as_cyrillic():
     # charset-normalizer calls this file Shift-JIS; its koi8-r reading is Russian words.
     body = "text,label\n" + "".join(f'"{t}",{lab}\n' for t, lab in make_codepages.ENOUGH["koi8-r_russian.csv"][1])
