@@ -23,7 +23,9 @@ def add_parser(sub) -> None:
                        "shards on a Ray actor pool (GPUs when the cluster has them); the global steps (kNN "
                        "graph, duplicate groups, K-fold label scores) run once on the gathered embeddings.")
     p.add_argument("data", metavar="DATA", help="a Parquet file, a folder of Parquet files, or a glob ('d/*.parquet')")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reused to resume)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder: new, empty, or an earlier dq compute of DATA (resumed; the shards of a "
+                        "changed input are computed again); never inside DATA")
     p.add_argument("--backend", choices=["local", "ray"], default="local")
     p.add_argument("--address", metavar="ADDR",
                    help="Ray cluster address (ray://HOST:10001, or HOST:6379 on a cluster node); default: "

@@ -15,17 +15,19 @@ contiguous rows. Two stages:
    ``signals/part-NNNNN.parquet``, one per shard, keyed by row_id.
 
 Every file is written to a temporary name and renamed, so an interrupted run leaves whole files only;
-``manifest.json`` (written first) fixes the inputs, the settings and the shard plan, and a rerun with
-the same settings skips every shard whose files exist. So a resumed run equals an uninterrupted one.
+``manifest.json`` (written first) fixes the inputs (each file with its fingerprint, see
+dq_core.signals.compute_inputs), the settings and the shard plan, and a rerun with the same settings
+skips every shard whose files exist and whose inputs are unchanged (dq_core.signals.compute_folder says
+which folder may be written and what a rerun keeps). So a resumed run equals an uninterrupted one.
 """
 
 from __future__ import annotations
 
-import glob
 import json
+import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -34,14 +36,16 @@ import pandas as pd
 from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset
 from dq_core.data.io import atomic_write_bytes, atomic_write_text, mapping_for
 from dq_core.errors import DataError
+from dq_core.signals.compute_inputs import list_parquet_files, read_rows, row_counts
 from dq_core.util.jsonsafe import dumps_json
 
-COMPUTE_VERSION = 1
+COMPUTE_VERSION = 2  # 2: the plan holds DATA and each input file's fingerprint
 MANIFEST = "manifest.json"
 REPORT = "report.json"  # signals/report.json: the global signals' summaries and infos
 ROW_SIGNALS = ("junk", "pii")  # row-local: computed per shard in the map stage
 DEFAULT_SHARD_ROWS = 50_000
 ROW_ID = "__dq_row_id"  # the global row position, when the data maps no id column
+COLUMN_OPTIONS = ("text_col", "label_col", "id_col")  # ComputeConfig fields that choose the plan's mapping
 
 Say = Callable[[str], None]
 
@@ -59,17 +63,48 @@ class ComputeConfig:
     batch_size: int | None = None
 
     def validate(self) -> ComputeConfig:
+        """Every setting checked before anything is written: a run refused later would leave a manifest
+        that then refuses the corrected command."""
+        from dq_core.signals.runner import parse_signal_spec
+        from dq_core.space.embed import check_batch_size
+        from dq_core.space.embed_model import resolve_model
+
         if self.shard_rows < 1:
             raise DataError(f"--shard-rows {self.shard_rows} must be at least 1")
+        if self.batch_size is not None:
+            check_batch_size(self.batch_size)
+        resolve_model(self.model)
+        for key in self.signals or ():
+            parse_signal_spec(key)
         return self
+
+
+def _config_ok(cfg: dict) -> bool:
+    """Whether ``cfg`` is a ComputeConfig as a manifest stores it (its fields, each of its type)."""
+    def whole(v, optional=False):
+        return (v is None and optional) or (isinstance(v, int) and not isinstance(v, bool))
+
+    text = ("text_col", "label_col", "id_col", "model", "precision")
+    return (set(cfg) == {f.name for f in fields(ComputeConfig)}
+            and all(isinstance(cfg[k], (str, type(None))) for k in text)
+            and whole(cfg["shard_rows"]) and whole(cfg["seed"]) and whole(cfg["batch_size"], optional=True)
+            and (cfg["signals"] is None or (isinstance(cfg["signals"], list)
+                                            and all(isinstance(k, str) for k in cfg["signals"]))))
+
+
+_PLAN_TYPES = {"data": str, "files": list, "file_rows": list, "fingerprints": list, "mapping": dict,
+               "config": dict, "shards": list, "version": int}
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What manifest.json fixes: inputs, mapping, settings and the shard boundaries."""
+    """What manifest.json fixes: inputs (DATA as given, each file, its rows and fingerprint), mapping,
+    settings and the shard boundaries."""
 
+    data: str  # DATA, absolute: a rerun naming the same DATA is a compute of these inputs
     files: tuple[str, ...]
     file_rows: tuple[int, ...]
+    fingerprints: tuple[str, ...]  # dq_core.signals.compute_inputs.file_fingerprint of each file
     mapping: dict
     config: dict
     shards: tuple[tuple[int, int], ...]  # [start, stop) global row positions
@@ -81,89 +116,68 @@ class Plan:
         return int(sum(self.file_rows))
 
     def to_dict(self) -> dict:
+        """The plan as manifest.json holds it (lists, not tuples): what from_dict reads back."""
         d = asdict(self)
+        for k in ("files", "file_rows", "fingerprints"):
+            d[k] = list(d[k])
         d["shards"] = [list(s) for s in self.shards]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Plan:
-        return cls(files=tuple(d["files"]), file_rows=tuple(d["file_rows"]), mapping=d["mapping"],
-                   config=d["config"], shards=tuple(tuple(s) for s in d["shards"]), version=d["version"],
-                   extra=d.get("extra", {}))
+        """The plan a manifest holds; ValueError when it is not one this version wrote (any JSON can sit
+        in a file named manifest.json)."""
+        if not isinstance(d, dict) or any(not isinstance(d.get(k), t) for k, t in _PLAN_TYPES.items()):
+            raise ValueError("not a plan")
+        n = len(d["files"])
+        ints = d["file_rows"] + [x for s in d["shards"] if isinstance(s, list) for x in s]
+        if (len(d["file_rows"]) != n or len(d["fingerprints"]) != n
+                or not all(isinstance(x, str) for x in d["files"] + d["fingerprints"])
+                or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in ints)
+                or not all(isinstance(s, list) and len(s) == 2 for s in d["shards"])
+                or not isinstance(d["mapping"].get("text"), str)
+                or not all(isinstance(d["mapping"].get(k), (str, type(None))) for k in ("label", "id"))
+                or not _config_ok(d["config"])):
+            raise ValueError("not a plan")
+        return cls(data=d["data"], files=tuple(d["files"]), file_rows=tuple(d["file_rows"]),
+                   fingerprints=tuple(d["fingerprints"]), mapping=d["mapping"], config=d["config"],
+                   shards=tuple(tuple(s) for s in d["shards"]), version=d["version"],
+                   extra=d.get("extra") if isinstance(d.get("extra"), dict) else {})
 
-    def same_work(self, other: Plan) -> bool:
-        return (self.version, self.files, self.file_rows, self.mapping, self.config, self.shards) == \
-            (other.version, other.files, other.file_rows, other.mapping, other.config, other.shards)
+    def same_settings(self, other: Plan) -> bool:
+        """Same format and settings; the column options are left to ``mapping`` (what they resolved to), so
+        naming the column that was guessed before is the same compute."""
+        def settings(p: Plan) -> dict:
+            return {k: v for k, v in p.config.items() if k not in COLUMN_OPTIONS}
+
+        return (self.version, settings(self)) == (other.version, settings(other))
+
+    def shard_inputs(self, i: int) -> list[tuple[str, str, int, int]]:
+        """What shard ``i`` is computed from: (file, fingerprint, first row, end row) of each file it
+        covers. A shard whose inputs and place are unchanged keeps its files on a rerun; any other is
+        computed again."""
+        start, stop = self.shards[i]
+        got, offset = [], 0
+        for f, n, fp in zip(self.files, self.file_rows, self.fingerprints, strict=True):
+            lo, hi = max(start, offset), min(stop, offset + n)
+            if lo < hi:
+                got.append((f, fp, lo - offset, hi - offset))
+            offset += n
+        return got
 
 
 # --------------------------------------------------------------------------- inputs
 
 
-def list_parquet_files(spec: str) -> list[Path]:
-    """A Parquet file, a folder (every *.parquet below it) or a glob; sorted, so row order is fixed."""
-    p = Path(spec)
-    if p.is_dir():
-        files = sorted(q for q in p.rglob("*.parquet") if q.is_file())
-        where = f"folder '{spec}'"
-    elif p.is_file():
-        files = [p]
-        where = spec
-    else:
-        files = sorted(Path(q) for q in glob.glob(spec, recursive=True) if Path(q).is_file())
-        where = f"pattern '{spec}'"
-        if not files:
-            raise DataError(f"'{spec}' is not a file, a folder or a glob that matches any file")
-    files = [f for f in files if f.suffix.lower() in (".parquet", ".pq")]
-    if not files:
-        raise DataError(f"{where} holds no .parquet files; dq compute reads Parquet (convert other formats "
-                        "with pandas: pd.read_csv(...).to_parquet(...))")
-    return files
-
-
-def _row_counts(files: list[Path]) -> list[int]:
+def make_plan(data: str, config: ComputeConfig, say: Say | None = None, *, known=None) -> Plan:
+    """The plan for DATA under ``config``: files, rows, mapping, shards and each file's fingerprint
+    (``known``: a :class:`~dq_core.signals.compute_inputs.FingerprintCache` that remembers them)."""
     import pyarrow.parquet as pq
 
-    out = []
-    for f in files:
-        try:
-            out.append(int(pq.ParquetFile(f).metadata.num_rows))
-        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
-            raise DataError(f"'{f}' is not a readable Parquet file ({type(exc).__name__})") from None
-    return out
-
-
-def read_rows(files: tuple[str, ...], file_rows: tuple[int, ...], start: int, stop: int,
-              columns: list[str]) -> pd.DataFrame:
-    """Global rows [start, stop) of the concatenated files, reading only the row groups they touch."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    parts = []
-    offset = 0
-    for f, n in zip(files, file_rows, strict=True):
-        lo, hi = max(start, offset), min(stop, offset + n)
-        if lo < hi:
-            pf = pq.ParquetFile(f)
-            groups, g_off = [], 0
-            first = None
-            for g in range(pf.metadata.num_row_groups):
-                g_n = pf.metadata.row_group(g).num_rows
-                if g_off + g_n > lo - offset and g_off < hi - offset:
-                    groups.append(g)
-                    first = g_off if first is None else first
-                g_off += g_n
-            t = pf.read_row_groups(groups, columns=columns)
-            parts.append(t.slice(lo - offset - first, hi - lo))
-        offset += n
-    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-    return table.to_pandas()
-
-
-def make_plan(data: str, config: ComputeConfig, say: Say | None = None) -> Plan:
-    import pyarrow.parquet as pq
+    from dq_core.signals.compute_inputs import FingerprintCache
 
     files = list_parquet_files(data)
-    counts = _row_counts(files)
+    counts = row_counts(files)
     n = sum(counts)
     if n == 0:
         raise DataError(f"'{data}' has no rows")
@@ -178,18 +192,29 @@ def make_plan(data: str, config: ComputeConfig, say: Say | None = None) -> Plan:
             raise DataError(f"'{f}' has no column {', '.join(repr(c) for c in missing)} (the first file has); "
                             "every file needs the same columns")
     shards = tuple((s, min(s + config.shard_rows, n)) for s in range(0, n, config.shard_rows))
-    return Plan(files=tuple(str(f.resolve()) for f in files), file_rows=tuple(counts), mapping=mapping.to_dict(),
-                config=asdict(config), shards=shards)
+    known = known if known is not None else FingerprintCache(None)
+    columns = mapping_columns(mapping.to_dict())
+    return Plan(data=os.path.abspath(data), files=tuple(str(f.resolve()) for f in files),
+                file_rows=tuple(counts), fingerprints=tuple(known.fingerprint(f, columns) for f in files),
+                mapping=mapping.to_dict(), config=config_record(config), shards=shards)
 
 
-def _columns(plan: Plan) -> list[str]:
-    m = plan.mapping
-    return [c for c in dict.fromkeys([m["text"], m.get("label"), m.get("id")]) if c]
+def config_record(config: ComputeConfig) -> dict:
+    """``config`` as a plan stores it, JSON-shaped (signals a list), so a plan read back from
+    manifest.json compares equal to the one a rerun makes."""
+    d = asdict(config)
+    d["signals"] = list(d["signals"]) if d["signals"] is not None else None
+    return d
+
+
+def mapping_columns(mapping: dict) -> list[str]:
+    """The columns a compute reads (and fingerprints) for ``mapping``."""
+    return [c for c in dict.fromkeys([mapping["text"], mapping.get("label"), mapping.get("id")]) if c]
 
 
 def shard_dataset(plan: Plan, start: int, stop: int) -> TextDataset:
     """Rows [start, stop) as a TextDataset whose row_ids are the global ones."""
-    frame = read_rows(plan.files, plan.file_rows, start, stop, _columns(plan))
+    frame = read_rows(plan.files, plan.file_rows, start, stop, mapping_columns(plan.mapping))
     m = ColumnMapping.from_dict(plan.mapping)
     if not m.id:
         frame[ROW_ID] = np.arange(start, stop, dtype=np.int64)
@@ -336,32 +361,35 @@ def _merge(glob_part: pd.DataFrame, rows: pd.DataFrame, order: dict) -> pd.DataF
 # --------------------------------------------------------------------------- driver
 
 
-def load_manifest(out: Path) -> dict | None:
+def load_manifest(out: str | Path) -> tuple[dict, Plan] | None:
+    """``out``'s manifest and plan; None when it has no manifest.json; a DataError saying what to do when
+    the file is not a manifest this version of dq compute wrote (not JSON, other JSON, other types)."""
+    out = Path(out)
     p = out / MANIFEST
-    if not p.exists():
+    if not p.is_file():
+        if p.exists() or p.is_symlink():
+            raise DataError(f"'{p}' is not a file: '{out}' is not a `dq compute` output folder, and nothing in it "
+                            "was touched; run `dq compute` into a new or empty folder")
         return None
     try:
-        return json.loads(p.read_text())
-    except ValueError:
-        raise DataError(f"'{p}' is not valid JSON; remove it (or the folder) to start over") from None
-
-
-def prepare(data: str, out: str | Path, config: ComputeConfig, *, say: Say | None = None) -> tuple[Plan, Path]:
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DataError(f"--out '{out}' is a file; give a folder")
-    plan = make_plan(data, config.validate(), say)
-    old = load_manifest(out)
-    if old is not None:
-        prev = Plan.from_dict(old["plan"])
-        if not prev.same_work(plan):
-            raise DataError(f"'{out}' holds a compute of other inputs or settings; use another --out folder "
-                            "(or delete it to start over)")
-    for sub in ("embeddings", "rows", "signals"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
-    if old is None:
-        write_manifest(out, plan, state="running")
-    return plan, out
+        manifest = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+        manifest = None
+    plan_d = manifest.get("plan") if isinstance(manifest, dict) else None
+    if isinstance(plan_d, dict) and isinstance(plan_d.get("version"), int) and plan_d["version"] != COMPUTE_VERSION:
+        raise DataError(f"'{out}' was written by another version of dq compute (format {plan_d['version']}, this one "
+                        f"reads {COMPUTE_VERSION}); run dq compute into a new folder (or delete '{out}' to start over)")
+    try:
+        plan = Plan.from_dict(plan_d)
+        summary = manifest.get("summary", {})
+        if not isinstance(manifest.get("state"), str) or not isinstance(summary, dict) \
+                or not all(isinstance(v, dict) for v in (summary.get("signals") or {}).values()):
+            raise ValueError("not a manifest")
+    except (ValueError, TypeError, AttributeError):
+        raise DataError(f"'{p}' is not a `dq compute` manifest (not JSON, or not what dq compute writes): '{out}' "
+                        "is not a `dq compute` output folder, and nothing in it was touched; run `dq compute` "
+                        "into a new or empty folder") from None
+    return manifest, plan
 
 
 def write_manifest(out: Path, plan: Plan, **status) -> None:
@@ -388,9 +416,9 @@ def run_local(plan: Plan, out: Path, *, stop_after: int | None = None, say: Say 
 def read_output(out: str | Path, what: str = "signals") -> pd.DataFrame:
     """All shards of ``what`` (signals, rows or embeddings) of a finished compute, in row order."""
     out = Path(out)
-    m = load_manifest(out)
-    if m is None:
+    got = load_manifest(out)
+    if got is None:
         raise DataError(f"'{out}' has no {MANIFEST}; run dq compute first")
-    plan = Plan.from_dict(m["plan"])
+    plan = got[1]
     return pd.concat([pd.read_parquet(out / what / part_name(i)) for i in range(len(plan.shards))],
                      ignore_index=True)

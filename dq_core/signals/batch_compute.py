@@ -1,7 +1,9 @@
 """Run (or resume) a sharded compute on one backend: the map over shards (local or Ray), then the global steps.
 
 Kept apart from batch.py because the Ray backend imports batch.py's shard functions: the dispatcher sits
-above both, so no module imports one that imports it back.
+above both, so no module imports one that imports it back. The order is what keeps a refused run from
+leaving anything behind: every check (dq_core.signals.compute_folder.prepare), then the engine (a Ray
+cluster that does not answer is refused here), and only then the first write.
 """
 
 from __future__ import annotations
@@ -10,15 +12,10 @@ import time
 from pathlib import Path
 
 from dq_core.errors import DataError
-from dq_core.signals.batch import (
-    ComputeConfig,
-    Say,
-    pending_shards,
-    prepare,
-    run_global,
-    run_local,
-    write_manifest,
-)
+from dq_core.signals.batch import ComputeConfig, Say, pending_shards, run_global, run_local, write_manifest
+from dq_core.signals.compute_folder import check_inputs_held, prepare, start
+
+BACKENDS = ("local", "ray")
 
 
 def compute(data: str, out: str | Path, config: ComputeConfig | None = None, *, backend: str = "local",
@@ -30,18 +27,24 @@ def compute(data: str, out: str | Path, config: ComputeConfig | None = None, *, 
     """
     say = say or (lambda _m: None)
     config = config or ComputeConfig()
-    plan, out = prepare(data, out, config, say=say)
-    todo = pending_shards(plan, out)
-    say(f"{plan.n_rows:,} rows in {len(plan.shards)} shards; {len(plan.shards) - len(todo)} already done")
+    if backend not in BACKENDS:
+        raise DataError(f"unknown backend '{backend}'; use local or ray")
+    prep = prepare(data, out, config, say=say)
+    plan, out = prep.plan, prep.out
+    todo = prep.todo if stop_after is None else prep.todo[:stop_after]
+    if backend == "ray" and todo:
+        from dq_core.signals.batch_ray import connect
+
+        connect(address, say=say)  # before the first write: a cluster that does not answer leaves no trace
+    start(prep)
+    say(f"{plan.n_rows:,} rows in {len(plan.shards)} shards; {len(plan.shards) - len(prep.todo)} already done")
     t0 = time.perf_counter()
     if backend == "local":
         run_local(plan, out, stop_after=stop_after, say=say)
-    elif backend == "ray":
+    else:
         from dq_core.signals.batch_ray import run_ray
 
         run_ray(plan, out, address=address, stop_after=stop_after, say=say, workers=workers)
-    else:
-        raise DataError(f"unknown backend '{backend}'; use local or ray")
     t_map = time.perf_counter() - t0
     left = pending_shards(plan, out)
     if left:
@@ -49,6 +52,7 @@ def compute(data: str, out: str | Path, config: ComputeConfig | None = None, *, 
         return {"state": "interrupted", "shards_done": len(plan.shards) - len(left), "shards": len(plan.shards)}
     t1 = time.perf_counter()
     glob_res = run_global(plan, out, workspace=workspace, say=say)
+    check_inputs_held(prep)  # an input written to during the run: not "done", the next run redoes its shards
     summary = {"state": "done", "n_rows": plan.n_rows, "shards": len(plan.shards), "backend": backend,
                "map_seconds": round(t_map, 2), "global_seconds": round(time.perf_counter() - t1, 2),
                "signals": {k: {"n_issues": s.get("n_issues"), "share": s.get("share")}

@@ -21,16 +21,19 @@ from dq_core.data.dataset import ColumnMapping, TextDataset, build_dataset
 from dq_core.errors import DataError
 from dq_core.signals.base import summarize
 from dq_core.signals.batch import (
-    COMPUTE_VERSION,
     MANIFEST,
     REPORT,
     Plan,
     gather_embeddings,
+    load_manifest,
     part_name,
     read_rows,
 )
+from dq_core.signals.compute_folder import changed_input
 
 RERUN = "run `dq compute` again with the same arguments and --out '{out}' (it resumes where it stopped)"
+RECOMPUTE = ("run `dq compute` again with the same arguments and --out '{out}' (it computes the shards of the "
+             "changed input again)")
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,11 @@ def check_compute_output(folder: str | Path, *, inputs_under: Path | None = None
     out = Path(folder)
     if not out.is_dir():
         raise DataError(f"'{folder}' is not a folder; give the --out folder of a `dq compute` run")
-    mpath = out / MANIFEST
-    if not mpath.is_file():
+    got = load_manifest(out)  # a manifest.json dq did not write is refused here, as `dq compute` refuses it
+    if got is None:
         raise DataError(f"'{out.name}' has no {MANIFEST}: it is not a `dq compute` output folder "
                         "(run `dq compute DATA --out DIR` and open DIR)")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-        plan = Plan.from_dict(manifest["plan"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise DataError(f"'{out.name}/{MANIFEST}' is not a `dq compute` manifest (unreadable or missing its "
-                        "plan); run dq compute into a new folder") from None
-    if plan.version != COMPUTE_VERSION:
-        raise DataError(f"'{out.name}' was written by another version of dq compute (format {plan.version}, this "
-                        f"one reads {COMPUTE_VERSION}); run dq compute again into a new folder")
+    manifest, plan = got
     rerun = RERUN.format(out=out)
     n = len(plan.shards)
     missing = {sub: [i for i in range(n) if not (out / sub / part_name(i)).is_file()]
@@ -107,7 +102,10 @@ def _check_inputs(plan: Plan, out: Path, inputs_under: Path | None) -> None:
             raise DataError(f"'{p.name}', an input of '{out.name}', is no longer a readable Parquet file") from None
         if rows != n:
             raise DataError(f"'{p.name}' now has {rows:,} rows but '{out.name}' was computed from {n:,}: the "
-                            "input changed since; run dq compute again into a new folder")
+                            f"input changed since the compute; {RECOMPUTE.format(out=out)}")
+    why = changed_input(plan, out)
+    if why:
+        raise DataError(f"{why}: the stored signals no longer describe its rows; {RECOMPUTE.format(out=out)}")
 
 
 def read_dataset(co: ComputeOutput) -> TextDataset:

@@ -42,6 +42,13 @@ PROGRESS_STEP = 512  # texts per timed group of batches, i.e. how often progress
 PROGRESS_MESSAGE = "embedding"  # the message of every progress report: counts of texts, see util.progress
 
 
+def check_batch_size(batch_size: int) -> int:
+    """Texts per model call: 1 to 4096 (`dq compute` checks it before it writes anything)."""
+    if batch_size < 1 or batch_size > 4096:
+        raise DataError(f"batch size {batch_size} is out of range; use 1 to 4096")
+    return batch_size
+
+
 def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = None,
                 workspace: Workspace | None = None, batch_size: int | None = None,
                 progress: Progress | None = None, device: str | None = None,
@@ -61,8 +68,7 @@ def embed_texts(texts: Sequence[str | None] | pd.Series, *, model: str | None = 
     """
     if batch_size is None:
         batch_size = default_batch_size(device)
-    if batch_size < 1 or batch_size > 4096:
-        raise DataError(f"batch size {batch_size} is out of range; use 1 to 4096")
+    check_batch_size(batch_size)
     clean = _as_texts(texts)
     valid, hashes = _text_keys(clean)
     n = len(clean)

@@ -119,13 +119,17 @@ def test_interrupted_compute_says_how_to_finish(tmp_path):
     ("no_report", "has no signals/report.json"),
     ("input_changed", "now has 59 rows but 'out' was computed from 60"),
     ("input_gone", "which no longer exists"),
+    # Same row count, other rows: only row counts were compared, and a reversed input was opened with
+    # its stored labels and signals on the wrong rows.
+    ("rows_reversed", "'sms.parquet' changed since 'out' was computed .*run `dq compute` again"),
+    ("one_text_changed", "'sms.parquet' changed since 'out' was computed .*run `dq compute` again"),
 ])
 def test_damaged_or_mismatched_folders(finished, tmp_path, damage, message):
     out = tmp_path / "out"
     shutil.copytree(finished["out"], out)
     data = finished["data"]
     manifest = json.loads((out / "manifest.json").read_text())
-    if damage in ("input_changed", "input_gone"):
+    if damage in ("input_changed", "input_gone", "rows_reversed", "one_text_changed"):
         data = tmp_path / "sms.parquet"
         shutil.copy(finished["data"], data)
         manifest["plan"]["files"] = [str(data)]
@@ -142,7 +146,14 @@ def test_damaged_or_mismatched_folders(finished, tmp_path, damage, message):
         pd.read_parquet(data).iloc[:59].to_parquet(data)
     elif damage == "input_gone":
         data.unlink()
-    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)").replace("`", ".")):
+    elif damage == "rows_reversed":
+        pd.read_parquet(data).iloc[::-1].to_parquet(data)
+    elif damage == "one_text_changed":
+        frame = pd.read_parquet(data)
+        frame.iloc[10, frame.columns.get_loc("text")] = "another text"
+        frame.to_parquet(data)
+    pattern = message if ".*" in message else message.replace("(", r"\(").replace(")", r"\)").replace("`", ".")
+    with pytest.raises(DataError, match=pattern):
         check_compute_output(out)
 
 
