@@ -69,8 +69,11 @@ class ComputeConfig:
         from dq_core.space.embed import check_batch_size
         from dq_core.space.embed_model import resolve_model
 
+        from dq_core.util.seeds import check_seed
+
         if self.shard_rows < 1:
             raise DataError(f"--shard-rows {self.shard_rows} must be at least 1")
+        check_seed(self.seed, "--seed")
         if self.batch_size is not None:
             check_batch_size(self.batch_size)
         resolve_model(self.model)

@@ -419,3 +419,14 @@ def test_a_grpc_greeting_passes_the_reachability_check():
         batch_ray.check_reachable(f"127.0.0.1:{port}", "--address")
     finally:
         srv.close()
+
+
+@pytest.mark.parametrize("seed", [-5, 10**30, True])
+def test_a_library_compute_refuses_a_seed_out_of_range_before_writing(seed):
+    """The command line's --seed is refused by its parser; ComputeConfig(seed=-5) from Python once wrote a
+    manifest and then failed with a traceback deep in the signals."""
+    from dq_core.errors import DataError
+    from dq_core.signals.batch import ComputeConfig
+
+    with pytest.raises(DataError, match="--seed must be a whole number"):
+        ComputeConfig(seed=seed).validate()
