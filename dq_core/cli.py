@@ -31,6 +31,15 @@ def _available_commands(only: str | None = None):
                 raise
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's error contract: a mistake in the arguments (a missing one, a value of
+    the wrong type or out of range) is one ``error: ...`` line and exit 2, like every other refusal, not the
+    usage block followed by ``prog: error:``. Subparsers take this class from their parent."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; when ``argv`` names a command, only that command's module is imported.
 
@@ -39,7 +48,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """
     from dq_core import __version__
 
-    parser = argparse.ArgumentParser(prog="dq", description="Data quality for text-classification datasets.")
+    parser = _Parser(prog="dq", description="Data quality for text-classification datasets.")
     parser.add_argument("--version", action="version", version=f"dq-dashboard {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -44,8 +44,17 @@ def add_data_args(p: argparse.ArgumentParser, *, reference: str | None = "option
                             "splits are left out)")
 
 
+def encoding_arg(text: str) -> str:
+    """``--encoding`` as an argparse type: an empty name is a mistake (a script's unset variable), not a
+    request to guess; ``auto`` asks for the guess. Codec names are checked where the value is used."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name; give a codec such as utf-8, cp1252 or cp1251, or auto "
+                                         "to guess")
+    return text
+
+
 def add_encoding_arg(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--encoding", metavar="NAME", default=None,
+    p.add_argument("--encoding", metavar="NAME", default=None, type=encoding_arg,
                    help=f"the text encoding of {what} when csv/tsv/json/jsonl/txt, e.g. utf-8, cp1252, cp1250, cp1251, "
                         "koi8-r, cp1253, cp1255, cp1256, latin-1; default auto: UTF-8, else a guessed code page "
                         "(a note names it, and says when the guess is uncertain). One choice for every file the "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from dq_core.commands.common import print_json, warn
+from dq_core.commands.common import encoding_arg, print_json, warn
 from dq_core.data.decoding import ignored_encoding_note
 from dq_core.errors import DataError
 from dq_core.util.seeds import seed_arg
@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--text-col", help="text column (guessed when omitted)")
     p.add_argument("--label-col", help="label column (guessed when omitted)")
     p.add_argument("--id-col", help="unique id column (global row positions otherwise)")
-    p.add_argument("--encoding", metavar="NAME", default=None,
+    p.add_argument("--encoding", metavar="NAME", default=None, type=encoding_arg,
                    help="accepted as on the other commands, but ignored with a note: dq compute reads Parquet, "
                         "which stores text as Unicode (an unknown codec name is still refused)")
     p.add_argument("--model", help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")

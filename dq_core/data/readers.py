@@ -311,11 +311,14 @@ def read_hf_hub(name: str, *, split: str | None = None) -> RawTable:
         import datasets
     except ImportError:  # pragma: no cover
         raise DataError("loading from the Hub needs the 'datasets' package") from None
-    # Same truthy values as huggingface_hub: 1/ON/YES/TRUE in any case.
-    if any(os.environ.get(v, "").strip().upper() in ("1", "ON", "YES", "TRUE")
-           for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
+    from dq_core.util.hub import hub_offline, hub_unreachable
+
+    if hub_offline():
         raise DataError(f"cannot load '{name}' from the Hugging Face Hub: offline mode is on "
                         "(HF_HUB_OFFLINE=1); download it elsewhere with save_to_disk and load that folder")
+    if why := hub_unreachable():  # the library would retry for a minute and more before failing
+        raise DataError(f"cannot load '{name}' from the Hugging Face Hub: this machine cannot reach it ({why}); "
+                        "download it elsewhere with save_to_disk and load that folder")
     try:
         obj = datasets.load_dataset(name, split=split)
     except Exception as exc:  # noqa: BLE001 - network, auth and not-found errors all end here

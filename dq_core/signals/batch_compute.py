@@ -8,11 +8,21 @@ cluster that does not answer is refused here), and only then the first write.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import time
 from pathlib import Path
 
 from dq_core.errors import DataError
-from dq_core.signals.batch import ComputeConfig, Say, pending_shards, run_global, run_local, write_manifest
+from dq_core.signals.batch import (
+    ComputeConfig,
+    Say,
+    pending_shards,
+    run_global,
+    run_local,
+    shard_done,
+    write_manifest,
+)
 from dq_core.signals.compute_folder import check_inputs_held, prepare, start
 
 BACKENDS = ("local", "ray")
@@ -36,6 +46,32 @@ def compute(data: str, out: str | Path, config: ComputeConfig | None = None, *, 
         from dq_core.signals.batch_ray import connect
 
         connect(address, say=say)  # before the first write: a cluster that does not answer leaves no trace
+    with _removed_unless_a_shard_finishes(out, plan):
+        return _run(prep, backend=backend, address=address, workspace=workspace, say=say, stop_after=stop_after,
+                    workers=workers)
+
+
+@contextlib.contextmanager
+def _removed_unless_a_shard_finishes(out: Path, plan):
+    """A new (or empty) --out that fails before any shard is done goes back to what it was: some faults show
+    only while the rows are read (ids repeated across files, a text column of lists, a model that does not
+    load), and a refused run must leave nothing behind. An earlier run's folder is kept as it is (its
+    finished shards are what a resume reuses)."""
+    fresh = not out.exists() or (out.is_dir() and not any(out.iterdir()))
+    existed = out.exists()
+    try:
+        yield
+    except BaseException:
+        if fresh and out.is_dir() and not any(shard_done(out, i) for i in range(len(plan.shards))):
+            shutil.rmtree(out, ignore_errors=True)
+            if existed:
+                out.mkdir(exist_ok=True)
+        raise
+
+
+def _run(prep, *, backend, address, workspace, say, stop_after, workers) -> dict:
+    """The writes: the manifest, the map over shards, the global steps."""
+    plan, out = prep.plan, prep.out
     start(prep)
     say(f"{plan.n_rows:,} rows in {len(plan.shards)} shards; {len(plan.shards) - len(prep.todo)} already done")
     t0 = time.perf_counter()

@@ -89,7 +89,13 @@ def resolve_model(model: str | os.PathLike | None) -> str:
     s = str(model)
     if s.startswith((".", "/", "~")) or s.count("/") > 1 or "\\" in s:  # a path, not an org/name hub id
         raise DataError(f"model folder '{model}' does not exist")
-    return str(model)  # a hub name: works online only; load_model says so clearly otherwise
+    from dq_core.util.hub import hub_offline, hub_unreachable
+
+    # A hub name works online only; offline (HF_HUB_OFFLINE) a model the Hub cache holds still loads.
+    if not hub_offline() and (why := hub_unreachable()):
+        raise DataError(f"model '{model}' is not a folder here, and as a Hugging Face Hub name it needs internet, "
+                        f"which this machine lacks ({why}); give the folder of a sentence-transformers model")
+    return str(model)
 
 
 def load_model(model: str | None = None, device: str | None = None, precision: str | None = "float32"):

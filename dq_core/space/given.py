@@ -156,8 +156,8 @@ def load_pred_probs_file(path: str | Path, n_rows: int, classes: tuple[str, ...]
                          what: str = "--pred-probs") -> np.ndarray:
     """(n_rows, n_classes) float64 out-of-sample probabilities from .npy or .csv, checked.
 
-    A CSV may have a header naming the classes (then columns are matched by name, any order, extra
-    columns such as row_id ignored) or no header (columns taken in sorted class order).
+    A CSV may have a header naming the classes (then columns are matched by name, any order; a row_id or id
+    column is ignored, any other column refused) or no header (columns taken in sorted class order).
     """
     p = Path(path)
     name = p.name
@@ -207,6 +207,14 @@ def _read_probs_csv(p: Path, classes, what: str = "--pred-probs") -> np.ndarray:
         names = [str(c) for c in head.columns]
         wanted = [str(c) for c in classes]
         if set(wanted) <= set(names):
+            extra = [n for n in names if n not in wanted and not _row_key_column(n)]
+            if extra:
+                # A column beyond the dataset's classes is a model of other classes (or labels mapped
+                # another way): its probabilities mean something else even where they sum to 1.
+                raise DataError(f"{what} '{p.name}' has {'a column' if len(extra) == 1 else 'columns'} "
+                                f"{', '.join(repr(n) for n in extra[:5])} that {'is' if len(extra) == 1 else 'are'} "
+                                f"no class of the dataset ({', '.join(wanted)}); give one column per class (a "
+                                "row_id or id column may stay)")
             return pd.read_csv(p, usecols=wanted)[wanted].to_numpy()
         frame = pd.read_csv(p, header=None)
         try:
@@ -220,6 +228,11 @@ def _read_probs_csv(p: Path, classes, what: str = "--pred-probs") -> np.ndarray:
     except Exception as exc:  # noqa: BLE001 - pandas raises many types for a bad file
         raise DataError(f"{what} '{p.name}' cannot be read as CSV ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0][:160] if str(exc) else ''})") from None
+
+
+def _row_key_column(name: str) -> bool:
+    """Columns a probabilities CSV may hold besides the classes: a row key, or the index pandas writes."""
+    return name.strip().lower() in ("row_id", "id", "index") or name.startswith("Unnamed: ")
 
 
 # --------------------------------------------------------------------------- datasets stored with them

@@ -338,21 +338,37 @@ def test_a_refused_run_writes_nothing(rows, tmp_path, bad):
     assert r.returncode == 0, r.stderr
 
 
-def test_a_compute_that_finished_no_shard_starts_over_with_new_settings(rows, tmp_path, monkeypatch):
-    """A run that failed before its first shard (say, the model would not load) leaves only a manifest:
-    the corrected command starts it over instead of refusing it as other settings."""
+def test_a_new_folder_is_removed_when_the_run_fails_before_any_shard(rows, tmp_path, monkeypatch):
+    """Some faults show only while rows are read (ids repeated across files, a text column of lists, a model
+    that does not load): the refused run once left manifest.json, fingerprints.json and empty part folders."""
     from dq_core.signals import batch_compute
 
     data = write_inputs(tmp_path / "in", rows)
-    out = tmp_path / "out"
+    out, empty = tmp_path / "out", tmp_path / "empty"
+    empty.mkdir()
 
     def fail(*_a, **_kw):
         raise DataError("the model would not load")
 
     monkeypatch.setattr(batch_compute, "run_local", fail)
-    with pytest.raises(DataError, match="would not load"):
-        compute(str(data), out, ComputeConfig(shard_rows=15, precision="float32", signals=SIGNALS))
+    for folder in (out, empty):
+        with pytest.raises(DataError, match="would not load"):
+            compute(str(data), folder, ComputeConfig(shard_rows=15, precision="float32", signals=SIGNALS))
+    assert not out.exists() and empty.is_dir() and not any(empty.iterdir())
     monkeypatch.undo()
+    r = dq("compute", data, "--out", out, *CLI)
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_compute_killed_before_its_first_shard_starts_over_with_new_settings(rows, tmp_path):
+    """A run killed before its first shard (no cleanup runs) leaves only a manifest: the corrected command
+    starts it over instead of refusing it as other settings."""
+    from dq_core.signals.compute_folder import prepare, start
+
+    data = write_inputs(tmp_path / "in", rows)
+    out = tmp_path / "out"
+    start(prepare(str(data), out, ComputeConfig(shard_rows=15, precision="float32", signals=SIGNALS)))
+    assert (out / "manifest.json").is_file()
     r = dq("compute", data, "--out", out, *CLI)
     assert r.returncode == 0 and "finished no shard; starting it over" in r.stderr, r.stderr
 
