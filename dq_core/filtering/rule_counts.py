@@ -93,6 +93,30 @@ def count_rules(result: RecipeResult) -> tuple[RuleCount, ...]:
     return tuple(out)
 
 
+def recipe_in_words(result: RecipeResult) -> list[str]:
+    """The recipe as applied, one plain sentence per step that did something, in the order the steps apply:
+    what the story, the dataset card and any other document say the cleaning did (one home, so they agree).
+    A removal counts once, at the first step that removed the row ("N more" when an earlier step took some)."""
+    from dq_core.util.wording import counted
+
+    lines = []
+    for c in count_rules(result):
+        did = []
+        if c.removes:
+            more = c.removes_new
+            did.append(f"removed {counted(c.removes, 'row')}" + (f" ({more:,} not removed by an earlier step)"
+                                                                  if more != c.removes else ""))
+        if c.relabels:
+            did.append(f"relabelled {counted(c.relabels, 'row')}")
+        if c.repairs:
+            did.append(f"repaired the text of {counted(c.repairs, 'row')}")
+        if did:
+            lines.append(f"Step {c.step}, {c.rule}: {', '.join(did)}.")
+    kept = f"{result.n_kept:,} of {result.n_rows:,} rows kept"
+    return [*lines, f"In all: {kept}" + (f", {result.n_relabelled:,} relabelled" if result.n_relabelled else "")
+            + (f", {result.n_repaired:,} repaired" if result.n_repaired else "") + "."]
+
+
 def rule_counts_frame(counts: tuple[RuleCount, ...]) -> pd.DataFrame:
     """The counts as a table (the Clean page's *Rules in effect*); copies are blank for non-dedupe rules."""
     cols = list(RuleCount.__dataclass_fields__)

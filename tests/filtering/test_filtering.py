@@ -565,3 +565,20 @@ def test_noise_ratio_from_probabilities_before_and_after(whatif_setup):
         slow = scratch_figures(after_dataset(ds, res), None, label_probs=probs[res.keep_mask],
                                prob_classes=ds.classes).noise_ratio
         assert fast == pytest.approx(slow, abs=1e-12)
+
+
+def test_recipe_in_words_says_each_step_that_did_something_and_the_total():
+    """One home for the recipe in words (the story and the dataset card both say it)."""
+    from dq_core.data.io import load_dataset
+    from dq_core.filtering import apply_recipe
+    from dq_core.filtering.rule_counts import recipe_in_words
+
+    ds, _ = load_dataset("tests/data/good.csv", warn=lambda m: None)
+    rec = {"name": "x", "conditions": [{"where": "label == 'neutral'", "action": "drop"},
+                                       {"where": "source == 'nowhere'", "action": "drop"}]}
+    result = apply_recipe(ds, None, rec, strict=False)
+    lines = recipe_in_words(result)
+    n_neutral = int((ds.frame["label"] == "neutral").sum())
+    assert lines[0] == f"Step 1, condition label == 'neutral': removed {n_neutral} row{'s' if n_neutral != 1 else ''}."
+    assert len(lines) == 2  # the step that removed nothing is not said
+    assert lines[-1] == f"In all: {len(ds) - n_neutral} of {len(ds)} rows kept."
