@@ -108,7 +108,7 @@ def connect(address: str | None, say=None):
     try:
         if target:
             check_reachable(target, where)
-        ray.init(**kwargs)
+        _init_keeping_sigterm(ray, kwargs)
     except DataError:
         raise
     except (ConnectionError, ValueError, RuntimeError) as exc:
@@ -122,6 +122,20 @@ def connect(address: str | None, say=None):
     if say:
         say(f"ray: connected ({target or 'a local Ray for this run'})")
     return ray
+
+
+def _init_keeping_sigterm(ray, kwargs: dict) -> None:
+    """ray.init, with the process's SIGTERM handler put back: Ray's driver installs one that calls sys.exit and
+    keeps it after ray.shutdown, so a later fork (a multiprocessing pool) inherits it, and `dq`'s own handler
+    (which removes temporary files) would be replaced for the rest of the command."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    ray.init(**kwargs)
+    if main and previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_ray(plan: Plan, out: Path, *, address: str | None = None, stop_after: int | None = None,

@@ -86,7 +86,10 @@ def flag_issues(codes: np.ndarray, probs: np.ndarray, rule: str, *, eligible: np
     remap[present] = np.arange(len(present))
     p = probs[lab][:, present]
     p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
-    out[lab] = find_label_issues(remap[y], p, filter_by=rule)
+    # n_jobs=1: cleanlab's default forks a multiprocessing pool, and forking a process that runs threads
+    # (the Streamlit server, torch, a Ray driver) can hang the fork for good -- seen in the test suite,
+    # where a Pool worker waited forever on a lock after a Ray test had run in the same process.
+    out[lab] = find_label_issues(remap[y], p, filter_by=rule, n_jobs=1)
     return out
 
 

@@ -118,12 +118,17 @@ def test_cli_compute_glob(parquet_folder, uninterrupted, tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason='ray is not installed (pip install "ray[data]")')
 def test_ray_backend_equals_local(parquet_folder, uninterrupted, tmp_path):
+    import signal
+
     import ray
 
+    sigterm = signal.getsignal(signal.SIGTERM)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         summary = compute(str(parquet_folder), tmp_path / "ray", CONFIG, backend="ray", workers=2)
     finally:
         ray.shutdown()
+        # Ray's driver leaves its own SIGTERM handler behind: later tests (and their forks) get this process's
+        signal.signal(signal.SIGTERM, sigterm)
     assert summary["state"] == "done" and summary["backend"] == "ray"
     assert_same(outputs(tmp_path / "ray"), outputs(uninterrupted))
