@@ -88,6 +88,7 @@ def _check_out(path: str, what: str, allowed: tuple[str, ...]) -> None:
 def run(args) -> int:
     from dq_core.data.io import atomic_write_bytes, frame_to_bytes
     from dq_core.data.outputs import check_folder_output
+    from dq_core.filtering.dataset_card import card_files
     from dq_core.filtering import (
         FilterInputs,
         apply_prepared,
@@ -145,7 +146,9 @@ def run(args) -> int:
     for n in result.notes:
         warn(n)
     cleaned = cleaned_frame(ds, result)
-    write_export(cleaned, args.out, label_col=label_column(ds, cleaned), spreadsheet_safe=args.spreadsheet_safe)
+    card = card_files(ds, result, frame=cleaned) if not Path(args.out).suffix else None  # a datasets folder's card
+    write_export(cleaned, args.out, label_col=label_column(ds, cleaned), spreadsheet_safe=args.spreadsheet_safe,
+                 extra_files=card)
     if args.spreadsheet_safe:
         warn(f"{args.out}: cells a spreadsheet would run as formulas start with an apostrophe; "
              "train on an export without --spreadsheet-safe")

@@ -110,9 +110,10 @@ def label_column(ds: TextDataset, frame: pd.DataFrame) -> str | None:
     return None
 
 
-def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None) -> bytes:
+def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None,
+                 extra_files: dict[str, str] | None = None) -> bytes:
     """Bytes for a download that read back as the same rows and texts; a ``datasets`` folder comes as a zip
-    of the folder (``label_col`` stored as a ``ClassLabel``)."""
+    of the folder (``label_col`` stored as a ``ClassLabel``, ``extra_files`` such as its card beside the data)."""
     from dq_core.data.io import frame_to_bytes
 
     _check_format(fmt)
@@ -130,7 +131,7 @@ def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "cleaned"
-        write_frame(frame, folder, label_col=label_col, folder=True)
+        write_frame(frame, folder, label_col=label_col, folder=True, extra_files=extra_files)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for p in sorted(folder.rglob("*")):
@@ -140,15 +141,17 @@ def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None)
 
 
 def write_export(frame: pd.DataFrame, path: str | Path, *, label_col: str | None = None,
-                 spreadsheet_safe: bool = False, folder: bool = False) -> Path:
+                 spreadsheet_safe: bool = False, folder: bool = False,
+                 extra_files: dict[str, str] | None = None) -> Path:
     """Write a cleaned table / log atomically by extension (a path without extension, or ``folder``, is a
-    datasets folder, ``label_col`` stored as a ``ClassLabel``); ``spreadsheet_safe`` neutralises formulas
-    in a CSV."""
+    datasets folder, ``label_col`` stored as a ``ClassLabel``, with ``extra_files`` such as its card beside
+    the data); ``spreadsheet_safe`` neutralises formulas in a CSV."""
     from dq_core.data.io import write_frame
 
     if len(frame) == 0:
         raise DataError(f"nothing to write to '{Path(path).name}': the table has no rows")
-    write_frame(frame, path, label_col=label_col, spreadsheet_safe=spreadsheet_safe, folder=folder)
+    write_frame(frame, path, label_col=label_col, spreadsheet_safe=spreadsheet_safe, folder=folder,
+                extra_files=extra_files)
     return Path(path)
 
 
@@ -161,8 +164,14 @@ def export_all(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | No
     _check_format(fmt)
     data_path = folder / f"{stem}.cleaned{EXPORT_FORMATS[fmt]}"
     frame = cleaned_frame(ds, result)
+    card = None
+    if fmt == "datasets":  # the folder's README.md: the Hub's dataset card, from the same figures
+        from dq_core.filtering.dataset_card import card_files
+
+        card = card_files(ds, result, frame=frame)
     out = {"data": write_export(frame, data_path, label_col=label_column(ds, frame),
-                                spreadsheet_safe=fmt == "csv_spreadsheet", folder=fmt == "datasets")}
+                                spreadsheet_safe=fmt == "csv_spreadsheet", folder=fmt == "datasets",
+                                extra_files=card)}
     log = removal_log(ds, result, signals)
     log_path = folder / f"{stem}.removed.csv"
     from dq_core.data.io import atomic_write_bytes, frame_to_bytes
