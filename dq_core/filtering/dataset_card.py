@@ -26,7 +26,7 @@ from dq_core.filtering.rule_counts import recipe_in_words
 from dq_core.util.markdown import md_escape
 
 CARD_FILE = "README.md"
-NO_LABEL = "(no label)"
+NO_LABEL = "*(no label)*"  # how the label table shows a missing label
 # The Hub's size_categories buckets, by the number of rows written.
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
           (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"))
@@ -48,11 +48,11 @@ def size_category(n: int) -> str:
     return "n>1B"
 
 
-def label_counts(ds: TextDataset, result: RecipeResult) -> tuple[dict[str, int], dict[str, int]]:
+def label_counts(ds: TextDataset, result: RecipeResult) -> tuple[dict[str | None, int], dict[str | None, int]]:
     """Rows per label in the dataset as loaded and in the rows the export writes (final labels of the kept
-    rows); missing labels count under NO_LABEL."""
-    def count(values) -> dict[str, int]:
-        return dict(Counter(NO_LABEL if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+    rows); missing labels count under None (a label may well be called "(no label)")."""
+    def count(values) -> dict[str | None, int]:
+        return dict(Counter(None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
                             for v in values))
 
     before = count(ds.frame["label"].astype(object).tolist())
@@ -98,15 +98,16 @@ def _structure(frame: pd.DataFrame, ds: TextDataset, text_col: str, label_col: s
     return lines
 
 
-def _label_table(before: dict[str, int], after: dict[str, int], names: list[str]) -> list[str]:
+def _label_table(before: dict[str | None, int], after: dict[str | None, int], names: list[str]) -> list[str]:
     lines = ["### Label counts", "", "| id | label | rows before cleaning | rows after cleaning | change |",
              "|---:|---|---:|---:|---:|"]
-    order = [*names, *sorted(k for k in before if k not in names and k != NO_LABEL)]
-    order += [NO_LABEL] if NO_LABEL in before or NO_LABEL in after else []
+    order = [*names, *sorted(k for k in before if k not in names and k is not None)]
+    order += [None] if None in before or None in after else []
     for lab in order:
         b, a = before.get(lab, 0), after.get(lab, 0)
         ident = str(names.index(lab)) if lab in names else "–"
-        lines.append(f"| {ident} | {md_escape(lab)} | {b:,} | {a:,} | {a - b:+,} |")
+        shown = NO_LABEL if lab is None else md_escape(lab)
+        lines.append(f"| {ident} | {shown} | {b:,} | {a:,} | {a - b:+,} |")
     lines.append(f"| | **all** | {sum(before.values()):,} | {sum(after.values()):,} "
                  f"| {sum(after.values()) - sum(before.values()):+,} |")
     return [*lines, ""]
