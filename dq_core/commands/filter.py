@@ -88,7 +88,6 @@ def _check_out(path: str, what: str, allowed: tuple[str, ...]) -> None:
 def run(args) -> int:
     from dq_core.data.io import atomic_write_bytes, frame_to_bytes
     from dq_core.data.outputs import check_folder_output
-    from dq_core.filtering.dataset_card import card_files
     from dq_core.filtering import (
         FilterInputs,
         apply_prepared,
@@ -102,6 +101,7 @@ def run(args) -> int:
         save_recipe,
         write_export,
     )
+    from dq_core.filtering.dataset_card import card_files
 
     _check_out(args.out, "--out", (".csv", ".parquet", ".jsonl", ""))
     if args.log:

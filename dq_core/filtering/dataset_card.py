@@ -152,7 +152,7 @@ def dataset_card(ds: TextDataset, result: RecipeResult, *, source: str = "", fra
     summary = removal_summary(result)
     src = Path(str(source or ds.source or "")).name
     title = f"{Path(str(ds.name)).name} (cleaned)"
-    today = today or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    today = today or _dt.datetime.now(_dt.UTC).date().isoformat()
     before, after = label_counts(ds, result)
     lines = [*_front_matter(title, frame, text_col, label_col, names), "", f"# {md_escape(title)}", "",
              "## Dataset Summary", "",

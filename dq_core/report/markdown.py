@@ -17,6 +17,7 @@ from dq_core.report.load import Comparison, RunRecord, compare_runs
 from dq_core.util.markdown import md_escape
 from dq_core.util.wording import format_figure, format_number
 
+
 def _md_table(frame: pd.DataFrame, *, index_name: str = "", names: str | None = "columns") -> list[str]:
     """``names``: what names a cell's figure (its column, its row or nothing), as in the HTML report's tables."""
     cols = [index_name, *map(str, frame.columns)]

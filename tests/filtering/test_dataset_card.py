@@ -21,7 +21,14 @@ from dq_core.data.io import read_path, write_frame
 from dq_core.data.paths import check_datasets_folder
 from dq_core.data.writers import DATASETS_MARKER, class_label_names
 from dq_core.errors import DataError
-from dq_core.filtering import apply_recipe, cleaned_frame, export_all, export_bytes, label_column, removal_summary
+from dq_core.filtering import (
+    apply_recipe,
+    cleaned_frame,
+    export_all,
+    export_bytes,
+    label_column,
+    removal_summary,
+)
 from dq_core.filtering.dataset_card import CARD_FILE, dataset_card, label_counts, yaml_str
 from dq_core.filtering.rule_counts import recipe_in_words
 from dq_core.util.markdown import md_escape
