@@ -101,6 +101,7 @@ def run(args) -> int:
         save_recipe,
         write_export,
     )
+    from dq_core.filtering.dataset_card import card_files
 
     _check_out(args.out, "--out", (".csv", ".parquet", ".jsonl", ""))
     if args.log:
@@ -145,7 +146,9 @@ def run(args) -> int:
     for n in result.notes:
         warn(n)
     cleaned = cleaned_frame(ds, result)
-    write_export(cleaned, args.out, label_col=label_column(ds, cleaned), spreadsheet_safe=args.spreadsheet_safe)
+    card = card_files(ds, result, frame=cleaned) if not Path(args.out).suffix else None  # a datasets folder's card
+    write_export(cleaned, args.out, label_col=label_column(ds, cleaned), spreadsheet_safe=args.spreadsheet_safe,
+                 extra_files=card)
     if args.spreadsheet_safe:
         warn(f"{args.out}: cells a spreadsheet would run as formulas start with an apostrophe; "
              "train on an export without --spreadsheet-safe")

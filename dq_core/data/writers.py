@@ -140,8 +140,7 @@ def _class_label_dataset(frame: pd.DataFrame, label_col: str | None):
     if not label_col or label_col not in frame.columns:
         return datasets.Dataset.from_pandas(frame, preserve_index=False)
     labels = frame[label_col]
-    present = labels.dropna().astype(str)
-    names = sorted(present.unique(), key=_label_order)
+    names = class_label_names(labels)
     index = {n: i for i, n in enumerate(names)}
     codes = [-1 if pd.isna(v) else index[str(v)] for v in labels.astype(object)]
     plain = frame.drop(columns=[label_col])
@@ -149,6 +148,12 @@ def _class_label_dataset(frame: pd.DataFrame, label_col: str | None):
     ds = ds.add_column(label_col, codes)
     ds = ds.cast_column(label_col, datasets.ClassLabel(names=names))
     return ds.select_columns([str(c) for c in frame.columns])
+
+
+def class_label_names(labels: pd.Series) -> list[str]:
+    """The ``ClassLabel`` names a datasets folder stores for ``labels``, in code order (missing labels left out):
+    what the folder's data and its card both say."""
+    return sorted(labels.dropna().astype(str).unique(), key=_label_order)
 
 
 def _label_order(name: str):
@@ -161,19 +166,23 @@ def _label_order(name: str):
 
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike, *, label_col: str | None = None,
-                spreadsheet_safe: bool = False, folder: bool = False) -> None:
+                spreadsheet_safe: bool = False, folder: bool = False,
+                extra_files: dict[str, str] | None = None) -> None:
     """Write by extension; a path without an extension (or any path with ``folder``) is written as a
-    datasets folder, ``label_col`` stored as a ``ClassLabel`` feature.
+    datasets folder, ``label_col`` stored as a ``ClassLabel`` feature, with ``extra_files`` ({file name:
+    text}, such as its README.md card) beside the data. ``extra_files`` are for a datasets folder only.
     """
     p = Path(path)
     ext = "" if folder else p.suffix.lower().lstrip(".")
+    if extra_files and ext != "":
+        raise DataError(f"'{p.name}' is one file; only a datasets folder holds files beside its data")
     if ext in ("csv", "tsv", "parquet", "jsonl", "json"):
         atomic_write_bytes(p, frame_to_bytes(frame, ext, spreadsheet_safe=spreadsheet_safe))
         return
     if ext == "":
         if spreadsheet_safe:
             raise DataError("the spreadsheet-safe variant is a CSV; give a .csv file name")
-        _write_datasets_folder(frame, p, label_col)
+        _write_datasets_folder(frame, p, label_col, extra_files or {})
         return
     raise DataError(f"cannot write '{p.name}': use .csv, .tsv, .parquet, .jsonl, .json or a folder name")
 
@@ -213,9 +222,18 @@ def foreign_datasets_entries(folder: str | os.PathLike) -> str | None:
     return None
 
 
-def _write_datasets_folder(frame: pd.DataFrame, p: Path, label_col: str | None) -> None:
-    """Save to a fresh temporary sibling, list what was written in DATASETS_MARKER, then swap it in; an
-    earlier folder is replaced only when it holds nothing but what dq wrote there."""
+def _extra_name(name: str) -> str:
+    # A plain file name at the folder's top: no path, nothing hidden, nothing datasets or the marker own.
+    if (not name or Path(name).name != name or name.startswith(".") or "\\" in name
+            or name in ("state.json", "dataset_info.json", "dataset_dict.json") or name.endswith(".arrow")):
+        raise DataError(f"'{name}' cannot be written beside a datasets folder's data: give a plain file name")
+    return name
+
+
+def _write_datasets_folder(frame: pd.DataFrame, p: Path, label_col: str | None,
+                           extra_files: dict[str, str]) -> None:
+    """Save to a fresh temporary sibling with ``extra_files``, list what was written in DATASETS_MARKER, then
+    swap it in; an earlier folder is replaced only when it holds nothing but what dq wrote there."""
     import shutil
 
     if p.is_symlink() or (p.exists() and not p.is_dir()):
@@ -223,12 +241,15 @@ def _write_datasets_folder(frame: pd.DataFrame, p: Path, label_col: str | None) 
                         "replaces only a folder dq wrote: choose another name")
     if p.exists() and (why := foreign_datasets_entries(p)):
         raise DataError(f"'{p}' {why}")
+    extra = {_extra_name(name): text for name, text in extra_files.items()}
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp"))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the folder as mkstemp's 0600 would a file
         with quiet_datasets():
             _class_label_dataset(frame, label_col).save_to_disk(str(tmp))
+        for name, text in extra.items():  # listed in the marker with the data: the next export replaces them
+            atomic_write_text(tmp / name, text)
         atomic_write_text(tmp / DATASETS_MARKER, json.dumps({"written_by": "dq", "entries": _entries(tmp)}))
         if p.exists():
             shutil.rmtree(p)

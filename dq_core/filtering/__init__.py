@@ -35,7 +35,9 @@ Modules, one job each (the names other packages use are re-exported here):
 ``result``           RecipeResult: what a recipe did (keep mask, final labels, repairs, per-rule hits, reasons)
 ``rule_counts``      count_rules: per rule, in the order rules apply, the rows it selects, removes (all /
                      not removed before), relabels, repairs, and a dedupe rule's copies; class_rows
-``export``           cleaned_frame, removal_log, removal_summary, export_bytes, write_export, export_all
+``export``           cleaned_frame, removal_log, removal_summary, export_bytes, write_export
+``dataset_card``     dataset_card: the README.md (Hugging Face dataset card) of an exported datasets folder
+``export_folder``    export_all: the cleaned data (with its card), the removal log and the recipe into a folder
 ``decisions``        DecisionStore: manual review decisions with undo, saved in the workspace
 ``effect``           decision_effect: what a change of decisions does (rows in, rows out, relabels)
 ``load_signals``     load_or_compute_signals: the signals a recipe needs, from the cache or computed
@@ -69,13 +71,13 @@ from dq_core.filtering.export import (
     FORMAT_LABELS,
     SPREADSHEET_NOTE,
     cleaned_frame,
-    export_all,
     export_bytes,
     label_column,
     removal_log,
     removal_summary,
     write_export,
 )
+from dq_core.filtering.export_folder import export_all
 from dq_core.filtering.inputs import FilterInputs, is_label_signal
 from dq_core.filtering.load_signals import load_or_compute_signals
 from dq_core.filtering.recipe import (

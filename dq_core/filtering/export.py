@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,6 @@ import pandas as pd
 from dq_core.data.dataset import CANONICAL, TextDataset
 from dq_core.errors import DataError
 from dq_core.filtering.inputs import align_signals
-from dq_core.filtering.recipe import save_recipe
 from dq_core.filtering.result import RecipeResult
 from dq_core.filtering.rule_counts import count_rules
 
@@ -97,7 +95,7 @@ SPREADSHEET_NOTE = ("The CSV for spreadsheets prefixes an apostrophe to cells st
                     "then differ from the data: train on the plain CSV, Parquet, JSONL or datasets folder.")
 
 
-def _check_format(fmt: str) -> None:
+def check_format(fmt: str) -> None:
     if fmt not in EXPORT_FORMATS:
         raise DataError(f"unknown export format '{fmt}'; use one of: {', '.join(EXPORT_FORMATS)}")
 
@@ -110,12 +108,13 @@ def label_column(ds: TextDataset, frame: pd.DataFrame) -> str | None:
     return None
 
 
-def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None) -> bytes:
+def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None,
+                 extra_files: dict[str, str] | None = None) -> bytes:
     """Bytes for a download that read back as the same rows and texts; a ``datasets`` folder comes as a zip
-    of the folder (``label_col`` stored as a ``ClassLabel``)."""
+    of the folder (``label_col`` stored as a ``ClassLabel``, ``extra_files`` such as its card beside the data)."""
     from dq_core.data.io import frame_to_bytes
 
-    _check_format(fmt)
+    check_format(fmt)
     if len(frame) == 0:
         raise DataError("nothing to export: the table has no rows")
     if fmt == "csv_spreadsheet":
@@ -130,7 +129,7 @@ def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "cleaned"
-        write_frame(frame, folder, label_col=label_col, folder=True)
+        write_frame(frame, folder, label_col=label_col, folder=True, extra_files=extra_files)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for p in sorted(folder.rglob("*")):
@@ -140,34 +139,15 @@ def export_bytes(frame: pd.DataFrame, fmt: str, *, label_col: str | None = None)
 
 
 def write_export(frame: pd.DataFrame, path: str | Path, *, label_col: str | None = None,
-                 spreadsheet_safe: bool = False, folder: bool = False) -> Path:
+                 spreadsheet_safe: bool = False, folder: bool = False,
+                 extra_files: dict[str, str] | None = None) -> Path:
     """Write a cleaned table / log atomically by extension (a path without extension, or ``folder``, is a
-    datasets folder, ``label_col`` stored as a ``ClassLabel``); ``spreadsheet_safe`` neutralises formulas
-    in a CSV."""
+    datasets folder, ``label_col`` stored as a ``ClassLabel``, with ``extra_files`` such as its card beside
+    the data); ``spreadsheet_safe`` neutralises formulas in a CSV."""
     from dq_core.data.io import write_frame
 
     if len(frame) == 0:
         raise DataError(f"nothing to write to '{Path(path).name}': the table has no rows")
-    write_frame(frame, path, label_col=label_col, spreadsheet_safe=spreadsheet_safe, folder=folder)
+    write_frame(frame, path, label_col=label_col, spreadsheet_safe=spreadsheet_safe, folder=folder,
+                extra_files=extra_files)
     return Path(path)
-
-
-def export_all(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | None, folder: str | Path, *,
-               fmt: str = "csv", stem: str | None = None) -> dict[str, Path]:
-    """Cleaned data, removal log (CSV) and the recipe (JSON) into ``folder``; returns the paths written."""
-    result.check()
-    folder = Path(folder)
-    stem = stem or re.sub(r"[^A-Za-z0-9_.-]+", "_", result.recipe.name) or "recipe"
-    _check_format(fmt)
-    data_path = folder / f"{stem}.cleaned{EXPORT_FORMATS[fmt]}"
-    frame = cleaned_frame(ds, result)
-    out = {"data": write_export(frame, data_path, label_col=label_column(ds, frame),
-                                spreadsheet_safe=fmt == "csv_spreadsheet", folder=fmt == "datasets")}
-    log = removal_log(ds, result, signals)
-    log_path = folder / f"{stem}.removed.csv"
-    from dq_core.data.io import atomic_write_bytes, frame_to_bytes
-
-    atomic_write_bytes(log_path, frame_to_bytes(log, "csv"))  # an empty log is fine: nothing was removed
-    out["log"] = log_path
-    out["recipe"] = save_recipe(result.recipe, folder / f"{stem}.recipe.json")
-    return out

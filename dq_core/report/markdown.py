@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 import time
 
 import pandas as pd
@@ -16,17 +14,8 @@ from dq_core.report.content import (
     run_summary_lines,
 )
 from dq_core.report.load import Comparison, RunRecord, compare_runs
+from dq_core.util.markdown import md_escape
 from dq_core.util.wording import format_figure, format_number
-
-_MD_SPECIAL = re.compile(r"([\\`|\[\]])")
-
-
-def md_escape(value) -> str:
-    """Safe inside a Markdown table cell: HTML-escaped, one line, and every character that could start a
-    link, an image or code (backslash, backtick, pipe, brackets) backslash-escaped, so ``[x](javascript:...)`` in the data renders as
-    text, never as a link."""
-    s = html.escape(str(value), quote=False)
-    return _MD_SPECIAL.sub(r"\\\1", s).replace("\r", " ").replace("\n", " ")
 
 
 def _md_table(frame: pd.DataFrame, *, index_name: str = "", names: str | None = "columns") -> list[str]:

@@ -20,6 +20,7 @@ from dq_core.filtering import (
     label_column,
     removal_log,
 )
+from dq_core.filtering.dataset_card import card_files
 
 
 def export(key: str, ds: TextDataset, signals: pd.DataFrame | None, result: RecipeResult, ws: Workspace,
@@ -41,7 +42,8 @@ def export(key: str, ds: TextDataset, signals: pd.DataFrame | None, result: Reci
     # Callables: the bytes are built when the button is clicked, not on every rerun.
     def cleaned_bytes() -> bytes:
         frame = cleaned_frame(ds, result)
-        return export_bytes(frame, fmt, label_col=label_column(ds, frame))
+        card = card_files(ds, result, frame=frame) if fmt == "datasets" else None  # the zipped folder's README.md
+        return export_bytes(frame, fmt, label_col=label_column(ds, frame), extra_files=card)
 
     b1.download_button("⬇ Cleaned data", data=cleaned_bytes, file_name=f"{stem}.cleaned{ext}",
                        mime="text/csv" if ext.endswith(".csv") else None, key=f"{key}_dl_data", on_click="ignore")
