@@ -68,7 +68,6 @@ class ComputeConfig:
         from dq_core.signals.runner import parse_signal_spec
         from dq_core.space.embed import check_batch_size
         from dq_core.space.embed_model import resolve_model
-
         from dq_core.util.seeds import check_seed
 
         if self.shard_rows < 1:
