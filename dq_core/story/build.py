@@ -8,7 +8,7 @@ import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
-from dq_core.story import sections
+from dq_core.story.sections import data_section, issues_section, recipe_section, shift_section
 from dq_core.story.model import Story
 
 
@@ -57,16 +57,18 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
     from dq_core.story.runs import runs_section
     from dq_core.story.summary import summary_paragraph
 
+    if embeddings is not None and all(e is None for e in embeddings):
+        embeddings = None
     run_part = runs_section(list(runs), ds, seed=seed) if runs else None  # an unreadable run fails first
     sig = _signals_for(ds, ref, recipe, signals, embeddings, workspace, progress)
-    story = Story(title=f"The story of {ds.name}", summary="", provenance={}, data=sections.data_section(ds))
+    story = Story(title=f"The story of {ds.name}", summary="", provenance={}, data=data_section(ds))
     if ref is not None:
-        story.reference = sections.data_section(ref)
-        story.shift = sections.shift_section(ds, ref, embeddings=embeddings, workspace=workspace, seed=seed)
+        story.reference = data_section(ref)
+        story.shift = shift_section(ds, ref, embeddings=embeddings, workspace=workspace, seed=seed)
     if sig is not None:
-        story.issues = sections.issues_section(ds, sig)
+        story.issues = issues_section(ds, sig)
     if recipe is not None:
-        story.recipe = sections.recipe_section(ds, recipe, sig)
+        story.recipe = recipe_section(ds, recipe, sig)
     if advice is not None:
         story.advice, why = advice_section(advice, ds)
         if why:

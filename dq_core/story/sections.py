@@ -27,6 +27,8 @@ def shift_section(ds: TextDataset, ref: TextDataset, *, embeddings=None, workspa
     from dq_core.metrics.shift import ShiftConfig, compute_shift
 
     ds_emb, ref_emb = embeddings if embeddings is not None else (None, None)
+    if ds_emb is None or ref_emb is None:  # the embedding view compares two sets of vectors: both or neither
+        ds_emb = ref_emb = None
     result = compute_shift(ds, ref, config=ShiftConfig(seed=seed), ds_embeddings=ds_emb, ref_embeddings=ref_emb,
                            workspace=workspace, progress=progress)
     full = result.to_dict(top_bins=5)
