@@ -53,5 +53,7 @@ def runs_section(run_dirs, ds: TextDataset, *, seed: int = 0) -> dict:
     if len(matched) > 1:
         cmp = compare_runs([r for _, r in matched], seed=seed)
         out["comparison"] = cmp.to_dict()
-        out["differences"] = [{**d.to_dict(), "sentence": difference_sentence(d)} for d in cmp.differences]
+        # the bootstrap's own a / b (the two runs' values) override the names in to_dict: keep them apart
+        out["differences"] = [{**d.to_dict(), "baseline": d.a, "run": d.b,
+                                "sentence": difference_sentence(d)} for d in cmp.differences]
     return out

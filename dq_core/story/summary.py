@@ -39,7 +39,7 @@ def _runs_sentence(runs: dict, cleaned: bool) -> str:
         acc = listed[0]["headline"].get(MAIN_METRIC)
         return (f"One run ('{listed[0]['name']}') scored {acc:.1%} {MAIN_METRIC}; with a single run there is "
                 "nothing to compare it with.")
-    diff = next((d for d in runs["differences"] if d["metric"] == MAIN_METRIC and d["b"] == listed[-1]["name"]),
+    diff = next((d for d in runs["differences"] if d["metric"] == MAIN_METRIC and d["run"] == listed[-1]["name"]),
                 None)
     first, last = listed[0], listed[-1]
     a, b = first["headline"][MAIN_METRIC], last["headline"][MAIN_METRIC]
