@@ -8,8 +8,8 @@ import pandas as pd
 
 from dq_core.data.dataset import TextDataset
 from dq_core.errors import DataError
-from dq_core.story.sections import data_section, issues_section, recipe_section, shift_section
 from dq_core.story.model import Story
+from dq_core.story.sections import data_section, issues_section, recipe_section, shift_section
 
 
 def advice_section(path, ds: TextDataset) -> tuple[dict | None, str]:
