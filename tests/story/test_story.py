@@ -187,3 +187,24 @@ def test_cli_refuses_an_advice_file_that_is_not_one(files):
     out = files["data"].parent / "story.md"
     line = error_line(dq("story", files["data"], "--advice", advice, "--out", out))
     assert "not an advice file" in line and not out.exists()
+
+
+def _advice(ds, path: Path, fingerprint: str | None = None) -> Path:
+    from dq_core.training.advisor_job import write_advice
+    from dq_core.training.advisor_result import AdviceResult
+
+    res = AdviceResult(dataset=ds.name, dataset_fingerprint=fingerprint or ds.fingerprint, n_rows=len(ds),
+                       classes=("negative", "neutral", "positive"), trainer="baseline", evaluated_on="folds",
+                       folds=3, n_eval=len(ds), seed=0, metric="accuracy", confidence=0.95,
+                       evaluation_note="3 folds", candidates=(), recommended=None,
+                       recommendation="No cleaning pays measurably. Keep the data as it is.")
+    return write_advice(res, path)
+
+
+def test_advice_verdict_and_advice_from_another_dataset(tmp_path, ds):
+    story = build_story(ds, advice=_advice(ds, tmp_path / "ADVICE.json"))
+    assert story.advice["verdict"][0] == "No cleaning pays measurably."
+    assert "The advisor: No cleaning pays measurably." in story.summary
+    assert "No cleaning pays measurably." in story_html(story)
+    other = build_story(ds, advice=_advice(ds, tmp_path / "other.json", fingerprint="0" * 32))
+    assert other.advice is None and any("another dataset" in n for n in other.notes)
