@@ -36,10 +36,10 @@ def _shift(story: Story) -> list[str]:
 def _issues(story: Story) -> list[str]:
     out = ["## Issues found", ""]
     out += _table(["signal", "rows flagged", "share"],
-                  [[s["signal"], f"{s['n_flagged']:,}", f"{s['share']:.1%}"] for s in story.issues["signals"]])
+                  [[f"{s['title']} ({s['signal']})", f"{s['n_flagged']:,}", f"{s['share']:.1%}"] for s in story.issues["signals"]])
     for s in story.issues["signals"]:
         if s["examples"]:
-            out += [f"### {md_escape(s['signal'])}: examples", ""]
+            out += [f"### {md_escape(s['title'])}: examples", ""]
             out += _table(["row_id", "label", "text"], [[e["row_id"], e["label"], e["text"]] for e in s["examples"]])
     return out
 

@@ -41,6 +41,14 @@ def shift_section(ds: TextDataset, ref: TextDataset, *, embeddings=None, workspa
             "detail": full}
 
 
+def signal_title(key: str) -> str:
+    """A signal's title as its class gives it ("Junk text"), the key itself for one not registered."""
+    from dq_core.signals import REGISTRY
+
+    cls = REGISTRY.get(key)
+    return cls.title if cls is not None and cls.title else key.replace("_", " ")
+
+
 def _example_rows(ds: TextDataset, positions: np.ndarray) -> list[dict]:
     texts, labels, ids = ds.texts, ds.labels, ds.row_ids
     out = []
@@ -68,7 +76,7 @@ def issues_section(ds: TextDataset, signals: pd.DataFrame) -> dict:
         any_flag |= flagged
         score = f"{name}_score"
         order = rank_suspicious(frame, flagged, columns=[score] if score in frame.columns else [])
-        per_signal.append({"signal": name, "n_flagged": int(flagged.sum()),
+        per_signal.append({"signal": name, "title": signal_title(name), "n_flagged": int(flagged.sum()),
                            "share": float(flagged.sum() / max(len(ds), 1)), "examples": _example_rows(ds, order)})
     return {"n_rows": len(ds), "n_flagged_any": int(any_flag.sum()), "signals": per_signal}
 
@@ -98,6 +106,6 @@ def _dropped_by_rule(result) -> dict[str, int]:
     out: dict[str, int] = {}
     for c in count_rules(result):
         if c.removes_new:
-            key = c.signal or c.rule
+            key = signal_title(c.signal) if c.signal else c.rule
             out[key] = out.get(key, 0) + int(c.removes_new)
     return out

@@ -21,7 +21,7 @@ def _recipe_sentence(recipe: dict) -> str:
     text = f"{dropped:,} rows ({dropped / max(n, 1):.1%}) were removed"
     top = sorted(recipe["dropped_by_rule"].items(), key=lambda kv: -kv[1])[:2]
     if top:
-        text += ", mostly " + " and ".join(k.replace("_", " ") for k, _ in top)
+        text += ", mostly " + " and ".join(k.lower() for k, _ in top)
     if s["n_relabelled"]:
         text += f", and {counted(s['n_relabelled'], 'row')} relabelled"
     return text
