@@ -80,6 +80,8 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
                                   inputs={"dataset": ds.name, "reference": ref.name if ref is not None else None,
                                           "recipe": recipe.name if recipe is not None else None,
                                           "runs": [str(r) for r in runs], "advice": str(advice) if advice else None})
+    story.provenance["runs"] = [{k: r.get(k) for k in ("name", "trainer", "backbone", "seed")}
+                                for r in (run_part or {}).get("runs", []) + (run_part or {}).get("apart", [])]
     story.summary = summary_paragraph(story)
     return story
 

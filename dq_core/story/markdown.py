@@ -63,6 +63,11 @@ def _runs(story: Story) -> list[str]:
     return [*out, ""]
 
 
+def _model(run: dict) -> str:
+    return f"{run.get('trainer')}" + (f", {run['backbone']}" if run.get("backbone") else "") + \
+        (f", seed {run['seed']}" if run.get("seed") is not None else "")
+
+
 def markdown_lines(story: Story) -> list[str]:
     out = [f"# {md_escape(story.title)}", "", md_escape(story.summary), ""]
     out += [f"> note: {md_escape(n)}" for n in story.notes] + ([""] if story.notes else [])
@@ -77,5 +82,6 @@ def markdown_lines(story: Story) -> list[str]:
     out += ["## How the figures were computed", "",
             *_table(["what", "value"], [["generated", p["generated"]], ["seed", p["seed"]],
                                         ["embeddings", p["embeddings"]], ["signals", p["signals"]],
+                                        *[[f"run {r['name']}", _model(r)] for r in p.get("runs", [])],
                                         *[[k, v or "not installed"] for k, v in p["versions"].items()]])]
     return out

@@ -31,7 +31,9 @@ def _run_dict(name: str, record) -> dict:
             "headline": {k: v for k, v in record.headline().items()},
             "n_test": ev.n, "summary": run_summary_lines(record),
             "labels": list(ev.labels), "confusion": confusion_frame(ev).values.tolist(),
-            "dataset": record.metrics.get("dataset")}
+            "dataset": record.metrics.get("dataset"), "trainer": record.metrics.get("trainer"),
+            "backbone": (record.metrics.get("training") or {}).get("backbone"),
+            "seed": (record.config.get("train") or {}).get("seed")}
 
 
 def runs_section(run_dirs, ds: TextDataset, *, seed: int = 0) -> dict:
