@@ -69,6 +69,7 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
         story.issues = issues_section(ds, sig)
     if recipe is not None:
         story.recipe = recipe_section(ds, recipe, sig)
+        story.notes += [f"recipe: {n}" for n in story.recipe["notes"]]  # e.g. a rule whose signal is missing
     if advice is not None:
         story.advice, why = advice_section(advice, ds)
         if why:

@@ -96,7 +96,7 @@ def recipe_section(ds: TextDataset, recipe, signals: pd.DataFrame | None) -> dic
             "summary": removal_summary(result),
             "classes": [{"class": c, "before": int(before.get(c, 0)), "after": int(after.get(c, 0))}
                         for c in classes],
-            "dropped_by_rule": _dropped_by_rule(result)}
+            "dropped_by_rule": _dropped_by_rule(result), "notes": list(result.notes)}
 
 
 def _dropped_by_rule(result) -> dict[str, int]:

@@ -208,3 +208,31 @@ def test_advice_verdict_and_advice_from_another_dataset(tmp_path, ds):
     assert "No cleaning pays measurably." in story_html(story)
     other = build_story(ds, advice=_advice(ds, tmp_path / "other.json", fingerprint="0" * 32))
     assert other.advice is None and any("another dataset" in n for n in other.notes)
+
+
+def test_recipe_naming_signals_the_data_lacks_is_said_in_the_story(files):
+    """As `dq filter` warns: each rule whose signal is missing is skipped, and the story says so."""
+    few = files["data"].parent / "few.parquet"
+    pd.read_parquet(files["signals"])[["row_id", "junk_score", "is_junk_issue"]].to_parquet(few)
+    out = files["data"].parent / "story.md"
+    r = dq("story", files["data"], "--recipe", "default", "--signals", few, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "note: recipe: signal 'label' is not in the signals, so its rule is skipped" in r.stderr
+    assert "signal 'label' is not in the signals, so its rule is skipped" in out.read_text()
+
+
+def test_cli_with_given_embeddings_has_every_shift_view_and_computed_signals(files, ds, tmp_path):
+    """--embeddings / --reference-embeddings: the embedding view and the domain classifier are computed, and
+    the signals come from the workspace cache computed on the given vectors (no model is loaded)."""
+    import numpy as np
+
+    from tests.filter_data import make_embeddings
+
+    ref = load_dataset(str(files["ref"]))[0]
+    np.save(tmp_path / "e.npy", make_embeddings(ds).vectors)
+    np.save(tmp_path / "r.npy", make_embeddings(ref, seed=1).vectors)
+    story = _story_json(files, "--reference", files["ref"], "--embeddings", tmp_path / "e.npy",
+                        "--reference-embeddings", tmp_path / "r.npy", "--recipe", "default")
+    views = {v["view"]: v for v in story["shift"]["views"]}
+    assert views["embedding_clusters"]["skipped"] is None and story["shift"]["domain_classifier_auc"] is not None
+    assert story["issues"]["n_flagged_any"] > 0 and story["provenance"]["embeddings"] == "given (--embeddings)"
