@@ -31,7 +31,7 @@ def _points(x: float) -> str:
     return f"{x * 100:+.1f}"
 
 
-def _runs_sentence(runs: dict, cleaned: bool) -> str:
+def _runs_sentence(runs: dict) -> str:
     listed = runs["runs"]
     if not listed:
         return "No run trained on this data was given, so whether the cleaning pays is not measured."
@@ -43,7 +43,8 @@ def _runs_sentence(runs: dict, cleaned: bool) -> str:
                 None)
     first, last = listed[0], listed[-1]
     a, b = first["headline"][MAIN_METRIC], last["headline"][MAIN_METRIC]
-    who = "the model trained on the rest" if cleaned else f"'{last['name']}'"
+    # The runs record their own recipe; the story does not claim the last one used this one.
+    who = f"'{last['name']}'"
     s = f"{who} scored {b:.1%} {MAIN_METRIC} against {a:.1%} for '{first['name']}', {_points(b - a)} points"
     if diff is None or diff.get("ci_low") is None:
         return s + "; the runs share no test rows, so the difference cannot be tested."
@@ -69,10 +70,10 @@ def summary_paragraph(story) -> str:
                                                    else "no view drifts."))
     runs = story.runs or {"runs": [], "apart": [], "differences": []}
     if story.recipe:
-        run_part = _runs_sentence(runs, cleaned=True)
+        run_part = _runs_sentence(runs)
         parts.append(_recipe_sentence(story.recipe) + ("; " + run_part if runs["runs"] else ". " + run_part))
     else:
-        parts.append(_runs_sentence(runs, cleaned=False))
+        parts.append(_runs_sentence(runs))
     if runs["apart"]:
         parts.append(f"{counted(len(runs['apart']), 'run')} trained on another dataset "
                      f"{'is' if len(runs['apart']) == 1 else 'are'} shown apart.")
