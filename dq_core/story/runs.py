@@ -43,17 +43,18 @@ def runs_section(run_dirs, ds: TextDataset, *, seed: int = 0) -> dict:
     from dq_core.report.load import compare_runs, display_names, load_run
 
     records = [load_run(d) for d in run_dirs]
-    names = display_names(records)
     matched, apart, notes = [], [], []
-    for name, rec in zip(names, records, strict=True):
+    for rec in records:
         same, line = dataset_match(rec, ds)
-        (apart if same is False else matched).append((name, rec))
+        (apart if same is False else matched).append(rec)
         if line:
             notes.append(line)
-    out = {"runs": [_run_dict(n, r) for n, r in matched], "apart": [_run_dict(n, r) for n, r in apart],
+    # names as compare_runs gives them to the matched runs, so the comparison's names are the table's
+    out = {"runs": [_run_dict(n, r) for n, r in zip(display_names(matched), matched, strict=True)],
+           "apart": [_run_dict(n, r) for n, r in zip(display_names(apart), apart, strict=True)],
            "notes": notes, "comparison": None, "differences": []}
     if len(matched) > 1:
-        cmp = compare_runs([r for _, r in matched], seed=seed)
+        cmp = compare_runs(matched, seed=seed)
         out["comparison"] = cmp.to_dict()
         # the bootstrap's own a / b (the two runs' values) override the names in to_dict: keep them apart
         out["differences"] = [{**d.to_dict(), "baseline": d.a, "run": d.b,

@@ -236,3 +236,14 @@ def test_cli_with_given_embeddings_has_every_shift_view_and_computed_signals(fil
     views = {v["view"]: v for v in story["shift"]["views"]}
     assert views["embedding_clusters"]["skipped"] is None and story["shift"]["domain_classifier_auc"] is not None
     assert story["issues"]["n_flagged_any"] > 0 and story["provenance"]["embeddings"] == "given (--embeddings)"
+
+
+def test_same_named_runs_keep_their_comparison_when_one_is_apart(tmp_path, ds):
+    """Display names are given among the compared runs, as compare_runs gives them: the summary finds the
+    interval of the last compared run even when a run shown apart shares the name."""
+    a, y = fake_run(tmp_path / "all", ds, skill=0.6, seed=1, name="run")
+    b, _ = fake_run(tmp_path / "clean", ds, skill=0.9, y=y, seed=2, name="run")
+    c, _ = fake_run(tmp_path / "other", ds, skill=0.9, y=y, seed=3, name="run", fingerprint="f" * 32)
+    story = build_story(ds, runs=[a, b, c])
+    assert [r["name"] for r in story.runs["runs"]] == ["run [all]", "run [clean]"]
+    assert "interval [" in story.summary and "a real gain" in story.summary
