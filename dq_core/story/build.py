@@ -59,7 +59,7 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
 
     if embeddings is not None and all(e is None for e in embeddings):
         embeddings = None
-    run_part = runs_section(list(runs), ds, seed=seed) if runs else None  # an unreadable run fails first
+    run_part, evaluations = runs_section(list(runs), ds, seed=seed) if runs else (None, {})  # fails first
     sig = _signals_for(ds, ref, recipe, signals, embeddings, workspace, progress)
     story = Story(title=f"The story of {ds.name}", summary="", provenance={}, data=data_section(ds))
     if ref is not None:
@@ -74,7 +74,7 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
         story.advice, why = advice_section(advice, ds)
         if why:
             story.notes.append(why)
-    story.runs = run_part
+    story.runs, story.evaluations = run_part, evaluations
     if run_part:
         story.notes += run_part["notes"]
     story.provenance = provenance(seed=seed, embeddings=_said(embeddings), signals=_said_signals(signals, sig),

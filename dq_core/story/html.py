@@ -61,12 +61,13 @@ def _figures(story: Story) -> dict[str, str]:
                          "array": [max(v["js_ci"][1] - v["js"], 0) for v in views],
                          "arrayminus": [max(v["js"] - v["js_ci"][0], 0) for v in views]}),
                 layout={"title": "JS divergence per view, with its bootstrap interval"}))
+    from dq_core.viz import training as vt
+
     for i, run in enumerate((story.runs or {}).get("runs", [])):
-        figs[f"confusion_{i}"] = _plot(go.Figure(go.Heatmap(z=run["confusion"], x=run["labels"], y=run["labels"],
-                                                            colorscale="Blues"),
-                                                 layout={"title": f"Confusion matrix: {run['name']}",
-                                                         "xaxis": {"title": "predicted"},
-                                                         "yaxis": {"title": "true", "autorange": "reversed"}}))
+        ev = story.evaluations.get(run["name"])
+        if ev is not None:  # the training report's own figures
+            figs[f"confusion_{i}"] = _plot(vt.confusion_matrix_figure(ev))
+            figs[f"reliability_{i}"] = _plot(vt.reliability_figure(ev))
     return figs
 
 

@@ -18,6 +18,9 @@ class Story:
     advice: dict | None = None
     runs: dict | None = None
     notes: list[str] = field(default_factory=list)  # what the story could not show, and why
+    # run name -> EvaluationResult, for the HTML's confusion and reliability figures (the report's own); the
+    # figures they draw are in ``runs``, so the JSON leaves them out
+    evaluations: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         from dq_core.util.jsonsafe import to_jsonable

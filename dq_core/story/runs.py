@@ -36,9 +36,9 @@ def _run_dict(name: str, record) -> dict:
             "seed": (record.config.get("train") or {}).get("seed")}
 
 
-def runs_section(run_dirs, ds: TextDataset, *, seed: int = 0) -> dict:
+def runs_section(run_dirs, ds: TextDataset, *, seed: int = 0) -> tuple[dict, dict]:
     """Runs on DATA (compared, the first is the baseline) and runs on another dataset (apart, with the line
-    that says so). Raises DataError, before anything is written, for a folder that is no finished run."""
+    that says so), and {name: EvaluationResult} of the compared runs for the HTML's figures. Raises DataError, before anything is written, for a folder that is no finished run."""
     from dq_core.report.content import difference_sentence
     from dq_core.report.load import compare_runs, display_names, load_run
 
@@ -53,10 +53,11 @@ def runs_section(run_dirs, ds: TextDataset, *, seed: int = 0) -> dict:
     out = {"runs": [_run_dict(n, r) for n, r in zip(display_names(matched), matched, strict=True)],
            "apart": [_run_dict(n, r) for n, r in zip(display_names(apart), apart, strict=True)],
            "notes": notes, "comparison": None, "differences": []}
+    evaluations = {x["name"]: r.evaluation for x, r in zip(out["runs"], matched, strict=True)}
     if len(matched) > 1:
         cmp = compare_runs(matched, seed=seed)
         out["comparison"] = cmp.to_dict()
         # the bootstrap's own a / b (the two runs' values) override the names in to_dict: keep them apart
         out["differences"] = [{**d.to_dict(), "baseline": d.a, "run": d.b,
                                 "sentence": difference_sentence(d)} for d in cmp.differences]
-    return out
+    return out, evaluations
