@@ -247,3 +247,14 @@ def test_same_named_runs_keep_their_comparison_when_one_is_apart(tmp_path, ds):
     story = build_story(ds, runs=[a, b, c])
     assert [r["name"] for r in story.runs["runs"]] == ["run [all]", "run [clean]"]
     assert "interval [" in story.summary and "a real gain" in story.summary
+
+
+def test_cli_refuses_an_output_over_a_run_file(tmp_path, ds, files):
+    """--run folders are inputs (file_options FOLDERS_OF_INPUTS): a story may sit beside a run's files,
+    never in place of one."""
+    a, _ = fake_run(tmp_path / "all", ds, skill=0.7, seed=1)
+    before = (a / "metrics.json").read_text()
+    line = error_line(dq("story", files["data"], "--run", a, "--out", a / "metrics.json"))
+    assert "--out" in line and (a / "metrics.json").read_text() == before
+    r = dq("story", files["data"], "--run", a, "--out", a / "story.md")
+    assert r.returncode == 0, r.stderr
