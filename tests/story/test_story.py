@@ -83,6 +83,16 @@ def test_summary_when_cleaning_pays(tmp_path, ds, files):
     assert f"scored {acc_b:.1%} accuracy against {acc_a:.1%}" in story.summary
     assert f"{(acc_b - acc_a) * 100:+.1f} points" in story.summary and "a real gain" in story.summary
     assert "rows (" in story.summary and "were removed" in story.summary
+    # the runs' figures are dq report's: load_run's metrics and compare_runs' paired bootstrap
+    from sklearn.metrics import accuracy_score
+
+    y_b = pd.read_parquet(b / "predictions.parquet")
+    assert story.runs["runs"][1]["headline"]["accuracy"] == acc_b == accuracy_score(y_b["label"], y_b["predicted"])
+    from dq_core.report import compare_runs
+
+    acc = next(d for d in compare_runs([load_run(a), load_run(b)]).differences if d.metric == "accuracy")
+    diff = next(d for d in story.runs["differences"] if d["metric"] == "accuracy")
+    assert (diff["ci_low"], diff["ci_high"], diff["delta"]) == (acc.result.ci_low, acc.result.ci_high, acc.result.delta)
 
 
 def test_summary_when_cleaning_does_not_pay(tmp_path, ds):
