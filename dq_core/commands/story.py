@@ -48,6 +48,8 @@ def _check_inputs(args) -> None:
     if args.recipe and args.recipe != "default":
         check_regular_file(args.recipe, "recipe file")
     if args.advice:
+        if not Path(args.advice).exists():
+            raise DataError(f"--advice '{args.advice}' does not exist; give the file `dq advise --out` wrote")
         check_regular_file(args.advice, "advice file")
     for d in args.run_dirs:
         if not Path(d).is_dir():

@@ -197,6 +197,8 @@ def test_cli_refuses_an_advice_file_that_is_not_one(files):
     out = files["data"].parent / "story.md"
     line = error_line(dq("story", files["data"], "--advice", advice, "--out", out))
     assert "not an advice file" in line and not out.exists()
+    line = error_line(dq("story", files["data"], "--advice", advice.with_name("none.json"), "--out", out))
+    assert "does not exist" in line and not out.exists()
 
 
 def _advice(ds, path: Path, fingerprint: str | None = None) -> Path:
