@@ -17,7 +17,7 @@ import threading
 from dq_core.errors import DataError
 
 COMMANDS = ("app", "profile", "embed", "coverage", "shift", "signals", "compute", "filter", "train", "advise",
-            "report")
+            "report", "story")
 
 
 def _available_commands(only: str | None = None):

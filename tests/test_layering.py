@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "dq_core"
-ORDER = ("util", "data", "space", "metrics", "signals", "filtering", "training", "viz", "report")
+ORDER = ("util", "data", "space", "metrics", "signals", "filtering", "training", "viz", "report", "story")
 TOP = ("cli", "commands", "__main__")  # the command line: may use every folder
 SHARED = ("errors", "settings", "__init__")  # importable from every folder; they import no layer
 FORBIDDEN_ROOTS = ("streamlit", "dq_app")

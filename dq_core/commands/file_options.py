@@ -27,6 +27,8 @@ INPUT_OPTIONS: dict[str, str] = {
     "model": "--model",
     "runs": "RUN_DIR",
     "open": "--open",
+    "advice": "--advice",
+    "run_dirs": "--run",
 }
 
 # Options naming a file or folder a command writes ('-' is stdout).
@@ -52,7 +54,7 @@ BUILT_IN: dict[str, frozenset[str]] = {
 
 # Inputs that are folders of inputs: every entry inside is read (or must stay as it is), but a new file may
 # sit beside them (`dq report RUN --out RUN/report.md`).
-FOLDERS_OF_INPUTS: frozenset[str] = frozenset({"runs"})
+FOLDERS_OF_INPUTS: frozenset[str] = frozenset({"runs", "run_dirs"})
 
 
 def command_inputs(command: str, args) -> list[tuple[str, str]]:
