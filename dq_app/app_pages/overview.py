@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dq_app.ui import cached, state
+from dq_app.ui.story import story_download
 from dq_app.ui.widgets import fmt_num, pair_caption, show_rows, user_errors
 from dq_core.metrics.balance import RARE_SHARE_OF_UNIFORM
 from dq_core.metrics.profile import length_frame, profile_rows
@@ -97,3 +98,9 @@ with user_errors("Profiling"):
     if p.split_sizes:
         st.subheader("Splits")
         st.dataframe(pd.Series(p.split_sizes, name="rows").to_frame(), width="stretch", key="ov_splits")
+
+st.subheader("The data story")
+st.caption("The data alone (at a glance, and the shift from the reference when there is one) in one document; "
+           "the full story with the recipe and runs is on **Report**.")
+with user_errors("The data story"):
+    story_download(ds, ref, key="ov_story", label="Download the data story", workspace=state.workspace())

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dq_app.ui import navigation, state
 from dq_app.ui import runs as cached_runs
+from dq_app.ui.story import clean_recipe, story_download
 from dq_app.ui.widgets import fmt_num, user_errors
 from dq_core.report import RunRecord, has_curves
 from dq_core.report.content import comparison_table, training_rows_text
@@ -124,3 +125,14 @@ with user_errors("Building the report"):
                        mime="text/markdown", key="rp_dl_md")
     c3.download_button("JSON", data=lambda: cached_runs.report_text(paths, "json"), file_name=f"{stem}.json",
                        mime="application/json", key="rp_dl_json")
+
+st.subheader("The story")
+if active is None:
+    st.info("Load a dataset to download the story: data, issues, recipe and these runs in one document.")
+else:
+    st.caption(f"One document from data to model: **{active.name}**"
+               + (" with its reference" if state.active_reference() is not None else "")
+               + ", the Clean page's working recipe when there is one, and the runs picked above.")
+    with user_errors("The story"):
+        story_download(active, state.active_reference(), key="rp_story", label="Download the story",
+                       recipe=clean_recipe(ws, active), runs=paths, workspace=ws)
