@@ -130,9 +130,10 @@ st.subheader("The story")
 if active is None:
     st.info("Load a dataset to download the story: data, issues, recipe and these runs in one document.")
 else:
+    story_ref = state.active_reference()
     st.caption(f"One document from data to model: **{active.name}**"
-               + (" with its reference" if state.active_reference() is not None else "")
+               + (" with its reference" if story_ref is not None else "")
                + ", the Clean page's working recipe when there is one, and the runs picked above.")
     with user_errors("The story"):
-        story_download(active, state.active_reference(), key="rp_story", label="Download the story",
+        story_download(active, story_ref, key="rp_story", label="Download the story",
                        recipe=clean_recipe(ws, active), runs=paths, workspace=ws)

@@ -10,6 +10,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import dq_core.story
+from dq_app.ui.story import file_stem
 from dq_core.data.workspace import Workspace
 from dq_core.errors import DataError
 from dq_core.filtering import FilterRecipe
@@ -82,6 +83,15 @@ def test_report_builds_the_story_on_request_and_downloads_it_as_html(dq_env, med
     at.radio(key="rp_story_fmt").set_value("Markdown").run()
     name, md = downloaded(at, media, "rp_story_dl")
     assert name == "story-tiny.md" and f"{N_ROWS:,}" in md
+
+    at.multiselect(key="rp_runs").set_value(runs[:1]).run()  # other runs: that story no longer describes them
+    assert not any(b.proto.id.endswith("rp_story_dl") for b in at.get("download_button"))
+
+
+def test_story_file_name_is_safe_for_any_dataset_name():
+    assert file_stem("tweets") == "tweets"
+    assert file_stem("my data/../v2 (final)") == "my_data_.._v2_final"
+    assert file_stem("///") == "dataset"
 
 
 def test_report_story_gets_the_clean_recipe_and_runs_and_a_data_error_is_an_st_error(dq_env, media, monkeypatch):
