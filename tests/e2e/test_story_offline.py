@@ -78,6 +78,8 @@ def test_story_html_works_offline_in_chromium(story_file: Path):
         assert page.evaluate("() => typeof window.Plotly") == "object"
         assert page.get_by_text(EVIL, exact=True).count() >= 1  # shown as text, not parsed into tags
         assert page.locator("img[src='x']").count() == 0
+        # a median word count of 9 showed as "9.000" (a count is not a 3-decimal measure)
+        assert page.locator("tr", has_text="words per text (median)").locator("td").inner_text() == "9"
         # column headers sat right-aligned over left-aligned text columns (row_id / label / text looked adrift)
         assert page.locator("thead th").first.evaluate("e => getComputedStyle(e).textAlign") == "left"
         page.screenshot(path=str(SCREENSHOT), full_page=True)
