@@ -146,7 +146,7 @@ def run(args) -> int:
     for n in result.notes:
         warn(n)
     cleaned = cleaned_frame(ds, result)
-    card = card_files(ds, result, frame=cleaned) if not Path(args.out).suffix else None  # a datasets folder's card
+    card = card_files(ds, result, signals=signals, frame=cleaned) if not Path(args.out).suffix else None  # its card
     write_export(cleaned, args.out, label_col=label_column(ds, cleaned), spreadsheet_safe=args.spreadsheet_safe,
                  extra_files=card)
     if args.spreadsheet_safe:

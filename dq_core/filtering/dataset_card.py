@@ -21,12 +21,15 @@ import pandas as pd
 from dq_core.data.dataset import TextDataset
 from dq_core.data.writers import class_label_names
 from dq_core.filtering.export import cleaned_frame, label_column, removal_summary
+from dq_core.filtering.inputs import signal_names
 from dq_core.filtering.result import RecipeResult
-from dq_core.filtering.rule_counts import recipe_in_words
+from dq_core.filtering.rule_counts import count_rules, recipe_in_words
 from dq_core.util.markdown import md_escape
 
 CARD_FILE = "README.md"
 NO_LABEL = "*(no label)*"  # how the label table shows a missing label
+DATA_FILES = "data-*.arrow"  # the Arrow files save_to_disk writes: the Hub reads them as the train split
+SHARE_SHIFT = 5.0  # percentage points: a class share moved this much by the cleaning is named in the limitations
 # The Hub's size_categories buckets, by the number of rows written.
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
           (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"))
@@ -62,8 +65,11 @@ def label_counts(ds: TextDataset, result: RecipeResult) -> tuple[dict[str | None
 
 def _front_matter(pretty_name: str, frame: pd.DataFrame, text_col: str, label_col: str | None,
                   names: list[str]) -> list[str]:
+    # No language: dq does not detect one, and a wrong code is worse than none (the limitations say so).
     lines = ["---", f"pretty_name: {yaml_str(pretty_name)}", "task_categories:", "- text-classification",
-             "size_categories:", f"- {size_category(len(frame))}", "tags:", "- dq-dashboard", "dataset_info:",
+             "size_categories:", f"- {size_category(len(frame))}", "tags:", "- dq-dashboard", "configs:",
+             "- config_name: default", "  data_files:", "  - split: train", f"    path: {yaml_str(DATA_FILES)}",
+             "dataset_info:",
              "  features:", f"  - name: {yaml_str(text_col)}", "    dtype: string"]
     if label_col:
         lines += [f"  - name: {yaml_str(label_col)}", "    dtype:", "      class_label:", "        names:"]
@@ -126,6 +132,54 @@ def _curation(result: RecipeResult, summary: dict) -> list[str]:
     return lines
 
 
+def _signals_used(result: RecipeResult, signals: pd.DataFrame | None) -> list[str]:
+    """The recipe's rules that read a signal, with count_rules' figures (the Clean page's *Rules in effect*)."""
+    lines = ["#### Signals used", ""]
+    read = [c for c in count_rules(result) if c.signal]
+    if not read:
+        lines += ["No rule of the recipe reads a quality signal.", ""]
+    else:
+        lines += ["| step | rule | signal | rows its test selects | removed | relabelled |",
+                  "|---:|---|---|---:|---:|---:|"]
+        lines += [f"| {c.step} | {md_escape(c.rule)} | {md_escape(c.signal)} | {c.selects:,} | {c.removes:,} "
+                  f"| {c.relabels:,} |" for c in read]
+        lines.append("")
+    settings = result.recipe.signal_settings
+    if signals is not None:
+        names = ", ".join(md_escape(n) for n in signal_names(signals)) or "none"
+        lines += [f"Signals computed for the data: {names}."]
+    if settings is not None:
+        keys = ", ".join(md_escape(k) for k in settings["signals"]) if settings["signals"] else "the default set"
+        lines += [f"The recipe computes its signals as: {keys}, seed {settings['seed']}."]
+    return [*lines, ""] if lines[-1] else lines
+
+
+def _limitations(result: RecipeResult, before: dict[str | None, int], after: dict[str | None, int]) -> list[str]:
+    """What a reader of the cleaned data should know, from the same figures as the tables above."""
+    items = ["The recipe's rules and the quality signals they read chose the rows, not a person reading each "
+             "one: a removed row may be sound and a kept row may still be wrong; the removal log lists every "
+             "removed row with its reasons for review."]
+    if result.n_relabelled:
+        items.append(f"{result.n_relabelled:,} labels were changed by the recipe: the label column holds the "
+                     "labels after cleaning, not the ones in the source file.")
+    if result.n_repaired:
+        items.append(f"{result.n_repaired:,} texts were repaired: they differ from the source file.")
+    gone = [k for k in before if k is not None and before[k] and not after.get(k)]
+    if gone:
+        items.append("Classes with no row left after cleaning: " + ", ".join(md_escape(k) for k in gone) + ".")
+    n_b, n_a = sum(before.values()) or 1, sum(after.values()) or 1
+    moved = [f"{md_escape(k)} {100 * before.get(k, 0) / n_b:.1f}% → {100 * after.get(k, 0) / n_a:.1f}%"
+             for k in dict.fromkeys([*before, *after]) if k is not None and k not in gone
+             and abs(100 * after.get(k, 0) / n_a - 100 * before.get(k, 0) / n_b) >= SHARE_SHIFT]
+    if moved:
+        items.append(f"The cleaning moved class shares by {SHARE_SHIFT:g} points or more: " + "; ".join(moved) + ".")
+    items.append("No language is recorded: dq does not detect it. Add `language:` to the front matter before "
+                 "publishing, and read the texts for personal or offensive content: dq measures quality, "
+                 "not what the texts say.")
+    return ["## Considerations for Using the Data", "", "### Other Known Limitations", "",
+            *[f"- {i}" for i in items], ""]
+
+
 def _provenance(source: str, summary: dict, ds: TextDataset, today: str) -> list[str]:
     from dq_core import __version__
 
@@ -140,11 +194,12 @@ def _provenance(source: str, summary: dict, ds: TextDataset, today: str) -> list
     return lines
 
 
-def dataset_card(ds: TextDataset, result: RecipeResult, *, source: str = "", frame: pd.DataFrame | None = None,
-                 today: str | None = None) -> str:
-    """The card's text for the rows ``result`` keeps of ``ds``. ``source``: the source file (its name only is
-    shown; default ``ds.source``); ``frame``: the :func:`cleaned_frame` already built, if any; ``today``:
-    the date shown (default today, UTC)."""
+def dataset_card(ds: TextDataset, result: RecipeResult, *, signals: pd.DataFrame | None = None, source: str = "",
+                 frame: pd.DataFrame | None = None, today: str | None = None) -> str:
+    """The card's text for the rows ``result`` keeps of ``ds``. ``signals``: the signals frame the recipe
+    was applied with, if any (its signals are named); ``source``: the source file (its name only is shown;
+    default ``ds.source``); ``frame``: the :func:`cleaned_frame` already built, if any; ``today``: the date
+    shown (default today, UTC)."""
     frame = cleaned_frame(ds, result) if frame is None else frame
     label_col = label_column(ds, frame)
     text_col = ds.mapping.text if ds.mapping.text in frame.columns else "text"
@@ -162,11 +217,12 @@ def dataset_card(ds: TextDataset, result: RecipeResult, *, source: str = "", fra
              f"{summary['n_relabelled']:,} relabelled, {summary['n_repaired']:,} with the text repaired), "
              f"written by dq-dashboard (`dq filter` / the Clean page).", "",
              *_structure(frame, ds, text_col, label_col), *_label_table(before, after, names),
-             *_curation(result, summary), *_provenance(src, summary, ds, today)]
+             *_curation(result, summary), *_signals_used(result, signals), *_provenance(src, summary, ds, today),
+             *_limitations(result, before, after)]
     return "\n".join(lines)
 
 
-def card_files(ds: TextDataset, result: RecipeResult, *, source: str = "",
+def card_files(ds: TextDataset, result: RecipeResult, *, signals: pd.DataFrame | None = None, source: str = "",
                frame: pd.DataFrame | None = None) -> dict[str, str]:
     """{README.md: the card}: the files a datasets folder export writes beside its data."""
-    return {CARD_FILE: dataset_card(ds, result, source=source, frame=frame)}
+    return {CARD_FILE: dataset_card(ds, result, signals=signals, source=source, frame=frame)}

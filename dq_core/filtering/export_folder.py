@@ -33,7 +33,7 @@ def export_all(ds: TextDataset, result: RecipeResult, signals: pd.DataFrame | No
     check_format(fmt)
     data_path = folder / f"{stem}.cleaned{EXPORT_FORMATS[fmt]}"
     frame = cleaned_frame(ds, result)
-    card = card_files(ds, result, frame=frame) if fmt == "datasets" else None  # the folder's README.md
+    card = card_files(ds, result, signals=signals, frame=frame) if fmt == "datasets" else None  # its README.md
     out = {"data": write_export(frame, data_path, label_col=label_column(ds, frame),
                                 spreadsheet_safe=fmt == "csv_spreadsheet", folder=fmt == "datasets",
                                 extra_files=card)}

@@ -197,6 +197,28 @@ def test_export_to_the_workspace_writes_data_log_and_recipe():
     assert len(pd.read_csv(next(folder.glob("*.cleaned.csv")))) == int(metric(at, "Rows").replace(",", ""))
 
 
+def test_export_of_a_datasets_folder_to_the_workspace_writes_its_dataset_card():
+    """The page's "Save all to the workspace" in the datasets format writes README.md (the dataset card) into
+    the folder, listed in its marker; dq and datasets still read the folder, with the page's row count."""
+    import datasets
+
+    from dq_core.data.io import read_path
+    from dq_core.data.paths import check_datasets_folder
+    from dq_core.data.writers import DATASETS_MARKER
+
+    at = open_page()
+    at.selectbox(key="fp_fmt").select("datasets").run()
+    button(at, "Save all to the workspace").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    folder = next(Workspace.default().exports_dir(make_dataset().fingerprint[:16]).glob("*.cleaned"))
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    rows = int(metric(at, "Rows").replace(",", ""))
+    assert card.startswith("---\n") and f"| kept | {rows:,} |" in card and "#### Signals used" in card
+    assert "README.md" in json.loads((folder / DATASETS_MARKER).read_text())["entries"]
+    check_datasets_folder(folder)
+    assert len(read_path(folder).frame) == rows == len(datasets.load_from_disk(str(folder)))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """st.cache_resource lives in the process: clear it so each test reads its own workspace."""

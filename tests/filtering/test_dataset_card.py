@@ -29,8 +29,9 @@ from dq_core.filtering import (
     label_column,
     removal_summary,
 )
-from dq_core.filtering.dataset_card import CARD_FILE, dataset_card, label_counts, yaml_str
-from dq_core.filtering.rule_counts import recipe_in_words
+from dq_core.filtering.dataset_card import CARD_FILE, SHARE_SHIFT, dataset_card, label_counts, yaml_str
+from dq_core.filtering.inputs import signal_names
+from dq_core.filtering.rule_counts import count_rules, recipe_in_words
 from dq_core.util.markdown import md_escape
 from tests.cli_helpers import dq
 
@@ -102,6 +103,10 @@ def test_card_figures_equal_removal_summary_and_the_exported_rows_label_counts(t
     assert "mails.csv" in card and str(tmp_path) not in card  # the file's name, never its folders
     assert summary["recipe_fingerprint"] in card and "card test" in card
     assert json.loads((folder / DATASETS_MARKER).read_text())["entries"].count(CARD_FILE) == 1
+    # configs: the Hub reads the folder's Arrow files as the train split
+    glob = front["configs"][0]["data_files"][0]["path"]
+    assert front["configs"][0]["data_files"][0]["split"] == "train" and list(folder.glob(glob))
+    assert "language" not in front  # dq detects none: omitted, and the limitations say so
 
 
 def test_card_yaml_reads_back_hostile_label_names_and_markdown_escapes_them(tmp_path):
@@ -178,3 +183,33 @@ def test_extra_files_beside_datasets_data_must_be_plain_names(tmp_path, name):
 def test_extra_files_are_refused_for_a_one_file_export(tmp_path):
     with pytest.raises(DataError, match="only a datasets folder"):
         write_frame(_rows(), tmp_path / "f.csv", extra_files={CARD_FILE: "x"})
+
+
+def test_card_names_the_signals_used_with_count_rules_figures_and_the_limitations_from_the_label_counts():
+    """The card's *Signals used* rows are count_rules' (the Clean page's *Rules in effect*) for each rule that
+    reads a signal, it names the signals the frame holds, and *Other Known Limitations* names the relabels,
+    a class left with no row and a class share moved by the cleaning, from the label-count figures."""
+    ds = build_dataset(_rows(), MAPPING, name="mails.csv")
+    sig = pd.DataFrame({"row_id": ds.frame["row_id"], "is_junk_issue": [i in (3, 7) for i in range(10)],
+                        "junk_score": 0.5})
+    recipe = {**RECIPE, "name": "with | signals", "signals": [{"signal": "junk", "action": "drop"}],
+              "signal_settings": {"signals": ["junk"], "seed": 3}}
+    result = apply_recipe(ds, sig, recipe, strict=False)
+    card = dataset_card(ds, result, signals=sig, today="2026-01-01")
+    rows = _table(card, "#### Signals used")
+    want = [c for c in count_rules(result) if c.signal]
+    assert [(int(r[0]), r[2], _num(r[3]), _num(r[4]), _num(r[5])) for r in rows] == \
+        [(c.step, c.signal, c.selects, c.removes, c.relabels) for c in want] and want[0].removes == 2
+    assert f"Signals computed for the data: {', '.join(signal_names(sig))}." in card
+    assert "The recipe computes its signals as: junk, seed 3." in card
+    assert "with \\| signals" in card  # a recipe name with a pipe does not split the table
+    limits = card.split("### Other Known Limitations", 1)[1]
+    assert f"{result.n_relabelled:,} labels were changed" in limits and "no row left after cleaning: spam" in limits
+    before, after = label_counts(ds, result)
+    n_b, n_a = sum(before.values()), sum(after.values())
+    for k in ("ham", "eggs"):
+        moved = abs(100 * after[k] / n_a - 100 * before[k] / n_b) >= SHARE_SHIFT
+        assert (f"{k} {100 * before[k] / n_b:.1f}% → {100 * after[k] / n_a:.1f}%" in limits) == moved
+    assert "No language is recorded" in limits
+    plain = dataset_card(ds, apply_recipe(ds, None, RECIPE, strict=False))
+    assert "No rule of the recipe reads a quality signal." in plain and "Signals computed" not in plain

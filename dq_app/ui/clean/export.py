@@ -42,7 +42,7 @@ def export(key: str, ds: TextDataset, signals: pd.DataFrame | None, result: Reci
     # Callables: the bytes are built when the button is clicked, not on every rerun.
     def cleaned_bytes() -> bytes:
         frame = cleaned_frame(ds, result)
-        card = card_files(ds, result, frame=frame) if fmt == "datasets" else None  # the zipped folder's README.md
+        card = card_files(ds, result, signals=signals, frame=frame) if fmt == "datasets" else None  # the zipped folder's README.md
         return export_bytes(frame, fmt, label_col=label_column(ds, frame), extra_files=card)
 
     b1.download_button("⬇ Cleaned data", data=cleaned_bytes, file_name=f"{stem}.cleaned{ext}",
