@@ -178,3 +178,233 @@ def test_embeddings_accepted(tmp_path, kind):
     r = dq("signals", d, "--embeddings", e, "--out", out, "--signals", "near_duplicate")
     check(r, 0)
     assert snapshot([d, e]) == before
+
+
+# ---------------------------------------------------------------- --pred-probs: CSV headers, values, files
+def _pp_case(kind: str, tmp: Path):
+    d = write(tmp)
+    p = probs()  # columns in sorted class order: neg, neu, pos
+    cols = ["neg", "neu", "pos"]
+    f = tmp / "p.csv"
+    df = pd.DataFrame(p, columns=cols)
+    if kind == "extra_col":
+        df["other"] = 0.0
+    elif kind == "extra_class":
+        df = pd.DataFrame(np.hstack([p * 0.9, np.full((24, 1), 0.1)]), columns=cols + ["zzz"])
+    elif kind == "missing_class":
+        df = df[["neg", "pos"]]
+        df = df.div(df.sum(axis=1), axis=0)
+    elif kind == "renamed_class":
+        df.columns = ["negative", "neu", "pos"]
+    elif kind == "dup_class":
+        df = pd.DataFrame(np.hstack([p, p[:, :1]]), columns=cols + ["neg"])
+        f.write_text(df.to_csv(index=False, header=False).replace("", "", 0))
+        f.write_text("neg,neu,pos,neg\n" + df.to_csv(index=False, header=False))
+        return d, f
+    elif kind == "dup_class_only":
+        f.write_text("neg,neg,pos\n" + df.to_csv(index=False, header=False))
+        return d, f
+    elif kind == "two_id_cols":
+        df.insert(0, "id", range(24))
+        df.insert(0, "row_id", range(24))
+    elif kind == "text_col":
+        df["text"] = "x"
+    elif kind == "nonnumeric":
+        df = df.astype(object)
+        df.iloc[3, 1] = "high"
+    elif kind == "nan":
+        df.iloc[3, 1] = np.nan
+    elif kind == "gt1":
+        df.iloc[0] = [1.5, -0.25, -0.25]
+    elif kind == "negative":
+        df.iloc[0] = [-0.1, 0.6, 0.5]
+    elif kind == "unnormalised":
+        df = df * 3
+    elif kind == "onehot":
+        oh = np.eye(3)[[i % 3 for i in range(24)]]
+        df = pd.DataFrame(oh.astype(int), columns=cols)
+    elif kind == "short":
+        df = df.iloc[:20]
+    elif kind == "long":
+        df = pd.concat([df, df.iloc[:2]])
+    elif kind == "empty":
+        f.write_text("")
+        return d, f
+    elif kind == "header_only":
+        f.write_text("neg,neu,pos\n")
+        return d, f
+    elif kind == "inf":
+        df.iloc[2, 0] = np.inf
+    elif kind == "npy_width":
+        f = tmp / "p.npy"
+        np.save(f, probs(k=4))
+        return d, f
+    elif kind == "npy_rows":
+        f = tmp / "p.npy"
+        np.save(f, probs(n=23))
+        return d, f
+    elif kind == "npy_1d":
+        f = tmp / "p.npy"
+        np.save(f, probs()[:, 0])
+        return d, f
+    elif kind == "npy_str":
+        f = tmp / "p.npy"
+        np.save(f, probs().astype(str))
+        return d, f
+    elif kind == "npy_text":
+        f = tmp / "p.npy"
+        f.write_text("0.1,0.2,0.7\n")
+        return d, f
+    elif kind == "npz":
+        f = tmp / "p.npz"
+        np.savez(f, a=probs())
+        return d, f
+    elif kind == "txt_ext":
+        f = tmp / "p.txt"
+    elif kind == "parquet_as_csv":
+        df.to_parquet(f)
+        return d, f
+    elif kind == "json_ext":
+        f = tmp / "p.json"
+        df.to_json(f, orient="records")
+        return d, f
+    elif kind == "npy_nan":
+        f = tmp / "p.npy"
+        a = probs()
+        a[1, 1] = np.nan
+        np.save(f, a)
+        return d, f
+    elif kind == "npy_onehot":
+        f = tmp / "p.npy"
+        np.save(f, np.eye(3)[[i % 3 for i in range(24)]].astype(np.float32))
+        return d, f
+    elif kind == "npy_zero_rows":
+        f = tmp / "p.npy"
+        a = probs()
+        a[4] = 0
+        np.save(f, a)
+        return d, f
+    elif kind == "headerless_width":
+        f.write_text(pd.DataFrame(probs(k=2)).to_csv(index=False, header=False))
+        return d, f
+    elif kind == "id_nonint":
+        df.insert(0, "id", [f"r{i}" for i in range(24)])
+    elif kind == "missing_file":
+        f = tmp / "nope.csv"
+        return d, f
+    elif kind == "semicolon":
+        f.write_text(df.to_csv(index=False, sep=";"))
+        return d, f
+    elif kind == "case_header":
+        df.columns = ["NEG", "NEU", "POS"]
+    df.to_csv(f, index=False)
+    return d, f
+
+
+PP_BAD = ["extra_col", "extra_class", "missing_class", "renamed_class", "dup_class", "dup_class_only",
+          "text_col", "nonnumeric", "nan", "gt1", "negative", "unnormalised", "onehot", "short",
+          "long", "empty", "header_only", "inf", "npy_width", "npy_rows", "npy_1d", "npy_str", "npy_text", "npz",
+          "txt_ext", "parquet_as_csv", "json_ext", "npy_nan", "npy_onehot", "npy_zero_rows", "headerless_width",
+          "missing_file", "case_header"]
+
+
+@pytest.mark.parametrize("kind", PP_BAD)
+def test_pred_probs_refused(tmp_path, kind):
+    d, f = _pp_case(kind, tmp_path)
+    e = emb(tmp_path)
+    before = snapshot([d, f, e])
+    out = tmp_path / "o.parquet"
+    r = dq("signals", d, "--embeddings", e, "--pred-probs", f, "--signals", "label", "--out", out)
+    check(r, 2, "--pred-probs")
+    assert not out.exists()
+    assert snapshot([d, f, e]) == before
+
+
+def _label_scores(tmp: Path, f: Path, e: Path, d: Path) -> pd.DataFrame:
+    out = tmp / f"o-{f.stem}.parquet"
+    r = dq("signals", d, "--embeddings", e, "--pred-probs", f, "--signals", "label", "--out", out)
+    check(r, 0)
+    return pd.read_parquet(out)
+
+
+@pytest.mark.parametrize("layout", ["reordered", "row_id_first", "id_last", "headerless", "npy", "float16_npy"])
+def test_pred_probs_layouts_agree(tmp_path, layout):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    p = probs()
+    ref = tmp_path / "ref.csv"
+    pd.DataFrame(p, columns=["neg", "neu", "pos"]).to_csv(ref, index=False)
+    f = tmp_path / "p.csv"
+    df = pd.DataFrame(p, columns=["neg", "neu", "pos"])
+    if layout == "reordered":
+        df[["pos", "neg", "neu"]].to_csv(f, index=False)
+    elif layout == "row_id_first":
+        df.insert(0, "row_id", range(24))
+        df.to_csv(f, index=False)
+    elif layout == "id_last":
+        df["id"] = range(24)
+        df.to_csv(f, index=False)
+    elif layout == "headerless":
+        df.to_csv(f, index=False, header=False)
+    elif layout == "npy":
+        f = tmp_path / "p.npy"
+        np.save(f, p)
+    elif layout == "float16_npy":
+        f = tmp_path / "p.npy"
+        np.save(f, p.astype(np.float32))
+    a = _label_scores(tmp_path, ref, e, d)
+    b = _label_scores(tmp_path, f, e, d)
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_exact=False, atol=1e-5)
+
+
+def _pp_with_ids(tmp: Path, ids, col: str = "row_id", extra_id=None) -> Path:
+    df = pd.DataFrame(probs(), columns=["neg", "neu", "pos"])
+    df.insert(0, col, list(range(24)))
+    if extra_id is not None:
+        df.insert(1, "id", extra_id)
+    df = df.set_index(col).loc[ids].reset_index() if ids is not None else df
+    f = tmp / "pid.csv"
+    df.to_csv(f, index=False)
+    return f
+
+
+@pytest.mark.parametrize("case", ["reversed_row_id", "shuffled_id"])
+def test_pred_probs_id_column_aligns_or_refuses(tmp_path, case):
+    """DEFECT (high): a row_id/id column is accepted but ignored: probabilities listed in another row order are
+    read by position, so every row gets another row's probabilities and the answer is silently wrong."""
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    ref = _label_scores(tmp_path, _pp_with_ids(tmp_path, None), e, d)
+    order = list(range(23, -1, -1)) if case == "reversed_row_id" else list(np.random.default_rng(3).permutation(24))
+    f = _pp_with_ids(tmp_path, order, "row_id" if case == "reversed_row_id" else "id")
+    out = tmp_path / "o2.parquet"
+    r = dq("signals", d, "--embeddings", e, "--pred-probs", f, "--signals", "label", "--out", out)
+    if r.returncode == 2:
+        check(r, 2, "--pred-probs")
+        return
+    check(r, 0)
+    got = pd.read_parquet(out)
+    np.testing.assert_allclose(got["label_score"].to_numpy(), ref["label_score"].to_numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["foreign_ids", "duplicate_ids", "row_id_and_id_disagree"])
+def test_pred_probs_bad_ids_refused(tmp_path, case):
+    """DEFECT (high/medium): ids that name no row of DATA, the same id twice, or two id columns that disagree
+    are accepted silently (the ids are not read at all)."""
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    df = pd.DataFrame(probs(), columns=["neg", "neu", "pos"])
+    if case == "foreign_ids":
+        df.insert(0, "row_id", range(100, 124))
+    elif case == "duplicate_ids":
+        df.insert(0, "row_id", [0] * 24)
+    else:
+        df.insert(0, "row_id", range(24))
+        df.insert(1, "id", range(23, -1, -1))
+    f = tmp_path / "p.csv"
+    df.to_csv(f, index=False)
+    before = snapshot([d, f])
+    out = tmp_path / "o.parquet"
+    r = dq("signals", d, "--embeddings", e, "--pred-probs", f, "--signals", "label", "--out", out)
+    check(r, 2, "--pred-probs")
+    assert snapshot([d, f]) == before
