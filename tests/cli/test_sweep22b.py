@@ -408,3 +408,129 @@ def test_pred_probs_bad_ids_refused(tmp_path, case):
     r = dq("signals", d, "--embeddings", e, "--pred-probs", f, "--signals", "label", "--out", out)
     check(r, 2, "--pred-probs")
     assert snapshot([d, f]) == before
+
+
+# ---------------------------------------------------------------- recipes
+BASE_RECIPE = {
+    "format": "dq-filter-recipe", "version": 1, "name": "t", "description": "",
+    "signals": [
+        {"signal": "exact_duplicate", "action": "dedupe", "threshold": None, "use_flag": True, "min_prob": 0.0,
+         "enabled": True, "required": False},
+        {"signal": "junk", "action": "drop", "threshold": None, "use_flag": True, "min_prob": 0.0,
+         "enabled": True, "required": False},
+    ],
+    "classes": [], "conditions": [], "row_sets": [], "decisions": [], "signal_settings": None,
+}
+
+
+def _recipe(tmp: Path, mutate) -> Path:
+    rec = json.loads(json.dumps(BASE_RECIPE))
+    text = mutate(rec)
+    p = tmp / "r.json"
+    p.write_text(text if isinstance(text, str) else json.dumps(rec))
+    return p
+
+
+def _set(path, value):
+    def m(rec):
+        obj = rec
+        for k in path[:-1]:
+            obj = obj[k]
+        obj[path[-1]] = value
+    return m
+
+
+RECIPE_BAD = {
+    "threshold_true": _set(["signals", 1, "threshold"], True),
+    "threshold_str": _set(["signals", 1, "threshold"], "0.5"),
+    "threshold_neg": _set(["signals", 1, "threshold"], -0.1),
+    "threshold_big": _set(["signals", 1, "threshold"], 1e308),
+    "min_prob_false": _set(["signals", 1, "min_prob"], False),
+    "min_prob_2": _set(["signals", 1, "min_prob"], 2),
+    "enabled_str": _set(["signals", 1, "enabled"], "yes"),
+    "unknown_action": _set(["signals", 1, "action"], "explode"),
+    "unknown_top_key": _set(["colour"], "red"),
+    "unknown_rule_key": _set(["signals", 1, "colour"], "red"),
+    "version_99": _set(["version"], 99),
+    "format_wrong": _set(["format"], "something-else"),
+    "signals_not_list": _set(["signals"], {"junk": 1}),
+    "signals_str": _set(["signals"], "junk"),
+    "settings_list": _set(["signal_settings"], [1, 2]),
+    "settings_seed_neg": _set(["signal_settings"], {"seed": -1}),
+    "settings_seed_huge": _set(["signal_settings"], {"seed": 2 ** 40}),
+    "settings_seed_bool": _set(["signal_settings"], {"seed": True}),
+    "settings_seed_float": _set(["signal_settings"], {"seed": 1.5}),
+    "settings_bad_param": _set(["signal_settings"], {"signals": {"near_duplicate": {"threshold": 3}}}),
+    "settings_unknown_signal": _set(["signal_settings"], {"signals": {"nonsense": {}}}),
+    "nan_literal": lambda rec: json.dumps(rec).replace('"min_prob": 0.0', '"min_prob": NaN', 1),
+    "infinity_literal": lambda rec: json.dumps(rec).replace('"min_prob": 0.0', '"min_prob": Infinity', 1),
+    "not_json": lambda rec: "{this is not json",
+    "json_list": lambda rec: "[1, 2, 3]",
+    "empty_file": lambda rec: "",
+    "utf16": None,
+    "decisions_str": _set(["decisions"], "drop everything"),
+    "classes_num": _set(["classes"], 7),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RECIPE_BAD))
+def test_recipe_refused(tmp_path, kind):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    if kind == "utf16":
+        r_ = tmp_path / "r.json"
+        r_.write_bytes(json.dumps(BASE_RECIPE).encode("utf-16"))
+        r_.write_bytes(b"\x00\x01garbage" + r_.read_bytes())
+    else:
+        r_ = _recipe(tmp_path, RECIPE_BAD[kind])
+    before = snapshot([d, e, r_])
+    out = tmp_path / "clean.csv"
+    r = dq("filter", d, "--embeddings", e, "--recipe", r_, "--out", out)
+    check(r, 2)
+    assert not out.exists()
+    assert snapshot([d, e, r_]) == before
+
+
+@pytest.mark.parametrize("kind", ["missing", "dir", "default_typo"])
+def test_recipe_path_refused(tmp_path, kind):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    arg = {"missing": str(tmp_path / "nope.json"), "dir": str(tmp_path), "default_typo": "defualt"}[kind]
+    r = dq("filter", d, "--embeddings", e, "--recipe", arg, "--out", tmp_path / "c.csv")
+    check(r, 2)
+
+
+def test_recipe_saved_round_trip(tmp_path):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    r1 = tmp_path / "r1.json"
+    r = dq("filter", d, "--embeddings", e, "--recipe", "default", "--out", tmp_path / "c1.csv", "--save-recipe", r1)
+    check(r, 0)
+    r = dq("filter", d, "--embeddings", e, "--recipe", r1, "--out", tmp_path / "c2.csv",
+           "--save-recipe", tmp_path / "r2.json")
+    check(r, 0)
+    assert (tmp_path / "c1.csv").read_bytes() == (tmp_path / "c2.csv").read_bytes()
+    assert json.loads(r1.read_text())["signals"] == json.loads((tmp_path / "r2.json").read_text())["signals"]
+
+
+@pytest.mark.parametrize("target", ["recipe", "data", "embeddings", "log", "out"])
+def test_save_recipe_over_an_input_refused(tmp_path, target):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    r_ = _recipe(tmp_path, lambda rec: None)
+    log = tmp_path / "log.csv"
+    out = tmp_path / "c.csv"
+    dest = {"recipe": r_, "data": d, "embeddings": e, "log": log, "out": out}[target]
+    before = snapshot([d, e, r_])
+    r = dq("filter", d, "--embeddings", e, "--recipe", r_, "--out", out, "--log", log, "--save-recipe", dest)
+    check(r, 2)
+    assert snapshot([d, e, r_]) == before
+
+
+def test_recipe_unknown_signal_is_noted(tmp_path):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    r_ = _recipe(tmp_path, _set(["signals", 1, "signal"], "nonsense"))
+    r = dq("filter", d, "--embeddings", e, "--recipe", r_, "--out", tmp_path / "c.csv")
+    check(r, 0)
+    assert "nonsense" in r.stderr
