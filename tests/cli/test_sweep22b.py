@@ -534,3 +534,91 @@ def test_recipe_unknown_signal_is_noted(tmp_path):
     r = dq("filter", d, "--embeddings", e, "--recipe", r_, "--out", tmp_path / "c.csv")
     check(r, 0)
     assert "nonsense" in r.stderr
+
+
+# ---------------------------------------------------------------- charsets
+LANG = {
+    "cp1250": (["dobrý", "špatný"], "Příliš žluťoučký kůň úpěl ďábelské ódy řádek číslo"),
+    "cp1251": (["хороший", "плохой"], "Съешь же ещё этих мягких французских булок строка"),
+    "koi8-r": (["хороший", "плохой"], "Съешь же ещё этих мягких французских булок строка"),
+    "cp1252": (["très_bon", "mauvais_é"], "Voix ambiguë d'un cœur qui préfère les jattes de kiwis ligne"),
+    "cp1253": (["καλό", "κακό"], "Ξεσκεπάζω την ψυχοφθόρα βδελυγμία γραμμή αριθμός"),
+    "cp1255": (["טוב", "רע"], "דג סקרן שט בים מאוכזב ולפתע מצא חברה שורה"),
+    "cp1256": (["جيد", "سيء"], "نص حكيم له سر قاطع وذو شأن عظيم مكتوب على ثوب أخضر سطر"),
+}
+
+
+def _lang_df(enc: str, n: int) -> pd.DataFrame:
+    labels, sent = LANG[enc]
+    return pd.DataFrame({"text": [f"{sent} {i}" for i in range(n)], "label": [labels[i % 2] for i in range(n)]})
+
+
+@pytest.mark.parametrize("n", [6, 60])
+@pytest.mark.parametrize("enc", sorted(LANG))
+def test_codepage_guessed(tmp_path, enc, n):
+    df = _lang_df(enc, n)
+    p = tmp_path / "d.csv"
+    p.write_bytes(df.to_csv(index=False).encode(enc))
+    before = snapshot([p])
+    r = dq("profile", p)
+    check(r, 0)
+    got = json.loads(r.stdout)
+    assert set(got["class_counts"]) == set(LANG[enc][0]), (got["class_counts"], r.stderr)
+    assert "not valid UTF-8" in r.stderr or "encoding" in r.stderr.lower()
+    assert snapshot([p]) == before
+
+
+@pytest.mark.parametrize("enc", sorted(LANG))
+def test_codepage_given(tmp_path, enc):
+    df = _lang_df(enc, 6)
+    p = tmp_path / "d.csv"
+    p.write_bytes(df.to_csv(index=False).encode(enc))
+    r = dq("profile", p, "--encoding", enc)
+    check(r, 0)
+    assert set(json.loads(r.stdout)["class_counts"]) == set(LANG[enc][0])
+
+
+@pytest.mark.parametrize("form", ["utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom"])
+def test_unicode_forms_read(tmp_path, form):
+    df = _lang_df("cp1251", 8)
+    text = df.to_csv(index=False)
+    b = {"utf-8-sig": text.encode("utf-8-sig"), "utf-16": text.encode("utf-16"),
+         "utf-16-le-bom": b"\xff\xfe" + text.encode("utf-16-le"),
+         "utf-16-be-bom": b"\xfe\xff" + text.encode("utf-16-be")}[form]
+    p = tmp_path / "d.csv"
+    p.write_bytes(b)
+    r = dq("profile", p)
+    check(r, 0)
+    assert set(json.loads(r.stdout)["class_counts"]) == set(LANG["cp1251"][0])
+
+
+@pytest.mark.parametrize("case", ["unknown_name", "non_text_codec", "byte_missing", "empty_name", "utf16_no_bom_given"])
+def test_encoding_option(tmp_path, case):
+    df = _lang_df("cp1253", 6)
+    p = tmp_path / "d.csv"
+    if case == "byte_missing":
+        p.write_bytes(df.to_csv(index=False).encode("cp1253"))
+        args, rc = ["--encoding", "ascii"], 2
+    elif case == "unknown_name":
+        p.write_bytes(df.to_csv(index=False).encode("cp1253"))
+        args, rc = ["--encoding", "klingon-8"], 2
+    elif case == "non_text_codec":
+        p.write_bytes(df.to_csv(index=False).encode("cp1253"))
+        args, rc = ["--encoding", "base64"], 2
+    elif case == "empty_name":
+        p.write_bytes(df.to_csv(index=False).encode("cp1253"))
+        args, rc = ["--encoding", ""], 2
+    else:
+        p.write_bytes(df.to_csv(index=False).encode("utf-16-le"))
+        args, rc = ["--encoding", "utf-16-le"], 0
+    before = snapshot([p])
+    r = dq("profile", p, *args)
+    check(r, rc)
+    assert snapshot([p]) == before
+
+
+def test_encoding_on_parquet_noted(tmp_path):
+    p = write(tmp_path, "d.parquet", _lang_df("cp1251", 6))
+    r = dq("profile", p, "--encoding", "cp1251")
+    check(r, 0)
+    assert "note:" in r.stderr and "ignor" in r.stderr
