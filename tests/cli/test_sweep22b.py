@@ -622,3 +622,101 @@ def test_encoding_on_parquet_noted(tmp_path):
     r = dq("profile", p, "--encoding", "cp1251")
     check(r, 0)
     assert "note:" in r.stderr and "ignor" in r.stderr
+
+
+# ---------------------------------------------------------------- exports and round trips
+def _odd_df() -> pd.DataFrame:
+    return pd.DataFrame({
+        "text": ["a\x00b text here", "", "plain words here", "=1+2 formula", "xxxxx", "same words", "another one",
+                 "line\nbreak \"quoted\", comma", "  padded  ", "ünïcödé ✓ 😀"],
+        "label": ["very good", "1.0", "1", "007", " spaced ", "very good", "1.0", "2.50", "007", "very good"],
+    })
+
+
+def _empty_recipe(tmp: Path) -> Path:
+    rec = dict(BASE_RECIPE, signals=[])
+    p = tmp / "empty_recipe.json"
+    p.write_text(json.dumps(rec))
+    return p
+
+
+def _profile(path) -> dict:
+    r = dq("profile", path, "--text-col", "text", "--label-col", "label")
+    check(r, 0)
+    return json.loads(r.stdout)
+
+
+KEYS = ["n_rows", "n_classes", "class_counts", "n_empty", "n_missing_labels", "n_exact_duplicates"]
+
+
+@pytest.mark.parametrize("src", ["parquet", "jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl", "folder"])
+def test_export_round_trip(tmp_path, src, fmt):
+    d = write(tmp_path, f"d.{src}", _odd_df())
+    e = emb(tmp_path, n=10)
+    before = snapshot([d, e])
+    out = tmp_path / ("clean" if fmt == "folder" else f"clean.{fmt}")
+    log = tmp_path / "log.csv"
+    r = dq("filter", d, "--embeddings", e, "--recipe", _empty_recipe(tmp_path), "--out", out, "--log", log,
+           "--text-col", "text", "--label-col", "label")
+    check(r, 0)
+    assert "U+FFFD" in r.stderr or "NUL" in r.stderr
+    a, b = _profile(d), _profile(out)
+    assert {k: a[k] for k in KEYS} == {k: b[k] for k in KEYS}
+    assert snapshot([d, e]) == before
+    if fmt == "csv":
+        back = pd.read_csv(out, keep_default_na=False, dtype=str)
+        want = [t.replace("\x00", "\ufffd") for t in _odd_df()["text"]]
+        assert back["text"].tolist() == want
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_export_of_csv_round_trip(tmp_path, fmt):
+    df = _odd_df()
+    df["text"] = df["text"].str.replace("\x00", "", regex=False)
+    d = write(tmp_path, "d.csv", df)
+    e = emb(tmp_path, n=10)
+    out = tmp_path / f"clean.{fmt}"
+    r = dq("filter", d, "--embeddings", e, "--recipe", _empty_recipe(tmp_path), "--out", out,
+           "--text-col", "text", "--label-col", "label")
+    check(r, 0)
+    a, b = _profile(d), _profile(out)
+    assert {k: a[k] for k in KEYS} == {k: b[k] for k in KEYS}
+
+
+@pytest.mark.parametrize("fmt", ["txt", "xlsx", "tsv"])
+def test_export_unknown_suffix(tmp_path, fmt):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    r = dq("filter", d, "--embeddings", e, "--recipe", _empty_recipe(tmp_path), "--out", tmp_path / f"c.{fmt}")
+    assert "Traceback" not in r.stderr
+    assert r.returncode in (0, 2)
+    if r.returncode == 2:
+        check(r, 2, "--out")
+
+
+@pytest.mark.parametrize("case", ["foreign_folder", "folder_with_extra_file", "symlink_folder", "rewrite_own"])
+def test_export_folder_replacement(tmp_path, case):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    rec = _empty_recipe(tmp_path)
+    out = tmp_path / "clean"
+    if case == "foreign_folder":
+        out.mkdir()
+        (out / "mine.txt").write_text("keep me")
+    elif case in ("folder_with_extra_file", "rewrite_own"):
+        check(dq("filter", d, "--embeddings", e, "--recipe", rec, "--out", out), 0)
+        if case == "folder_with_extra_file":
+            (out / "mine.txt").write_text("keep me")
+    else:
+        real = tmp_path / "real"
+        real.mkdir()
+        (real / "mine.txt").write_text("keep me")
+        out.symlink_to(real, target_is_directory=True)
+    before = snapshot([out])
+    r = dq("filter", d, "--embeddings", e, "--recipe", rec, "--out", out)
+    if case == "rewrite_own":
+        check(r, 0)
+    else:
+        check(r, 2, "--out")
+        assert snapshot([out]) == before
