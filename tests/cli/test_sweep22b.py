@@ -720,3 +720,96 @@ def test_export_folder_replacement(tmp_path, case):
     else:
         check(r, 2, "--out")
         assert snapshot([out]) == before
+
+
+# ---------------------------------------------------------------- every output at every input
+def _inputs(tmp: Path) -> dict:
+    d = write(tmp)
+    ref = write(tmp, "ref.csv", rows(12))
+    e = emb(tmp)
+    re_ = emb(tmp, n=12, name="re.npy")
+    pp = tmp / "pp.npy"
+    np.save(pp, probs())
+    rec = _recipe(tmp, lambda rec: None)
+    sig = tmp / "sig.parquet"
+    check(dq("signals", d, "--embeddings", e, "--signals", "junk,exact_duplicate", "--out", sig), 0)
+    return {"DATA": d, "--reference": ref, "--embeddings": e, "--reference-embeddings": re_, "--pred-probs": pp,
+            "--recipe": rec, "--signals": sig}
+
+
+def _alias(tmp: Path, target: Path, how: str) -> Path:
+    if how == "direct":
+        return target
+    p = tmp / f"alias-{how}{target.suffix}"
+    if how == "symlink":
+        p.symlink_to(target)
+    else:
+        os.link(target, p)
+    return p
+
+
+FILTER_IN = ["DATA", "--reference", "--embeddings", "--reference-embeddings", "--pred-probs", "--recipe", "--signals"]
+
+
+@pytest.mark.parametrize("how", ["direct", "symlink", "hardlink"])
+@pytest.mark.parametrize("inp", FILTER_IN)
+@pytest.mark.parametrize("outopt", ["--out", "--log", "--save-recipe"])
+def test_filter_output_over_input(tmp_path, outopt, inp, how):
+    i = _inputs(tmp_path)
+    dest = _alias(tmp_path, i[inp], how)
+    before = snapshot(list(i.values()))
+    outs = {"--out": tmp_path / "c.csv", "--log": tmp_path / "log.csv", "--save-recipe": tmp_path / "saved.json"}
+    outs[outopt] = dest
+    r = dq("filter", i["DATA"], "--reference", i["--reference"], "--embeddings", i["--embeddings"],
+           "--reference-embeddings", i["--reference-embeddings"], "--pred-probs", i["--pred-probs"],
+           "--recipe", i["--recipe"], "--signals", i["--signals"],
+           "--out", outs["--out"], "--log", outs["--log"], "--save-recipe", outs["--save-recipe"])
+    check(r, 2, outopt)
+    assert snapshot(list(i.values())) == before
+
+
+@pytest.mark.parametrize("how", ["direct", "symlink", "hardlink"])
+@pytest.mark.parametrize("inp", ["DATA", "--reference", "--embeddings", "--reference-embeddings", "--pred-probs"])
+def test_signals_output_over_input(tmp_path, inp, how):
+    i = _inputs(tmp_path)
+    dest = _alias(tmp_path, i[inp], how)
+    before = snapshot(list(i.values()))
+    r = dq("signals", i["DATA"], "--reference", i["--reference"], "--embeddings", i["--embeddings"],
+           "--reference-embeddings", i["--reference-embeddings"], "--pred-probs", i["--pred-probs"],
+           "--signals", "junk", "--out", dest)
+    check(r, 2, "--out")
+    assert snapshot(list(i.values())) == before
+
+
+@pytest.mark.parametrize("case", ["out_is_data_folder", "out_inside_datasets_folder", "log_equals_out",
+                                  "out_dir_holding_data"])
+def test_filter_output_folders(tmp_path, case):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    rec = _empty_recipe(tmp_path)
+    if case == "out_inside_datasets_folder":
+        ds = tmp_path / "ds"
+        check(dq("filter", d, "--embeddings", e, "--recipe", rec, "--out", ds), 0)
+        data, out, log = ds, ds / "inner.csv", tmp_path / "log.csv"
+    elif case == "out_is_data_folder":
+        ds = tmp_path / "ds"
+        check(dq("filter", d, "--embeddings", e, "--recipe", rec, "--out", ds), 0)
+        data, out, log = ds, ds, tmp_path / "log.csv"
+    elif case == "log_equals_out":
+        data, out, log = d, tmp_path / "c.csv", tmp_path / "c.csv"
+    else:
+        data, out, log = d, tmp_path, tmp_path / "log.csv"
+    before = snapshot([data, e, rec])
+    r = dq("filter", data, "--embeddings", e, "--recipe", rec, "--out", out, "--log", log)
+    check(r, 2)
+    assert snapshot([data, e, rec]) == before
+
+
+@pytest.mark.parametrize("how", ["direct", "symlink", "hardlink"])
+def test_embed_output_over_data(tmp_path, how):
+    d = write(tmp_path, "d.npy.csv")
+    dest = _alias(tmp_path, d, how)
+    before = snapshot([d])
+    r = dq("embed", d, "--out", dest)
+    check(r, 2, "--out")
+    assert snapshot([d]) == before
