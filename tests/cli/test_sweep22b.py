@@ -813,3 +813,180 @@ def test_embed_output_over_data(tmp_path, how):
     r = dq("embed", d, "--out", dest)
     check(r, 2, "--out")
     assert snapshot([d]) == before
+
+
+# ---------------------------------------------------------------- dq compute: failures leave nothing behind
+def _pq(path: Path, df: pd.DataFrame) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_parquet(path, index=False)
+    return path
+
+
+def _compute_bad(tmp: Path, kind: str):
+    src = tmp / "src"
+    args: list = []
+    if kind == "dup_ids_across_files":
+        _pq(src / "a.parquet", pd.DataFrame({"id": [1, 2, 3], "text": ["a b", "c d", "e f"], "label": ["x", "y", "x"]}))
+        _pq(src / "b.parquet", pd.DataFrame({"id": [3, 4], "text": ["g h", "i j"], "label": ["x", "y"]}))
+        args = ["--id-col", "id"]
+    elif kind == "dup_ids_one_file":
+        _pq(src / "a.parquet", pd.DataFrame({"id": [1, 1], "text": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--id-col", "id"]
+    elif kind == "text_lists":
+        _pq(src / "a.parquet", pd.DataFrame({"text": [["a", "b"], ["c"]], "label": ["x", "y"]}))
+        args = ["--text-col", "text"]
+    elif kind == "text_structs":
+        _pq(src / "a.parquet", pd.DataFrame({"text": [{"a": 1}, {"a": 2}], "label": ["x", "y"]}))
+        args = ["--text-col", "text"]
+    elif kind == "text_binary":
+        _pq(src / "a.parquet", pd.DataFrame({"text": [b"ab", b"cd"], "label": ["x", "y"]}))
+        args = ["--text-col", "text"]
+    elif kind == "text_lists_second_file":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        _pq(src / "b.parquet", pd.DataFrame({"text": [["a"], ["c"]], "label": ["x", "y"]}))
+        args = ["--text-col", "text"]
+    elif kind == "schema_differs":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        _pq(src / "b.parquet", pd.DataFrame({"body": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--text-col", "text"]
+    elif kind in ("model_empty", "model_bad_json", "model_missing", "model_file"):
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        m = tmp / "model"
+        if kind == "model_empty":
+            m.mkdir()
+        elif kind == "model_bad_json":
+            m.mkdir()
+            (m / "config.json").write_text("{bad")
+            (m / "modules.json").write_text("[")
+        elif kind == "model_file":
+            m.write_text("not a folder")
+        args = ["--model", m]
+    elif kind == "not_parquet":
+        src.mkdir()
+        (src / "a.parquet").write_text("text,label\na,b\n")
+    elif kind == "csv_input":
+        src.mkdir()
+        src = src / "d.csv"
+        rows(6).to_csv(src, index=False)
+    elif kind == "empty_folder":
+        src.mkdir()
+    elif kind == "glob_nothing":
+        src.mkdir()
+        src = src / "*.parquet"
+    elif kind == "zero_rows":
+        _pq(src / "a.parquet", pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype=str)}))
+    elif kind == "no_text_col":
+        _pq(src / "a.parquet", pd.DataFrame({"n": [1, 2], "label": ["x", "y"]}))
+    elif kind == "bad_id_col":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--id-col", "nope"]
+    elif kind == "shard_rows_zero":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--shard-rows", "0"]
+    elif kind == "shard_rows_neg":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--shard-rows", "-5"]
+    elif kind == "unknown_signal":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--signals", "nonsense"]
+    elif kind == "seed_neg":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--seed", "-1"]
+    elif kind == "bad_encoding":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--encoding", "klingon"]
+    elif kind == "batch_zero":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        args = ["--batch-size", "0"]
+    return src, args
+
+
+COMPUTE_BAD = ["dup_ids_across_files", "dup_ids_one_file", "text_lists", "text_structs", "text_binary",
+               "text_lists_second_file", "schema_differs", "model_empty", "model_bad_json", "model_missing",
+               "model_file", "not_parquet", "csv_input", "empty_folder", "glob_nothing", "no_text_col",
+               "bad_id_col", "shard_rows_zero", "shard_rows_neg", "unknown_signal", "seed_neg", "bad_encoding",
+               "batch_zero"]
+
+
+@pytest.mark.parametrize("out_state", ["new", "empty_dir"])
+@pytest.mark.parametrize("kind", COMPUTE_BAD)
+def test_compute_failure_leaves_nothing(tmp_path, kind, out_state):
+    src, args = _compute_bad(tmp_path, kind)
+    out = tmp_path / "run"
+    if out_state == "empty_dir":
+        out.mkdir()
+    watched = [p for p in [src, tmp_path / "model"] if "*" not in str(p)]
+    before = snapshot(watched)
+    r = dq("compute", src, "--out", out, "--signals", "junk", *args,
+           env={"HF_HUB_OFFLINE": "1"})
+    check(r, 2)
+    if out_state == "new":
+        assert not out.exists(), sorted(str(p) for p in out.rglob("*"))
+    else:
+        assert out.is_dir() and not any(out.iterdir()), sorted(str(p) for p in out.rglob("*"))
+    assert snapshot(watched) == before
+    leftovers = [p for p in tmp_path.iterdir() if p.name not in {"src", "run", "model", "data", "dq_home"}]
+    assert leftovers == [], leftovers
+
+
+@pytest.mark.parametrize("case", ["foreign_nonempty", "out_inside_input", "out_is_input_file", "out_is_input_folder",
+                                  "out_symlink_to_input", "out_is_a_file", "bad_manifest", "manifest_list",
+                                  "manifest_other_data"])
+def test_compute_out_refused(tmp_path, case):
+    src = tmp_path / "src"
+    f = _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+    out = tmp_path / "run"
+    if case == "foreign_nonempty":
+        out.mkdir()
+        (out / "thesis.txt").write_text("mine")
+    elif case == "out_inside_input":
+        out = src / "run"
+    elif case == "out_is_input_file":
+        out = f
+    elif case == "out_is_input_folder":
+        out = src
+    elif case == "out_symlink_to_input":
+        out.symlink_to(src, target_is_directory=True)
+    elif case == "out_is_a_file":
+        out.write_text("a file")
+    elif case in ("bad_manifest", "manifest_list", "manifest_other_data"):
+        out.mkdir()
+        (out / "embeddings").mkdir()
+        if case == "bad_manifest":
+            (out / "manifest.json").write_text("{not json")
+        elif case == "manifest_list":
+            (out / "manifest.json").write_text("[]")
+        else:
+            (out / "manifest.json").write_text(json.dumps({"data": "/elsewhere", "files": [], "state": "done"}))
+    before = snapshot([src, tmp_path / "run"])
+    r = dq("compute", src, "--out", out, "--signals", "junk", env={"HF_HUB_OFFLINE": "1"})
+    check(r, 2)
+    assert snapshot([src, tmp_path / "run"]) == before
+
+
+@pytest.mark.parametrize("addr", ["127.0.0.1:1", "ray://nonexistent.invalid:10001", "ray://127.0.0.1:1"])
+def test_compute_ray_unreachable(tmp_path, addr):
+    import time
+    src = _pq(tmp_path / "src" / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+    out = tmp_path / "run"
+    t = time.monotonic()
+    r = dq("compute", src, "--backend", "ray", "--address", addr, "--out", out, "--signals", "junk")
+    check(r, 2)
+    assert time.monotonic() - t < 30
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("cmd", [["profile", "hf:someone/nonexistent-ds"], ["compute", "hf:someone/x", "--out", "OUT"],
+                                 ["signals", "DATA", "--model", "someone/nonexistent-model", "--signals", "label",
+                                  "--out", "OUT"],
+                                 ["embed", "DATA", "--model", "someone/nonexistent-model", "--out", "OUT"]])
+def test_hub_names_fail_fast_offline(tmp_path, cmd):
+    import time
+    d = write(tmp_path)
+    args = [str(d) if a == "DATA" else str(tmp_path / "o.parquet") if a == "OUT" else a for a in cmd]
+    if cmd[0] == "embed":
+        args[-1] = str(tmp_path / "o.npy")
+    t = time.monotonic()
+    r = dq(*args, env={"HF_HUB_OFFLINE": None, "TRANSFORMERS_OFFLINE": None})
+    check(r, 2)
+    assert time.monotonic() - t < 15
