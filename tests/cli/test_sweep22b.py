@@ -845,6 +845,14 @@ def _compute_bad(tmp: Path, kind: str):
         _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
         _pq(src / "b.parquet", pd.DataFrame({"text": [["a"], ["c"]], "label": ["x", "y"]}))
         args = ["--text-col", "text"]
+    elif kind == "text_ints_second_file":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        _pq(src / "b.parquet", pd.DataFrame({"text": [1, 2], "label": ["x", "y"]}))
+        args = ["--text-col", "text"]
+    elif kind == "binary_second_file":
+        _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+        _pq(src / "b.parquet", pd.DataFrame({"text": [b"a", b"c"], "label": ["x", "y"]}))
+        args = ["--text-col", "text"]
     elif kind == "schema_differs":
         _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
         _pq(src / "b.parquet", pd.DataFrame({"body": ["a b", "c d"], "label": ["x", "y"]}))
@@ -902,7 +910,7 @@ def _compute_bad(tmp: Path, kind: str):
 
 
 COMPUTE_BAD = ["dup_ids_across_files", "dup_ids_one_file", "text_lists", "text_structs", "text_binary",
-               "text_lists_second_file", "schema_differs", "model_empty", "model_bad_json", "model_missing",
+               "text_lists_second_file", "text_ints_second_file", "binary_second_file", "schema_differs", "model_empty", "model_bad_json", "model_missing",
                "model_file", "not_parquet", "csv_input", "empty_folder", "glob_nothing", "no_text_col",
                "bad_id_col", "shard_rows_zero", "shard_rows_neg", "unknown_signal", "seed_neg", "bad_encoding",
                "batch_zero"]
@@ -990,3 +998,142 @@ def test_hub_names_fail_fast_offline(tmp_path, cmd):
     r = dq(*args, env={"HF_HUB_OFFLINE": None, "TRANSFORMERS_OFFLINE": None})
     check(r, 2)
     assert time.monotonic() - t < 15
+
+
+# ---------------------------------------------------------------- dq advise (refusals before any training)
+def _advise_case(tmp: Path, kind: str):
+    d = write(tmp, df=rows(30))
+    args: list = ["--trainer", "baseline", "--folds", "2"]
+    out = tmp / "advice.json"
+    if kind == "folds_one":
+        args = ["--trainer", "baseline", "--folds", "1"]
+    elif kind == "folds_zero":
+        args = ["--trainer", "baseline", "--folds", "0"]
+    elif kind == "folds_too_many":
+        args = ["--trainer", "baseline", "--folds", "1000"]
+    elif kind == "folds_text":
+        args = ["--trainer", "baseline", "--folds", "two"]
+    elif kind == "repeats_zero":
+        args += ["--repeats", "0"]
+    elif kind == "seed_neg":
+        args += ["--seed", "-3"]
+    elif kind == "seed_huge":
+        args += ["--seed", str(2 ** 32)]
+    elif kind == "unknown_trainer":
+        args = ["--trainer", "svm"]
+    elif kind == "unknown_metric":
+        args += ["--metric", "happiness"]
+    elif kind == "test_missing":
+        args += ["--test", tmp / "nope.csv"]
+    elif kind == "test_no_label":
+        t = tmp / "t.csv"
+        pd.DataFrame({"text": ["a", "b"]}).to_csv(t, index=False)
+        args += ["--test", t]
+    elif kind == "test_unknown_classes":
+        t = tmp / "t.csv"
+        pd.DataFrame({"text": ["a b c", "d e f"], "label": ["zzz", "yyy"]}).to_csv(t, index=False)
+        args += ["--test", t]
+    elif kind == "test_col_wrong":
+        t = write(tmp, "t.csv", rows(6))
+        args += ["--test", t, "--test-text-col", "nope"]
+    elif kind == "agreement_text":
+        df = rows(30)
+        df["conf"] = "high"
+        d = write(tmp, df=df)
+        args += ["--agreement-col", "conf"]
+    elif kind == "agreement_missing":
+        args += ["--agreement-col", "nope"]
+    elif kind == "out_is_data":
+        out = d
+    elif kind == "out_is_test":
+        t = write(tmp, "t.csv", rows(6))
+        args += ["--test", t]
+        out = t
+    elif kind == "out_symlink_data":
+        out = tmp / "alias.json"
+        out.symlink_to(d)
+    elif kind == "out_hardlink_test":
+        t = write(tmp, "t.csv", rows(6))
+        args += ["--test", t]
+        out = tmp / "alias.json"
+        os.link(t, out)
+    elif kind == "out_is_folder":
+        out = tmp
+    elif kind == "single_class":
+        df = rows(30)
+        df["label"] = "neg"
+        d = write(tmp, df=df)
+    elif kind == "reference_and_where":
+        args += ["--reference", write(tmp, "r.csv", rows(6)), "--reference-where", "label=neg"]
+    elif kind == "half_split":
+        args += ["--dataset-split", "train"]
+    elif kind == "no_out":
+        out = None
+    return d, args, out
+
+
+ADVISE_BAD = ["folds_one", "folds_zero", "folds_too_many", "folds_text", "repeats_zero", "seed_neg", "seed_huge",
+              "unknown_trainer", "unknown_metric", "test_missing", "test_no_label", "test_unknown_classes",
+              "test_col_wrong", "agreement_text", "agreement_missing", "out_is_data", "out_is_test",
+              "out_symlink_data", "out_hardlink_test", "out_is_folder", "single_class", "reference_and_where",
+              "half_split", "no_out"]
+
+
+@pytest.mark.parametrize("kind", ADVISE_BAD)
+def test_advise_refused(tmp_path, kind):
+    d, args, out = _advise_case(tmp_path, kind)
+    files = [d] + [a for a in args if isinstance(a, Path) and a.exists()]
+    before = snapshot(files)
+    r = dq("advise", d, *args, *(["--out", out] if out is not None else []))
+    check(r, 2)
+    assert snapshot(files) == before
+
+
+# ---------------------------------------------------------------- argument mistakes: one error line
+ARG_BAD = [
+    ["profile"], ["profile", "DATA", "--text-col"], ["profile", "DATA", "--bogus"], ["nonsense-command"],
+    ["signals", "DATA", "--signals", "label(k=abc)", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--signals", "near_duplicate(threshold=3)", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--embeddings", "EMB", "--signals", "", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--signals", "junk(", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--signals", "near_duplicate(threshold=0.5", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--seed", "1.5", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--seed", "4294967296", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--out", "OUT.txt", "--signals", "junk"],
+    ["signals", "DATA", "--text-col", "nope", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--label-col", "text", "--text-col", "text", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--id-col", "label", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--reference-embeddings", "EMB", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--reference-where", "label", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--reference-where", "label=zzz", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--reference-where", "text=x", "--signals", "junk", "--out", "OUT.parquet"],
+    ["signals", "DATA", "--reference-split", "x", "--signals", "junk", "--out", "OUT.parquet"],
+    ["filter", "DATA", "--out", "OUT.csv", "--recipe"],
+    ["filter", "DATA"],
+    ["profile", "DATA", "--encoding", "utf-99"],
+    ["profile", "demo:nonexistent"],
+    ["profile", "DATA\x00"],
+    ["profile", "/dev/null"],
+    ["profile", "MISSING.csv"],
+    ["embed", "DATA", "--out", "OUT.csv"],
+    ["embed", "DATA", "--long-texts", "sometimes", "--out", "OUT.npy"],
+    ["compute", "DATA", "--out", "OUT", "--backend", "spark"],
+    ["compute", "DATA", "--out", "OUT", "--workers", "0"],
+    ["compute", "DATA", "--out", "OUT", "--precision", "float8"],
+    ["report"],
+    ["train", "DATA", "--trainer", "baseline", "--out", "OUT", "--test-embeddings", "EMB"],
+]
+
+
+@pytest.mark.parametrize("argv", ARG_BAD, ids=[" ".join(a)[:60] for a in ARG_BAD])
+def test_argument_mistakes(tmp_path, argv):
+    d = write(tmp_path)
+    e = emb(tmp_path)
+    sub = {"DATA": str(d), "EMB": str(e), "OUT.parquet": str(tmp_path / "o.parquet"), "OUT.txt": str(tmp_path / "o.txt"),
+           "OUT.csv": str(tmp_path / "o.csv"), "OUT.npy": str(tmp_path / "o.npy"), "OUT": str(tmp_path / "run"),
+           "MISSING.csv": str(tmp_path / "missing.csv"), "DATA\\x00": str(d) + "\x00"}
+    args = [sub.get(a, a) for a in argv]
+    before = snapshot([d, e])
+    r = dq(*args)
+    check(r, 2)
+    assert snapshot([d, e]) == before
