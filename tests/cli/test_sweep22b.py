@@ -1248,3 +1248,82 @@ def test_compute_resume_after_lost_shard(tmp_path):
         pd.testing.assert_frame_equal(full, _sig(out))
     else:
         check(r, 2)
+
+
+# ---------------------------------------------------------------- dq train --out at its inputs; compute globs
+@pytest.mark.parametrize("how", ["direct", "symlink", "hardlink"])
+@pytest.mark.parametrize("inp", ["DATA", "--test", "--embeddings", "--test-embeddings", "--recipe"])
+def test_train_out_over_input(tmp_path, inp, how):
+    d = write(tmp_path, df=rows(30))
+    t = write(tmp_path, "t.csv", rows(9))
+    e = emb(tmp_path, n=30)
+    te = emb(tmp_path, n=9, name="te.npy")
+    rec = _empty_recipe(tmp_path)
+    i = {"DATA": d, "--test": t, "--embeddings": e, "--test-embeddings": te, "--recipe": rec}
+    dest = _alias(tmp_path, i[inp], how)
+    before = snapshot(list(i.values()))
+    r = dq("train", d, "--trainer", "baseline", "--test", t, "--embeddings", e, "--test-embeddings", te,
+           "--recipe", rec, "--out", dest)
+    check(r, 2, "--out")
+    assert snapshot(list(i.values())) == before
+
+
+@pytest.mark.parametrize("case", ["foreign_nonempty", "data_inside"])
+def test_train_out_folder_refused(tmp_path, case):
+    d = write(tmp_path, df=rows(30))
+    e = emb(tmp_path, n=30)
+    out = tmp_path / "run"
+    out.mkdir()
+    if case == "foreign_nonempty":
+        (out / "notes.txt").write_text("mine")
+    else:
+        d = write(out, "d.csv", rows(30))
+    before = snapshot([out, e])
+    r = dq("train", d, "--trainer", "baseline", "--embeddings", e, "--out", out)
+    check(r, 2)
+    assert snapshot([out, e]) == before
+
+
+@pytest.mark.parametrize("case", ["out_is_glob_match", "out_inside_recursive_glob", "out_symlink_to_match"])
+def test_compute_glob_outputs(tmp_path, case):
+    src = tmp_path / "src"
+    f = _pq(src / "a.parquet", pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}))
+    _pq(src / "b.parquet", pd.DataFrame({"text": ["e f", "g h"], "label": ["x", "y"]}))
+    glob = str(src / ("**/*.parquet" if case == "out_inside_recursive_glob" else "*.parquet"))
+    out = {"out_is_glob_match": f, "out_inside_recursive_glob": src / "run", "out_symlink_to_match": tmp_path / "ln"}[case]
+    if case == "out_symlink_to_match":
+        out.symlink_to(f)
+    before = snapshot([src])
+    r = dq("compute", glob, "--out", out, "--signals", "junk")
+    check(r, 2)
+    assert snapshot([src]) == before
+
+
+# ---------------------------------------------------------------- labels as the loader promises
+@pytest.mark.parametrize("labels,want", [
+    (["1", "1.0", "2"], {"1": 2, "2": 1}),
+    (["007", "7", "x"], {"007": 1, "7": 1, "x": 1}),
+    (["2.50", "2.5", "x"], {"2.5": 2, "x": 1}),
+    ([" a b ", "a b", "c"], {"a b": 2, "c": 1}),
+    (["very good", "very  good", "bad"], {"very good": 1, "very  good": 1, "bad": 1}),
+])
+def test_label_spellings(tmp_path, labels, want):
+    df = pd.DataFrame({"text": [f"text number {i}" for i in range(len(labels))], "label": labels})
+    d = write(tmp_path, df=df)
+    got = _profile(d)
+    assert got["class_counts"] == want, (got["class_counts"], want)
+
+
+@pytest.mark.parametrize("case", ["cut_drops_class", "cut_ok"])
+def test_pred_probs_with_reference_where(tmp_path, case):
+    df = rows(24)
+    df["src"] = ["app"] * 12 + ["web"] * 12
+    if case == "cut_drops_class":
+        df.loc[df["src"] == "app", "label"] = "neg"
+    d = write(tmp_path, df=df)
+    e = emb(tmp_path)
+    pp = tmp_path / "pp.npy"
+    np.save(pp, probs())
+    r = dq("signals", d, "--embeddings", e, "--pred-probs", pp, "--reference-where", "src=web", "--signals", "label",
+           "--out", tmp_path / "o.parquet")
+    check(r, 2 if case == "cut_drops_class" else 0)
