@@ -161,7 +161,8 @@ def vectors_tab(current: TextDataset, ref: TextDataset | None, ws: Workspace) ->
                 ref_emb = load_embeddings_file(ref_path, len(ref), dim=emb.dim if emb is not None else None,
                                                what="Reference vectors file", rows_of="the reference")
             _check_widths(emb.dim if emb else None, ref_emb.dim if ref_emb else None, current, ref, ws)
-            probs = (load_pred_probs_file(probs_path, len(current), tuple(classes), what="Probabilities file")
+            probs = (load_pred_probs_file(probs_path, len(current), tuple(classes), what="Probabilities file",
+                                          row_ids=current.row_ids)
                      if probs_path else None)
             new_ds = current
             if emb is not None or probs is not None:

@@ -251,7 +251,7 @@ def given_pred_probs(args, ds: TextDataset):
     full = cut.source if cut is not None else ds
     if len(full.classes) < 2:
         raise DataError("--pred-probs needs a labelled dataset with at least two classes")
-    probs = load_pred_probs_file(path, len(full), tuple(full.classes))
+    probs = load_pred_probs_file(path, len(full), tuple(full.classes), row_ids=full.row_ids)
     if cut is None:
         return probs
     if ds.classes != full.classes:

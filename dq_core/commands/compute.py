@@ -62,10 +62,19 @@ def run(args) -> int:
     config = ComputeConfig(text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, model=args.model,
                            precision=None if args.precision == "auto" else args.precision,
                            shard_rows=args.shard_rows, seed=args.seed, batch_size=args.batch_size,
-                           signals=tuple(split_specs(args.signals)) if args.signals else None)
-    summary = compute(args.data, args.out, config, backend=args.backend, address=args.address,
-                      workspace=Workspace.default(), workers=args.workers,
-                      say=lambda m: print(m, file=sys.stderr, flush=True))
+                           signals=tuple(split_specs(args.signals)) if args.signals is not None else None)
+    import pyarrow as pa
+
+    try:
+        summary = compute(args.data, args.out, config, backend=args.backend, address=args.address,
+                          workspace=Workspace.default(), workers=args.workers,
+                          say=lambda m: print(m, file=sys.stderr, flush=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        # Files whose columns hold different types (text as strings in one, lists or bytes in another) fail
+        # inside Arrow while the rows are read; the new --out is already removed again by compute().
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise DataError(f"the input files cannot be read as one table ({first}); give every file the same column "
+                        "types (the text column as strings)") from None
     for key, why in summary.get("skipped", {}).items():
         warn(f"signal '{key}' skipped: {why}")
     print_json(summary)

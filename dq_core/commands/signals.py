@@ -48,7 +48,11 @@ def split_specs(text: str) -> list[str]:
         depth += (ch == "(") - (ch == ")")
         cur += ch
     out.append(cur)
-    return [s.strip() for s in out if s.strip()]
+    specs = [s.strip() for s in out if s.strip()]
+    if not specs:  # `--signals ''` (an unset variable in a script) is a mistake, not "every signal"
+        raise DataError("--signals is empty; name the signals (e.g. junk,near_duplicate) or leave the option out "
+                        "for every signal that applies")
+    return specs
 
 
 def run(args) -> int:
@@ -61,7 +65,7 @@ def run(args) -> int:
         raise DataError(f"--out '{out.name}': use a .csv or .parquet file name")
     if args.spreadsheet_safe and out.suffix.lower() != ".csv":
         raise DataError("--spreadsheet-safe makes a CSV for spreadsheets; give --out a .csv file name")
-    signals = [parse_signal_spec(s) for s in split_specs(args.signals)] if args.signals else None
+    signals = [parse_signal_spec(s) for s in split_specs(args.signals)] if args.signals is not None else None
     ds, ref = load_inputs(args)
     emb, ref_emb = given_embeddings(args, ds, ref)
     probs = given_pred_probs(args, ds)

@@ -236,7 +236,9 @@ def part_name(i: int) -> str:
 
 
 def shard_done(out: Path, i: int) -> bool:
-    return (out / "rows" / part_name(i)).exists()  # written after the shard's embeddings
+    """Every part file of shard ``i`` is there (rows is written last; a part deleted since, say by hand, makes
+    the shard pending again, so a resume recomputes it instead of failing on the missing file)."""
+    return all((out / sub / part_name(i)).is_file() for sub in ("embeddings", "rows"))  # signals/: the global step
 
 
 def _write_parquet(frame, path: Path) -> None:

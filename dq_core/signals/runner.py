@@ -54,8 +54,10 @@ def parse_signal_spec(spec: str) -> Signal:
     if "(" not in spec:
         return get_signal(spec)
     name, rest = spec.split("(", 1)
+    if not rest.endswith(")") or rest.count("(") or rest.count(")") != 1:
+        raise DataError(f"signal '{spec}' has unbalanced parentheses; write name(param=value,...)")
     params = {}
-    for part in filter(None, rest.rstrip(")").split(",")):
+    for part in filter(None, rest[:-1].split(",")):
         if "=" not in part:
             raise DataError(f"bad signal parameter '{part}' in '{spec}'; use name=value")
         k, v = (x.strip() for x in part.split("=", 1))

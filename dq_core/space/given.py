@@ -153,11 +153,12 @@ def load_embeddings_file(path: str | Path, n_rows: int, *, dim: int | None = Non
 
 
 def load_pred_probs_file(path: str | Path, n_rows: int, classes: tuple[str, ...] | list[str], *,
-                         what: str = "--pred-probs") -> np.ndarray:
+                         what: str = "--pred-probs", row_ids=None) -> np.ndarray:
     """(n_rows, n_classes) float64 out-of-sample probabilities from .npy or .csv, checked.
 
     A CSV may have a header naming the classes (then columns are matched by name, any order; a row_id or id
-    column is ignored, any other column refused) or no header (columns taken in sorted class order).
+    column puts the rows in the dataset's order by ``row_ids``, any other column is refused) or no header
+    (columns taken in sorted class order, rows in input order).
     """
     p = Path(path)
     name = p.name
@@ -166,7 +167,7 @@ def load_pred_probs_file(path: str | Path, n_rows: int, classes: tuple[str, ...]
     if ext == ".npy":
         a = np.asarray(_load_npy(path, what))
     elif ext == ".csv":
-        a = _read_probs_csv(p, classes, what)
+        a = _read_probs_csv(p, classes, what, row_ids)
     else:
         raise DataError(f"{what} '{name}' must be .npy or .csv (n_rows x n_classes probabilities)")
     if a.dtype.kind not in "fiu":
@@ -199,7 +200,7 @@ def load_pred_probs_file(path: str | Path, n_rows: int, classes: tuple[str, ...]
     return np.clip(a, 0.0, 1.0) / np.clip(a, 0.0, 1.0).sum(axis=1, keepdims=True)
 
 
-def _read_probs_csv(p: Path, classes, what: str = "--pred-probs") -> np.ndarray:
+def _read_probs_csv(p: Path, classes, what: str = "--pred-probs", row_ids=None) -> np.ndarray:
     import pandas as pd
 
     try:
@@ -215,7 +216,11 @@ def _read_probs_csv(p: Path, classes, what: str = "--pred-probs") -> np.ndarray:
                                 f"{', '.join(repr(n) for n in extra[:5])} that {'is' if len(extra) == 1 else 'are'} "
                                 f"no class of the dataset ({', '.join(wanted)}); give one column per class (a "
                                 "row_id or id column may stay)")
-            return pd.read_csv(p, usecols=wanted)[wanted].to_numpy()
+            keys = [n for n in names if _row_key_column(n) and not n.startswith("Unnamed: ")]
+            frame = pd.read_csv(p, dtype={k: str for k in keys})
+            if keys and row_ids is not None:
+                frame = frame.iloc[_rows_by_key(frame, keys, row_ids, what, p.name)]
+            return frame[wanted].to_numpy()
         frame = pd.read_csv(p, header=None)
         try:
             return frame.to_numpy(dtype=np.float64)
@@ -228,6 +233,30 @@ def _read_probs_csv(p: Path, classes, what: str = "--pred-probs") -> np.ndarray:
     except Exception as exc:  # noqa: BLE001 - pandas raises many types for a bad file
         raise DataError(f"{what} '{p.name}' cannot be read as CSV ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0][:160] if str(exc) else ''})") from None
+
+
+def _rows_by_key(frame, keys: list[str], row_ids, what: str, name: str) -> np.ndarray:
+    """Positions that put the CSV's rows in the dataset's order by its row_id / id column: a file listed in
+    another order is then scored on the right rows, and ids that are missing, repeated, unknown or that
+    disagree between two key columns are refused (positions would silently score the wrong rows)."""
+    import pandas as pd
+
+    expected = pd.Index([str(r) for r in row_ids])
+    first = frame[keys[0]].astype(str).str.strip()
+    for k in keys[1:]:
+        if not first.equals(frame[k].astype(str).str.strip()):
+            raise DataError(f"{what} '{name}': its columns '{keys[0]}' and '{k}' name different rows; keep one")
+    if first.duplicated().any():
+        raise DataError(f"{what} '{name}': {keys[0]} '{first[first.duplicated()].iloc[0]}' appears twice; give "
+                        "one row per dataset row")
+    pos = pd.Index(first).get_indexer(expected)
+    if (pos < 0).any() or len(first) != len(expected):
+        missing = expected[pos < 0]
+        what_wrong = (f"has no row for {keys[0]} '{missing[0]}'" if len(missing) else
+                      f"has {len(first) - len(expected):,} rows whose {keys[0]} is no row of the dataset")
+        raise DataError(f"{what} '{name}' {what_wrong}; its {keys[0]} column must name every dataset row once "
+                        "(or drop the column: rows are then taken in input order)")
+    return pos
 
 
 def _row_key_column(name: str) -> bool:
