@@ -53,11 +53,10 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
     ``advice`` an ADVICE.json path; ``signals`` the wide frame `dq signals` writes; ``embeddings`` a pair
     (dataset, reference) of EmbeddingResult-likes (either may be None). Bad input raises DataError before
     anything is written: the caller writes the story only once it is whole."""
+    from dq_core.story.coverage import story_embeddings
     from dq_core.story.provenance import provenance
     from dq_core.story.runs import runs_section
     from dq_core.story.summary import summary_paragraph
-
-    from dq_core.story.coverage import story_embeddings
 
     if embeddings is not None and all(e is None for e in embeddings):
         embeddings = None
