@@ -72,12 +72,12 @@ def run(args) -> int:
         from dq_core.commands.filter import read_signals_file
 
         signals = read_signals_file(args.signals)
-    workspace = None
-    if signals is None and (recipe is not None or emb is not None):
-        from dq_core.data.workspace import Workspace
+    from dq_core.data.workspace import Workspace
 
+    # dq's own cache folder, as `dq shift` / `dq coverage` use it: warm embeddings, clusters, the map's UMAP
+    workspace = Workspace.default()
+    if signals is None and (recipe is not None or emb is not None):
         warn("signals: reading them from the workspace cache (computing them if missing)")
-        workspace = Workspace.default()
     progress = CliProgress.from_args(args)
     story = build_story(ds, ref, recipe=recipe, runs=args.run_dirs, advice=args.advice, signals=signals,
                         embeddings=(emb, ref_emb), workspace=workspace, progress=progress.steps("signals"),

@@ -53,6 +53,7 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
     ``advice`` an ADVICE.json path; ``signals`` the wide frame `dq signals` writes; ``embeddings`` a pair
     (dataset, reference) of EmbeddingResult-likes (either may be None). Bad input raises DataError before
     anything is written: the caller writes the story only once it is whole."""
+    from dq_core.story.coverage import story_embeddings
     from dq_core.story.provenance import provenance
     from dq_core.story.runs import runs_section
     from dq_core.story.summary import summary_paragraph
@@ -62,9 +63,11 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
     run_part, evaluations = runs_section(list(runs), ds, seed=seed) if runs else (None, {})  # fails first
     sig = _signals_for(ds, ref, recipe, signals, embeddings, workspace, progress)
     story = Story(title=f"The story of {ds.name}", summary="", provenance={}, data=data_section(ds))
+    vectors, vectors_from = story_embeddings(ds, ref, embeddings, workspace)
     if ref is not None:
         story.reference = data_section(ref)
-        story.shift = shift_section(ds, ref, embeddings=embeddings, workspace=workspace, seed=seed)
+        story.shift = shift_section(ds, ref, embeddings=vectors, workspace=workspace, seed=seed)
+        _add_coverage(story, ds, ref, vectors, workspace, seed)
     if sig is not None:
         story.issues = issues_section(ds, sig)
     if recipe is not None:
@@ -77,7 +80,7 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
     story.runs, story.evaluations = run_part, evaluations
     if run_part:
         story.notes += run_part["notes"]
-    story.provenance = provenance(seed=seed, embeddings=_said(embeddings), signals=_said_signals(signals, sig),
+    story.provenance = provenance(seed=seed, embeddings=vectors_from, signals=_said_signals(signals, sig),
                                   inputs={"dataset": ds.name, "reference": ref.name if ref is not None else None,
                                           "recipe": recipe.name if recipe is not None else None,
                                           "runs": [str(r) for r in runs], "advice": str(advice) if advice else None})
@@ -87,8 +90,14 @@ def build_story(ds: TextDataset, ref: TextDataset | None = None, *, recipe=None,
     return story
 
 
-def _said(embeddings) -> str:
-    return "given (--embeddings)" if embeddings is not None and embeddings[0] is not None else "none"
+def _add_coverage(story: Story, ds, ref, vectors, workspace, seed: int) -> None:
+    """The coverage section and its map when both sides have vectors, else a line saying how to get them."""
+    from dq_core.story.coverage import NO_VECTORS, coverage_section
+
+    if vectors is None or vectors[0] is None or vectors[1] is None:
+        story.notes.append(NO_VECTORS)
+        return
+    story.coverage, story.map_points = coverage_section(ds, ref, *vectors, workspace=workspace, seed=seed)
 
 
 def _said_signals(given, used) -> str:

@@ -34,9 +34,19 @@ def plotly_bundle() -> str:
     return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
 
 
-def _plot(fig) -> str:
-    fig.update_layout(height=320, margin={"l": 40, "r": 20, "t": 40, "b": 40})
+def _plot(fig, height: int = 320) -> str:
+    fig.update_layout(height=height, margin={"l": 40, "r": 20, "t": 40, "b": 40})
     return fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False})
+
+
+def _svg(fig):
+    """The figure with its WebGL scatters drawn as SVG ones: a story is printed to PDF and opened where WebGL
+    may be missing (headless browsers, locked-down machines); a map of at most MAP_POINTS draws fast in SVG."""
+    import plotly.graph_objects as go
+
+    traces = [go.Scatter({k: v for k, v in t.to_plotly_json().items() if k != "type"}) if t.type == "scattergl"
+              else t for t in fig.data]
+    return go.Figure(traces, layout=fig.layout)
 
 
 def _figures(story: Story) -> dict[str, str]:
@@ -61,6 +71,10 @@ def _figures(story: Story) -> dict[str, str]:
                          "array": [max(v["js_ci"][1] - v["js"], 0) for v in views],
                          "arrayminus": [max(v["js"] - v["js_ci"][0], 0) for v in views]}),
                 layout={"title": "JS divergence per view, with its bootstrap interval"}))
+    if story.coverage and story.map_points is not None:  # the Coverage page's map, its own figure
+        from dq_core.viz.coverage import coverage_map
+
+        figs["map"] = _plot(_svg(coverage_map(story.map_points, title="Dataset and reference on the map")), 560)
     from dq_core.viz import training as vt
 
     for i, run in enumerate((story.runs or {}).get("runs", [])):

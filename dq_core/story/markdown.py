@@ -33,6 +33,24 @@ def _shift(story: Story) -> list[str]:
     return ["## Shift against the reference", "", *_table(["view", "JS", "interval", "p-value", "verdict"], rows)]
 
 
+def _coverage(story: Story) -> list[str]:
+    c, m = story.coverage, story.coverage["map"]
+    out = ["## Coverage of the reference", ""]
+    out += _table(["figure", "value", "what it means"],
+                  [["reference coverage", f"{c['reference_coverage']:.1%}",
+                    f"reference rows with a dataset row within cosine distance {c['radius']:.4f} ({c['radius_source']})"],
+                   ["scene coverage", f"{c['scene_coverage']:.1%}", f"{c['scene_count']}. {c['scene_rule']}"],
+                   ["sample coverage", f"{c['sample_coverage']:.1%}",
+                    "how closely the dataset follows the reference's mix of scenes"]])
+    under = [u for u in c["clusters"] if u["under_covered"]]
+    if under:  # the map itself is the HTML's; here the scenes it would point at
+        out += ["### Under-covered scenes", ""]
+        out += _table(["scene", "dataset rows", "reference rows", "coverage ratio", "top terms"],
+                      [[f"C{u['cluster']}", u["n_dataset"], u["n_reference"], u["coverage_ratio"],
+                        ", ".join(u["top_terms"])] for u in under])
+    return out + [md_escape(f"The map (in the HTML story): {m['n_shown']:,} of {m['n_points']:,} points; {m['how']}."), ""]
+
+
 def _issues(story: Story) -> list[str]:
     out = ["## Issues found", ""]
     out += _table(["signal", "rows flagged", "share"],
@@ -72,7 +90,7 @@ def markdown_lines(story: Story) -> list[str]:
     out = [f"# {md_escape(story.title)}", "", md_escape(story.summary), ""]
     out += [f"> note: {md_escape(n)}" for n in story.notes] + ([""] if story.notes else [])
     out += _data(story)
-    for present, part in ((story.shift, _shift), (story.issues, _issues), (story.recipe, _recipe),
+    for present, part in ((story.shift, _shift), (story.coverage, _coverage), (story.issues, _issues), (story.recipe, _recipe),
                           (story.runs, _runs)):
         if present:
             out += part(story)

@@ -68,6 +68,10 @@ def summary_paragraph(story) -> str:
         parts.append("Against the reference, " + (f"the {', '.join(drifting)} view{'s' if len(drifting) > 1 else ''} "
                                                    f"drift{'' if len(drifting) > 1 else 's'}." if drifting
                                                    else "no view drifts."))
+    if story.coverage:
+        c = story.coverage
+        parts.append(f"The data covers {c['reference_coverage']:.1%} of the reference's rows within the radius; "
+                     f"{c['scene_count']}.")
     runs = story.runs or {"runs": [], "apart": [], "differences": []}
     if story.recipe:
         run_part = _runs_sentence(runs)
