@@ -16,7 +16,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from _common import ROOT, load_avg, machine, write_section
@@ -89,7 +89,7 @@ def main() -> None:
     res = {"n_rows": len(ds), "runs": [r.name for r in runs], "story_s": story_t, "report_s": report_t,
            "story_bytes": story_out.stat().st_size, "report_bytes": report_out.stat().st_size,
            "setup_s": setup_s, "load_before": load_before, "load_after": load_avg(), "machine": machine(),
-           "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+           "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     (ROOT / "bench" / "results" / "issue23_story.json").write_text(json.dumps(res, indent=1))
     write_section(HEADING, _doc(res))
     print(json.dumps(res, indent=1))
