@@ -319,3 +319,436 @@ def test_test_embeddings(tmp_path, case):
         args += ["--test", test]
     _run(tmp_path, args, expect, [data, emb, temb, test])
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
+def test_pred_probs_csv_id_column_shuffled_is_aligned_or_refused(tmp_path):
+    """An `id` column beside the classes: rows given in another order must be aligned by id or refused, never
+    read by position (that would score every row with another row's probabilities)."""
+    data, emb = _data(tmp_path), _emb(tmp_path)
+    good = np.where(np.arange(N) % 2 == 1, 0.99, 0.01)  # P(a): label a on odd rows -> every label looks right
+    rows = [["id", "a", "b"]] + [[i, good[i], 1 - good[i]] for i in reversed(range(N))]
+    pp = _csv(tmp_path, "p.csv", rows)
+    r = _run(tmp_path, ["signals", data, "--signals", "label", "--embeddings", emb, "--pred-probs", pp,
+                        "--out", tmp_path / "s.csv"], "0or2", [data, emb, pp])
+    if r.returncode == 0:
+        import pandas as pd
+        s = pd.read_csv(tmp_path / "s.csv")
+        score = [c for c in s.columns if c == "label_score"][0]
+        assert s[score].min() > 0.5, s[score].tolist()
+
+
+# ---------------------------------------------------------------- outputs pointed at inputs
+def _link(kind, target: Path, name: Path) -> Path:
+    if kind == "symlink":
+        name.symlink_to(target)
+        return name
+    if kind == "hardlink":
+        os.link(target, name)
+        return name
+    return target
+
+
+def _recipe(tmp, obj, name="r.json"):
+    p = tmp / name
+    p.write_text(json.dumps(obj))
+    return p
+
+
+KEEP = {"format": "dq-filter-recipe", "version": 1, "name": "keep", "signals": []}
+
+
+def _filter_case(opt_out, opt_in, ext):
+    def build(tmp, kind):
+        data, emb = _data(tmp), _emb(tmp)
+        recipe = _recipe(tmp, KEEP)
+        pp = tmp / "p.npy"
+        np.save(pp, _probs())
+        sig = _csv(tmp, "sig.csv", [["row_id", "is_junk_issue"]] + [[i, False] for i in range(N)])
+        inputs = {"DATA": data, "--recipe": recipe, "--embeddings": emb, "--pred-probs": pp, "--signals": sig}
+        target = inputs[opt_in]
+        out = _link(kind, target, tmp / f"link{ext}")
+        args = ["filter", data, "--recipe", recipe, "--embeddings", emb, "--pred-probs", pp, "--signals", sig]
+        outs = {"--out": tmp / "o.csv", "--log": tmp / "l.csv", "--save-recipe": tmp / "sr.json"}
+        outs[opt_out] = out
+        for k, v in outs.items():
+            args += [k, v]
+        return args, list(inputs.values())
+    return build
+
+
+OVER = {}
+for _o, _e in (("--out", ".csv"), ("--log", ".csv"), ("--save-recipe", ".json")):
+    for _i in ("DATA", "--recipe", "--embeddings", "--pred-probs", "--signals"):
+        for _k in ("direct", "symlink", "hardlink"):
+            OVER[f"filter{_o}={_i}:{_k}"] = _filter_case(_o, _i, _e)
+
+
+@pytest.mark.parametrize("case", sorted(OVER))
+def test_output_over_input(tmp_path, case):
+    kind = case.rsplit(":", 1)[1]
+    args, inputs = OVER[case](tmp_path, kind)
+    _run(tmp_path, args, 2, inputs)
+
+
+def test_filter_out_and_log_same_file(tmp_path):
+    data = _data(tmp_path)
+    recipe = _recipe(tmp_path, KEEP)
+    _run(tmp_path, ["filter", data, "--recipe", recipe, "--out", tmp_path / "o.csv", "--log", tmp_path / "o.csv"],
+         2, [data, recipe])
+
+
+def test_filter_log_inside_out_folder(tmp_path):
+    data = _data(tmp_path)
+    recipe = _recipe(tmp_path, KEEP)
+    _run(tmp_path, ["filter", data, "--recipe", recipe, "--out", tmp_path / "ds", "--log", tmp_path / "ds" / "l.csv"],
+         2, [data, recipe])
+
+
+def test_filter_out_into_datasets_folder_input(tmp_path):
+    import datasets
+    src = tmp_path / "src"
+    datasets.Dataset.from_dict({"text": [f"t {i}" for i in range(N)], "label": ["a", "b"] * (N // 2)}).save_to_disk(str(src))
+    recipe = _recipe(tmp_path, KEEP)
+    _run(tmp_path, ["filter", src, "--recipe", recipe, "--out", src / "o.csv"], 2, [src, recipe])
+    _run(tmp_path, ["filter", src, "--recipe", recipe, "--out", src], 2, [src, recipe])
+
+
+def test_signals_out_symlink_to_reference(tmp_path):
+    data, emb = _data(tmp_path), _emb(tmp_path)
+    other = tmp_path / "o"
+    other.mkdir()
+    ref = _data(other, "r.csv")
+    out = _link("symlink", ref, tmp_path / "s.csv")
+    _run(tmp_path, ["signals", data, "--reference", ref, "--signals", "near_duplicate", "--embeddings", emb,
+                    "--out", out], 2, [data, ref, emb])
+
+
+def test_signals_out_hardlink_to_pred_probs_csv(tmp_path):
+    data, emb = _data(tmp_path), _emb(tmp_path)
+    pp = _probs_csv(tmp_path, ["a", "b"])
+    out = _link("hardlink", pp, tmp_path / "s.csv")
+    _run(tmp_path, ["signals", data, "--signals", "label", "--embeddings", emb, "--pred-probs", pp, "--out", out],
+         2, [data, emb, pp])
+
+
+@pytest.mark.parametrize("which", ["DATA", "--test", "DATA:hardlink", "--test:symlink"])
+def test_advise_out_over_input(tmp_path, which):
+    data = _data(tmp_path)
+    test = _data(tmp_path, "t.csv", labels=["a", "b", "a", "b"])
+    target = data if which.startswith("DATA") else test
+    kind = which.split(":")[1] if ":" in which else "direct"
+    out = _link(kind, target, tmp_path / "adv.json")
+    _run(tmp_path, ["advise", data, "--test", test, "--trainer", "baseline", "--out", out], 2, [data, test])
+
+
+@pytest.mark.parametrize("kind", ["folder_of_data", "inside_data_folder", "the_parquet", "symlink_to_folder",
+                                  "glob_reaches_out"])
+def test_compute_out_over_input(tmp_path, kind):
+    import pandas as pd
+    d = tmp_path / "in"
+    d.mkdir()
+    pq = d / "p.parquet"
+    pd.DataFrame({"text": [f"t {i}" for i in range(N)], "label": ["a", "b"] * (N // 2)}).to_parquet(pq)
+    data = d
+    out = {"folder_of_data": d, "inside_data_folder": d / "out", "the_parquet": pq}.get(kind)
+    if kind == "symlink_to_folder":
+        out = _link("symlink", d, tmp_path / "lnk")
+    if kind == "glob_reaches_out":
+        data, out = str(d) + "/**/*.parquet", d / "out"
+    _run(tmp_path, ["compute", data, "--out", out, "--signals", "junk"], 2, [d])
+    assert sorted(p.name for p in d.iterdir()) == ["p.parquet"]
+
+
+def test_train_out_folder_holding_data(tmp_path):
+    sub = tmp_path / "w"
+    sub.mkdir()
+    data, emb = _data(sub), _emb(sub)
+    _run(tmp_path, ["train", data, "--trainer", "baseline", "--embeddings", emb, "--out", sub], 2, [data, emb])
+
+
+def test_report_out_over_run_file(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".dq-run").write_text("")
+    (run / "metrics.json").write_text("{}")
+    _run(tmp_path, ["report", run, "--out", run / "metrics.json"], 2, [run])
+
+
+def test_story_out_over_advice(tmp_path):
+    data = _data(tmp_path)
+    adv = tmp_path / "adv.json"
+    adv.write_text("{}")
+    out = _link("symlink", adv, tmp_path / "s.json")
+    _run(tmp_path, ["story", data, "--advice", adv, "--out", out], 2, [data, adv])
+
+
+# ---------------------------------------------------------------- recipes
+def _sig(**kw):
+    s = {"signal": "label", "action": "drop", "threshold": 0.2, "use_flag": False, "min_prob": 0.0,
+         "enabled": True, "required": False}
+    s.update(kw)
+    return {**KEEP, "signals": [s]}
+
+
+RECIPES = {
+    "recipe_threshold_true": _sig(threshold=True),
+    "recipe_threshold_false": _sig(threshold=False),
+    "recipe_threshold_string": _sig(threshold="0.2"),
+    "recipe_threshold_negative": _sig(threshold=-0.1),
+    "recipe_threshold_huge": _sig(threshold=1e308),
+    "recipe_threshold_nan_text": "NaN",
+    "recipe_min_prob_gt1": _sig(min_prob=1.5),
+    "recipe_min_prob_bool": _sig(min_prob=True),
+    "recipe_unknown_action": _sig(action="explode"),
+    "recipe_unknown_signal": _sig(signal="nope"),
+    "recipe_enabled_string": _sig(enabled="yes"),
+    "recipe_use_flag_int": _sig(use_flag=1),
+    "recipe_unknown_top_key": {**KEEP, "bogus": 1},
+    "recipe_unknown_signal_key": _sig(bogus=1),
+    "recipe_signals_not_list": {**KEEP, "signals": {"label": 1}},
+    "recipe_not_object": [1, 2],
+    "recipe_wrong_format": {**KEEP, "format": "other"},
+    "recipe_version_99": {**KEEP, "version": 99},
+    "recipe_version_bool": {**KEEP, "version": True},
+    "recipe_seed_negative": {**KEEP, "signal_settings": {"seed": -1}},
+    "recipe_seed_too_big": {**KEEP, "signal_settings": {"seed": 2 ** 32}},
+    "recipe_seed_float": {**KEEP, "signal_settings": {"seed": 1.5}},
+    "recipe_seed_bool": {**KEEP, "signal_settings": {"seed": True}},
+    "recipe_signal_settings_list": {**KEEP, "signal_settings": [1]},
+    "recipe_signals_params_out_of_range": {**KEEP, "signal_settings": {"signals": {"near_duplicate": {"threshold": 2}}}},
+    "recipe_signals_params_bool_k": {**KEEP, "signal_settings": {"signals": {"label": {"k": True}}}},
+    "recipe_cap_max_rows_zero": {**KEEP, "classes": [{"label": "a", "action": "cap", "max_rows": 0}]},
+    "recipe_cap_max_rows_float": {**KEEP, "classes": [{"label": "a", "action": "cap", "max_rows": 2.5}]},
+    "recipe_cap_max_rows_huge_neg": {**KEEP, "classes": [{"label": "a", "action": "cap", "max_rows": -1e300}]},
+    "recipe_classes_not_list": {**KEEP, "classes": "a"},
+    "recipe_conditions_garbage": {**KEEP, "conditions": [42]},
+    "recipe_decisions_garbage": {**KEEP, "decisions": [{"row": "x"}]},
+    "recipe_empty_file": "",
+    "recipe_not_json": "{not json",
+    "recipe_utf16": "utf16",
+    "recipe_deep_nesting": "[" * 100000 + "]" * 100000,
+}
+
+
+@pytest.mark.parametrize("case", sorted(RECIPES))
+def test_bad_recipe(tmp_path, case):
+    obj = RECIPES[case]
+    data, emb = _data(tmp_path), _emb(tmp_path)
+    r = tmp_path / "r.json"
+    if obj == "utf16":
+        r.write_bytes(json.dumps(_sig(threshold="x")).encode("utf-16"))
+    elif isinstance(obj, str):
+        r.write_text(obj)
+    else:
+        r.write_text(json.dumps(obj))
+    expect = "0or2" if case == "recipe_unknown_signal" else 2  # a skipped rule is said in a note
+    res = _run(tmp_path, ["filter", data, "--recipe", r, "--embeddings", emb, "--out", tmp_path / "o.csv"], expect,
+               [data, emb, r])
+    if res.returncode == 2:
+        assert not (tmp_path / "o.csv").exists()
+    else:
+        assert "note:" in res.stderr and "nope" in res.stderr
+
+
+def test_recipe_missing_and_directory(tmp_path):
+    data = _data(tmp_path)
+    _run(tmp_path, ["filter", data, "--recipe", tmp_path / "none.json", "--out", tmp_path / "o.csv"], 2, [data])
+    (tmp_path / "rd").mkdir()
+    _run(tmp_path, ["filter", data, "--recipe", tmp_path / "rd", "--out", tmp_path / "o.csv"], 2, [data])
+
+
+def test_save_recipe_round_trip(tmp_path):
+    data, emb = _data(tmp_path), _emb(tmp_path)
+    _run(tmp_path, ["filter", data, "--recipe", "default", "--embeddings", emb, "--out", tmp_path / "o.csv",
+                    "--save-recipe", tmp_path / "sr.json"], 0, [data, emb])
+    sr = tmp_path / "sr.json"
+    _run(tmp_path, ["filter", data, "--recipe", sr, "--embeddings", emb, "--out", tmp_path / "o2.csv"], 0, [data, emb, sr])
+    assert (tmp_path / "o.csv").read_bytes() == (tmp_path / "o2.csv").read_bytes()
+
+
+# ---------------------------------------------------------------- charsets
+WORDS = {
+    "cp1250": ("Příliš žluťoučký kůň úpěl ďábelské ódy", "dobrý", "špatný"),
+    "cp1251": ("Съешь же ещё этих мягких французских булок да выпей чаю", "хорошо", "плохо"),
+    "koi8-r": ("Съешь же ещё этих мягких французских булок да выпей чаю", "хорошо", "плохо"),
+    "cp1252": ("Voilà l'été où le cœur déçu reçoit des cadeaux très élégants", "bon", "mauvais"),
+    "cp1253": ("Ξεσκεπάζω την ψυχοφθόρα βδελυγμία της ζωής μας", "καλό", "κακό"),
+    "cp1255": ("דג סקרן שט בים מאוכזב ולפתע מצא חברה", "טוב", "רע"),
+    "cp1256": ("نص حكيم له سر قاطع وذو شأن عظيم مكتوب على ثوب أخضر", "جيد", "سيء"),
+}
+
+
+@pytest.mark.parametrize("length", ["short", "long"])
+@pytest.mark.parametrize("enc", sorted(WORDS))
+def test_codepage_guessed(tmp_path, enc, length):
+    sentence, la, lb = WORDS[enc]
+    n = 2 if length == "short" else 40
+    rows = [[f"{sentence} {i}", la if i % 2 else lb] for i in range(n)]
+    text = "text,label\n" + "".join(f'"{t}",{lab}\n' for t, lab in rows)
+    p = tmp_path / "d.csv"
+    p.write_bytes(text.encode(enc))
+    r = _run(tmp_path, ["profile", p], 0, [p])
+    counts = json.loads(r.stdout)["class_counts"]
+    if length == "long":
+        assert set(counts) == {la, lb}, (counts, r.stderr)
+    assert "note:" in r.stderr and ("not valid UTF-8" in r.stderr or enc in r.stderr), r.stderr
+
+
+@pytest.mark.parametrize("enc", sorted(WORDS))
+def test_codepage_explicit_encoding(tmp_path, enc):
+    sentence, la, lb = WORDS[enc]
+    text = "text,label\n" + "".join(f'"{sentence} {i}",{la if i % 2 else lb}\n' for i in range(6))
+    p = tmp_path / "d.csv"
+    p.write_bytes(text.encode(enc))
+    r = _run(tmp_path, ["profile", p, "--encoding", enc], 0, [p])
+    assert set(json.loads(r.stdout)["class_counts"]) == {la, lb}
+
+
+@pytest.mark.parametrize("bom", ["utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-32"])
+def test_unicode_boms(tmp_path, bom):
+    text = "text,label\n" + "".join(f'"héllo wörld {i}",{"ä" if i % 2 else "b"}\n' for i in range(6))
+    p = tmp_path / "d.csv"
+    if bom == "utf-16-le-bom":
+        data = b"\xff\xfe" + text.encode("utf-16-le")
+    elif bom == "utf-16-be-bom":
+        data = b"\xfe\xff" + text.encode("utf-16-be")
+    else:
+        data = text.encode(bom)
+    p.write_bytes(data)
+    r = _run(tmp_path, ["profile", p], "0or2" if bom == "utf-32" else 0, [p])
+    if r.returncode == 0:
+        assert set(json.loads(r.stdout)["class_counts"]) == {"ä", "b"}, r.stdout
+
+
+ENC_OPTS = {
+    "enc_unknown": ("bogus-enc", 2),
+    "enc_rot13": ("rot13", 2),
+    "enc_base64": ("base64", 2),
+    "enc_hex": ("hex", 2),
+    "enc_zlib": ("zlib", 2),
+    "enc_idna": ("idna", "0or2"),
+    "enc_empty": ("", 2),
+    "enc_ascii_on_utf8": ("ascii", 2),
+    "enc_utf32_on_utf8": ("utf-32", 2),
+    "enc_cp1251_on_utf8_notes": ("cp1251", 0),
+    "enc_auto": ("auto", 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENC_OPTS))
+def test_encoding_option(tmp_path, case):
+    enc, expect = ENC_OPTS[case]
+    p = _data(tmp_path, texts=[f"naïve café {i}" for i in range(N)])
+    r = _run(tmp_path, ["profile", p, "--encoding", enc], expect, [p])
+    if case == "enc_cp1251_on_utf8_notes":
+        assert "note:" in r.stderr and "UTF-8" in r.stderr, r.stderr
+
+
+def test_encoding_on_parquet_is_noted(tmp_path):
+    import pandas as pd
+    p = tmp_path / "d.parquet"
+    pd.DataFrame({"text": [f"t {i}" for i in range(N)], "label": ["a", "b"] * (N // 2)}).to_parquet(p)
+    r = _run(tmp_path, ["profile", p, "--encoding", "cp1251"], 0, [p])
+    assert "note:" in r.stderr
+
+
+def test_encoding_unknown_on_compute(tmp_path):
+    import pandas as pd
+    p = tmp_path / "d.parquet"
+    pd.DataFrame({"text": [f"t {i}" for i in range(N)], "label": ["a", "b"] * (N // 2)}).to_parquet(p)
+    _run(tmp_path, ["compute", p, "--encoding", "bogus-enc", "--out", tmp_path / "out"], 2, [p])
+    assert not (tmp_path / "out").exists()
+
+
+def test_reference_in_other_codepage_with_encoding(tmp_path):
+    data = _data(tmp_path)
+    ref = tmp_path / "r.csv"
+    ref.write_bytes(("text,label\n" + "".join(f'"Съешь ещё {i}",a\n' for i in range(6))).encode("cp1251"))
+    r = _run(tmp_path, ["profile", data, "--reference", ref, "--encoding", "cp1251"], "0or2", [data, ref])
+    if r.returncode == 0:
+        assert "note:" in r.stderr
+
+
+def test_utf32_with_bom_is_read_or_refused_not_garbled(tmp_path):
+    """A UTF-32 file with its BOM must not be read as UTF-8 with replacement characters as labels."""
+    text = "text,label\n" + "".join(f'"hello world {i}",{"x" if i % 2 else "y"}\n' for i in range(6))
+    p = tmp_path / "d.csv"
+    p.write_bytes(text.encode("utf-32"))
+    r = _run(tmp_path, ["profile", p], "0or2", [p])
+    if r.returncode == 0:
+        out = json.loads(r.stdout)
+        assert set(out["class_counts"]) == {"x", "y"} and out["n_rows"] == 6, r.stdout
+
+
+# ---------------------------------------------------------------- exports read back
+ODD_LABELS = ["with space", "007", "2.50", "1", " padded ", "true", "null", "NaN"]
+
+
+def _odd_data(tmp):
+    texts = [f"text {i}" for i in range(16)]
+    texts[3] = ""
+    texts[5] = "has\x00nul"
+    texts[6] = "=SUM(A1)"
+    texts[7] = "line\nbreak, \"quoted\""
+    texts[8] = "NA"
+    texts[9] = "  "
+    labels = [ODD_LABELS[i % len(ODD_LABELS)] for i in range(16)]
+    return _data(tmp, texts=texts, labels=labels)
+
+
+@pytest.mark.parametrize("fmt", ["o.csv", "o.jsonl", "o.parquet", "ds_folder"])
+def test_export_round_trip(tmp_path, fmt):
+    data = _odd_data(tmp_path)
+    recipe = _recipe(tmp_path, KEEP)
+    out = tmp_path / fmt
+    r0 = _run(tmp_path, ["profile", data, "--text-col", "text", "--label-col", "label"], 0, [data])
+    _run(tmp_path, ["filter", data, "--recipe", recipe, "--text-col", "text", "--label-col", "label",
+                    "--out", out, "--log", tmp_path / "log.jsonl"], 0, [data, recipe])
+    r1 = _run(tmp_path, ["profile", out, "--text-col", "text", "--label-col", "label"], 0, [out])
+    p0, p1 = json.loads(r0.stdout), json.loads(r1.stdout)
+    for k in ("n_rows", "class_counts", "n_empty", "n_missing_labels", "n_exact_duplicates", "text_length"):
+        assert p0[k] == p1[k], (k, p0[k], p1[k])
+
+
+@pytest.mark.parametrize("fmt", ["o.csv", "o.jsonl", "o.parquet"])
+def test_export_twice_round_trip(tmp_path, fmt):
+    """An export re-exported reads back the same (no drift of numeric-looking labels or empty texts)."""
+    data = _odd_data(tmp_path)
+    recipe = _recipe(tmp_path, KEEP)
+    a, b = tmp_path / fmt, tmp_path / ("b_" + fmt)
+    cols = ["--text-col", "text", "--label-col", "label"]
+    _run(tmp_path, ["filter", data, "--recipe", recipe, *cols, "--out", a], 0, [data])
+    _run(tmp_path, ["filter", a, "--recipe", recipe, *cols, "--out", b], 0, [a])
+    pa = json.loads(_run(tmp_path, ["profile", a, *cols], 0, [a]).stdout)
+    pb = json.loads(_run(tmp_path, ["profile", b, *cols], 0, [b]).stdout)
+    assert pa["class_counts"] == pb["class_counts"] and pa["n_rows"] == pb["n_rows"]
+
+
+def test_filter_out_bad_extension(tmp_path):
+    data = _data(tmp_path)
+    _run(tmp_path, ["filter", data, "--recipe", _recipe(tmp_path, KEEP), "--out", tmp_path / "o.xlsx"], 2, [data])
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_filter_log_bad_extension(tmp_path):
+    data = _data(tmp_path)
+    _run(tmp_path, ["filter", data, "--recipe", _recipe(tmp_path, KEEP), "--out", tmp_path / "o.csv",
+                    "--log", tmp_path / "l.txt"], 2, [data])
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_filter_out_over_foreign_datasets_folder(tmp_path):
+    import datasets
+    data = _data(tmp_path)
+    mine = tmp_path / "mine"
+    datasets.Dataset.from_dict({"text": ["x"], "label": ["a"]}).save_to_disk(str(mine))
+    _run(tmp_path, ["filter", data, "--recipe", _recipe(tmp_path, KEEP), "--out", mine], 2, [data, mine])
+
+
+def test_filter_out_datasets_folder_with_extra_file(tmp_path):
+    data = _data(tmp_path)
+    recipe = _recipe(tmp_path, KEEP)
+    _run(tmp_path, ["filter", data, "--recipe", recipe, "--out", tmp_path / "ds"], 0, [data])
+    (tmp_path / "ds" / "mine.txt").write_text("keep me")
+    _run(tmp_path, ["filter", data, "--recipe", recipe, "--out", tmp_path / "ds"], 2, [data, tmp_path / "ds"])
+    assert (tmp_path / "ds" / "mine.txt").read_text() == "keep me"
