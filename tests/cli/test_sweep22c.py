@@ -693,7 +693,9 @@ def _odd_data(tmp):
     texts[8] = "NA"
     texts[9] = "  "
     labels = [ODD_LABELS[i % len(ODD_LABELS)] for i in range(16)]
-    return _data(tmp, texts=texts, labels=labels)
+    p = tmp / "d.jsonl"  # a NUL in a CSV is a binary file (README); JSONL carries it
+    p.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in zip(texts, labels)))
+    return p
 
 
 @pytest.mark.parametrize("fmt", ["o.csv", "o.jsonl", "o.parquet", "ds_folder"])
@@ -752,3 +754,289 @@ def test_filter_out_datasets_folder_with_extra_file(tmp_path):
     (tmp_path / "ds" / "mine.txt").write_text("keep me")
     _run(tmp_path, ["filter", data, "--recipe", recipe, "--out", tmp_path / "ds"], 2, [data, tmp_path / "ds"])
     assert (tmp_path / "ds" / "mine.txt").read_text() == "keep me"
+
+
+# ---------------------------------------------------------------- dq compute refusals and failed reads
+def _pq(path: Path, df=None):
+    import pandas as pd
+    if df is None:
+        df = pd.DataFrame({"text": [f"t {i}" for i in range(N)], "label": ["a", "b"] * (N // 2)})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_parquet(path)
+    return path
+
+
+def _pa_table(path: Path, text_values, text_type):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    t = pa.table({"text": pa.array(text_values, type=text_type), "label": pa.array(["a", "b"] * (len(text_values) // 2))})
+    pq.write_table(t, path)
+    return path
+
+
+COMPUTE_BAD = {
+    "compute_shard_rows_zero": (["--shard-rows", "0"], None),
+    "compute_shard_rows_negative": (["--shard-rows", "-5"], None),
+    "compute_shard_rows_text": (["--shard-rows", "many"], None),
+    "compute_workers_zero": (["--workers", "0"], None),
+    "compute_batch_size_zero": (["--batch-size", "0"], None),
+    "compute_seed_negative": (["--seed", "-1"], None),
+    "compute_seed_too_big": (["--seed", str(2 ** 32)], None),
+    "compute_unknown_signal": (["--signals", "bogus"], None),
+    "compute_unknown_precision": (["--precision", "float8"], None),
+    "compute_text_col_missing": (["--text-col", "nope"], None),
+    "compute_id_col_missing": (["--id-col", "nope"], None),
+    "compute_model_missing_path": (["--model", "/nonexistent/model/folder"], None),
+    "compute_model_empty_folder": (["--model", "EMPTY_MODEL"], None),
+    "compute_model_broken_folder": (["--model", "BROKEN_MODEL"], None),
+    "compute_model_is_file": (["--model", "FILE_MODEL"], None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMPUTE_BAD))
+def test_compute_refusal_leaves_nothing(tmp_path, case):
+    extra, _ = COMPUTE_BAD[case]
+    src = _pq(tmp_path / "in" / "p.parquet")
+    (tmp_path / "empty_model").mkdir()
+    broken = tmp_path / "broken_model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    (broken / "model.safetensors").write_bytes(b"\x00" * 64)
+    (tmp_path / "model.bin").write_bytes(b"xx")
+    extra = [{"EMPTY_MODEL": str(tmp_path / "empty_model"), "BROKEN_MODEL": str(broken),
+              "FILE_MODEL": str(tmp_path / "model.bin")}.get(a, a) for a in extra]
+    out = tmp_path / "out"
+    _run(tmp_path, ["compute", src, "--out", out, *extra], 2, [src.parent, broken])
+    assert not out.exists(), sorted(p.name for p in out.rglob("*"))
+
+
+ROW_FAULTS = {
+    "dup_ids_across_files": "dup",
+    "text_list_column": "list",
+    "text_struct_column": "struct",
+    "text_binary_column": "binary",
+    "text_int_column": "int",
+    "label_list_column": "label_list",
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROW_FAULTS))
+def test_compute_read_fault_leaves_nothing(tmp_path, case):
+    import pandas as pd
+    import pyarrow as pa
+    kind = ROW_FAULTS[case]
+    d = tmp_path / "in"
+    d.mkdir()
+    extra = ["--signals", "junk"]
+    if kind == "dup":
+        _pq(d / "a.parquet", pd.DataFrame({"id": range(6), "text": [f"a {i}" for i in range(6)], "label": ["a", "b"] * 3}))
+        _pq(d / "b.parquet", pd.DataFrame({"id": range(6), "text": [f"b {i}" for i in range(6)], "label": ["a", "b"] * 3}))
+        extra += ["--id-col", "id", "--text-col", "text", "--label-col", "label"]
+    elif kind == "list":
+        _pa_table(d / "a.parquet", [["x", "y"]] * 6, pa.list_(pa.string()))
+        extra += ["--text-col", "text"]
+    elif kind == "struct":
+        _pa_table(d / "a.parquet", [{"s": "x"}] * 6, pa.struct([("s", pa.string())]))
+        extra += ["--text-col", "text"]
+    elif kind == "binary":
+        _pa_table(d / "a.parquet", [b"\xff\xfe bytes"] * 6, pa.binary())
+        extra += ["--text-col", "text"]
+    elif kind == "int":
+        _pa_table(d / "a.parquet", list(range(6)), pa.int64())
+        extra += ["--text-col", "text"]
+    else:
+        import pyarrow.parquet as pq
+        pq.write_table(pa.table({"text": [f"t {i}" for i in range(6)], "label": [["a"]] * 6}), d / "a.parquet")
+        extra += ["--text-col", "text", "--label-col", "label"]
+    out = tmp_path / "out"
+    r = dq("compute", d, "--out", out, *extra)
+    assert "Traceback" not in r.stderr, r.stderr
+    if kind == "int":
+        assert r.returncode in (0, 2), r.stderr
+    else:
+        error_line(r)
+    if r.returncode == 2:
+        assert not out.exists(), sorted(str(p) for p in out.rglob("*"))
+
+
+def test_compute_foreign_out_untouched(tmp_path):
+    src = _pq(tmp_path / "in" / "p.parquet")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("mine")
+    _run(tmp_path, ["compute", src, "--out", out, "--signals", "junk"], 2, [src, out])
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+
+
+@pytest.mark.parametrize("manifest", ["{not json", "[]", '{"format": "other"}', '{"state": 5}', ""])
+def test_compute_bad_manifest_untouched(tmp_path, manifest):
+    src = _pq(tmp_path / "in" / "p.parquet")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text(manifest)
+    _run(tmp_path, ["compute", src, "--out", out, "--signals", "junk"], 2, [src, out])
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+
+
+@pytest.mark.parametrize("data", ["csv", "empty_glob", "missing", "empty_folder"])
+def test_compute_bad_data(tmp_path, data):
+    if data == "csv":
+        src = _data(tmp_path)
+    elif data == "empty_glob":
+        src = str(tmp_path / "nothing" / "*.parquet")
+    elif data == "missing":
+        src = tmp_path / "nope.parquet"
+    else:
+        src = tmp_path / "emptydir"
+        src.mkdir()
+    _run(tmp_path, ["compute", src, "--out", tmp_path / "out", "--signals", "junk"], 2, [])
+    assert not (tmp_path / "out").exists()
+
+
+def test_compute_out_is_a_file(tmp_path):
+    src = _pq(tmp_path / "in" / "p.parquet")
+    f = tmp_path / "out"
+    f.write_text("a file")
+    _run(tmp_path, ["compute", src, "--out", f], 2, [src, f])
+
+
+def test_compute_ray_unreachable_address_fast(tmp_path):
+    src = _pq(tmp_path / "in" / "p.parquet")
+    t0 = time.monotonic()
+    _run(tmp_path, ["compute", src, "--backend", "ray", "--address", "127.0.0.1:1", "--out", tmp_path / "out",
+                    "--signals", "junk"], 2, [src])
+    assert time.monotonic() - t0 < 45
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("addr", ["ray://", "not an address", "127.0.0.1:99999"])
+def test_compute_ray_malformed_address(tmp_path, addr):
+    src = _pq(tmp_path / "in" / "p.parquet")
+    t0 = time.monotonic()
+    _run(tmp_path, ["compute", src, "--backend", "ray", "--address", addr, "--out", tmp_path / "out",
+                    "--signals", "junk"], 2, [src])
+    assert time.monotonic() - t0 < 45
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- hub names with the network off
+@pytest.mark.parametrize("args", [["profile", "hf:no-such-org/no-such-dataset"],
+                                  ["embed", "DATA", "--model", "no-such-org/no-such-model", "--out", "OUT"],
+                                  ["signals", "DATA", "--model", "no-such-org/no-such-model", "--signals",
+                                   "near_duplicate", "--out", "OUT"]],
+                         ids=["hub_dataset", "hub_model_embed", "hub_model_signals"])
+def test_hub_name_offline_fails_fast(tmp_path, args):
+    data = _data(tmp_path)
+    args = [{"DATA": str(data), "OUT": str(tmp_path / "o.npy" if args[0] == "embed" else tmp_path / "s.csv")}.get(a, a)
+            for a in args]
+    t0 = time.monotonic()
+    _run(tmp_path, args, 2, [data], env={"HF_HUB_OFFLINE": None, "HF_DATASETS_OFFLINE": None})
+    assert time.monotonic() - t0 < 20
+
+
+# ---------------------------------------------------------------- dq advise and argument mistakes
+ARGS = {
+    "advise_folds_one": ["advise", "DATA", "--trainer", "baseline", "--folds", "1", "--out", "ADV"],
+    "advise_folds_zero": ["advise", "DATA", "--trainer", "baseline", "--folds", "0", "--out", "ADV"],
+    "advise_folds_negative": ["advise", "DATA", "--trainer", "baseline", "--folds", "-3", "--out", "ADV"],
+    "advise_folds_text": ["advise", "DATA", "--trainer", "baseline", "--folds", "five", "--out", "ADV"],
+    "advise_folds_more_than_rows": ["advise", "DATA", "--trainer", "baseline", "--folds", "100", "--out", "ADV"],
+    "advise_repeats_zero": ["advise", "DATA", "--trainer", "transformer", "--repeats", "0", "--out", "ADV"],
+    "advise_repeats_with_baseline": ["advise", "DATA", "--trainer", "baseline", "--repeats", "3", "--out", "ADV"],
+    "advise_seed_negative": ["advise", "DATA", "--trainer", "baseline", "--seed", "-1", "--out", "ADV"],
+    "advise_seed_max_no_room": ["advise", "DATA", "--trainer", "transformer", "--repeats", "3", "--seed",
+                                str(2 ** 32 - 1), "--out", "ADV"],
+    "advise_metric_bogus": ["advise", "DATA", "--metric", "auc", "--out", "ADV"],
+    "advise_trainer_bogus": ["advise", "DATA", "--trainer", "svm", "--out", "ADV"],
+    "advise_missing_out": ["advise", "DATA", "--trainer", "baseline"],
+    "advise_out_not_json": ["advise", "DATA", "--trainer", "baseline", "--out", "ADVTXT"],
+    "advise_out_is_dir": ["advise", "DATA", "--trainer", "baseline", "--out", "TMPDIR"],
+    "advise_test_missing": ["advise", "DATA", "--trainer", "baseline", "--test", "/nonexistent.csv", "--out", "ADV"],
+    "advise_test_label_col_unknown": ["advise", "DATA", "--trainer", "baseline", "--test", "TEST",
+                                      "--test-label-col", "nope", "--out", "ADV"],
+    "advise_test_text_col_without_test": ["advise", "DATA", "--trainer", "baseline", "--test-text-col", "text",
+                                          "--out", "ADV"],
+    "advise_agreement_col_unknown": ["advise", "DATA", "--trainer", "baseline", "--agreement-col", "nope",
+                                     "--out", "ADV"],
+    "advise_agreement_col_is_text": ["advise", "DATA", "--trainer", "baseline", "--agreement-col", "text",
+                                     "--out", "ADV"],
+    "advise_one_class": ["advise", "ONECLASS", "--trainer", "baseline", "--out", "ADV"],
+    "advise_test_unseen_classes_only": ["advise", "DATA", "--trainer", "baseline", "--test", "TESTXY", "--out", "ADV"],
+    "advise_reference_twice": ["advise", "DATA", "--trainer", "baseline", "--reference", "TEST",
+                               "--reference-where", "label=a", "--out", "ADV"],
+    "advise_half_split_pair": ["advise", "DATA", "--trainer", "baseline", "--dataset-split", "train", "--out", "ADV"],
+    "cli_unknown_command": ["frobnicate"],
+    "cli_no_command": [],
+    "cli_unknown_option": ["profile", "DATA", "--frob"],
+    "cli_missing_data": ["profile"],
+    "cli_signals_missing_out": ["signals", "DATA"],
+    "cli_signals_unknown_signal": ["signals", "DATA", "--signals", "bogus", "--out", "SIG"],
+    "cli_signals_bad_param": ["signals", "DATA", "--signals", "near_duplicate(threshold=2)", "--out", "SIG"],
+    "cli_signals_bad_param_syntax": ["signals", "DATA", "--signals", "near_duplicate(threshold=", "--out", "SIG"],
+    "cli_signals_k_float": ["signals", "DATA", "--signals", "label(k=2.5)", "--out", "SIG"],
+    "cli_signals_k_bool": ["signals", "DATA", "--signals", "label(k=true)", "--out", "SIG"],
+    "cli_signals_out_bad_ext": ["signals", "DATA", "--signals", "junk", "--out", "SIGTXT"],
+    "cli_signals_seed_text": ["signals", "DATA", "--seed", "x", "--out", "SIG"],
+    "cli_train_bad_trainer": ["train", "DATA", "--trainer", "svm", "--out", "RUN"],
+    "cli_train_epochs_zero": ["train", "DATA", "--trainer", "transformer", "--epochs", "0", "--out", "RUN"],
+    "cli_train_lr_negative": ["train", "DATA", "--trainer", "transformer", "--lr", "-1", "--out", "RUN"],
+    "cli_train_lr_nan": ["train", "DATA", "--trainer", "transformer", "--lr", "nan", "--out", "RUN"],
+    "cli_shift_bootstrap_huge": ["shift", "DATA", "--reference", "TEST", "--bootstrap", "999999999"],
+    "cli_shift_permutations_negative": ["shift", "DATA", "--reference", "TEST", "--permutations", "-1"],
+    "cli_coverage_percentile_out": ["coverage", "DATA", "--reference", "TEST", "--percentile", "150"],
+    "cli_coverage_radius_nan": ["coverage", "DATA", "--reference", "TEST", "--radius", "nan"],
+    "cli_embed_out_not_npy": ["embed", "DATA", "--out", "SIG"],
+    "cli_embed_batch_zero": ["embed", "DATA", "--batch-size", "0", "--out", "NPY"],
+    "cli_embed_long_texts_bogus": ["embed", "DATA", "--long-texts", "split", "--out", "NPY"],
+    "cli_profile_text_col_unknown": ["profile", "DATA", "--text-col", "nope"],
+    "cli_profile_text_equals_label": ["profile", "DATA", "--text-col", "text", "--label-col", "text"],
+    "cli_profile_nul_in_path": ["profile", "NULPATH"],
+    "cli_profile_fifo": ["profile", "FIFO"],
+    "cli_profile_dev_zero": ["profile", "/dev/zero"],
+    "cli_profile_symlink_loop": ["profile", "LOOP"],
+    "cli_profile_long_name": ["profile", "LONGNAME"],
+    "cli_report_not_a_run": ["report", "TMPDIR"],
+    "cli_story_bad_ext": ["story", "DATA", "--out", "ADVTXT"],
+    "cli_story_run_not_finished": ["story", "DATA", "--run", "TMPDIR", "--out", "ADV"],
+    "cli_story_advice_not_advice": ["story", "DATA", "--advice", "DATA", "--out", "ADV"],
+    "cli_filter_no_recipe_file": ["filter", "DATA", "--recipe", "defaultt", "--out", "OCSV"],
+    "cli_filter_spreadsheet_safe_parquet": ["filter", "DATA", "--recipe", "RECIPE", "--spreadsheet-safe",
+                                            "--out", "OPQ"],
+    "cli_app_open_not_compute": ["app", "--open", "TMPDIR"],
+    "cli_app_port_text": ["app", "--port", "http"],
+    "cli_max_rows_bad_env": ["profile", "DATA", "ENV:DQ_MAX_ROWS=-5"],
+    "cli_max_rows_exceeded": ["profile", "DATA", "ENV:DQ_MAX_ROWS=3"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(ARGS))
+def test_argument_mistakes(tmp_path, case):
+    data = _data(tmp_path)
+    test = _data(tmp_path, "t.csv", labels=["a", "b", "a", "b"])
+    one = _data(tmp_path, "one.csv", labels=["a"] * N)
+    txy = _data(tmp_path, "txy.csv", labels=["x", "y", "x", "y"])
+    recipe = _recipe(tmp_path, KEEP)
+    (tmp_path / "adir").mkdir()
+    if case == "cli_profile_fifo":
+        os.mkfifo(tmp_path / "fifo.csv")
+    if case == "cli_profile_symlink_loop":
+        (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    subst = {"DATA": data, "TEST": test, "ONECLASS": one, "TESTXY": txy, "RECIPE": recipe,
+             "ADV": tmp_path / "adv.json", "ADVTXT": tmp_path / "adv.txt", "TMPDIR": tmp_path / "adir",
+             "SIG": tmp_path / "s.csv", "SIGTXT": tmp_path / "s.txt", "RUN": tmp_path / "run", "NPY": tmp_path / "e.npy",
+             "OCSV": tmp_path / "o.csv", "OPQ": tmp_path / "o.parquet", "NULPATH": str(tmp_path / "a\x00b.csv"),
+             "FIFO": tmp_path / "fifo.csv", "LOOP": tmp_path / "loop.csv", "LONGNAME": str(tmp_path / ("x" * 300 + ".csv"))}
+    env = {}
+    argv = []
+    for a in ARGS[case]:
+        if a.startswith("ENV:"):
+            k, v = a[4:].split("=", 1)
+            env[k] = v
+        else:
+            argv.append(subst.get(a, a))
+    before = _snapshot([data, test, one, txy, recipe])
+    r = dq(*argv, env=env or None)
+    assert "Traceback" not in r.stderr, r.stderr
+    error_line(r)
+    assert _snapshot([data, test, one, txy, recipe]) == before
+    assert not (tmp_path / "adv.json").exists() and not (tmp_path / "run").exists()
