@@ -1105,3 +1105,110 @@ def test_compute_reordered_rows_recomputed(tmp_path):
     assert "inputs changed" in r.stderr, r.stderr
     e2 = pd.read_parquet(out / "embeddings" / "part-00000.parquet")
     assert np.allclose(np.stack(e1["embedding"].iloc[::-1].to_numpy()), np.stack(e2["embedding"].to_numpy()), atol=1e-3)
+
+
+# ---------------------------------------------------------------- more --pred-probs CSV forms and .npy headers
+def _pp_text(body_fn):
+    def build(tmp):
+        pr = _probs()
+        p = tmp / "p.csv"
+        p.write_bytes(body_fn(pr))
+        return p
+    return build
+
+
+def _rows(pr, fmt="{x},{y}\n"):
+    return "".join(fmt.format(i=i, x=x, y=y) for i, (x, y) in enumerate(pr))
+
+
+PP_MORE = {
+    "pp_crlf_ok": (_pp_text(lambda pr: ("a,b\r\n" + _rows(pr, "{x},{y}\r\n")).encode()), 0),
+    "pp_quoted_header_ok": (_pp_text(lambda pr: ('"a","b"\n' + _rows(pr)).encode()), 0),
+    "pp_trailing_blank_lines_ok": (_pp_text(lambda pr: ("a,b\n" + _rows(pr) + "\n\n").encode()), 0),
+    "pp_tsv_named_csv": (_pp_text(lambda pr: ("a\tb\n" + _rows(pr, "{x}\t{y}\n")).encode()), "0or2"),
+    "pp_label_column_beside": (_pp_text(lambda pr: ("label,a,b\n" + _rows(pr, "a,{x},{y}\n")).encode()), 2),
+    "pp_percent_values": (_pp_text(lambda pr: ("a,b\n" + _rows(pr * 100)).encode()), 2),
+    "pp_comma_decimal": (_pp_text(lambda pr: ("a;b\n" + _rows(pr, "{x};{y}\n").replace(".", ",")).encode()), 2),
+    "pp_id_duplicated": (_pp_text(lambda pr: ("id,a,b\n" + _rows(pr, "0,{x},{y}\n")).encode()), 2),
+    "pp_id_unknown_values": (_pp_text(lambda pr: ("id,a,b\n" + _rows(pr, "r{i},{x},{y}\n")).encode()), 2),
+    "pp_headerless_three_columns": (_pp_text(lambda pr: _rows(pr, "{i},{x},{y}\n").encode()), 2),
+    "pp_three_decimals_ok": (_pp_text(lambda pr: ("a,b\n" + _rows(pr, "{x:.3f},{y:.3f}\n")).encode()), 0),
+    "pp_utf16_csv": (_pp_text(lambda pr: ("a,b\n" + _rows(pr)).encode("utf-16")), "0or2"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PP_MORE))
+def test_pred_probs_more(tmp_path, case):
+    build, expect = PP_MORE[case]
+    data, emb, pp = _data(tmp_path), _emb(tmp_path), build(tmp_path)
+    _run(tmp_path, ["signals", data, "--signals", "label", "--embeddings", emb, "--pred-probs", pp,
+                    "--out", tmp_path / "s.csv"], expect, [data, emb, pp])
+
+
+def _npy_header(shape, dtype="<f4"):
+    h = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (dtype, shape)
+    h = h + " " * (64 - (10 + len(h) + 1) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h.encode()
+
+
+_B = _base.astype("float32")
+NPY_HEADERS = {
+    "npy_header_huge_shape": (_npy_header("(1000000000000, 8)") + _B.tobytes(), 2),
+    "npy_header_short_data": (_npy_header("(12, 8)") + _B.tobytes()[:100], 2),
+    "npy_header_negative_shape": (_npy_header("(-12, 8)") + _B.tobytes(), 2),
+    "npy_big_endian_ok": (_npy_header("(12, 8)", ">f4") + _B.astype(">f4").tobytes(), 0),
+    "npy_void_dtype": (_npy_header("(12, 8)", "|V4") + _B.tobytes(), 2),
+    "npy_datetime_dtype": (_npy_header("(12, 8)", "<M8[s]") + _B.astype("int64").tobytes(), 2),
+    "npy_float16_inf": ("f16inf", 2),
+    "npy_fortran_ok": ("fortran", 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NPY_HEADERS))
+def test_embeddings_npy_headers(tmp_path, case):
+    content, expect = NPY_HEADERS[case]
+    data, emb = _data(tmp_path), tmp_path / "e.npy"
+    if content == "f16inf":
+        a = _B.astype("float16")
+        a[1, 1] = np.inf
+        np.save(emb, a)
+    elif content == "fortran":
+        np.save(emb, np.asfortranarray(_B))
+    else:
+        emb.write_bytes(content)
+    _run(tmp_path, ["signals", data, "--signals", "near_duplicate", "--embeddings", emb,
+                    "--out", tmp_path / "s.csv"], expect, [data, emb])
+
+
+MISC = {
+    "story_embeddings_wrong_rows": (["story", "DATA", "--embeddings", "E5", "--out", "SMD"], 2),
+    "story_reference_embeddings_without_reference": (["story", "DATA", "--embeddings", "E", "--reference-embeddings",
+                                                      "E", "--out", "SMD"], 2),
+    "train_embeddings_wrong_rows": (["train", "DATA", "--trainer", "baseline", "--embeddings", "E5", "--out", "RUN"], 2),
+    "train_transformer_with_embeddings": (["train", "DATA", "--trainer", "transformer", "--embeddings", "E",
+                                           "--out", "RUN"], 2),
+    "shift_embeddings_wrong_rows": (["shift", "DATA", "--reference", "DATA", "--embeddings", "E5"], 2),
+    "filter_embeddings_wrong_rows": (["filter", "DATA", "--recipe", "default", "--embeddings", "E5", "--out", "OCSV"], 2),
+    "advise_pred_probs_unknown_option": (["advise", "DATA", "--pred-probs", "E", "--out", "ADV"], 2),
+    "signals_model_missing_with_embeddings": (["signals", "DATA", "--embeddings", "E", "--model", "/nonexistent/m",
+                                               "--signals", "near_duplicate", "--out", "SIG"], 2),
+    "embed_out_over_data": (["embed", "DATA", "--out", "DATA"], 2),
+    "signals_reference_embeddings_with_reference_where": (["signals", "WDATA", "--reference-where", "src=y",
+                                                           "--embeddings", "E", "--reference-embeddings", "E",
+                                                           "--signals", "near_duplicate", "--out", "SIG"], 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISC))
+def test_misc_refusals(tmp_path, case):
+    argv, expect = MISC[case]
+    data, emb = _data(tmp_path), _emb(tmp_path)
+    e5 = _emb(tmp_path, _B[:5], "e5.npy")
+    wdata = tmp_path / "w.csv"
+    wdata.write_text("text,label,src\n" + "".join(f"t {i},{'a' if i % 2 else 'b'},{'x' if i < 8 else 'y'}\n"
+                                                   for i in range(N)))
+    subst = {"DATA": data, "WDATA": wdata, "E": emb, "E5": e5, "SMD": tmp_path / "s.md", "RUN": tmp_path / "run",
+             "OCSV": tmp_path / "o.csv", "ADV": tmp_path / "a.json", "SIG": tmp_path / "s.csv"}
+    _run(tmp_path, [subst.get(a, a) for a in argv], expect, [data, emb, e5, wdata])
+    for out in ("s.md", "run", "o.csv", "a.json"):
+        assert not (tmp_path / out).exists()
