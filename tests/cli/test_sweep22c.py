@@ -26,7 +26,7 @@ def _data(tmp: Path, name: str = "d.csv", labels=None, texts=None) -> Path:
     with p.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["text", "label"])
-        for t, lab in zip(texts, labels):
+        for t, lab in zip(texts, labels, strict=True):
             w.writerow([t, lab])
     return p
 
@@ -694,7 +694,7 @@ def _odd_data(tmp):
     texts[9] = "  "
     labels = [ODD_LABELS[i % len(ODD_LABELS)] for i in range(16)]
     p = tmp / "d.jsonl"  # a NUL in a CSV is a binary file (README); JSONL carries it
-    p.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in zip(texts, labels)))
+    p.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in zip(texts, labels, strict=True)))
     return p
 
 
@@ -1146,7 +1146,7 @@ def test_pred_probs_more(tmp_path, case):
 
 
 def _npy_header(shape, dtype="<f4"):
-    h = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (dtype, shape)
+    h = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shape}, }}"
     h = h + " " * (64 - (10 + len(h) + 1) % 64) + "\n"
     return b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h.encode()
 
