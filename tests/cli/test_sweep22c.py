@@ -136,7 +136,9 @@ PRED_PROBS = {
     "pp_csv_renamed_class": (_pp_csv(["a", "x"]), 2),
     "pp_csv_duplicated_class": (_pp_csv(["a", "a"]), 2),
     "pp_csv_other_column": (_pp_csv(["id", "a", "b", "extra"]), 2),
-    "pp_csv_id_and_row_id": (_pp_csv(["id", "row_id", "a", "b"]), 2),
+    "pp_csv_id_and_row_id_same_ok": (_pp_csv(["id", "row_id", "a", "b"]), 0),
+    "pp_csv_id_and_row_id_differ": (lambda tmp: _csv(tmp, "p.csv", [["id", "row_id", "a", "b"]] + [
+        [i, N - 1 - i, *_probs()[i]] for i in range(N)]), 2),
     "pp_csv_header_only": (lambda tmp: _csv(tmp, "p.csv", [["a", "b"]]), 2),
     "pp_csv_string_cell": (lambda tmp: _csv(tmp, "p.csv", [["a", "b"]] + [["0.5", "half"]] * N), 2),
     "pp_csv_empty_cell": (lambda tmp: _csv(tmp, "p.csv", [["a", "b"]] + [["0.5", ""]] * N), 2),
