@@ -1214,3 +1214,32 @@ def test_misc_refusals(tmp_path, case):
     _run(tmp_path, [subst.get(a, a) for a in argv], expect, [data, emb, e5, wdata])
     for out in ("s.md", "run", "o.csv", "a.json"):
         assert not (tmp_path / out).exists()
+
+
+# ---------------------------------------------------------------- BOM files with broken bytes
+_BOM_BROKEN = {
+    "utf8_bom_then_cp1252_line_csv": ("d.csv", b'\xef\xbb\xbftext,label\n"hello 1",x\n"hello 2",y\n"caf\xe9 3",x\n'),
+    "utf8_bom_then_cp1252_line_jsonl": ("d.jsonl", b'\xef\xbb\xbf{"text": "hello 1", "label": "x"}\n'
+                                                   b'{"text": "hello 2", "label": "y"}\n'
+                                                   b'{"text": "caf\xe9 3", "label": "x"}\n'),
+    "utf8_bom_then_cp1252_line_tsv": ("d.tsv", b'\xef\xbb\xbftext\tlabel\nhello 1\tx\nhello 2\ty\ncaf\xe9 3\tx\n'),
+    "utf16_bom_odd_length": ("d.csv", "text,label\n\"hello 1\",x\n\"hello 2\",y\n".encode("utf-16") + b"\x41"),
+    "utf16_bom_lone_surrogate": ("d.csv", "text,label\n\"hello 1\",x\n\"hello 2\",y\n".encode("utf-16")
+                                 + b"\x00\xd8" + ",x\n".encode("utf-16-le")),
+}
+
+
+@pytest.mark.parametrize("where", ["DATA", "--reference"])
+@pytest.mark.parametrize("case", sorted(_BOM_BROKEN))
+def test_bom_file_with_broken_bytes(tmp_path, case, where):
+    """README: a byte-order mark and a few broken bytes (UTF-8 lines beside cp1252 ones) are read, with a note;
+    never a UnicodeDecodeError traceback."""
+    name, content = _BOM_BROKEN[case]
+    sub = tmp_path / "in"
+    sub.mkdir()
+    p = sub / name
+    p.write_bytes(content)
+    args = ["profile", p] if where == "DATA" else ["profile", _data(tmp_path), "--reference", p]
+    r = _run(tmp_path, args, "0or2", [p])
+    if r.returncode == 0:
+        assert "note:" in r.stderr
