@@ -1243,3 +1243,22 @@ def test_bom_file_with_broken_bytes(tmp_path, case, where):
     r = _run(tmp_path, args, "0or2", [p])
     if r.returncode == 0:
         assert "note:" in r.stderr
+
+
+@pytest.mark.parametrize("case", ["ds_to_itself", "log_inside_ds", "out_symlink_to_dq_ds", "arrow_file_as_data",
+                                  "card_as_data"])
+def test_dq_written_datasets_folder_as_input(tmp_path, case):
+    data = _data(tmp_path)
+    recipe = _recipe(tmp_path, KEEP)
+    ds = tmp_path / "ds"
+    _run(tmp_path, ["filter", data, "--recipe", recipe, "--out", ds], 0, [data])
+    argv = {
+        "ds_to_itself": ["filter", ds, "--recipe", recipe, "--out", ds],
+        "log_inside_ds": ["filter", ds, "--recipe", recipe, "--out", tmp_path / "o.csv", "--log", ds / "l.csv"],
+        "out_symlink_to_dq_ds": ["filter", data, "--recipe", recipe, "--out", _link("symlink", ds, tmp_path / "lnk")],
+        "arrow_file_as_data": ["filter", next(ds.glob("*.arrow")), "--recipe", recipe, "--out", tmp_path / "o.csv"],
+        "card_as_data": ["profile", ds / "README.md"],
+    }[case]
+    _run(tmp_path, argv, 2, [data, recipe, ds])
+    if case == "out_symlink_to_dq_ds":
+        assert (tmp_path / "lnk").is_symlink()
