@@ -93,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with _sigterm_unwinds():
-            from dq_core.commands.file_options import check_command_files
+            from dq_core.commands.file_options import check_command_files, check_option_pairs
 
+            check_option_pairs(args)
             check_command_files(args.command, args)  # no output over an input, for every command, before any work
             return int(args.func(args) or 0)
     except Terminated:

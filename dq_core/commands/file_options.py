@@ -99,3 +99,22 @@ def check_command_files(command: str, args) -> None:
     for option, path in outputs.items():
         check_output_path(path, inputs, option=option)
     check_distinct_outputs(outputs)
+
+
+def check_option_pairs(args) -> None:
+    """Options that mean nothing without another are refused rather than silently ignored: a test file's
+    column names without --test, and a --model folder that does not exist (even where given vectors mean the
+    model is not loaded: the user named a folder that is not there)."""
+    from dq_core.errors import DataError
+
+    if getattr(args, "test", None) is None:
+        for dest, flag in (("test_text_col", "--test-text-col"), ("test_label_col", "--test-label-col")):
+            if getattr(args, dest, None):
+                raise DataError(f"{flag} names a column of the --test file, but no --test was given; add --test "
+                                "TEST or drop the option")
+    model = getattr(args, "model", None)
+    text = str(model or "")
+    # a path, not an org/name hub id (the rule dq_core.space.embed_model.resolve_model applies)
+    if text and text not in BUILT_IN["model"] and not os.path.exists(os.path.expanduser(text)) and (
+            text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text):
+        raise DataError(f"--model folder '{model}' does not exist; give the folder of a model, or leave --model out")

@@ -36,13 +36,19 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
     if encoding is not None:
         return _decode_as(data, source, encoding)
     head = data[:8192]
-    if b"\x00" in head and not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff")):
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
         hint = " (UTF-16 without a byte-order mark? choose the encoding utf-16-le or utf-16-be)" if (
             head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4) else ""
         raise DataError(f"{source} looks like a binary file, not text; export it as CSV/TSV/JSON/Parquet{hint}")
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+                     (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
-            return data.decode(enc), []
+            text = data.decode(enc, errors="replace")  # a broken unit (an odd last byte) is one replaced character
+            n_bad = text.count("\ufffd") - data.decode(enc, errors="ignore").count("\ufffd")
+            return text, ([f"the file is {enc} with a byte-order mark, but {n_bad} undecodable byte sequences were "
+                           "replaced by \ufffd"] if n_bad else [])
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # UTF-8's mark; the rest is read as any file is (a broken byte included)
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError:

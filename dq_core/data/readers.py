@@ -313,7 +313,7 @@ def read_hf_hub(name: str, *, split: str | None = None) -> RawTable:
         raise DataError("loading from the Hub needs the 'datasets' package") from None
     from dq_core.util.hub import hub_offline, hub_unreachable
 
-    if hub_offline():
+    if hub_offline(datasets=True):
         raise DataError(f"cannot load '{name}' from the Hugging Face Hub: offline mode is on "
                         "(HF_HUB_OFFLINE=1); download it elsewhere with save_to_disk and load that folder")
     if why := hub_unreachable():  # the library would retry for a minute and more before failing

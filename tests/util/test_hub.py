@@ -46,3 +46,14 @@ def test_a_listening_endpoint_counts_as_reachable(monkeypatch):
 def test_offline_mode_keeps_a_hub_name_for_the_local_cache(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert resolve_model("sentence-transformers/all-MiniLM-L6-v2") == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_a_name_lookup_that_hangs_is_cut_at_the_timeout(monkeypatch):
+    """With no reachable name server getaddrinfo waited out the resolver's retries (70 s in a CI run)."""
+    import time
+
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example")
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: time.sleep(30))
+    start = time.monotonic()
+    assert "takes longer than" in hub_unreachable(timeout=0.5)
+    assert time.monotonic() - start < 5
